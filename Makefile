@@ -1,0 +1,36 @@
+# Two commands do everything: `make run` (the hub with its demo) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint bench schemas clean down
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/hub up --demo
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check libs services tests
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check libs services tests
+	$(VENV)/bin/mypy libs services
+
+bench: $(STAMP)
+	$(PY) -m benchmarks
+
+schemas: $(STAMP)
+	$(PY) -m contracts export
+
+down: $(STAMP)
+	$(VENV)/bin/hub down
+
+clean:
+	rm -rf .hub .pytest_cache .mypy_cache .ruff_cache

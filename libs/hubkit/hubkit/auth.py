@@ -1,0 +1,86 @@
+"""Bearer tokens (HS256 JWT) whose claims give a role and, for departments, a unit.
+
+Every endpoint but health and readiness depends on `authenticate`; a department
+can act on and read only its own unit (`Principal.ensure_unit`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from .problems import Problem
+
+ISSUER = "gov-hub"
+
+
+class Role(StrEnum):
+    operator = "operator"
+    department = "department"
+    inspector = "inspector"
+    auditor = "auditor"
+    service = "service"
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: Role
+    unit: str | None = None
+
+    def ensure_unit(self, unit: str) -> None:
+        """Departments may touch their own unit only; other roles are not unit-scoped."""
+        if self.role is Role.department and self.unit != unit:
+            raise Problem(403, "Forbidden", f"a department token for {self.unit} cannot act on unit {unit}",
+                          kind="forbidden")
+
+    def require(self, *roles: Role) -> None:
+        if self.role not in roles:
+            allowed = ", ".join(r.value for r in roles)
+            raise Problem(403, "Forbidden", f"role {self.role.value} may not do this (allowed: {allowed})",
+                          kind="forbidden")
+
+
+def mint_token(secret: str, *, role: Role | str, unit: str | None = None, subject: str | None = None,
+               ttl_seconds: int = 12 * 3600) -> str:
+    role = Role(role)
+    if role is Role.department and not unit:
+        raise ValueError("a department token needs the unit (USCC) it belongs to")
+    now = int(time.time())
+    claims: dict[str, object] = {"iss": ISSUER, "sub": subject or f"{role.value}:{unit or 'hub'}",
+                                 "role": role.value, "iat": now, "exp": now + ttl_seconds}
+    if unit:
+        claims["unit"] = unit
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def verify_token(secret: str, token: str) -> Principal:
+    try:
+        claims = jwt.decode(token, secret, algorithms=["HS256"], issuer=ISSUER, options={"require": ["exp", "role"]})
+        role = Role(claims["role"])
+    except (jwt.PyJWTError, ValueError) as exc:
+        raise Problem(401, "Unauthorized", f"invalid bearer token: {exc}", kind="unauthorized") from None
+    unit = claims.get("unit")
+    if role is Role.department and not unit:
+        raise Problem(401, "Unauthorized", "department token without a unit claim", kind="unauthorized")
+    return Principal(subject=str(claims.get("sub", "")), role=role, unit=unit)
+
+
+_bearer = HTTPBearer(auto_error=False, description="JWT minted by `hub token`")
+
+
+async def authenticate(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Problem(401, "Unauthorized", "this endpoint needs an Authorization: Bearer token", kind="unauthorized")
+    return verify_token(request.app.state.settings.jwt_secret, credentials.credentials)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(authenticate)]

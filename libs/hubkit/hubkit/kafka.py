@@ -1,0 +1,157 @@
+"""Kafka wiring shared by every service: producer, topics, idempotent consumer, dead letters.
+
+`IdempotentConsumer` applies each envelope in its own database transaction
+together with an inbox row keyed on (consumer, envelope id): a redelivered or
+duplicated event changes nothing. Offsets are committed only after the batch is
+applied. A message that cannot be decoded or validated, or that the handler
+rejects as invalid, goes to `hub.deadletter.v1` with the reason and the original
+bytes, and the consumer carries on. Any other error is retried from the same
+offset after a pause, so a database outage loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
+
+import asyncpg
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from contracts import ALL_TOPICS, DEADLETTER_TOPIC, ContractError, Envelope, decode
+from opentelemetry import trace
+
+from .db import check_schema_name
+from .settings import HubSettings
+from .telemetry import context_from_kafka, get_logger, meter, tracer
+
+log = get_logger(__name__)
+_consumed = meter().create_counter("hub.events.consumed", description="events applied by consumers")
+_deadlettered = meter().create_counter("hub.events.deadlettered", description="messages sent to the dead-letter topic")
+
+
+class Rejected(Exception):
+    """A handler's verdict that an event is invalid for this consumer: dead-letter it, do not retry."""
+
+
+Handler = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
+
+
+def make_producer(settings: HubSettings, **overrides: object) -> AIOKafkaProducer:
+    options: dict[str, object] = {
+        "bootstrap_servers": settings.kafka_bootstrap,
+        "acks": "all",
+        "enable_idempotence": settings.kafka_idempotent,
+        "linger_ms": 2,
+        "request_timeout_ms": 10_000,
+        "client_id": "gov-hub",
+    }
+    options.update(overrides)
+    return AIOKafkaProducer(**options)  # type: ignore[arg-type]
+
+
+async def ensure_topics(bootstrap: str, topics: Iterable[str] | None = None, partitions: int = 6) -> list[str]:
+    """Create missing topics (every contract topic and the dead-letter topic by default)."""
+    wanted = sorted(set(topics if topics is not None else [*ALL_TOPICS, DEADLETTER_TOPIC]))
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in wanted if t not in existing]
+        if missing:
+            try:
+                await admin.create_topics([NewTopic(t, partitions, 1) for t in missing])
+            except TopicAlreadyExistsError:
+                pass
+        return missing
+    finally:
+        await admin.close()
+
+
+def deadletter_record(msg: ConsumerRecord, reason: str, consumer: str) -> bytes:
+    return orjson.dumps({
+        "reason": reason,
+        "consumer": consumer,
+        "topic": msg.topic,
+        "partition": msg.partition,
+        "offset": msg.offset,
+        "key": msg.key.decode(errors="replace") if msg.key else None,
+        "original_b64": base64.b64encode(msg.value or b"").decode(),
+        "failed_at": datetime.now(UTC).isoformat(),
+    })
+
+
+async def send_deadletter(producer: AIOKafkaProducer, msg: ConsumerRecord, reason: str, consumer: str) -> None:
+    await producer.send_and_wait(
+        DEADLETTER_TOPIC, value=deadletter_record(msg, reason, consumer), key=msg.key,
+        headers=[("hub-deadletter-reason", reason[:500].encode()), ("hub-consumer", consumer.encode())],
+    )
+    _deadlettered.add(1, {"consumer": consumer})
+    log.warning("dead-lettered", consumer=consumer, topic=msg.topic, offset=msg.offset, reason=reason)
+
+
+class IdempotentConsumer:
+    def __init__(
+        self, *, settings: HubSettings, pool: asyncpg.Pool, schema: str, name: str,
+        topics: list[str], handler: Handler, producer: AIOKafkaProducer,
+    ) -> None:
+        self.settings, self.pool, self.schema = settings, pool, check_schema_name(schema)
+        self.name, self.topics, self.handler, self.producer = name, topics, handler, producer
+        self.consumer: AIOKafkaConsumer | None = None
+        self.last_progress = time.monotonic()
+
+    async def run(self) -> None:
+        self.consumer = AIOKafkaConsumer(
+            *self.topics, bootstrap_servers=self.settings.kafka_bootstrap, group_id=f"hub-{self.name}",
+            enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=500,
+        )
+        await self.consumer.start()
+        try:
+            while True:
+                batch = await self.consumer.getmany(timeout_ms=500, max_records=500)
+                for tp, messages in batch.items():
+                    await self._apply_partition(tp, messages)
+                if batch:
+                    await self.consumer.commit()
+                self.last_progress = time.monotonic()
+        finally:
+            await self.consumer.stop()
+
+    async def _apply_partition(self, tp: TopicPartition, messages: list[ConsumerRecord]) -> None:
+        for msg in messages:
+            while True:
+                try:
+                    await self._apply(msg)
+                    break
+                except (asyncpg.PostgresConnectionError, OSError, asyncpg.InterfaceError) as exc:
+                    log.warning("consumer cannot apply event; retrying", consumer=self.name, error=repr(exc))
+                    await asyncio.sleep(1.0)
+
+    async def _apply(self, msg: ConsumerRecord) -> None:
+        try:
+            envelope = decode(msg.value or b"")
+        except ContractError as exc:
+            await send_deadletter(self.producer, msg, f"invalid event: {exc}", self.name)
+            return
+        with tracer().start_as_current_span(
+            f"consume {msg.topic}", context=context_from_kafka(msg.headers), kind=trace.SpanKind.CONSUMER,
+            attributes={"messaging.system": "kafka", "messaging.destination.name": msg.topic,
+                        "messaging.message.id": str(envelope.id), "hub.consumer": self.name},
+        ):
+            try:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    first = await conn.fetchval(
+                        f"INSERT INTO {self.schema}.inbox (consumer, event_id) VALUES ($1, $2) "
+                        "ON CONFLICT DO NOTHING RETURNING true",
+                        self.name, envelope.id,
+                    )
+                    if first:
+                        await self.handler(conn, envelope)
+            except Rejected as exc:
+                await send_deadletter(self.producer, msg, f"rejected by {self.name}: {exc}", self.name)
+                return
+        _consumed.add(1, {"consumer": self.name, "type": envelope.type})

@@ -1,0 +1,120 @@
+"""Transactional outbox: `add` inside the caller's transaction; `OutboxRelay` publishes.
+
+The relay takes unsent rows in order under `FOR UPDATE SKIP LOCKED` (several
+instances can run), sends them with acks=all, and marks them sent in the same
+transaction. If the broker is down the transaction rolls back and the rows wait:
+nothing is lost, and a row sent twice after a crash is harmless because every
+consumer dedupes on the envelope id. A NOTIFY on commit wakes the relay at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from contracts import Envelope, encode
+
+from .db import check_schema_name
+from .telemetry import current_trace_headers, get_logger, kafka_headers, meter
+
+log = get_logger(__name__)
+_published = meter().create_counter("hub.outbox.published", description="events published from the outbox")
+
+
+def channel(schema: str) -> str:
+    return f"{check_schema_name(schema)}_outbox"
+
+
+async def add(conn: asyncpg.Connection, schema: str, envelopes: Envelope | Iterable[Envelope]) -> None:
+    """Record events to publish; call inside the transaction that makes the state change."""
+    items = [envelopes] if isinstance(envelopes, Envelope) else list(envelopes)
+    if not items:
+        return
+    headers = current_trace_headers()
+    await conn.executemany(
+        f"INSERT INTO {check_schema_name(schema)}.outbox (event_id, topic, key, payload, headers) "
+        "VALUES ($1, $2, $3, $4, $5)",
+        [(e.id, e.topic, e.unit.encode(), encode(e), headers) for e in items],
+    )
+    await conn.execute("SELECT pg_notify($1, '')", channel(schema))
+
+
+class OutboxRelay:
+    def __init__(
+        self, pool: asyncpg.Pool, schema: str, producer: AIOKafkaProducer, *,
+        batch: int = 500, poll_seconds: float = 0.5, retention_hours: int = 24 * 7,
+    ) -> None:
+        self.pool, self.schema, self.producer = pool, check_schema_name(schema), producer
+        self.batch, self.poll_seconds, self.retention_hours = batch, poll_seconds, retention_hours
+        self._wake = asyncio.Event()
+        self.healthy = True
+
+    async def run(self) -> None:
+        listener = await self.pool.acquire()
+
+        def wake(*_: object) -> None:
+            self._wake.set()
+
+        await listener.add_listener(channel(self.schema), wake)
+        backoff = 0.2
+        try:
+            while True:
+                try:
+                    sent = await self.publish_once()
+                    self.healthy, backoff = True, 0.2
+                except (TimeoutError, KafkaError, OSError) as exc:
+                    self.healthy = False
+                    log.warning("outbox relay cannot publish; will retry", error=repr(exc), retry_in=backoff)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 10.0)
+                    continue
+                if sent < self.batch:
+                    self._wake.clear()
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+        finally:
+            with contextlib.suppress(Exception):
+                await listener.remove_listener(channel(self.schema), wake)
+            await self.pool.release(listener)
+
+    async def publish_once(self) -> int:
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                f"SELECT seq, topic, key, payload, headers FROM {self.schema}.outbox "
+                "WHERE sent_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+                self.batch,
+            )
+            if not rows:
+                return 0
+            futures = [
+                await self.producer.send(
+                    r["topic"], value=bytes(r["payload"]), key=bytes(r["key"]),
+                    headers=kafka_headers(r["headers"] or {}),
+                )
+                for r in rows
+            ]
+            await asyncio.gather(*futures)
+            await conn.execute(
+                f"UPDATE {self.schema}.outbox SET sent_at = now() WHERE seq = ANY($1::bigint[])",
+                [r["seq"] for r in rows],
+            )
+        _published.add(len(rows), {"schema": self.schema})
+        return len(rows)
+
+    async def purge_sent(self) -> int:
+        async with self.pool.acquire() as conn:
+            status = await conn.execute(
+                f"DELETE FROM {self.schema}.outbox WHERE sent_at < now() - make_interval(hours => $1)",
+                self.retention_hours,
+            )
+        return int(status.split()[-1])
+
+
+async def pending(pool: asyncpg.Pool, schema: str) -> int:
+    async with pool.acquire() as conn:
+        sql = f"SELECT count(*) FROM {check_schema_name(schema)}.outbox WHERE sent_at IS NULL"
+        return int(await conn.fetchval(sql))

@@ -1,0 +1,77 @@
+"""RFC 9457 problem details for every error a service returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .telemetry import get_logger
+
+PROBLEM_JSON = "application/problem+json"
+BASE = "https://gov-hub.example/problems/"
+log = get_logger(__name__)
+
+
+class Problem(Exception):
+    """Raise anywhere in a request to answer with a problem document."""
+
+    def __init__(self, status: int, title: str, detail: str = "", *, kind: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or title)
+        self.status, self.title, self.detail = status, title, detail
+        self.kind = kind or title.lower().replace(" ", "-")
+        self.extra = extra
+
+
+def not_found(what: str, key: object) -> Problem:
+    return Problem(404, "Not found", f"{what} {key} does not exist", kind="not-found")
+
+
+def conflict(detail: str, **extra: Any) -> Problem:
+    return Problem(409, "Conflict", detail, kind="conflict", **extra)
+
+
+def invalid(detail: str, **extra: Any) -> Problem:
+    return Problem(422, "Invalid request", detail, kind="invalid-request", **extra)
+
+
+def forbidden(detail: str) -> Problem:
+    return Problem(403, "Forbidden", detail, kind="forbidden")
+
+
+def _response(request: Request, status: int, title: str, detail: str, kind: str, **extra: Any) -> JSONResponse:
+    body = {"type": BASE + kind, "title": title, "status": status, "detail": detail, "instance": request.url.path}
+    body.update(extra)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return _response(request, exc.status, exc.title, exc.detail, exc.kind, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "reason": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+        return _response(request, 422, "Invalid request", detail, "invalid-request", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = {401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed"}.get(
+            exc.status_code, "HTTP error"
+        )
+        return _response(request, exc.status_code, title, str(exc.detail), title.lower().replace(" ", "-"))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", path=request.url.path)
+        return _response(request, 500, "Internal error", "an unexpected error occurred; it has been logged",
+                         "internal-error")

@@ -1,0 +1,1 @@
+"""Local runtime: embedded PostgreSQL, the Tansu broker and the service processes."""

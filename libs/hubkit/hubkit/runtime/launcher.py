@@ -1,0 +1,194 @@
+"""`hub up`: servers, topics, migrations and the four services, on 127.0.0.1.
+
+Embedded PostgreSQL and Tansu are started unless `HUB_DATABASE_URL` /
+`HUB_KAFKA_BOOTSTRAP` name existing servers. State (pids, ports) is written to
+`.hub/state.json` so `hub status` and `hub down` work from another shell.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from .broker import TansuBroker
+from .errors import RuntimeStartError
+from .ports import port_is_free
+from .postgres import EmbeddedPostgres
+
+NAMES = ("catalog", "exchange", "elicense", "scoring")
+
+
+def _port_base() -> int:
+    return int(os.environ.get("HUB_PORT_BASE", "8100"))
+
+
+def service_ports() -> dict[str, int]:
+    """catalog 8101, exchange 8102, elicense 8103, scoring 8104 (shifted by HUB_PORT_BASE)."""
+    return {name: _port_base() + i for i, name in enumerate(NAMES, start=1)}
+
+
+def pg_port() -> int:
+    return int(os.environ.get("HUB_PG_PORT", "55432"))
+
+
+def kafka_port() -> int:
+    return int(os.environ.get("HUB_KAFKA_PORT", "59092"))
+
+
+
+
+def hub_home() -> Path:
+    return Path(os.environ.get("HUB_HOME", ".hub")).resolve()
+
+
+def service_migrations(name: str) -> Path:
+    module = __import__(f"{name}.storage", fromlist=["MIGRATIONS"])
+    return Path(module.MIGRATIONS)
+
+
+@dataclass
+class Hub:
+    home: Path
+    database_url: str = ""
+    kafka_bootstrap: str = ""
+    postgres: EmbeddedPostgres | None = None
+    broker: TansuBroker | None = None
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=service_ports)
+
+    def start_servers(self, *, durable: bool = True) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        external_db = os.environ.get("HUB_DATABASE_URL")
+        external_kafka = os.environ.get("HUB_KAFKA_BOOTSTRAP")
+        if external_db:
+            self.database_url = external_db
+        else:
+            self.postgres = EmbeddedPostgres(self.home / "pgdata", pg_port(), durable=durable)
+            self.postgres.start()
+            self.database_url = self.postgres.url.rsplit("/", 1)[0] + "/hub"
+        if external_kafka:
+            self.kafka_bootstrap = external_kafka
+        else:
+            self.broker = TansuBroker(kafka_port(), self.home / "tansu.log")
+            self.broker.start()
+            self.kafka_bootstrap = self.broker.bootstrap
+
+    def prepare(self, partitions: int) -> None:
+        from ..db import migrate_service
+        from ..kafka import ensure_topics
+
+        async def _prepare() -> None:
+            try:
+                await asyncio.wait_for(ensure_topics(self.kafka_bootstrap, partitions=partitions), 30)
+            except Exception as exc:
+                raise RuntimeStartError(f"Kafka broker at {self.kafka_bootstrap} unusable: {exc!r}") from None
+            for name in self.ports:
+                try:
+                    await migrate_service(self.database_url, name, service_migrations(name))
+                except OSError as exc:
+                    raise RuntimeStartError(f"PostgreSQL at {self.database_url} unreachable: {exc}") from None
+
+        asyncio.run(_prepare())
+
+    def service_env(self, name: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update({
+            "HUB_DATABASE_URL": self.database_url,
+            "HUB_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "HUB_HTTP_PORT": str(self.ports[name]),
+            "HUB_HTTP_HOST": "127.0.0.1",
+        })
+        env.setdefault("HUB_BLOB_DIR", str(self.home / "blobs"))
+        return env
+
+    def start_services(self) -> None:
+        for name, port in self.ports.items():
+            if not port_is_free(port):
+                raise RuntimeStartError(f"service {name} cannot start: port 127.0.0.1:{port} is already in use")
+            log = open(self.home / f"{name}.log", "ab")
+            self.processes[name] = subprocess.Popen(
+                [sys.executable, "-m", name], env=self.service_env(name), stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait_healthy(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        pending = dict(self.ports)
+        while pending and time.monotonic() < deadline:
+            for name, port in list(pending.items()):
+                proc = self.processes.get(name)
+                if proc is not None and proc.poll() is not None:
+                    raise RuntimeStartError(
+                        f"service {name} exited with {proc.returncode}; see {self.home / (name + '.log')}"
+                    )
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/health", timeout=0.5).status_code == 200:
+                        del pending[name]
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.2)
+        if pending:
+            raise RuntimeStartError(f"not healthy after {timeout:.0f}s: {', '.join(pending)}")
+
+    def write_state(self, *, supervised: bool = True) -> None:
+        state = {
+            "database_url": self.database_url, "kafka_bootstrap": self.kafka_bootstrap,
+            "services": {n: {"port": p, "pid": self.processes[n].pid if n in self.processes else None}
+                         for n, p in self.ports.items()},
+            "postgres_pid": self.postgres.process.pid if self.postgres and self.postgres.process else None,
+            "broker_pid": self.broker.process.pid if self.broker and self.broker.process else None,
+            "supervisor_pid": os.getpid() if supervised else None,
+        }
+        (self.home / "state.json").write_text(json.dumps(state, indent=2))
+
+    def stop(self) -> None:
+        for proc in self.processes.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.processes.values():
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.processes.clear()
+        if self.broker:
+            self.broker.stop()
+        if self.postgres:
+            self.postgres.stop()
+        (self.home / "state.json").unlink(missing_ok=True)
+
+
+def read_state(home: Path) -> dict[str, object] | None:
+    path = home / "state.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def stop_from_state(home: Path) -> list[str]:
+    """`hub down` from another shell: ask the supervisor to stop, else stop what it left behind."""
+    state = read_state(home)
+    if not state:
+        return []
+    stopped = []
+    pids: list[tuple[str, int | None]] = [("supervisor", state.get("supervisor_pid"))]  # type: ignore[list-item]
+    services = state.get("services") or {}
+    pids += [(n, s.get("pid")) for n, s in services.items()]  # type: ignore[union-attr]
+    pids += [("broker", state.get("broker_pid")), ("postgres", state.get("postgres_pid"))]  # type: ignore[list-item]
+    for name, pid in pids:
+        if not pid:
+            continue
+        try:
+            os.kill(pid, signal.SIGINT if name in ("supervisor", "postgres") else signal.SIGTERM)
+            stopped.append(name)
+        except ProcessLookupError:
+            pass
+    (home / "state.json").unlink(missing_ok=True)
+    return stopped

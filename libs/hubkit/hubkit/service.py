@@ -1,0 +1,209 @@
+"""Composition of one service process: HTTP app, pool, outbox relay, consumers, background jobs.
+
+Every service declares a `ServiceSpec` in its `bootstrap` module; `build_app`
+turns it into a FastAPI app whose lifespan owns all the moving parts, and
+`serve` runs it under uvicorn (`python -m <service>`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+
+from . import clock as clock_api
+from . import problems, telemetry
+from .db import create_pool, migrate_service
+from .kafka import Handler, IdempotentConsumer, make_producer
+from .outbox import OutboxRelay
+from .settings import HubSettings
+
+log = telemetry.get_logger(__name__)
+
+
+@dataclass
+class ConsumerSpec:
+    name: str
+    topics: list[str]
+    handler: Handler
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    settings: HubSettings
+    migrations: Path
+    routers: list[APIRouter]
+    description: str = ""
+    consumers: list[ConsumerSpec] = field(default_factory=list)
+    # Background jobs get the running host (e.g. deadline scanners); they run until shutdown.
+    jobs: list[Callable[[ServiceHost], Awaitable[None]]] = field(default_factory=list)
+    # Extra setup on the app (static files, extra state) before it starts serving.
+    configure: Callable[[FastAPI], None] | None = None
+    pool_size: int = 10
+
+    @property
+    def schema(self) -> str:
+        return self.name
+
+
+class ServiceHost:
+    """Owns the resources of a running service; reachable as `app.state.host`."""
+
+    def __init__(self, spec: ServiceSpec) -> None:
+        self.spec, self.settings = spec, spec.settings
+        self._pool: asyncpg.Pool | None = None
+        self.producer: AIOKafkaProducer | None = None
+        self.producer_ready = asyncio.Event()
+        self.relay: OutboxRelay | None = None
+        self.tasks: list[asyncio.Task[Any]] = []
+        self._clock = clock_api.Clock()
+
+    @property
+    def clock(self) -> clock_api.Clock:
+        return self._clock
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        assert self._pool is not None, "service not started"
+        return self._pool
+
+    async def start(self) -> None:
+        await migrate_service(self.settings.database_url, self.spec.schema, self.spec.migrations)
+        self._pool = await create_pool(self.settings.database_url, self.spec.schema, max_size=self.spec.pool_size)
+        self.tasks.append(asyncio.create_task(self._run_messaging(), name=f"{self.spec.name}-messaging"))
+        for job in self.spec.jobs:
+            self.tasks.append(asyncio.create_task(self._guard(job.__name__, job), name=job.__name__))
+
+    async def _start_producer(self) -> AIOKafkaProducer:
+        backoff = 0.5
+        while True:
+            producer = make_producer(self.settings)
+            try:
+                await producer.start()
+                return producer
+            except (KafkaError, OSError) as exc:
+                with contextlib.suppress(Exception):
+                    await producer.stop()
+                log.warning("broker unreachable; outbox keeps events until it is back", error=repr(exc))
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+    async def _run_messaging(self) -> None:
+        self.producer = await self._start_producer()
+        self.producer_ready.set()
+        self.relay = OutboxRelay(
+            self.pool, self.spec.schema, self.producer,
+            batch=self.settings.outbox_batch, poll_seconds=self.settings.outbox_poll_seconds,
+        )
+        runners: list[Awaitable[None]] = [self._guard("outbox-relay", lambda _: self.relay.run())]  # type: ignore[union-attr]
+        for spec in self.spec.consumers:
+            consumer = IdempotentConsumer(
+                settings=self.settings, pool=self.pool, schema=self.spec.schema,
+                name=f"{self.spec.name}.{spec.name}", topics=spec.topics, handler=spec.handler,
+                producer=self.producer,
+            )
+            runners.append(self._guard(f"consumer {spec.name}", lambda _, c=consumer: c.run()))
+        await asyncio.gather(*runners)
+
+    async def _guard(self, what: str, job: Callable[[ServiceHost], Awaitable[None]]) -> None:
+        """Keep a background loop alive: log a crash, pause, start it again."""
+        while True:
+            try:
+                await job(self)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background task crashed; restarting", task=what)
+                await asyncio.sleep(1.0)
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.producer is not None:
+            with contextlib.suppress(Exception):
+                await self.producer.stop()
+        if self._pool is not None:
+            await self._pool.close()
+
+    async def ready(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            async with self.pool.acquire(timeout=2) as conn:
+                await conn.fetchval("SELECT 1")
+            checks["database"] = "ok"
+        except Exception as exc:  # readiness reports, it does not raise
+            checks["database"] = f"unavailable: {exc.__class__.__name__}"
+        checks["broker"] = "ok" if self.producer_ready.is_set() and (self.relay is None or self.relay.healthy) \
+            else "unavailable"
+        return checks
+
+
+def build_app(spec: ServiceSpec) -> FastAPI:
+    settings = spec.settings
+    telemetry.setup(spec.name, endpoint=settings.otel_endpoint, log_level=settings.log_level,
+                    log_json=settings.log_json)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        host = ServiceHost(spec)
+        host._clock = app.state.clock
+        app.state.host = host
+        await host.start()
+        log.info("service started", port=settings.http_port)
+        try:
+            yield
+        finally:
+            await host.stop()
+
+    app = FastAPI(title=f"gov-hub {spec.name}", description=spec.description, version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.clock = clock_api.Clock(
+        datetime.fromisoformat(settings.simulated_start) if settings.simulated_clock else None
+    )
+    problems.install(app)
+    app.include_router(clock_api.router)
+
+    @app.get("/health", tags=["ops"], summary="Liveness")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "service": spec.name}
+
+    @app.get("/ready", tags=["ops"], summary="Readiness: database and broker reachable")
+    async def ready() -> JSONResponse:
+        checks = await app.state.host.ready()
+        ok = all(v == "ok" for v in checks.values())
+        body = {"status": "ready" if ok else "not-ready", "service": spec.name, "checks": checks}
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    for router in spec.routers:
+        app.include_router(router)
+    if spec.configure:
+        spec.configure(app)
+    try:
+        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+        FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready")
+    except Exception:  # instrumentation is best effort; the service must run without it
+        log.warning("FastAPI instrumentation unavailable")
+    return app
+
+
+def serve(factory: Callable[[], FastAPI], settings: HubSettings) -> None:
+    import uvicorn
+
+    uvicorn.run(factory(), host=settings.http_host, port=settings.http_port, log_level="warning",
+                access_log=False, lifespan="on")

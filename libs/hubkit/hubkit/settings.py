@@ -1,0 +1,44 @@
+"""Settings every service shares. Each service subclasses `HubSettings` and adds its own.
+
+All names are read from the environment with the `HUB_` prefix (docker-compose.yml
+sets exactly these; a test checks that). Unsafe defaults fail fast outside local use.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "gov-hub-local-development-secret-change-me"
+
+
+class HubSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
+
+    environment: str = Field("local", description="local | test | production")
+    database_url: str = Field("postgresql://postgres@127.0.0.1:55432/hub", description="PostgreSQL DSN")
+    kafka_bootstrap: str = Field("127.0.0.1:59092", description="Kafka bootstrap servers")
+    kafka_idempotent: bool = Field(
+        False,
+        description="Idempotent producer. Apache Kafka supports it (compose sets true); the local Tansu "
+        "broker answers InitProducerId with an error, and consumers dedupe on envelope id anyway.",
+    )
+    kafka_partitions: int = Field(6, ge=1, description="Partitions per topic, keyed by unit")
+    jwt_secret: str = Field(DEV_SECRET, description="HS256 secret for bearer tokens")
+    http_host: str = Field("127.0.0.1")
+    http_port: int = Field(8100)
+    otel_endpoint: str | None = Field(None, description="OTLP/HTTP endpoint, e.g. http://otel-collector:4318")
+    log_level: str = Field("INFO")
+    log_json: bool = Field(True)
+    simulated_clock: bool = Field(False, description="Start a simulated clock (demo, tests); never in production")
+    simulated_start: str = Field("2019-08-01T00:00:00+08:00", description="Initial instant of a simulated clock")
+    outbox_batch: int = Field(500, ge=1)
+    outbox_poll_seconds: float = Field(0.5, gt=0)
+
+    @model_validator(mode="after")
+    def _secret_is_safe(self) -> HubSettings:
+        if self.environment == "production" and (self.jwt_secret == DEV_SECRET or len(self.jwt_secret) < 32):
+            raise ValueError("HUB_JWT_SECRET must be set to a random secret of at least 32 characters in production")
+        if self.environment == "production" and self.simulated_clock:
+            raise ValueError("HUB_SIMULATED_CLOCK cannot be used in production")
+        return self

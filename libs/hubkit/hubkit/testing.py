@@ -1,0 +1,95 @@
+"""Real servers for tests: one embedded PostgreSQL and one Tansu broker per test run.
+
+`HUB_DATABASE_URL` / `HUB_KAFKA_BOOTSTRAP` in the environment make tests use
+existing servers (e.g. Apache Kafka from compose) instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaConsumer
+from fastapi import FastAPI
+
+from .auth import Role, mint_token
+from .runtime.broker import TansuBroker
+from .runtime.ports import free_port
+from .runtime.postgres import EmbeddedPostgres
+from .settings import DEV_SECRET
+
+
+@contextmanager
+def postgres_server(workdir: Path) -> Iterator[str]:
+    """Yield a DSN of a PostgreSQL server for the tests (database `postgres`)."""
+    if url := os.environ.get("HUB_DATABASE_URL"):
+        yield url
+        return
+    server = EmbeddedPostgres(workdir / "pgdata", free_port(), durable=False)
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@contextmanager
+def kafka_broker(workdir: Path) -> Iterator[str]:
+    if bootstrap := os.environ.get("HUB_KAFKA_BOOTSTRAP"):
+        yield bootstrap
+        return
+    broker = TansuBroker(free_port(), workdir / "tansu.log")
+    broker.start()
+    try:
+        yield broker.bootstrap
+    finally:
+        broker.stop()
+
+
+async def fresh_database(server_url: str, prefix: str = "t") -> str:
+    """Create an empty database on the server and return its DSN (tests stay isolated)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return server_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def token(role: Role | str, unit: str | None = None, secret: str = DEV_SECRET) -> dict[str, str]:
+    """Authorization header for a test request."""
+    return {"Authorization": f"Bearer {mint_token(secret, role=role, unit=unit)}"}
+
+
+async def read_topic(bootstrap: str, topic: str, *, expect: int, timeout: float = 20.0) -> list[bytes]:
+    """Read a topic from the beginning until `expect` messages arrived or the timeout passed."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
+                                enable_auto_commit=False)
+    await consumer.start()
+    found: list[bytes] = []
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(found) < expect and loop.time() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            for records in batch.values():
+                found += [r.value or b"" for r in records]
+    finally:
+        await consumer.stop()
+    return found
+
+
+@asynccontextmanager
+async def running_app(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Run a service app's lifespan (pool, relay, consumers) and give an HTTP client for it."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+            yield client

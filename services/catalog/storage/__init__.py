@@ -1,0 +1,5 @@
+"""PostgreSQL storage of the catalog service (schema `catalog`)."""
+
+from pathlib import Path
+
+MIGRATIONS = Path(__file__).parent / "migrations"

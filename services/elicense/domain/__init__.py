@@ -1,0 +1,1 @@
+"""Domain model of the elicense service: rules and state changes, no I/O."""

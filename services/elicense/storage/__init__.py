@@ -1,0 +1,5 @@
+"""PostgreSQL storage of the elicense service (schema `elicense`)."""
+
+from pathlib import Path
+
+MIGRATIONS = Path(__file__).parent / "migrations"

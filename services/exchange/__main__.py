@@ -1,0 +1,7 @@
+from hubkit.service import serve
+
+from .bootstrap import create_app
+from .settings import ExchangeSettings
+
+if __name__ == "__main__":
+    serve(create_app, ExchangeSettings())

@@ -1,0 +1,1 @@
+"""Domain model of the scoring service: rules and state changes, no I/O."""

@@ -1,0 +1,5 @@
+"""Kafka consumers of the scoring service (events in); events out go through the outbox."""
+
+from hubkit.service import ConsumerSpec
+
+consumers: list[ConsumerSpec] = []

@@ -1,0 +1,30 @@
+"""Session-wide real servers: embedded PostgreSQL and the Tansu broker, started once per run."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from hubkit.kafka import ensure_topics
+from hubkit.testing import fresh_database, kafka_broker, postgres_server
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with postgres_server(Path(tmp_path_factory.mktemp("pg"))) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    with kafka_broker(Path(tmp_path_factory.mktemp("kafka"))) as bootstrap:
+        await ensure_topics(bootstrap, partitions=3)
+        yield bootstrap
+
+
+@pytest.fixture
+async def database_url(pg_server: str) -> str:
+    """An empty database of its own for each test."""
+    return await fresh_database(pg_server)
