@@ -1,21 +1,41 @@
 """Composition root of the scoring service."""
 
 from fastapi import FastAPI
-
 from hubkit.service import ServiceSpec, build_app
 
 from .api import routers
+from .domain.ruleset import Ruleset, builtin_ruleset, load_ruleset
 from .messaging import consumers
+from .messaging.projector import LiveProjector
 from .settings import ScoringSettings
 from .storage import MIGRATIONS
 
 DESCRIPTION = "Live monthly scores under the gx-2019 rules: projection, ledger, findings, month close, replay."
 
 
+def ruleset_of(settings: ScoringSettings) -> Ruleset:
+    """Loaded and validated at start: a broken ruleset stops the service before it scores anything."""
+    return load_ruleset(settings.ruleset_path) if settings.ruleset_path else builtin_ruleset(settings.ruleset)
+
+
 def spec(settings: ScoringSettings | None = None) -> ServiceSpec:
+    settings = settings or ScoringSettings()
+    ruleset = ruleset_of(settings)
+    projector = LiveProjector(ruleset, max_batch=settings.projection_batch)
+
+    def configure(app: FastAPI) -> None:
+        app.state.ruleset = ruleset
+        app.state.projector = projector
+
     return ServiceSpec(
-        name="scoring", settings=settings or ScoringSettings(), migrations=MIGRATIONS, routers=routers,
-        consumers=consumers, description=DESCRIPTION,
+        name="scoring",
+        settings=settings,
+        migrations=MIGRATIONS,
+        routers=routers,
+        consumers=consumers,
+        description=DESCRIPTION,
+        jobs=[projector.run],
+        configure=configure,
     )
 
 

@@ -1,0 +1,111 @@
+"""Events of the catalog service (source `catalog`): requirements, resources, mounts, updates."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.base import Payload, Source
+from contracts.event_types import register
+from contracts.values import ResourceCode
+
+ShareType = Literal["unconditional", "conditional", "not_shared"]
+UpdateCycle = Literal["realtime", "daily", "weekly", "monthly", "quarterly", "yearly"]
+MountKind = Literal["table", "file", "api"]
+
+
+class _Catalog(Payload):
+    SOURCE: ClassVar[Source] = "catalog"
+    VERSION: ClassVar[int] = 1
+
+
+@register
+class RequirementAssigned(_Catalog):
+    """A batch of resources the unit must publish and mount by a deadline."""
+
+    TYPE: ClassVar[str] = "catalog.requirement-assigned"
+
+    batch_id: str = Field(min_length=1, description="id of the batch; a re-assignment replaces it")
+    batch_kind: Literal["first_batch_catalog", "business_environment", "high_frequency", "theme"] = Field(
+        description="which requirement the batch belongs to"
+    )
+    resource_codes: list[ResourceCode] = Field(min_length=1, description="catalog codes the unit must mount")
+    deadline: date = Field(description="mount deadline of the batch (Asia/Shanghai calendar day)")
+
+
+class InformationItem(BaseModel):
+    """One field of a structured resource (信息项)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, description="信息项名称")
+    type: str = Field(min_length=1, description="数据类型, e.g. string, integer, date")
+    length: int | None = Field(default=None, ge=1, description="数据长度")
+
+
+class _ResourceMetadata(_Catalog):
+    # The core metadata of the cataloguing guide (seed 003 §5.2); the provider code is the
+    # envelope's `unit`.
+    resource_code: ResourceCode = Field(description="数据资源代码")
+    name: str = Field(min_length=1, description="数据资源名称 (fixed once published)")
+    share_type: ShareType = Field(description="共享类型")
+    update_cycle: UpdateCycle = Field(description="更新周期")
+    classification: str | None = Field(default=None, description="数据资源分类 (类/项/目/细目)")
+    summary: str | None = Field(default=None, description="数据资源摘要")
+    format: str | None = Field(default=None, description="数据资源格式, e.g. database table, file, interface")
+    domain: str | None = Field(default=None, description="所属领域, e.g. 综合政务, 交通, 财政")
+    provider_name: str | None = Field(default=None, description="数据资源提供方 (name of the providing unit)")
+    items: list[InformationItem] | None = Field(default=None, description="信息项 of a structured resource")
+    share_condition: str | None = Field(default=None, description="共享条件 (use requirement, scope)")
+    share_method: str | None = Field(default=None, description="共享方式, normally the exchange platform")
+    share_basis: str | None = Field(default=None, description="legal or policy basis of a not_shared resource")
+    open_type: Literal["open", "conditional", "not_open"] | None = Field(default=None, description="开放属性")
+    open_condition: str | None = Field(default=None, description="开放条件")
+    publish_date: date | None = Field(default=None, description="发布日期")
+    related_codes: list[ResourceCode] | None = Field(default=None, description="关联资源代码")
+
+
+@register
+class ResourcePublished(_ResourceMetadata):
+    """A resource entered the unit's published catalog, with its core metadata."""
+
+    TYPE: ClassVar[str] = "catalog.resource-published"
+
+
+@register
+class ResourceMetadataChanged(_ResourceMetadata):
+    """A published resource's metadata changed; the event carries the complete new metadata."""
+
+    TYPE: ClassVar[str] = "catalog.resource-metadata-changed"
+
+
+@register
+class ResourceMounted(_Catalog):
+    """A published resource's data was mounted on the exchange platform."""
+
+    TYPE: ClassVar[str] = "catalog.resource-mounted"
+
+    resource_code: ResourceCode = Field(description="the mounted resource")
+    mount_kind: MountKind = Field(description="how the data is mounted")
+
+
+@register
+class ResourceUnmounted(_Catalog):
+    """A resource's data was taken off the exchange platform."""
+
+    TYPE: ClassVar[str] = "catalog.resource-unmounted"
+
+    resource_code: ResourceCode = Field(description="the unmounted resource")
+    reason: str | None = Field(default=None, description="why, if given")
+
+
+@register
+class ResourceUpdated(_Catalog):
+    """A mounted resource's data was refreshed."""
+
+    TYPE: ClassVar[str] = "catalog.resource-updated"
+
+    resource_code: ResourceCode = Field(description="the updated resource")
+    records: int | None = Field(default=None, ge=0, description="number of records in the update, if known")

@@ -1,0 +1,116 @@
+"""Events of the exchange service (source `exchange`): requests, calls, disputes, uses.
+
+For request, call and dispute events the envelope `unit` is the provider; for data-used it is
+the consumer.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import AwareDatetime, Field
+
+from contracts.base import Payload, Source
+from contracts.event_types import register
+from contracts.values import ResourceCode, Uscc
+
+DataKind = Literal["government", "supervision"]
+
+_KIND = "government data (B1.*) or supervision data (B4.*)"
+
+
+class _Exchange(Payload):
+    SOURCE: ClassVar[Source] = "exchange"
+    VERSION: ClassVar[int] = 1
+
+
+@register
+class RequestSubmitted(_Exchange):
+    """A unit asked the provider (`unit`) for access to a resource."""
+
+    TYPE: ClassVar[str] = "exchange.request-submitted"
+
+    request_id: str = Field(min_length=1, description="id of the request")
+    requester_unit: Uscc = Field(description="USCC of the requesting unit")
+    resource_code: ResourceCode = Field(description="the requested resource")
+    data_kind: DataKind = Field(description=_KIND)
+
+
+@register
+class RequestForwarded(_Exchange):
+    """The request reached the provider; its working-day clock starts at occurred_at."""
+
+    TYPE: ClassVar[str] = "exchange.request-forwarded"
+
+    request_id: str = Field(min_length=1, description="id of the request")
+    data_kind: DataKind = Field(description=_KIND)
+
+
+@register
+class RequestApproved(_Exchange):
+    """The provider approved the request."""
+
+    TYPE: ClassVar[str] = "exchange.request-approved"
+
+    request_id: str = Field(min_length=1, description="id of the request")
+    data_kind: DataKind = Field(description=_KIND)
+    forwarded_at: AwareDatetime = Field(description="when the request was forwarded to the provider")
+
+
+@register
+class RequestRejected(_Exchange):
+    """The provider refused the request."""
+
+    TYPE: ClassVar[str] = "exchange.request-rejected"
+
+    request_id: str = Field(min_length=1, description="id of the request")
+    data_kind: DataKind = Field(description=_KIND)
+    forwarded_at: AwareDatetime = Field(description="when the request was forwarded to the provider")
+    reason: str = Field(description="the stated reason; empty (after trimming) counts as no reason")
+
+
+@register
+class RequestOverdue(_Exchange):
+    """The provider left the request undecided past its working-day deadline."""
+
+    TYPE: ClassVar[str] = "exchange.request-overdue"
+
+    request_id: str = Field(min_length=1, description="id of the request")
+    data_kind: DataKind = Field(description=_KIND)
+    forwarded_at: AwareDatetime = Field(description="when the request was forwarded to the provider")
+    deadline: AwareDatetime = Field(description="the deadline that passed (24:00 of the last working day)")
+
+
+@register
+class CallFailed(_Exchange):
+    """A consumer's call to the provider's data failed."""
+
+    TYPE: ClassVar[str] = "exchange.call-failed"
+
+    call_id: str = Field(min_length=1, description="id of the call")
+    resource_code: ResourceCode = Field(description="the called resource")
+    consumer_unit: Uscc = Field(description="USCC of the calling unit")
+    data_kind: DataKind = Field(description=_KIND)
+    error: Literal["timeout", "unavailable", "server_error", "bad_response"] = Field(description="how it failed")
+
+
+@register
+class DisputeUpheld(_Exchange):
+    """A dispute found the provider's shared data inconsistent."""
+
+    TYPE: ClassVar[str] = "exchange.dispute-upheld"
+
+    dispute_id: str = Field(min_length=1, description="id of the dispute")
+    resource_code: ResourceCode = Field(description="the resource whose data was inconsistent")
+    data_kind: DataKind = Field(description=_KIND)
+
+
+@register
+class DataUsed(_Exchange):
+    """The consumer (`unit`) used shared data to cut forms or materials."""
+
+    TYPE: ClassVar[str] = "exchange.data-used"
+
+    resource_code: ResourceCode = Field(description="the resource used")
+    consumer_unit: Uscc = Field(description="USCC of the using unit (the same as the envelope unit)")
+    purpose: Literal["general", "high_frequency", "business_environment"] = Field(description="what it served")

@@ -1,0 +1,125 @@
+"""Events of the scoring service (source `scoring`): inspectors' findings and score outputs.
+
+Points are Decimal2: exact decimals published as strings with 2 decimals ("87.50").
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from contracts.base import Payload, Source
+from contracts.event_types import register
+from contracts.values import Decimal2, Month, RuleItem, Sha256, Uscc
+
+Band = Literal["very-high", "high", "medium", "low"]
+Listing = Literal["red", "black", "none"]
+EventIds = list[uuid.UUID]  # an alias: the payloads below have a field named `list`
+Effect = Literal["occurrence", "holds", "resolved", "rate", "achieved"]
+
+# which effect each optional count field belongs to
+_FIELD_EFFECT = {"count": "occurrence", "numerator": "rate", "denominator": "rate", "size": "achieved"}
+
+
+class _Scoring(Payload):
+    SOURCE: ClassVar[Source] = "scoring"
+    VERSION: ClassVar[int] = 1
+
+
+@register
+class FindingRecorded(_Scoring):
+    """An inspector's finding about the unit for one rule item."""
+
+    TYPE: ClassVar[str] = "scoring.finding-recorded"
+
+    finding_id: str = Field(min_length=1, description="id of the finding")
+    item: RuleItem = Field(description="rule item id, e.g. A1.2, C2.2, D3, B4.10")
+    effect: Effect = Field(description="occurrence (count), holds/resolved (flag), rate, achieved (bonus)")
+    count: int | None = Field(default=None, ge=1, description="occurrence: how many")
+    numerator: int | None = Field(default=None, ge=0, description="rate: done")
+    denominator: int | None = Field(default=None, ge=0, description="rate: required (0 means no deduction)")
+    size: int | None = Field(default=None, ge=0, description="achieved: the count the bonus depends on")
+    attributed_unit: Uscc | None = Field(default=None, description="the provider the rule shifts the deduction to")
+    note: str = Field(default="", description="free text")
+    inspector: str = Field(min_length=1, description="who recorded the finding")
+
+    @model_validator(mode="after")
+    def _fits_effect(self) -> FindingRecorded:
+        for name, effect in _FIELD_EFFECT.items():
+            if getattr(self, name) is not None and self.effect != effect:
+                raise ValueError(f"{name}: belongs to {effect} findings, not to {self.effect}")
+        if self.effect == "occurrence" and self.count is None:
+            raise ValueError("count: an occurrence finding needs a count >= 1")
+        if self.effect == "rate":
+            if self.numerator is None or self.denominator is None:
+                raise ValueError("numerator, denominator: a rate finding needs both")
+            if self.numerator > self.denominator:
+                raise ValueError(f"numerator: {self.numerator} exceeds the denominator {self.denominator}")
+        return self
+
+
+@register
+class ScoreChanged(_Scoring):
+    """The unit's live score for a month changed."""
+
+    TYPE: ClassVar[str] = "scoring.score-changed"
+
+    unit: Uscc = Field(description="the scored unit (same as the envelope unit)")
+    month: Month = Field(description="the scored month, Asia/Shanghai")
+    ruleset: str = Field(min_length=1, description="ruleset id, e.g. gx-2019")
+    ruleset_version: int = Field(ge=1, description="ruleset version")
+    x: Decimal2 = Field(description="deductions part X (0-100)")
+    y: Decimal2 = Field(description="bonus part Y (0-50)")
+    total: Decimal2 = Field(description="ALL = X + Y")
+    band: Band = Field(description="score band")
+    list: Annotated[Listing, Field(description="red list, black list or none")]
+    previous_total: Decimal2 | None = Field(default=None, description="the total before this change, if any")
+    position: int = Field(ge=0, description="archive position of the last event the score includes")
+
+
+@register
+class DeductionAlerted(_Scoring):
+    """A new deduction hit the unit; tells it what, why, and whether it changed lists."""
+
+    TYPE: ClassVar[str] = "scoring.deduction-alerted"
+
+    unit: Uscc = Field(description="the unit that lost points (same as the envelope unit)")
+    month: Month = Field(description="the month the deduction counts in")
+    item: RuleItem = Field(description="the rule item deducted")
+    points_added: Decimal2 = Field(description="points the item's deduction grew by")
+    item_points: Decimal2 = Field(description="the item's deduction after this change")
+    x: Decimal2 = Field(description="X after this change")
+    total: Decimal2 = Field(description="ALL after this change")
+    band: Band = Field(description="band after this change")
+    list: Annotated[Listing, Field(description="list after this change")]
+    previous_band: Band = Field(description="band before this change")
+    previous_list: Listing = Field(description="list before this change")
+    entered_black_list: bool = Field(description="this change put the unit on the black list")
+    left_red_list: bool = Field(description="this change took the unit off the red list")
+    cause_event_ids: EventIds = Field(min_length=1, description="ids of the events that caused the deduction")
+    ruleset: str = Field(min_length=1, description="ruleset id")
+
+
+class ClosedResult(BaseModel):
+    """One unit's frozen score in a closed month."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    unit: Uscc = Field(description="the scored unit")
+    total: Decimal2 = Field(description="ALL")
+    sha256: Sha256 = Field(description="SHA-256 of the unit's canonical result JSON")
+
+
+@register
+class MonthClosed(_Scoring):
+    """A month was closed: scores are frozen; later facts become adjustments."""
+
+    TYPE: ClassVar[str] = "scoring.month-closed"
+
+    month: Month = Field(description="the closed month")
+    ruleset: str = Field(min_length=1, description="ruleset id")
+    ruleset_version: int = Field(ge=1, description="ruleset version")
+    last_position: int = Field(ge=0, description="last archive position included")
+    results: list[ClosedResult] = Field(description="every scored unit's frozen total and result hash")
