@@ -1,6 +1,5 @@
-from pydantic import Field
-
 from hubkit.settings import HubSettings
+from pydantic import Field
 
 
 class CatalogSettings(HubSettings):

@@ -1,1 +1,4 @@
-"""gov-hub elicense service: E-license library: claimed types, stock declarations, pushes with verified files and seals, uses."""
+"""gov-hub elicense service:
+
+E-license library: claimed types, stock declarations, pushes with verified files and seals, uses.
+"""

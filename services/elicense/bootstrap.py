@@ -1,7 +1,6 @@
 """Composition root of the elicense service."""
 
 from fastapi import FastAPI
-
 from hubkit.service import ServiceSpec, build_app
 
 from .api import routers

@@ -1,1 +1,1 @@
-"""gov-hub scoring service: Live monthly scores under the gx-2019 rules: projection, ledger, findings, month close, replay."""
+"""Scoring service: the gx-2019 monthly score of every government unit, computed from events."""

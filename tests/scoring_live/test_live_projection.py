@@ -5,13 +5,13 @@ import asyncio
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import orjson
 import pytest
-
 from contracts import Envelope, encode, new_envelope
 from contracts.exchange import CallFailed
 from contracts.registry_events import UnitRegistered
@@ -122,6 +122,6 @@ async def test_live_scores_equal_replay_survive_restart_and_ignore_duplicates(
             "SELECT total FROM scoring.score_ledger WHERE unit = $1 AND month = '2019-08' ORDER BY position", provider)
         totals = [Decimal(r["total"]) for r in ledger]
         assert totals[-1] == Decimal("94.00") and Decimal("96.00") in totals
-        assert all(a > b for a, b in zip(totals, totals[1:], strict=False)), totals
+        assert all(a > b for a, b in pairwise(totals)), totals
     finally:
         await conn.close()

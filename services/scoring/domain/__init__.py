@@ -1,1 +1,1 @@
-"""Domain model of the scoring service: rules and state changes, no I/O."""
+"""Pure scoring domain: rulesets, fact state, evaluation. No I/O here."""
