@@ -2,4 +2,6 @@
 
 from fastapi import APIRouter
 
-routers: list[APIRouter] = []
+from scoring.api import findings, months, scores
+
+routers: list[APIRouter] = [scores.router, findings.router, months.router]

@@ -1,0 +1,46 @@
+"""What the scoring routers read: the live projector, the ruleset and the pool."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+from fastapi import Request
+from hubkit.problems import Problem
+
+from scoring.domain.clock import month_of, parse_month
+from scoring.domain.ruleset import Ruleset
+from scoring.messaging.projector import LiveProjector
+
+
+def projector(request: Request) -> LiveProjector:
+    return request.app.state.projector  # type: ignore[no-any-return]
+
+
+def ruleset(request: Request) -> Ruleset:
+    return request.app.state.ruleset  # type: ignore[no-any-return]
+
+
+def pool(request: Request) -> asyncpg.Pool:
+    return request.app.state.host.pool  # type: ignore[no-any-return]
+
+
+def month_or_current(request: Request, month: str | None) -> str:
+    if month is not None:
+        try:
+            parse_month(month)
+        except ValueError as exc:
+            raise Problem(422, "Invalid request", f"month: {exc}", kind="invalid-request") from None
+        return month
+    wm = projector(request).projection.watermark
+    if wm is None:
+        raise Problem(404, "Not found", "no event has been scored yet, so there is no current month",
+                      kind="not-found")
+    return month_of(wm)
+
+
+def aware(value: datetime, field: str) -> datetime:
+    if value.tzinfo is None:
+        raise Problem(422, "Invalid request", f"{field}: an instant needs an offset, e.g. 2019-08-31T24:00+08:00",
+                      kind="invalid-request")
+    return value

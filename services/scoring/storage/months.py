@@ -1,0 +1,62 @@
+"""Closed months: frozen results, and the facts that arrived after the close (adjustments)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import orjson
+
+from scoring.domain.result import MonthResult
+
+
+def unit_canonical(result: MonthResult, index: int) -> bytes:
+    """One unit's frozen result as canonical JSON (sorted keys, no spaces), with what it was judged by."""
+    doc = {"ruleset": result.ruleset_id, "ruleset_version": result.ruleset_version, "month": result.month,
+           **result.units[index].canonical()}
+    return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+
+
+async def is_closed(conn: asyncpg.Connection, month: str) -> bool:
+    return bool(await conn.fetchval("SELECT 1 FROM closed_months WHERE month = $1", month))
+
+
+async def freeze(conn: asyncpg.Connection, result: MonthResult, *, last_position: int, as_of: datetime,
+                 closed_by: str) -> list[tuple[str, Any, str]]:
+    """Store every unit's frozen result; returns (unit, total, sha256) per unit."""
+    rows = []
+    for i, unit in enumerate(result.units):
+        canonical = unit_canonical(result, i)
+        rows.append((result.month, unit.unit, unit.total, orjson.loads(canonical), canonical,
+                     hashlib.sha256(canonical).hexdigest()))
+    await conn.execute(
+        "INSERT INTO closed_months (month, ruleset, ruleset_version, last_position, as_of, sha256, closed_by) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        result.month, result.ruleset_id, result.ruleset_version, last_position, as_of, result.sha256(), closed_by,
+    )
+    await conn.executemany(
+        "INSERT INTO closed_results (month, unit, total, result, canonical, sha256) VALUES ($1, $2, $3, $4, $5, $6)",
+        rows,
+    )
+    return [(r[1], r[2], r[5]) for r in rows]
+
+
+async def closed(conn: asyncpg.Connection, month: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM closed_months WHERE month = $1", month)
+
+
+async def frozen_results(conn: asyncpg.Connection, month: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT c.unit, c.total AS frozen_total, c.sha256, s.total AS live_total, s.band, s.list "
+        "FROM closed_results c LEFT JOIN scores s ON s.unit = c.unit AND s.month = c.month "
+        "WHERE c.month = $1 ORDER BY c.total DESC, c.unit", month)
+
+
+async def late_facts(conn: asyncpg.Connection, month: str, after_position: int, start: datetime,
+                     end: datetime) -> list[asyncpg.Record]:
+    """Facts about the closed month archived after its close: adjustments, never edited in."""
+    return await conn.fetch(
+        "SELECT position, event_id, type, unit, occurred_at FROM archive WHERE position > $1 "
+        "AND occurred_at >= $2 AND occurred_at < $3 ORDER BY position", after_position, start, end)
