@@ -6,10 +6,10 @@ from typing import Any
 
 import httpx
 import pytest
-
 from hubkit.testing import running_app, token
 from scoring.bootstrap import create_app
 from scoring.settings import ScoringSettings
+
 from tests.scoring_live.test_live_projection import SH, failed_call, publish, registered, unique_unit
 
 pytestmark = pytest.mark.integration
