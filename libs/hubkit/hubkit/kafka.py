@@ -51,7 +51,7 @@ def make_producer(settings: HubSettings, **overrides: object) -> AIOKafkaProduce
         "client_id": "gov-hub",
     }
     options.update(overrides)
-    return AIOKafkaProducer(**options)  # type: ignore[arg-type]
+    return AIOKafkaProducer(**options)
 
 
 async def ensure_topics(bootstrap: str, topics: Iterable[str] | None = None, partitions: int = 6) -> list[str]:

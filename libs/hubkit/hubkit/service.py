@@ -113,7 +113,7 @@ class ServiceHost:
                 name=f"{self.spec.name}.{spec.name}", topics=spec.topics, handler=spec.handler,
                 producer=self.producer,
             )
-            runners.append(self._guard(f"consumer {spec.name}", lambda _, c=consumer: c.run()))
+            runners.append(self._guard(f"consumer {spec.name}", _runner(consumer)))
         await asyncio.gather(*runners)
 
     async def _guard(self, what: str, job: Callable[[ServiceHost], Awaitable[None]]) -> None:
@@ -151,6 +151,13 @@ class ServiceHost:
         checks["broker"] = "ok" if self.producer_ready.is_set() and (self.relay is None or self.relay.healthy) \
             else "unavailable"
         return checks
+
+
+def _runner(consumer: IdempotentConsumer) -> Callable[[ServiceHost], Awaitable[None]]:
+    async def run(_: ServiceHost) -> None:
+        await consumer.run()
+
+    return run
 
 
 def build_app(spec: ServiceSpec) -> FastAPI:

@@ -14,15 +14,15 @@ from scoring.messaging.projector import LiveProjector
 
 
 def projector(request: Request) -> LiveProjector:
-    return request.app.state.projector  # type: ignore[no-any-return]
+    return request.app.state.projector
 
 
 def ruleset(request: Request) -> Ruleset:
-    return request.app.state.ruleset  # type: ignore[no-any-return]
+    return request.app.state.ruleset
 
 
 def pool(request: Request) -> asyncpg.Pool:
-    return request.app.state.host.pool  # type: ignore[no-any-return]
+    return request.app.state.host.pool
 
 
 def month_or_current(request: Request, month: str | None) -> str:

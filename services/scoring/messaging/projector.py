@@ -34,7 +34,7 @@ _events_in = meter().create_counter("hub.scoring.events", description="fact even
 _changes = meter().create_counter("hub.scoring.score_changes", description="published score changes")
 
 
-class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
+class _SeekToStored(ConsumerRebalanceListener):
     def __init__(self, consumer: AIOKafkaConsumer, offsets: dict[tuple[str, int], int]) -> None:
         self.consumer, self.offsets = consumer, offsets
 
@@ -108,7 +108,7 @@ class LiveProjector:
                 env = decode(msg.value or b"")
             except DecodeError as exc:
                 # Before the commit: a crash may send a dead letter twice, never lose one.
-                await send_deadletter(host.producer, msg, f"invalid event: {exc}", CONSUMER)  # type: ignore[arg-type]
+                await send_deadletter(host.producer, msg, f"invalid event: {exc}", CONSUMER)
                 continue
             if env.id in self.archived:
                 continue
@@ -208,20 +208,13 @@ class LiveProjector:
 
 
 async def _record_alerts(conn: Any, events: list[Envelope]) -> None:
-    alerts = [e for e in events if isinstance(e.data, DeductionAlerted)]
+    alerts = [(e, e.data) for e in events if isinstance(e.data, DeductionAlerted)]
     if alerts:
         await conn.executemany(
             "INSERT INTO alerts (event_id, unit, month, item, points_added, payload) VALUES ($1, $2, $3, $4, $5, $6)",
             [
-                (
-                    e.id,
-                    e.unit,
-                    e.data.month,
-                    e.data.item,
-                    e.data.points_added,  # type: ignore[attr-defined]
-                    e.data.model_dump(mode="json"),
-                )
-                for e in alerts
+                (e.id, e.unit, data.month, data.item, data.points_added, data.model_dump(mode="json"))
+                for e, data in alerts
             ],
         )
 

@@ -26,7 +26,7 @@ async def save_offsets(conn: asyncpg.Connection, offsets: dict[tuple[str, int], 
 
 async def load_watermark(conn: asyncpg.Connection) -> datetime | None:
     value = await conn.fetchval("SELECT watermark FROM projection_state")
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 async def save_state(

@@ -16,6 +16,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -167,7 +168,7 @@ class Hub:
         (self.home / "state.json").unlink(missing_ok=True)
 
 
-def read_state(home: Path) -> dict[str, object] | None:
+def read_state(home: Path) -> dict[str, Any] | None:
     path = home / "state.json"
     return json.loads(path.read_text()) if path.exists() else None
 
@@ -178,10 +179,9 @@ def stop_from_state(home: Path) -> list[str]:
     if not state:
         return []
     stopped = []
-    pids: list[tuple[str, int | None]] = [("supervisor", state.get("supervisor_pid"))]  # type: ignore[list-item]
-    services = state.get("services") or {}
-    pids += [(n, s.get("pid")) for n, s in services.items()]  # type: ignore[union-attr]
-    pids += [("broker", state.get("broker_pid")), ("postgres", state.get("postgres_pid"))]  # type: ignore[list-item]
+    pids: list[tuple[str, int | None]] = [("supervisor", state.get("supervisor_pid"))]
+    pids += [(n, s.get("pid")) for n, s in (state.get("services") or {}).items()]
+    pids += [("broker", state.get("broker_pid")), ("postgres", state.get("postgres_pid"))]
     for name, pid in pids:
         if not pid:
             continue

@@ -1,0 +1,75 @@
+"""Observations from inspectors' findings (`scoring.finding-recorded`, items with source insp)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from scoring.domain.facts import FlagFinding, UnitFacts
+from scoring.domain.ruleset import Item
+from scoring.domain.window import Achievement, Interval, Occurrence, Rate, UnitView, Window
+
+
+def flag_intervals(view: UnitView, item: Item, win: Window) -> list[Interval]:
+    """`holds` opens a flag until a `resolved` for the same unit and item; C2.1 adds counties'."""
+    units = [view.unit]
+    if item.attribution == "parent_city" and view.kind == "city":
+        units += view.directory.counties_of(view.unit)
+    out: list[Interval] = []
+    for unit in units:
+        found = view.store.facts(unit).flag_findings.get(item.id)
+        if found:
+            out += _intervals(sorted(found.values(), key=lambda f: f.stamp))
+    return out
+
+
+def _intervals(findings: list[FlagFinding]) -> list[Interval]:
+    out: list[Interval] = []
+    open_: FlagFinding | None = None
+    for f in findings:
+        if f.holds:
+            if open_ is not None and open_.reduced == f.reduced:
+                continue  # a repeated `holds` changes nothing
+            if open_ is not None:  # the variant changed (e.g. B3.1 3 -> 2): close and reopen
+                out.append(Interval(open_.stamp[0], f.stamp[0], open_.reduced, (open_.stamp[1],)))
+            open_ = f
+        elif open_ is not None:
+            out.append(Interval(open_.stamp[0], f.stamp[0], open_.reduced, (open_.stamp[1],)))
+            open_ = None
+    if open_ is not None:
+        out.append(Interval(open_.stamp[0], None, open_.reduced, (open_.stamp[1],)))
+    return out
+
+
+def occurrences(view: UnitView, item: Item, win: Window) -> list[Occurrence]:
+    """Own findings of the month, plus findings elsewhere that attribute the cause to this unit."""
+    facts: UnitFacts = view.facts
+    out: list[Occurrence] = []
+    for occ in facts.occurrences.get(item.id, {}).get(win.month, {}).values():
+        shifted = item.attribution == "provider" and occ.attributed_unit not in (None, view.unit)
+        if shifted:
+            continue  # the provider pays, the user nothing
+        points = item.reduced_points if occ.reduced and item.reduced_points is not None else None
+        out.append(Occurrence(occ.stamp[0], occ.count, points, (occ.stamp[1],)))
+    if item.attribution in ("provider", "both"):
+        provider_points: Decimal | None = item.provider_points if item.attribution == "provider" else None
+        for occ in facts.attributed_to_me.get(item.id, {}).get(win.month, {}).values():
+            out.append(Occurrence(occ.stamp[0], occ.count, provider_points, (occ.stamp[1],)))
+    return out
+
+
+def latest_rate(view: UnitView, item: Item, win: Window) -> Rate | None:
+    """The latest rate finding at or before T."""
+    best = None
+    for f in view.facts.rates.get(item.id, {}).values():
+        if f.stamp[0] <= win.last and (best is None or f.stamp > best.stamp):
+            best = f
+    if best is None:
+        return None
+    return Rate(best.numerator, best.denominator, (best.stamp[1],))
+
+
+def achievements(view: UnitView, item: Item, win: Window) -> list[Achievement]:
+    """Achievements recorded at or before T, earliest first."""
+    found = [f for f in view.facts.achievements.get(item.id, {}).values() if f.stamp[0] <= win.last]
+    found.sort(key=lambda f: f.stamp)
+    return [Achievement(f.stamp[0], f.size, f.count, (f.stamp[1],)) for f in found]
