@@ -16,6 +16,7 @@ run: $(STAMP)
 	$(VENV)/bin/hub up --demo
 
 test: $(STAMP)
+	@bash infra/scripts/ensure-browser.sh
 	$(VENV)/bin/ruff check libs services tests
 	$(PY) -m pytest -q
 

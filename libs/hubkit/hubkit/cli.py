@@ -41,7 +41,7 @@ def up(
 ) -> None:
     """Start PostgreSQL, the broker, topics, migrations and the four services; Ctrl-C stops all."""
     settings = HubSettings()
-    hub = Hub(home=hub_home())
+    hub = Hub(home=hub_home(), simulated_start=f"{month}-01T00:00:00+08:00" if demo else None)
     if read_state(hub.home):
         console.print("[red]A hub is already running here (see `hub status`); stop it with `hub down`.[/red]")
         raise typer.Exit(1)

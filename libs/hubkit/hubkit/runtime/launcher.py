@@ -64,6 +64,8 @@ class Hub:
     postgres: EmbeddedPostgres | None = None
     broker: TansuBroker | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # A demo replays a past month: services then keep a clock the demo moves forward.
+    simulated_start: str | None = None
     ports: dict[str, int] = field(default_factory=service_ports)
 
     def start_servers(self, *, durable: bool = True) -> None:
@@ -109,6 +111,8 @@ class Hub:
             "HUB_HTTP_HOST": "127.0.0.1",
         })
         env.setdefault("HUB_BLOB_DIR", str(self.home / "blobs"))
+        if self.simulated_start:
+            env.update(HUB_SIMULATED_CLOCK="true", HUB_SIMULATED_START=self.simulated_start)
         return env
 
     def start_services(self) -> None:
