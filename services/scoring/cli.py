@@ -69,8 +69,13 @@ def _throttled(progress: Progress, task: TaskID) -> Callable[[int], None]:
 
 @app.command()
 def replay(
-    events: Annotated[Path, typer.Option("--events", exists=True, dir_okay=False, help="JSON Lines event log")],
     month: Annotated[str, typer.Option("--month", callback=_month, help="YYYY-MM (Asia/Shanghai)")],
+    events: Annotated[
+        Path | None, typer.Option("--events", exists=True, dir_okay=False, help="JSON Lines event log")
+    ] = None,
+    from_archive: Annotated[
+        bool, typer.Option("--from-archive", help="replay the service's own archive (HUB_DATABASE_URL)")
+    ] = False,
     output_format: Annotated[str, typer.Option("--format", help="output format")] = "json",
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="score as of this instant instead of the month end")
@@ -79,7 +84,9 @@ def replay(
         Path | None, typer.Option("--ruleset", dir_okay=False, help="ruleset file (default: gx-2019)")
     ] = None,
 ) -> None:
-    """Score every registered department and city for MONTH from an event log."""
+    """Score every registered department and city for MONTH from an event log or the archive."""
+    if (events is None) == (not from_archive):
+        raise typer.BadParameter("give either --events FILE or --from-archive")
     if output_format != "json":
         raise typer.BadParameter("only 'json' is supported", param_hint="--format")
     at = _instant(as_of)
@@ -93,6 +100,17 @@ def replay(
     def report(bad: BadLine) -> None:
         err.print(f"{events}:{bad.number}: skipped: {bad.reason}", markup=False, highlight=False, soft_wrap=True)
 
+    if events is None:
+        from scoring.audit import archived_lines
+        from scoring.settings import ScoringSettings
+
+        intact, checked, lines = archived_lines(ScoringSettings(), month)
+        if not intact:
+            err.print(f"archive: the hash chain breaks after row {checked}; the archive was altered", markup=False)
+            raise typer.Exit(4)
+        outcome = replay_lines(lines, ruleset, month, at, report)
+        sys.stdout.write(outcome.result.replay_json() + "\n")
+        return
     size = events.stat().st_size
     with events.open("rb") as stream:
         if err.is_terminal or size >= LARGE_FILE:
@@ -106,6 +124,25 @@ def replay(
     sys.stdout.flush()
     if outcome.skipped:
         raise typer.Exit(EXIT_SKIPPED)
+
+
+@app.command()
+def export(
+    month: Annotated[str, typer.Option("--month", callback=_month, help="YYYY-MM (Asia/Shanghai)")],
+    out: Annotated[Path | None, typer.Option("--out", dir_okay=False, help="file to write (default: stdout)")] = None,
+) -> None:
+    """Write the archived events an auditor needs for MONTH (every event before its end) as JSON Lines."""
+    from scoring.audit import export as export_archive
+    from scoring.settings import ScoringSettings
+
+    settings = ScoringSettings()
+    if out is None:
+        count = export_archive(settings, month, sys.stdout.buffer)
+        sys.stdout.flush()
+    else:
+        with out.open("wb") as stream:
+            count = export_archive(settings, month, stream)
+    typer.echo(f"exported {count} events for {month}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -56,6 +56,7 @@ class Projection:
         self.ruleset = ruleset
         self.store = FactStore()
         self.watermark: Instant | None = None
+        self.earliest: Instant | None = None
         self.published: dict[tuple[str, str], UnitResult] = {}
         self.deduction_items = frozenset(item.id for indicator in ruleset.deductions for item in indicator.items)
 
@@ -70,20 +71,23 @@ class Projection:
                 touched.update((u, month) for u in units)
             if self.watermark is None or t > self.watermark:
                 self.watermark = t
+            if self.earliest is None or t < self.earliest:
+                self.earliest = t
         return touched
 
     def months_to_sweep(self, previous_watermark: Instant | None) -> list[str]:
         """When the watermark moves every unit's score may move (deadlines, staleness): the
-        current month, and every month the watermark just left, which ends there."""
+        current month, and every month the watermark just left, which ends there (on the first
+        move: every month since the earliest event, so each unit has a score for each month)."""
         if self.watermark is None or self.watermark == previous_watermark:
             return []
         current = month_of(self.watermark)
+        start = previous_watermark if previous_watermark is not None else self.earliest
         months = [current]
-        if previous_watermark is not None:
-            month = month_of(previous_watermark)
-            while month < current:
-                months.append(month)
-                month = shift_month(month, 1)
+        month = month_of(start) if start is not None else current
+        while month < current:
+            months.append(month)
+            month = shift_month(month, 1)
         return months
 
     def refresh(self, touched: set[tuple[str, str]], sweep_months: Iterable[str] = ()) -> list[Change]:

@@ -51,8 +51,8 @@ class _SeekToStored(ConsumerRebalanceListener):
 
 
 class LiveProjector:
-    def __init__(self, ruleset: Ruleset, *, max_batch: int = 5000) -> None:
-        self.ruleset, self.max_batch = ruleset, max_batch
+    def __init__(self, ruleset: Ruleset, *, max_batch: int = 5000, group: str = "hub-scoring") -> None:
+        self.ruleset, self.max_batch, self.group = ruleset, max_batch, group
         self.projection = Projection(ruleset)
         self.archived: set[Any] = set()
         self.position = 0
@@ -65,7 +65,7 @@ class LiveProjector:
         await host.producer_ready.wait()
         consumer = AIOKafkaConsumer(
             bootstrap_servers=host.settings.kafka_bootstrap,
-            group_id="hub-scoring",
+            group_id=self.group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self.max_batch,

@@ -120,3 +120,21 @@ async def verify_chain(pool: asyncpg.Pool) -> tuple[bool, int]:
                 return False, checked
             prev, checked, expected = bytes(row["hash"]), checked + 1, expected + 1
     return True, checked
+
+
+async def stream_before(pool: asyncpg.Pool, end: datetime, *, chunk: int = 5000) -> AsyncIterator[bytes]:
+    """Envelope bytes of every archived event that happened before `end`, in archive order.
+
+    That is all an auditor needs to score any month ending at `end`: later events cannot change it.
+    """
+    last = 0
+    while True:
+        async with pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT position, envelope FROM archive WHERE position > $1 AND occurred_at < $2 "
+                "ORDER BY position LIMIT $3", last, end, chunk)
+        if not rows:
+            return
+        for row in rows:
+            yield bytes(row["envelope"])
+        last = int(rows[-1]["position"])
