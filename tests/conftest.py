@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-
 from hubkit.kafka import ensure_topics
 from hubkit.testing import fresh_database, kafka_broker, postgres_server
 

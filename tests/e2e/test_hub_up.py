@@ -8,7 +8,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from hubkit.runtime.ports import free_port
 
 pytestmark = pytest.mark.e2e
