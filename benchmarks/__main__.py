@@ -1,0 +1,79 @@
+"""Run the benchmarks against an embedded PostgreSQL and Tansu started for the run.
+
+    python -m benchmarks [--quick] [--only scoring]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hubkit.kafka import ensure_topics
+from hubkit.testing import kafka_broker, postgres_server
+from rich.console import Console
+from rich.table import Table
+
+
+async def _scoring(server: str, bootstrap: str, quick: bool) -> dict[str, Any]:
+    from benchmarks import scoring_bench
+
+    out: dict[str, Any] = {}
+    out["scoring.live_ingest"] = await scoring_bench.live_ingest(server, bootstrap, 20_000 if quick else 200_000)
+    out["scoring.alert_latency"] = await scoring_bench.alert_latency(server, bootstrap, 20 if quick else 200)
+    out["scoring.replay"] = scoring_bench.replay_bench(50_000 if quick else 1_000_000)
+    return out
+
+
+async def _others(server: str, bootstrap: str, quick: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    try:
+        from exchange.bench_gateway import run as gateway
+    except ImportError:
+        out["exchange.gateway"] = {"status": "not available in this build"}
+    else:
+        out["exchange.gateway"] = await gateway(500 if quick else 5000)
+    try:
+        from elicense.bench_import import run as license_import
+    except ImportError:
+        out["elicense.import"] = {"status": "not available in this build"}
+    else:
+        from hubkit.testing import fresh_database
+
+        out["elicense.import"] = await license_import(20_000 if quick else 200_000,
+                                                      await fresh_database(server, "benchlic"), bootstrap)
+    return out
+
+
+async def main(quick: bool, only: str | None) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp, postgres_server(Path(tmp)) as server, \
+            kafka_broker(Path(tmp)) as bootstrap:
+        await ensure_topics(bootstrap, partitions=6)
+        results: dict[str, Any] = {}
+        if only in (None, "scoring"):
+            results |= await _scoring(server, bootstrap, quick)
+        if only in (None, "gateway", "elicense"):
+            results |= await _others(server, bootstrap, quick)
+        return results
+
+
+def run() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes (under two minutes)")
+    parser.add_argument("--only", choices=["scoring", "gateway", "elicense"])
+    args = parser.parse_args()
+    results = asyncio.run(main(args.quick, args.only))
+    table = Table(title="gov-hub benchmarks")
+    table.add_column("benchmark")
+    table.add_column("figures")
+    for name, figures in results.items():
+        table.add_row(name, ", ".join(f"{k}={v}" for k, v in figures.items()))
+    Console().print(table)
+    Path(__file__).with_name("results.json").write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    run()
