@@ -76,7 +76,7 @@ async def live_ingest(server_url: str, bootstrap: str, n: int) -> dict[str, Any]
     projector_module.FACT_TOPICS = topics
     try:
         url = await fresh_database(server_url, "bench")
-        settings = ScoringSettings(database_url=url, kafka_bootstrap=bootstrap, projection_group=prefix,
+        settings = ScoringSettings(database_url=url, kafka_bootstrap=bootstrap,
                                    log_level="WARNING")
         app = create_app(settings)
         async with running_app(app):
@@ -108,7 +108,7 @@ async def alert_latency(server_url: str, bootstrap: str, samples: int, backgroun
     sh = datetime.fromisoformat("2019-08-01T00:00:00+08:00").tzinfo
     url = await fresh_database(server_url, "lat")
     settings = ScoringSettings(database_url=url, kafka_bootstrap=bootstrap, log_level="WARNING",
-                               projection_group=f"lat{uuid.uuid4().hex[:6]}", outbox_poll_seconds=0.05)
+                               outbox_poll_seconds=0.05)
     providers = [make_uscc("450000", uuid.uuid4().hex[:8].upper()) for _ in range(samples + WARMUP)]
     consumer_unit = make_uscc("450000", uuid.uuid4().hex[:8].upper())
     producer = make_producer(HubSettings(kafka_bootstrap=bootstrap), linger_ms=0)

@@ -21,7 +21,7 @@ def ruleset_of(settings: ScoringSettings) -> Ruleset:
 def spec(settings: ScoringSettings | None = None) -> ServiceSpec:
     settings = settings or ScoringSettings()
     ruleset = ruleset_of(settings)
-    projector = LiveProjector(ruleset, max_batch=settings.projection_batch, group=settings.projection_group)
+    projector = LiveProjector(ruleset, max_batch=settings.projection_batch)
 
     def configure(app: FastAPI) -> None:
         app.state.ruleset = ruleset

@@ -6,7 +6,6 @@ class ScoringSettings(HubSettings):
     http_port: int = Field(8104)
     ruleset: str = Field("gx-2019", description="Built-in ruleset id (services/scoring/rulesets/<id>.toml)")
     ruleset_path: str | None = Field(None, description="A ruleset file to use instead of the built-in one")
-    projection_group: str = Field("hub-scoring", description="Kafka consumer group of the live projection")
     projection_batch: int = Field(5000, ge=1, description="Most events folded per projection transaction")
     bureau_unit: str = Field(
         "11450000MB15190072",

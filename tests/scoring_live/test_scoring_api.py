@@ -80,7 +80,7 @@ async def test_scoring_api_end_to_end(database_url: str, kafka_bootstrap: str) -
         assert any(i["item"] == "A1.2" for ind in body["indicators"] for i in ind["items"])
 
         # Close August once September has begun in event time; a late August fact becomes an adjustment.
-        early = await client.post("/months/2019-08/close", headers=operator)
+        early = await client.post("/months/2030-01/close", headers=operator)  # no event that late exists
         assert early.status_code == 409 and "not ended" in early.json()["detail"]
         await publish(kafka_bootstrap, [failed_call(consumer, provider, 1).model_copy(
             update={"occurred_at": datetime(2019, 9, 2, 9, 0, tzinfo=SH)})])

@@ -128,17 +128,20 @@ class ServiceHost:
                 log.exception("background task crashed; restarting", task=what)
                 await asyncio.sleep(1.0)
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Cancel the loops and close clients, each bounded: a dead broker must not hold up shutdown."""
         for task in self.tasks:
             task.cancel()
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self.tasks:
+            await asyncio.wait(self.tasks, timeout=timeout)
         if self.producer is not None:
             with contextlib.suppress(Exception):
-                await self.producer.stop()
+                await asyncio.wait_for(self.producer.stop(), timeout)
         if self._pool is not None:
-            await self._pool.close()
+            try:
+                await asyncio.wait_for(self._pool.close(), timeout)
+            except TimeoutError:
+                self._pool.terminate()
 
     async def ready(self) -> dict[str, str]:
         checks: dict[str, str] = {}

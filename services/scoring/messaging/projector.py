@@ -10,10 +10,9 @@ is restarted from the database, never from the half-applied memory.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from contracts import Envelope, new_envelope, topic_for
 from contracts.scoring import DeductionAlerted, ScoreChanged
 from hubkit import outbox
@@ -34,25 +33,9 @@ _events_in = meter().create_counter("hub.scoring.events", description="fact even
 _changes = meter().create_counter("hub.scoring.score_changes", description="published score changes")
 
 
-class _SeekToStored(ConsumerRebalanceListener):
-    def __init__(self, consumer: AIOKafkaConsumer, offsets: dict[tuple[str, int], int]) -> None:
-        self.consumer, self.offsets = consumer, offsets
-
-    async def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
-        return None
-
-    async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
-        for tp in assigned:
-            stored = self.offsets.get((tp.topic, tp.partition))
-            if stored is None:
-                await self.consumer.seek_to_beginning(tp)
-            else:
-                self.consumer.seek(tp, stored)
-
-
 class LiveProjector:
-    def __init__(self, ruleset: Ruleset, *, max_batch: int = 5000, group: str = "hub-scoring") -> None:
-        self.ruleset, self.max_batch, self.group = ruleset, max_batch, group
+    def __init__(self, ruleset: Ruleset, *, max_batch: int = 5000) -> None:
+        self.ruleset, self.max_batch = ruleset, max_batch
         self.projection = Projection(ruleset)
         self.archived: set[Any] = set()
         self.position = 0
@@ -65,7 +48,7 @@ class LiveProjector:
         await host.producer_ready.wait()
         consumer = AIOKafkaConsumer(
             bootstrap_servers=host.settings.kafka_bootstrap,
-            group_id=self.group,
+            group_id=None,  # offsets live in our own database, so no group coordination is needed
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self.max_batch,
@@ -74,7 +57,7 @@ class LiveProjector:
             fetch_max_wait_ms=20,  # an alert must not wait for a fuller fetch
         )
         await consumer.start()
-        consumer.subscribe(FACT_TOPICS, listener=_SeekToStored(consumer, self.offsets))
+        await self._assign(consumer)
         self.ready.set()
         try:
             while True:
@@ -83,6 +66,23 @@ class LiveProjector:
                     await self._apply(host, messages)
         finally:
             await consumer.stop()
+
+    async def _assign(self, consumer: AIOKafkaConsumer) -> None:
+        """Take every partition of every fact topic and seek each to the offset stored with the state.
+
+        One instance owns all partitions: its memory holds every unit's facts (attributions cross
+        units). Without a consumer group a killed instance leaves no stale member behind to wait for.
+        """
+        await consumer.topics()  # loads the cluster metadata
+        partitions = [TopicPartition(topic, p) for topic in FACT_TOPICS
+                      for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(partitions)
+        for tp in partitions:
+            stored = self.offsets.get((tp.topic, tp.partition))
+            if stored is None:
+                await consumer.seek_to_beginning(tp)
+            else:
+                consumer.seek(tp, stored)
 
     async def _next_batch(self, consumer: AIOKafkaConsumer) -> list[ConsumerRecord]:
         """Wait briefly for events, then take whatever else is already fetched, up to max_batch.

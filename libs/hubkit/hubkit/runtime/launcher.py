@@ -182,17 +182,51 @@ def stop_from_state(home: Path) -> list[str]:
     state = read_state(home)
     if not state:
         return []
-    stopped = []
-    pids: list[tuple[str, int | None]] = [("supervisor", state.get("supervisor_pid"))]
-    pids += [(n, s.get("pid")) for n, s in (state.get("services") or {}).items()]
-    pids += [("broker", state.get("broker_pid")), ("postgres", state.get("postgres_pid"))]
-    for name, pid in pids:
-        if not pid:
-            continue
-        try:
-            os.kill(pid, signal.SIGINT if name in ("supervisor", "postgres") else signal.SIGTERM)
-            stopped.append(name)
-        except ProcessLookupError:
-            pass
+    stopped: list[str] = []
+    services = [(n, s.get("pid")) for n, s in (state.get("services") or {}).items()]
+    # Services first, while the broker and database they are closing against still run.
+    for group, sig in (([("supervisor", state.get("supervisor_pid"))], signal.SIGINT), (services, signal.SIGTERM),
+                       ([("broker", state.get("broker_pid"))], signal.SIGTERM),
+                       ([("postgres", state.get("postgres_pid"))], signal.SIGINT)):
+        alive = [(name, pid) for name, pid in group if pid and _signal(pid, sig)]
+        stopped += [name for name, _ in alive]
+        _wait_gone([pid for _, pid in alive], 15.0)
     (home / "state.json").unlink(missing_ok=True)
     return stopped
+
+
+def _signal(pid: int, sig: int) -> bool:
+    try:
+        os.kill(pid, sig)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def _wait_gone(pids: list[int], timeout: float) -> None:
+    """Wait for processes to exit; kill what is still there after the timeout."""
+    deadline = time.monotonic() + timeout
+    pending = list(pids)
+    while pending and time.monotonic() < deadline:
+        pending = [pid for pid in pending if _alive(pid)]
+        time.sleep(0.1)
+    for pid in pending:
+        _signal(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        if waited == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
