@@ -95,9 +95,13 @@ class Projection:
         if self.watermark is None:
             return []
         current = month_of(self.watermark)
-        targets = set(touched)
-        # A fact about an earlier month also carries into the current one (flags, deadlines).
-        targets.update((unit, current) for unit, _ in touched)
+        # A fact counts in its own month and carries into every later one up to the current month
+        # (a mount in July raises the mount rate in August; a flag holds until resolved).
+        targets: set[tuple[str, str]] = set()
+        for unit, month in touched:
+            while month <= current:
+                targets.add((unit, month))
+                month = shift_month(month, 1)
         directory = self.store.directory
         for month in sweep_months:
             targets.update((unit, month) for unit in directory.scored_units())
