@@ -134,5 +134,13 @@ def token(
         raise typer.Exit(2) from None
 
 
+def _register_service_tools() -> None:
+    from catalog.cli import app as catalog_app
+
+    app.add_typer(catalog_app, name="catalog")
+
+
+_register_service_tools()
+
 if __name__ == "__main__":
     app()

@@ -2,4 +2,6 @@
 
 from fastapi import APIRouter
 
-routers: list[APIRouter] = []
+from catalog.api import units
+
+routers: list[APIRouter] = [units.router]
