@@ -17,12 +17,13 @@ run: $(STAMP)
 
 test: $(STAMP)
 	@bash infra/scripts/ensure-browser.sh
-	$(VENV)/bin/ruff check libs services tests
+	$(VENV)/bin/ruff check libs services tests benchmarks
+	$(VENV)/bin/mypy libs services benchmarks
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check libs services tests
-	$(VENV)/bin/mypy libs services
+	$(VENV)/bin/ruff check libs services tests benchmarks
+	$(VENV)/bin/mypy libs services benchmarks
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
