@@ -28,7 +28,6 @@ def _summary(hub: Hub) -> Table:
     table.add_row("Kafka broker", hub.kafka_bootstrap)
     for name, port in hub.ports.items():
         table.add_row(name, f"http://127.0.0.1:{port}  (docs: /docs)")
-    table.add_row("console", f"http://127.0.0.1:{hub.ports['scoring']}/console")
     return table
 
 
