@@ -67,3 +67,18 @@ def _free(port: int) -> bool:
     from hubkit.runtime.ports import port_is_free
 
     return port_is_free(port)
+
+
+def test_a_state_file_left_by_a_dead_hub_does_not_block_the_next_start(tmp_path: Path) -> None:
+    import json
+
+    from hubkit.runtime.launcher import running_state
+
+    home = tmp_path / "hub"
+    home.mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (home / "state.json").write_text(json.dumps({"supervisor_pid": dead.pid, "services": {}}))
+    assert running_state(home) is None and not (home / "state.json").exists()
+    (home / "state.json").write_text(json.dumps({"supervisor_pid": os.getpid(), "services": {}}))
+    assert running_state(home) is not None

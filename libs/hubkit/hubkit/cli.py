@@ -13,7 +13,7 @@ from rich.table import Table
 
 from .auth import Role, mint_token
 from .runtime.errors import RuntimeStartError
-from .runtime.launcher import Hub, hub_home, read_state, service_ports, stop_from_state
+from .runtime.launcher import Hub, hub_home, read_state, running_state, service_ports, stop_from_state
 from .settings import HubSettings
 
 app = typer.Typer(help="gov-hub: run the hub locally, mint tokens, check status.", no_args_is_help=True)
@@ -41,7 +41,7 @@ def up(
     """Start PostgreSQL, the broker, topics, migrations and the four services; Ctrl-C stops all."""
     settings = HubSettings()
     hub = Hub(home=hub_home(), simulated_start=f"{month}-01T00:00:00+08:00" if demo else None)
-    if read_state(hub.home):
+    if running_state(hub.home):
         console.print("[red]A hub is already running here (see `hub status`); stop it with `hub down`.[/red]")
         raise typer.Exit(1)
     stopping = False

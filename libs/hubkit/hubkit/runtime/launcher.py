@@ -177,6 +177,19 @@ def read_state(home: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def running_state(home: Path) -> dict[str, Any] | None:
+    """The state of a hub still running here; a state file left by a hub that died is removed."""
+    state = read_state(home)
+    if state is None:
+        return None
+    pids = [state.get("supervisor_pid"), state.get("postgres_pid"), state.get("broker_pid"),
+            *[s.get("pid") for s in (state.get("services") or {}).values()]]
+    if any(pid and _alive(pid) for pid in pids):
+        return state
+    (home / "state.json").unlink(missing_ok=True)
+    return None
+
+
 def stop_from_state(home: Path) -> list[str]:
     """`hub down` from another shell: ask the supervisor to stop, else stop what it left behind."""
     state = read_state(home)
