@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -53,3 +55,65 @@ def load_units(
     console.print(f"{len(rows) - failed} units registered ({changed} new or changed), {failed} rejected")
     if failed:
         raise typer.Exit(1)
+
+
+@app.command("import")
+def import_resources(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="catalog CSV (columns of §5.2)")],
+    url: Annotated[str, typer.Option(help="catalog base URL")] = "http://127.0.0.1:8101",
+    chunk: Annotated[int, typer.Option(min=1, help="rows per request")] = 500,
+) -> None:
+    """Catalogue every row of the CSV (as the bureau); each bad row is reported with its line and reason."""
+    console = Console(stderr=True)
+    headers = {"Authorization": f"Bearer {mint_token(HubSettings().jwt_secret, role=Role.operator)}",
+               "Content-Type": "text/csv"}
+    imported = published = failed = 0
+    total = sum(1 for _ in _records(file))
+    with httpx.Client(base_url=url, headers=headers, timeout=120) as client, Progress(console=console) as progress:
+        task = progress.add_task("resources", total=total)
+        for lines, text in _chunks(file, chunk):
+            r = client.post("/resources/import", content=text.encode("utf-8"))
+            if r.status_code != 200:
+                console.print(f"{file}: {r.json().get('detail', r.text)}", markup=False)
+                raise typer.Exit(1)
+            report = r.json()
+            imported += len(report["imported"])
+            published += report["published"]
+            for err in report["errors"]:
+                failed += 1
+                console.print(f"{file}:{lines[err['row'] - 1]}: {err['reason']}", markup=False)
+            progress.advance(task, len(lines))
+    console.print(f"{imported} resources catalogued ({published} published), {failed} rows rejected")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _records(path: Path) -> Iterator[list[str]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        next(reader, None)
+        yield from reader
+
+
+def _chunks(path: Path, size: int) -> Iterator[tuple[list[int], str]]:
+    """(the file line each row starts on, CSV text of the rows under the header), `size` rows at a time."""
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        ended = reader.line_num
+        lines: list[int] = []
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for record in reader:
+            if not lines:
+                buffer = io.StringIO()
+                writer = csv.writer(buffer)
+                writer.writerow(header)
+            lines.append(ended + 1)
+            ended = reader.line_num
+            writer.writerow(record)
+            if len(lines) == size:
+                yield lines, buffer.getvalue()
+                lines = []
+        if lines:
+            yield lines, buffer.getvalue()

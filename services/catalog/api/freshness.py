@@ -1,0 +1,49 @@
+"""Freshness: which mounted resources are stale, and how long until each of the others turns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from hubkit.auth import CurrentPrincipal, Role
+from pydantic import BaseModel
+
+from catalog.domain.freshness import freshness
+from catalog.storage import resources as repo
+
+router = APIRouter(prefix="/freshness", tags=["freshness"])
+
+
+class FreshnessRow(BaseModel):
+    code: str
+    provider: str
+    name: str
+    update_cycle: str
+    last_update_at: datetime
+    stale_at: datetime
+    stale: bool
+    seconds_until_stale: int
+
+
+@router.get("", summary="Mounted resources with their freshness (a department: its own), stale first")
+async def list_freshness(
+    request: Request, principal: CurrentPrincipal,
+    unit: Annotated[str | None, Query(description="provider USCC (operators; a department sees its own)")] = None,
+    stale: Annotated[bool | None, Query(description="only stale (true) or only fresh (false)")] = None,
+) -> list[FreshnessRow]:
+    if principal.role is Role.department:
+        unit = principal.unit
+    now: datetime = request.app.state.clock.now()
+    async with request.app.state.host.pool.acquire() as conn:
+        mounted = await repo.mounted_of(conn, unit)
+    rows = []
+    for r in mounted:
+        assert r.last_update_at is not None
+        f = freshness(r.last_update_at, r.metadata.update_cycle, now)
+        if stale is None or f.stale == stale:
+            rows.append(FreshnessRow(code=r.code, provider=r.provider, name=r.metadata.name,
+                                     update_cycle=r.metadata.update_cycle, last_update_at=f.last_update,
+                                     stale_at=f.stale_at, stale=f.stale,
+                                     seconds_until_stale=int(f.remaining.total_seconds())))
+    return sorted(rows, key=lambda x: x.stale_at)

@@ -1,0 +1,130 @@
+"""Data resources of the catalog (seed 003, 《广西政务数据资源目录编制指南》 §5.2 and §7).
+
+A resource starts as a draft of its unit, is published (from then on its name is fixed:
+原则上资源名称确定后不可修改), mounted as a table, file or API, and its data is refreshed on an
+update cycle. Metadata changes after publication are versions; nothing is overwritten.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from contracts.catalog import InformationItem, MountKind, ShareType, UpdateCycle
+from contracts.values import ResourceCode
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Status = Literal["draft", "published"]
+OpenType = Literal["open", "conditional", "not_open"]
+
+
+class ResourceRejected(ValueError):
+    """A write that breaks a catalog rule; the message names the field and the rule."""
+
+
+class Metadata(BaseModel):
+    """The core metadata a department fills in (§5.2); provider and code are set by the catalog."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=200, description="数据资源名称")
+    classification: str | None = Field(None, max_length=200, description="数据资源分类 (类/项/目/细目)")
+    summary: str | None = Field(None, max_length=2000, description="数据资源摘要")
+    format: str | None = Field(None, max_length=100, description="数据资源格式: 数据库表, 文件 (xls, pdf…), 接口")
+    domain: str | None = Field(None, max_length=100, description="所属领域, e.g. 综合政务, 交通, 财政")
+    items: list[InformationItem] = Field(default_factory=list, description="信息项: name, type, length")
+    share_type: ShareType = Field(description="共享类型")
+    share_condition: str | None = Field(None, max_length=2000, description="共享条件: use requirement and scope")
+    share_method: str | None = Field(None, max_length=200, description="共享方式, normally 共享交换平台")
+    share_basis: str | None = Field(None, max_length=2000, description="不予共享的法律法规或政策依据")
+    open_type: OpenType | None = Field(None, description="开放属性")
+    open_condition: str | None = Field(None, max_length=2000, description="开放条件")
+    update_cycle: UpdateCycle = Field(description="更新周期")
+    publish_date: date | None = Field(None, description="发布日期 (default: the day it is published)")
+    related_codes: list[ResourceCode] = Field(default_factory=list, description="关联资源代码")
+
+    @model_validator(mode="after")
+    def _share_rules(self) -> Metadata:
+        check_share_rules(self)
+        return self
+
+
+def check_share_rules(m: Metadata) -> None:
+    """Guide §5.2 (9): a refusal cites its basis; a conditional share states its condition and scope."""
+    if m.share_type == "not_shared" and not (m.share_basis or "").strip():
+        raise ResourceRejected("share_basis: a not_shared resource must cite the law, regulation or policy "
+                               "that forbids sharing it")
+    if m.share_type == "conditional" and not (m.share_condition or "").strip():
+        raise ResourceRejected("share_condition: a conditional resource must state the condition and scope of use")
+    if m.open_type == "conditional" and not (m.open_condition or "").strip():
+        raise ResourceRejected("open_condition: a conditionally open resource must state the condition")
+    names = [i.name for i in m.items]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate:
+        raise ResourceRejected(f"items: the information item {duplicate!r} appears twice")
+
+
+def check_change(status: Status, old: Metadata, new: Metadata) -> None:
+    if status == "published" and new.name != old.name:
+        raise ResourceRejected(f"name: a published resource keeps its name ({old.name!r}); "
+                               "the guide fixes the name once it is determined")
+
+
+def changed_fields(old: Metadata, new: Metadata) -> list[str]:
+    a, b = old.model_dump(mode="json"), new.model_dump(mode="json")
+    return sorted(k for k in a if a[k] != b[k])
+
+
+class Mount(BaseModel):
+    """What a consumer needs to reach the data (挂接): a table, a file or an API."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: MountKind
+    # table: database system and table; file: where and what; api: base URL, method, documentation.
+    system: str | None = Field(None, max_length=200, description="table: source system / database")
+    table: str | None = Field(None, max_length=200, description="table: table name")
+    url: str | None = Field(None, max_length=1000, description="file: download location; api: base URL")
+    file_name: str | None = Field(None, max_length=300, description="file: file name")
+    method: Literal["GET", "POST"] | None = Field(None, description="api: HTTP method")
+    documentation: str | None = Field(None, max_length=2000, description="api: how to call it")
+
+    @model_validator(mode="after")
+    def _complete(self) -> Mount:
+        need = {"table": ("system", "table"), "file": ("url", "file_name"), "api": ("url", "method")}[self.kind]
+        missing = [f for f in need if not getattr(self, f)]
+        if missing:
+            raise ResourceRejected(f"{', '.join(missing)}: a {self.kind} mount needs {' and '.join(need)}")
+        if self.url and not self.url.startswith(("http://", "https://", "sftp://", "ftp://")):
+            raise ResourceRejected(f"url: {self.url!r} is not an http(s) or (s)ftp address")
+        return self
+
+    def access(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True, exclude={"kind"})
+
+
+class Resource(BaseModel):
+    """A catalog entry as stored: its code, provider, state and current (or as-of) metadata."""
+
+    code: str
+    provider: str
+    status: Status
+    version: int
+    metadata: Metadata
+    published_at: datetime | None = None
+    mount_kind: MountKind | None = None
+    mount_access: dict[str, Any] | None = None
+    mounted_at: datetime | None = None
+    last_update_at: datetime | None = None
+
+    @property
+    def mounted(self) -> bool:
+        return self.mount_kind is not None
+
+    def require_published(self, action: str) -> None:
+        if self.status != "published":
+            raise ResourceRejected(f"status: {self.code} is a draft; publish it before you {action}")
+
+    def require_mounted(self, action: str) -> None:
+        if not self.mounted:
+            raise ResourceRejected(f"mount: {self.code} is not mounted; mount it before you {action}")
