@@ -7,6 +7,7 @@ from .api import routers
 from .domain.ruleset import Ruleset, builtin_ruleset, load_ruleset
 from .messaging import consumers
 from .messaging.projector import LiveProjector
+from .messaging.webhooks import WebhookSender
 from .settings import ScoringSettings
 from .storage import MIGRATIONS
 
@@ -22,6 +23,7 @@ def spec(settings: ScoringSettings | None = None) -> ServiceSpec:
     settings = settings or ScoringSettings()
     ruleset = ruleset_of(settings)
     projector = LiveProjector(ruleset, max_batch=settings.projection_batch)
+    webhooks = WebhookSender(settings, ruleset, projector)
 
     def configure(app: FastAPI) -> None:
         app.state.ruleset = ruleset
@@ -34,7 +36,7 @@ def spec(settings: ScoringSettings | None = None) -> ServiceSpec:
         routers=routers,
         consumers=consumers,
         description=DESCRIPTION,
-        jobs=[projector.run],
+        jobs=[projector.run, webhooks.run],
         configure=configure,
     )
 

@@ -11,3 +11,8 @@ class ScoringSettings(HubSettings):
         "11450000MB15190072",
         description="USCC of the big-data bureau; the envelope unit of hub-wide events such as month-closed",
     )
+    webhook_backoff_seconds: float = Field(5.0, gt=0, description="First retry delay of a failed webhook POST")
+    webhook_backoff_max_seconds: float = Field(3600.0, gt=0, description="Longest delay between two retries")
+    webhook_retry_hours: float = Field(24.0, gt=0, description="How long a delivery is retried before it is dead")
+    webhook_timeout_seconds: float = Field(10.0, gt=0, description="Timeout of one webhook POST")
+    webhook_poll_seconds: float = Field(0.5, gt=0, description="How often due deliveries are looked for")

@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from scoring.api import findings, months, scores
+from scoring.api import alerts, findings, months, scores
 
-routers: list[APIRouter] = [scores.router, findings.router, months.router]
+routers: list[APIRouter] = [scores.router, findings.router, months.router, alerts.router]

@@ -233,6 +233,12 @@ async def _record_alerts(conn: Any, events: list[Envelope]) -> None:
                 for e, data in alerts
             ],
         )
+        # Each alert is owed to every active webhook of its unit, in the same transaction.
+        await conn.execute(
+            "INSERT INTO deliveries (alert_id, webhook_id) SELECT a.event_id, w.id FROM alerts a "
+            "JOIN webhooks w ON w.unit = a.unit AND w.active WHERE a.event_id = ANY($1::uuid[])",
+            [e.id for e, _ in alerts],
+        )
 
 
 def current_month(projector: LiveProjector) -> str | None:

@@ -1,0 +1,126 @@
+"""Deduction alerts in words (Chinese): which item, how many points, why, the new standing, what to do.
+
+The text is rendered when an alert is read or delivered, from the alert event, the events that
+caused it (from the archive) and the unit's open obligations (from the live projection).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from contracts.workdays import SHANGHAI
+
+from scoring.domain.clock import to_datetime
+from scoring.domain.deadlines import working_deadline_at
+
+BANDS_ZH = {"very-high": "非常高", "high": "高", "medium": "中", "low": "低"}
+LISTS_ZH = {"red": "红榜", "black": "黑榜", "none": "未上榜"}
+ERRORS_ZH = {"timeout": "调用超时", "unavailable": "服务不可用", "server_error": "服务端错误",
+             "bad_response": "返回数据无效"}
+
+# What stops further deductions, by the type of the causing event.
+ADVICE_ZH = {
+    "exchange.request-overdue": "请立即对超时的共享申请作出审核答复，并按时办理其余待审申请。",
+    "exchange.request-rejected": "拒绝共享申请须写明理由；请补充拒绝理由，或依据资源目录共享属性重新审核。",
+    "exchange.call-failed": "请排查接口服务可用性（超时、错误返回），恢复后在交换平台确认调用成功。",
+    "exchange.dispute-upheld": "请核实并更正异议数据，在3个工作日内完成整改并反馈。",
+    "catalog.requirement-assigned": "请在截止日期前完成清单内资源的编目、发布和挂接。",
+    "catalog.resource-published": "请按目录编制要求完善资源的元数据和共享属性。",
+    "catalog.resource-unmounted": "请尽快重新挂接已撤下的数据资源。",
+    "catalog.resource-updated": "请按资源更新周期及时更新数据。",
+    "elicense.types-claimed": "请完整申报本单位签发的证照类型、数量和存量总数。",
+    "elicense.license-pushed": "请按要求推送证照数据和加盖统一电子印章的版式文件。",
+    "elicense.license-used": "请为证照加盖全区统一电子印章，确保可用于办事。",
+    "scoring.finding-recorded": "请按督查意见整改，并将整改情况报送自治区大数据发展局。",
+}
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """Something the unit can still do in time, e.g. answer a forwarded request."""
+
+    what: str
+    due: datetime
+
+
+def describe_event(event: dict[str, Any]) -> str:
+    """One causing event in words: when, what, which resource, request, license or finding."""
+    details: dict[str, Any] = event.get("details", {})
+    at = _local(event.get("occurred_at"))
+    kind = event.get("type", "")
+    words = {
+        "exchange.request-overdue": "共享申请 {request_id} 超过办理时限未答复",
+        "exchange.request-rejected": "共享申请 {request_id} 被拒绝且未说明理由",
+        "exchange.call-failed": "资源 {resource_code} 被调用失败（{error_zh}）",
+        "exchange.dispute-upheld": "资源 {resource_code} 的数据异议 {dispute_id} 经核实成立",
+        "catalog.requirement-assigned": "需求清单 {batch_id} 的资源未按期发布挂接",
+        "catalog.resource-updated": "资源 {resource_code} 未按更新周期更新",
+        "catalog.resource-unmounted": "资源 {resource_code} 被撤下挂接",
+        "elicense.license-used": "证照 {license_id} 在办事中使用时没有统一电子印章",
+        "elicense.license-pushed": "证照 {license_id} 推送不完整",
+        "elicense.types-claimed": "证照类型申报不完整",
+        "scoring.finding-recorded": "督查发现（{item}，{count}处）",
+    }.get(kind, kind or "事件")
+    fields = {k: details.get(k, "") for k in ("request_id", "resource_code", "dispute_id", "batch_id",
+                                              "license_id", "item", "count")}
+    fields["error_zh"] = ERRORS_ZH.get(str(details.get("error", "")), str(details.get("error", "")))
+    return f"{at}：{words.format(**fields)}"
+
+
+def render(alert: dict[str, Any], item_label: str, causes: list[dict[str, Any]],
+           obligations: list[Obligation]) -> dict[str, Any]:
+    """{title, text, advice, causes} of one deduction-alerted payload."""
+    band, listing = alert["band"], alert["list"]
+    title = f"【扣分提醒】{alert['month']} {alert['item']} 扣 {alert['points_added']} 分"
+    lines = [
+        f"指标 {alert['item']}（{item_label}）本月新增扣分 {alert['points_added']} 分，"
+        f"该项累计扣 {alert['item_points']} 分。",
+        f"当前得分 {alert['total']} 分（X {alert['x']} 分），"
+        f"等级“{BANDS_ZH.get(band, band)}”，{LISTS_ZH.get(listing, listing)}。",
+    ]
+    if alert.get("entered_black_list"):
+        lines.append("本次扣分使本单位进入黑榜。")
+    if alert.get("left_red_list"):
+        lines.append("本次扣分使本单位退出红榜。")
+    if alert.get("previous_band") and alert["previous_band"] != band:
+        lines.append(f"等级由“{BANDS_ZH.get(alert['previous_band'])}”降为“{BANDS_ZH.get(band, band)}”。")
+    reasons = [describe_event(e) for e in causes[:5]]
+    if len(causes) > 5:
+        reasons.append(f"等 {len(causes)} 个事件")
+    advice = [f"请在 {_deadline(o.due)} 前{o.what}。" for o in sorted(obligations, key=lambda o: o.due)[:5]]
+    for kind in dict.fromkeys(str(e.get("type", "")) for e in causes):
+        if kind in ADVICE_ZH and ADVICE_ZH[kind] not in advice:
+            advice.append(ADVICE_ZH[kind])
+    text = "\n".join([*lines, "原因：", *(f"· {r}" for r in reasons), "建议：", *(f"· {a}" for a in advice)])
+    return {"title": title, "text": text, "reasons": reasons, "advice": advice}
+
+
+def _local(value: Any) -> str:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    return "时间不详"
+
+
+def _deadline(due: datetime) -> str:
+    """Deadlines are 00:00 of the next day; say 24:00 of the last day, as the rules do."""
+    local = due.astimezone(SHANGHAI)
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        return f"{(local - timedelta(days=1)).strftime('%Y-%m-%d')} 24:00"
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def open_requests(facts: Any, now: datetime) -> list[Obligation]:
+    """Forwarded requests still undecided whose deadline has not passed (3 working days, 5 for supervision)."""
+    found = []
+    for request_id, req in getattr(facts, "requests", {}).items():
+        start = req.clock_start()
+        if start is None or req.decisions:
+            continue
+        due = to_datetime(working_deadline_at(start, 5 if req.data_kind == "supervision" else 3))
+        if due > now:
+            found.append(Obligation(what=f"审核答复共享申请 {request_id}", due=due))
+    return found

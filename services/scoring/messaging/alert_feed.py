@@ -1,0 +1,40 @@
+"""Alert documents as departments receive them (SSE, webhooks, list): the event plus its words."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import orjson
+
+from scoring.domain.alert_text import open_requests, render
+from scoring.domain.clock import to_datetime
+from scoring.domain.ruleset import Ruleset
+from scoring.messaging.projector import LiveProjector
+from scoring.storage import alerts as repo
+
+
+async def documents(conn: asyncpg.Connection, rows: list[Any], ruleset: Ruleset,
+                    projector: LiveProjector) -> list[dict[str, Any]]:
+    payloads = [orjson.loads(r["payload"]) if isinstance(r["payload"], (str, bytes)) else r["payload"]
+                for r in rows]
+    cause_ids = sorted({i for p in payloads for i in p["cause_event_ids"]})
+    causes = await repo.causes(conn, cause_ids)
+    projection = projector.projection
+    now = to_datetime(projection.watermark) if projection.watermark is not None else None
+    items = ruleset.items
+    docs = []
+    for row, payload in zip(rows, payloads, strict=True):
+        item = items.get(payload["item"])
+        obligations = open_requests(projection.store.units.get(payload["unit"]), now) if now else []
+        words = render(payload, item.label_zh if item else payload["item"],
+                       [causes.get(i, {"id": i}) for i in payload["cause_event_ids"]], obligations)
+        docs.append({"id": str(row["event_id"]), "seq": row["seq"], "type": "scoring.deduction-alerted",
+                     "created_at": _iso(row["created_at"]), **payload, **words,
+                     "causes": [causes.get(i, {"id": i}) for i in payload["cause_event_ids"]]})
+    return docs
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat()

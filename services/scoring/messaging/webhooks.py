@@ -1,0 +1,89 @@
+"""Webhook delivery of deduction alerts: signed, at least once, retried with backoff for the retry window.
+
+Each POST carries `Idempotency-Key` (the alert's event id, the same on every attempt),
+`X-Hub-Timestamp` (unix seconds) and `X-Hub-Signature-256: sha256=<hex>` where the hex is
+HMAC-SHA256(secret, timestamp + "." + body). A receiver checks the signature, rejects stale
+timestamps and drops keys it has seen. Retries use real time (the database clock), not the
+simulated clock of a demo, because they are about the receiver's uptime, not about scores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import time
+from typing import Any
+
+import httpx
+import orjson
+from hubkit import telemetry
+from hubkit.service import ServiceHost
+
+from scoring.domain.ruleset import Ruleset
+from scoring.messaging.alert_feed import documents
+from scoring.messaging.projector import LiveProjector
+from scoring.settings import ScoringSettings
+from scoring.storage import alerts as repo
+
+log = telemetry.get_logger(__name__)
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def backoff(attempt: int, base: float, cap: float) -> float:
+    """Seconds before the next attempt after `attempt` failures: base, 2·base, 4·base… up to cap."""
+    return float(min(cap, base * 2 ** min(attempt - 1, 40)))
+
+
+class WebhookSender:
+    def __init__(self, settings: ScoringSettings, ruleset: Ruleset, projector: LiveProjector) -> None:
+        self.settings, self.ruleset, self.projector = settings, ruleset, projector
+
+    async def run(self, host: ServiceHost) -> None:
+        async with httpx.AsyncClient(timeout=self.settings.webhook_timeout_seconds) as client:
+            while True:
+                sent = await self.send_due(host, client)
+                if not sent:
+                    await asyncio.sleep(self.settings.webhook_poll_seconds)
+
+    async def send_due(self, host: ServiceHost, client: httpx.AsyncClient) -> int:
+        s = self.settings
+        async with host.pool.acquire() as conn:
+            due = await repo.claim_due(conn, lease_seconds=s.webhook_timeout_seconds * 3, limit=50)
+            if not due:
+                return 0
+            docs = await documents(conn, due, self.ruleset, self.projector)
+        await asyncio.gather(*(self._attempt(host, client, row, doc) for row, doc in zip(due, docs, strict=True)))
+        return len(due)
+
+    async def _attempt(self, host: ServiceHost, client: httpx.AsyncClient, row: Any, doc: dict[str, Any]) -> None:
+        s = self.settings
+        body = orjson.dumps(doc)
+        timestamp = str(int(time.time()))
+        headers = {"Content-Type": "application/json", "Idempotency-Key": str(row["event_id"]),
+                   "X-Hub-Timestamp": timestamp, "X-Hub-Signature-256": sign(row["secret"], timestamp, body),
+                   "X-Hub-Delivery-Attempt": str(row["attempts"]), "User-Agent": "gov-hub-scoring/1"}
+        started = time.perf_counter()
+        code: int | None = None
+        error: str | None = None
+        try:
+            response = await client.post(row["url"], content=body, headers=headers)
+            code = response.status_code
+            if not 200 <= code < 300:
+                error = f"HTTP {code}"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__
+        duration = int((time.perf_counter() - started) * 1000)
+        retry_in = backoff(row["attempts"], s.webhook_backoff_seconds, s.webhook_backoff_max_seconds)
+        async with host.pool.acquire() as conn:
+            status = await repo.record_attempt(
+                conn, delivery_id=row["id"], attempt=row["attempts"], duration_ms=duration, status_code=code,
+                error=error, delivered=error is None, retry_in=retry_in, window_seconds=s.webhook_retry_hours * 3600)
+        if status == "dead":
+            log.warning("webhook delivery dead", delivery=row["id"], url=row["url"], attempts=row["attempts"],
+                        error=error)
+        elif error:
+            log.info("webhook delivery failed, will retry", delivery=row["id"], retry_in=retry_in, error=error)

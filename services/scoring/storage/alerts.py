@@ -1,0 +1,103 @@
+"""Alerts as departments read them, their webhooks and deliveries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import orjson
+
+_DETAIL_FIELDS = ("resource_code", "request_id", "license_id", "call_id", "finding_id", "item", "dispute_id",
+                  "batch_id", "consumer_unit", "error", "reason", "effect", "count", "purpose")
+
+
+def _json(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+async def after(conn: asyncpg.Connection, unit: str, seq: int, limit: int) -> list[asyncpg.Record]:
+    return list(await conn.fetch("SELECT seq, event_id, unit, month, item, payload, created_at FROM alerts "
+                                 "WHERE unit = $1 AND seq > $2 ORDER BY seq LIMIT $3", unit, seq, limit))
+
+
+async def latest(conn: asyncpg.Connection, unit: str, limit: int) -> list[asyncpg.Record]:
+    rows = await conn.fetch("SELECT seq, event_id, unit, month, item, payload, created_at FROM alerts "
+                            "WHERE unit = $1 ORDER BY seq DESC LIMIT $2", unit, limit)
+    return list(reversed(rows))
+
+
+async def one(conn: asyncpg.Connection, event_id: Any) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT seq, event_id, unit, month, item, payload, created_at FROM alerts "
+                               "WHERE event_id = $1", event_id)
+
+
+async def causes(conn: asyncpg.Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Archived causing events by id, summarised (type, time, the fields that name things)."""
+    rows = await conn.fetch("SELECT event_id, type, unit, occurred_at, envelope FROM archive "
+                            "WHERE event_id = ANY($1::uuid[])", ids)
+    out = {}
+    for r in rows:
+        data = orjson.loads(r["envelope"]).get("data", {})
+        out[str(r["event_id"])] = {
+            "id": str(r["event_id"]), "type": r["type"], "unit": r["unit"],
+            "occurred_at": r["occurred_at"].isoformat(),
+            "details": {k: data[k] for k in _DETAIL_FIELDS if data.get(k) not in (None, "")}}
+    return out
+
+
+async def set_webhook(conn: asyncpg.Connection, unit: str, url: str, secret: str) -> int:
+    return int(await conn.fetchval(
+        "INSERT INTO webhooks (unit, url, secret) VALUES ($1, $2, $3) ON CONFLICT (unit, url) "
+        "DO UPDATE SET secret = excluded.secret, active = true RETURNING id", unit, url, secret))
+
+
+async def webhooks(conn: asyncpg.Connection, unit: str) -> list[asyncpg.Record]:
+    return list(await conn.fetch("SELECT id, url, active, created_at FROM webhooks WHERE unit = $1 ORDER BY id",
+                                 unit))
+
+
+async def deactivate(conn: asyncpg.Connection, unit: str, webhook_id: int) -> bool:
+    status = await conn.execute("UPDATE webhooks SET active = false WHERE unit = $1 AND id = $2", unit, webhook_id)
+    return status.endswith(" 1")
+
+
+async def deliveries(conn: asyncpg.Connection, *, unit: str | None, status: str | None,
+                     limit: int) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT d.id, d.alert_id, w.unit, w.url, d.status, d.attempts, d.created_at, d.next_attempt_at, "
+        "d.finished_at, d.last_error, (SELECT coalesce(json_agg(json_build_object('attempt', a.attempt, 'at', a.at, "
+        "'status_code', a.status_code, 'error', a.error, 'duration_ms', a.duration_ms) ORDER BY a.attempt), '[]') "
+        "FROM delivery_attempts a WHERE a.delivery_id = d.id) AS attempt_log "
+        "FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id "
+        "WHERE ($1::text IS NULL OR w.unit = $1) AND ($2::text IS NULL OR d.status = $2) "
+        "ORDER BY d.id DESC LIMIT $3", unit, status, limit)
+    return [{**dict(r), "alert_id": str(r["alert_id"]), "attempt_log": _json(r["attempt_log"])} for r in rows]
+
+
+async def claim_due(conn: asyncpg.Connection, lease_seconds: float, limit: int) -> list[asyncpg.Record]:
+    """Due deliveries, leased so another replica does not send them at the same time."""
+    return list(await conn.fetch(
+        "UPDATE deliveries d SET next_attempt_at = clock_timestamp() + make_interval(secs => $1), "
+        "attempts = d.attempts + 1 FROM webhooks w, alerts a "
+        "WHERE d.id IN (SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= clock_timestamp() "
+        "ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) AND w.id = d.webhook_id AND a.event_id = d.alert_id "
+        "RETURNING d.id, d.attempts, d.created_at, w.url, w.secret, a.event_id, a.unit, a.payload, a.seq",
+        lease_seconds, limit))
+
+
+async def record_attempt(conn: asyncpg.Connection, *, delivery_id: int, attempt: int, duration_ms: int,
+                         status_code: int | None, error: str | None, delivered: bool, retry_in: float,
+                         window_seconds: float) -> str:
+    """Log the attempt; the delivery is delivered, dead (retry window over) or pending again. Returns the status."""
+    await conn.execute("INSERT INTO delivery_attempts (delivery_id, attempt, at, duration_ms, status_code, error) "
+                       "VALUES ($1, $2, clock_timestamp(), $3, $4, $5)", delivery_id, attempt, duration_ms,
+                       status_code, error)
+    status = await conn.fetchval(
+        "UPDATE deliveries SET status = CASE WHEN $2 THEN 'delivered' "
+        "WHEN clock_timestamp() + make_interval(secs => $3) > created_at + make_interval(secs => $4) "
+        "THEN 'dead' ELSE 'pending' END, "
+        "next_attempt_at = clock_timestamp() + make_interval(secs => $3), last_error = $5, "
+        "finished_at = CASE WHEN $2 OR clock_timestamp() + make_interval(secs => $3) > "
+        "created_at + make_interval(secs => $4) THEN clock_timestamp() END WHERE id = $1 RETURNING status",
+        delivery_id, delivered, retry_in, window_seconds, error)
+    return str(status)
