@@ -62,6 +62,9 @@ def up(
         console.print(_summary(hub))
         if demo:
             _run_demo(hub, month, seed)
+        link = f"http://127.0.0.1:{hub.ports['scoring']}/console/login?token=" + mint_token(
+            settings.jwt_secret, role=Role.operator)
+        console.print(f"[bold]Operators' console:[/bold] {link}", soft_wrap=True)
         if detach:
             return
         console.print("[green]Press Ctrl-C to stop the hub.[/green]")
@@ -123,14 +126,20 @@ def token(
     role: Annotated[Role, typer.Option(help="operator, department, inspector, auditor or service")],
     unit: Annotated[str | None, typer.Option(help="USCC of the unit (required for department)")] = None,
     ttl: Annotated[int, typer.Option(help="Lifetime in seconds")] = 12 * 3600,
+    console_link: Annotated[bool, typer.Option("--console", help="Print the console's login link instead")] = False,
 ) -> None:
     """Mint a bearer token signed with HUB_JWT_SECRET, for local use."""
     settings = HubSettings()
     try:
-        typer.echo(mint_token(settings.jwt_secret, role=role, unit=unit, ttl_seconds=ttl))
+        minted = mint_token(settings.jwt_secret, role=role, unit=unit, ttl_seconds=ttl)
+        typer.echo(console_url(minted) if console_link else minted)
     except ValueError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
+
+
+def console_url(token: str) -> str:
+    return f"http://127.0.0.1:{service_ports()['scoring']}/console/login?token={token}"
 
 
 def _register_service_tools() -> None:

@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from scoring.api import alerts, findings, months, scores
+from scoring.api import alerts, console, findings, months, scores
 
-routers: list[APIRouter] = [scores.router, findings.router, months.router, alerts.router]
+routers: list[APIRouter] = [scores.router, findings.router, months.router, alerts.router, console.router]
