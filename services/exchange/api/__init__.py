@@ -2,4 +2,6 @@
 
 from fastapi import APIRouter
 
-routers: list[APIRouter] = []
+from exchange.api import disputes, gateway, requests, uses
+
+routers: list[APIRouter] = [requests.router, gateway.router, disputes.router, uses.router]

@@ -2,4 +2,7 @@
 
 from hubkit.service import ConsumerSpec
 
-consumers: list[ConsumerSpec] = []
+from exchange.messaging import catalog_feed
+
+consumers: list[ConsumerSpec] = [ConsumerSpec(name="catalog-feed", topics=catalog_feed.TOPICS,
+                                              handler=catalog_feed.apply)]

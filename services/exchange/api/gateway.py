@@ -1,0 +1,162 @@
+"""The call gateway: consumers reach a provider's mounted API through the exchange (deny by default);
+every call is recorded, and every failure emits exchange.call-failed. Providers that do not go through
+the gateway report their call records in batches."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+import httpx
+import orjson
+from contracts import new_envelope
+from contracts.exchange import CallFailed
+from contracts.values import ResourceCode, Uscc
+from fastapi import APIRouter, Request, Response
+from hubkit import outbox
+from hubkit.auth import CurrentPrincipal, Role
+from hubkit.problems import Problem, forbidden, invalid, not_found
+from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, Field
+
+from exchange.api.requests import pool
+from exchange.storage import repo
+
+router = APIRouter(tags=["gateway"])
+ErrorKind = Literal["timeout", "unavailable", "server_error", "bad_response"]
+_FORWARDED_HEADERS = ("content-type", "accept")
+
+
+class EndpointBody(BaseModel):
+    base_url: AnyHttpUrl = Field(description="the provider system's base URL for this resource")
+    timeout_ms: int = Field(5000, ge=100, le=120_000)
+
+
+class ReportedCall(BaseModel):
+    call_id: str = Field(min_length=1, max_length=100)
+    consumer: Uscc
+    resource_code: ResourceCode
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
+    status_code: int | None = Field(None, ge=100, le=599)
+    request_bytes: int = Field(0, ge=0)
+    response_bytes: int = Field(0, ge=0)
+    error: ErrorKind | None = None
+
+
+class CallBatch(BaseModel):
+    calls: list[ReportedCall] = Field(min_length=1, max_length=10_000)
+
+
+@router.put("/endpoints/{code}", summary="Register where the gateway reaches a mounted API resource")
+async def set_endpoint(code: str, body: EndpointBody, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
+    principal.require(Role.department, Role.operator)
+    async with pool(request).acquire() as conn:
+        res = await repo.resource(conn, code)
+        if res is None:
+            raise not_found("published resource", code)
+        principal.ensure_unit(res["provider"])
+        await repo.set_endpoint(conn, code, str(body.base_url).rstrip("/"), body.timeout_ms)
+    return {"resource_code": code, "base_url": str(body.base_url).rstrip("/"), "timeout_ms": body.timeout_ms}
+
+
+def classify(status: int | None, content_type: str, body: bytes, exc: Exception | None) -> ErrorKind | None:
+    """How a call failed, or None when it succeeded."""
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout"
+    if exc is not None:
+        return "unavailable"
+    if status is None or status >= 500:
+        return "server_error"
+    if "json" in content_type:
+        try:
+            orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return "bad_response"
+    return None
+
+
+@router.api_route("/gateway/{code}/{path:path}", methods=["GET", "POST"],
+                  summary="Call a provider's API resource (needs an active subscription)")
+async def call(code: str, path: str, request: Request, principal: CurrentPrincipal) -> Response:
+    principal.require(Role.department)
+    consumer = principal.unit or ""
+    async with pool(request).acquire() as conn:
+        res = await repo.resource(conn, code)
+        if res is None:
+            raise not_found("published resource", code)
+        if await repo.active_subscription(conn, consumer, code) is None:
+            raise forbidden(f"{consumer} holds no active subscription to {code}; request access first")
+        ep = await repo.endpoint(conn, code)
+    payload = await request.body()
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    status: int | None = None
+    body, content_type = b"", ""
+    exc: Exception | None = None
+    if ep is None:
+        exc = ConnectionError("the provider registered no endpoint")
+    else:
+        client: httpx.AsyncClient = request.app.state.gateway_client
+        headers = {k: v for k, v in request.headers.items() if k.lower() in _FORWARDED_HEADERS}
+        try:
+            upstream = await client.request(request.method, f"{ep['base_url']}/{path}", params=request.query_params,
+                                            content=payload, headers=headers, timeout=ep["timeout_ms"] / 1000)
+            status, body = upstream.status_code, upstream.content
+            content_type = upstream.headers.get("content-type", "")
+        except httpx.HTTPError as failure:
+            exc = failure
+    duration = (time.perf_counter() - clock) * 1000
+    error = classify(status, content_type, body, exc)
+    call_id = f"c-{uuid.uuid4().hex}"
+    record = {"id": call_id, "consumer": consumer, "provider": res["provider"], "resource_code": code,
+              "started_at": started, "ended_at": started + timedelta(milliseconds=duration),
+              "duration_ms": duration, "status_code": status, "request_bytes": len(payload),
+              "response_bytes": len(body), "succeeded": error is None, "error": error, "reported": False}
+    at = request.app.state.clock.now()
+    async with pool(request).acquire() as conn, conn.transaction():
+        await repo.insert_calls(conn, [record])
+        if error is not None:
+            failed = CallFailed(call_id=call_id, resource_code=code, consumer_unit=consumer,
+                                data_kind=res["data_kind"], error=error)
+            await outbox.add(conn, "exchange", new_envelope(failed, unit=res["provider"], occurred_at=at))
+    if error is not None:
+        raise Problem(504 if error == "timeout" else 502, "Bad gateway", f"the provider's call failed: {error}",
+                      kind=f"call-{error}", call_id=call_id)
+    return Response(content=body, status_code=status or 200, media_type=content_type or None,
+                    headers={"X-Hub-Call-Id": call_id})
+
+
+@router.post("/calls/batch", status_code=201, summary="A provider system reports its own call records")
+async def report(body: CallBatch, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
+    principal.require(Role.department, Role.operator, Role.service)
+    async with pool(request).acquire() as conn, conn.transaction():
+        resources = {r["code"]: r for r in await conn.fetch(
+            "SELECT code, provider, data_kind FROM resources WHERE code = ANY($1)",
+            list({c.resource_code for c in body.calls}))}
+        rows, errors = [], []
+        for i, c in enumerate(body.calls):
+            res = resources.get(c.resource_code)
+            if res is None:
+                errors.append(f"calls.{i}.resource_code: {c.resource_code} is not a published resource")
+            elif principal.role is Role.department and res["provider"] != principal.unit:
+                errors.append(f"calls.{i}: {c.resource_code} is provided by {res['provider']}, not by you")
+            elif c.ended_at < c.started_at:
+                errors.append(f"calls.{i}.ended_at: before started_at")
+            else:
+                rows.append((c, res))
+        if errors:
+            raise invalid("; ".join(errors[:20]) + (f" (and {len(errors) - 20} more)" if len(errors) > 20 else ""))
+        records = [{"id": c.call_id, "consumer": c.consumer, "provider": res["provider"],
+                    "resource_code": c.resource_code, "started_at": c.started_at, "ended_at": c.ended_at,
+                    "duration_ms": (c.ended_at - c.started_at).total_seconds() * 1000, "status_code": c.status_code,
+                    "request_bytes": c.request_bytes, "response_bytes": c.response_bytes,
+                    "succeeded": c.error is None, "error": c.error, "reported": True} for c, res in rows]
+        new = set(await repo.insert_calls(conn, records))
+        events = [new_envelope(CallFailed(call_id=c.call_id, resource_code=c.resource_code, consumer_unit=c.consumer,
+                                          data_kind=res["data_kind"], error=c.error), unit=res["provider"],
+                               occurred_at=c.started_at)
+                  for c, res in rows if c.error is not None and c.call_id in new]
+        await outbox.add(conn, "exchange", events)
+    return {"recorded": len(new), "duplicates": len(rows) - len(new), "failures": len(events)}

@@ -1,0 +1,185 @@
+"""Access requests: submit, the bureau's review, the provider's decision, the reply; queues with deadlines."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+import asyncpg
+from contracts import Envelope, new_envelope
+from contracts.exchange import RequestApproved, RequestForwarded, RequestRejected, RequestSubmitted
+from contracts.values import ResourceCode
+from contracts.workdays import SHANGHAI, is_working_day, working_days_between
+from fastapi import APIRouter, Query, Request
+from hubkit import outbox
+from hubkit.auth import CurrentPrincipal, Principal, Role
+from hubkit.problems import Problem, forbidden, not_found
+from pydantic import BaseModel, Field
+
+from exchange.domain import requests as flow
+from exchange.domain.requests import AccessRequest, TransitionRefused
+from exchange.storage import repo
+
+router = APIRouter(tags=["requests"])
+SCHEMA = "exchange"
+
+
+class SubmitBody(BaseModel):
+    resource_code: ResourceCode
+    purpose: str = Field(min_length=1, max_length=1000, description="用途: what the data is needed for")
+    requester: str | None = Field(None, description="operators acting for a unit; departments: their own")
+
+
+class ReviewBody(BaseModel):
+    passed: bool = Field(description="the request meets the norms and goes to the provider")
+    reason: str | None = Field(None, max_length=1000, description="required when returning it")
+
+
+class DecisionBody(BaseModel):
+    approve: bool
+    reason: str | None = Field(None, max_length=2000, description="required (non-empty) when refusing")
+
+
+def now_of(request: Request) -> datetime:
+    now: datetime = request.app.state.clock.now()
+    return now
+
+
+def pool(request: Request) -> asyncpg.Pool:
+    p: asyncpg.Pool = request.app.state.host.pool
+    return p
+
+
+def view(req: AccessRequest, now: datetime, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The request with its current deadline and working days left (0 once passed)."""
+    due = {"submitted": req.review_due, "forwarded": req.provider_due,
+           "approved": req.reply_due, "rejected": req.reply_due}.get(req.status)
+    left = None
+    if due is not None:
+        last_day = (due.astimezone(SHANGHAI) - timedelta(days=1)).date()
+        today = now.astimezone(SHANGHAI).date()
+        left = working_days_between(today, last_day) + is_working_day(today) if now < due else 0
+    return {**{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in req.__dict__.items()},
+            "deadline": due.isoformat() if due else None, "working_days_left": left,
+            "overdue": bool(due and now >= due), **(extra or {})}
+
+
+def _events(req: AccessRequest, before: str | None) -> list[Envelope]:
+    """The events a transition owes; the envelope unit is the provider."""
+    at = {"submitted": req.submitted_at, "forwarded": req.forwarded_at}.get(req.status) or req.decided_at
+    out: list[Any] = []
+    if before is None:
+        out.append(RequestSubmitted(request_id=req.id, requester_unit=req.requester,
+                                    resource_code=req.resource_code, data_kind=req.data_kind))
+    if req.forwarded_at is not None and before in (None, "submitted"):
+        out.append(RequestForwarded(request_id=req.id, data_kind=req.data_kind))
+    if req.status in ("approved", "active") and before in (None, "forwarded") and req.forwarded_at:
+        out.append(RequestApproved(request_id=req.id, data_kind=req.data_kind, forwarded_at=req.forwarded_at))
+    if req.status == "rejected" and before == "forwarded" and req.forwarded_at:
+        out.append(RequestRejected(request_id=req.id, data_kind=req.data_kind, forwarded_at=req.forwarded_at,
+                                   reason=req.reason or ""))
+    times = {RequestSubmitted: req.submitted_at, RequestForwarded: req.forwarded_at}
+    return [new_envelope(p, unit=req.provider, occurred_at=times.get(type(p)) or at or req.submitted_at)
+            for p in out]
+
+
+async def _transition(request: Request, request_id: str, principal: Principal, step: Any) -> dict[str, Any]:
+    now = now_of(request)
+    async with pool(request).acquire() as conn, conn.transaction():
+        req = await repo.get_request(conn, request_id, for_update=True)
+        if req is None:
+            raise not_found("request", request_id)
+        try:
+            after = step(req, now)
+        except TransitionRefused as exc:
+            raise Problem(exc.status, {403: "Forbidden", 422: "Invalid request"}.get(exc.status, "Conflict"),
+                          str(exc), kind={403: "forbidden", 422: "invalid-request"}.get(exc.status, "conflict")) \
+                from None
+        await repo.save_request(conn, after)
+        await outbox.add(conn, SCHEMA, _events(after, req.status))
+    return view(after, now)
+
+
+@router.post("/requests", status_code=201, summary="Ask a provider for access to a published resource")
+async def submit(body: SubmitBody, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
+    principal.require(Role.department, Role.operator)
+    requester = principal.unit if principal.role is Role.department else body.requester
+    if not requester:
+        raise Problem(422, "Invalid request", "requester: operators name the unit they act for", kind="invalid-request")
+    now = now_of(request)
+    async with pool(request).acquire() as conn, conn.transaction():
+        res = await repo.resource(conn, body.resource_code)
+        if res is None:
+            raise not_found("published resource", body.resource_code)
+        try:
+            req = flow.submit(f"r-{uuid.uuid4().hex[:12]}", requester, res["provider"], res["code"], res["data_kind"],
+                              res["share_type"], res["share_basis"], now)
+        except TransitionRefused as exc:
+            raise Problem(exc.status, "Invalid request", str(exc), kind="invalid-request") from None
+        await repo.insert_request(conn, req, body.purpose)
+        await outbox.add(conn, SCHEMA, _events(req, None))
+    return view(req, now)
+
+
+@router.post("/requests/{request_id}/review", summary="The bureau's normative review (2 working days)")
+async def review(request_id: str, body: ReviewBody, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
+    principal.require(Role.operator)
+    return await _transition(request, request_id, principal, lambda r, now: flow.review(r, body.passed, body.reason,
+                                                                                       now))
+
+
+@router.post("/requests/{request_id}/decision", summary="The provider approves or refuses (with a reason)")
+async def decide(request_id: str, body: DecisionBody, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
+    principal.require(Role.department)
+    unit = principal.unit or ""
+    return await _transition(request, request_id, principal,
+                             lambda r, now: flow.decide(r, unit, body.approve, body.reason, now))
+
+
+@router.post("/requests/{request_id}/reply", summary="The bureau pushes the decision to the requester")
+async def reply(request_id: str, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
+    principal.require(Role.operator)
+    return await _transition(request, request_id, principal, flow.reply)
+
+
+@router.get("/requests", summary="Requests (a department: those it made or received)")
+async def list_requests(
+    request: Request, principal: CurrentPrincipal, status: str | None = None,
+    side: Annotated[str | None, Query(pattern="^(requester|provider)$")] = None,
+    unit: str | None = None,
+) -> list[dict[str, Any]]:
+    if principal.role is Role.department:
+        unit = principal.unit
+    elif principal.role not in (Role.operator, Role.auditor, Role.service):
+        raise forbidden(f"role {principal.role.value} does not read requests")
+    now = now_of(request)
+    async with pool(request).acquire() as conn:
+        rows = await repo.list_requests(conn, unit=unit, status=status, role=side)
+    return [view(repo._request(r), now, {"resource_name": r["resource_name"], "purpose": r["purpose"]})
+            for r in rows]
+
+
+@router.get("/requests/{request_id}", summary="One request")
+async def read(request_id: str, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
+    async with pool(request).acquire() as conn:
+        req = await repo.get_request(conn, request_id)
+    if req is None or (principal.role is Role.department and principal.unit not in (req.requester, req.provider)):
+        raise not_found("request", request_id)
+    return view(req, now_of(request))
+
+
+@router.get("/queues/{queue}", summary="Work queues with deadlines: review and reply (bureau), provider")
+async def queue(queue: str, request: Request, principal: CurrentPrincipal) -> list[dict[str, Any]]:
+    status = {"review": "submitted", "provider": "forwarded", "reply": None}.get(queue, "unknown")
+    if status == "unknown":
+        raise not_found("queue", queue)
+    if queue in ("review", "reply"):
+        principal.require(Role.operator)
+    unit = principal.unit if principal.role is Role.department else None
+    now = now_of(request)
+    async with pool(request).acquire() as conn:
+        rows = await repo.list_requests(conn, unit=unit, status=status, role="provider" if unit else None)
+    items = [view(repo._request(r), now, {"resource_name": r["resource_name"]}) for r in rows
+             if queue != "reply" or r["status"] in ("approved", "rejected")]
+    return sorted(items, key=lambda i: i["deadline"] or "")

@@ -1,0 +1,119 @@
+"""The access-request workflow of seed 003 第二十二条, as a pure state machine with working-day deadlines.
+
+unconditional share → granted at once (submitted, forwarded and approved at the same instant; active).
+conditional share   → submitted → the bureau's normative review (2 working days) → forwarded to the
+                      provider (3 working days for government data, 5 for supervision data) → approved or
+                      rejected (a reason is required) → the bureau replies to the requester (2 working days)
+                      → active (approved) or closed (rejected).
+not_shared          → refused at once, citing the basis recorded in the catalog (the provider decided
+                      nothing, so no rejection event is emitted).
+Deadlines are 24:00 Asia/Shanghai of the last working day (PRC holidays and make-up days included).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Literal
+
+from contracts.workdays import working_deadline
+
+Status = Literal["submitted", "returned", "forwarded", "approved", "rejected", "active", "closed", "refused"]
+REVIEW_DAYS = 2
+REPLY_DAYS = 2
+DECISION_DAYS = {"government": 3, "supervision": 5}
+ANSWER_DAYS = 3  # a provider answers a quality dispute
+DISPUTE_WINDOW_DAYS = 2  # a consumer disputes within this many working days of receiving the data
+
+
+class TransitionRefused(Exception):
+    """A step the request's state or the caller does not allow; the message says why."""
+
+    def __init__(self, message: str, *, status: int = 409) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class AccessRequest:
+    id: str
+    requester: str
+    provider: str
+    resource_code: str
+    data_kind: str
+    status: Status
+    submitted_at: datetime
+    review_due: datetime | None = None
+    forwarded_at: datetime | None = None
+    provider_due: datetime | None = None
+    decided_at: datetime | None = None
+    reason: str | None = None
+    reply_due: datetime | None = None
+    replied_at: datetime | None = None
+    activated_at: datetime | None = None
+    overdue_at: datetime | None = None
+
+
+def submit(request_id: str, requester: str, provider: str, resource_code: str, data_kind: str, share_type: str,
+           share_basis: str | None, now: datetime) -> AccessRequest:
+    if requester == provider:
+        raise TransitionRefused("requester: a unit does not request its own resource", status=422)
+    base = AccessRequest(id=request_id, requester=requester, provider=provider, resource_code=resource_code,
+                         data_kind=data_kind, status="submitted", submitted_at=now)
+    if share_type == "unconditional":
+        return replace(base, status="active", forwarded_at=now, decided_at=now, replied_at=now, activated_at=now)
+    if share_type == "not_shared":
+        return replace(base, status="refused", decided_at=now,
+                       reason=f"不予共享：{share_basis or '目录未载明依据'}")
+    return replace(base, review_due=working_deadline(now, REVIEW_DAYS))
+
+
+def review(req: AccessRequest, passed: bool, reason: str | None, now: datetime) -> AccessRequest:
+    _expect(req, "submitted", "review")
+    if passed:
+        return replace(req, status="forwarded", forwarded_at=now,
+                       provider_due=working_deadline(now, DECISION_DAYS[req.data_kind]))
+    if not (reason or "").strip():
+        raise TransitionRefused("reason: returning a request after normative review needs a reason", status=422)
+    return replace(req, status="returned", reason=reason, decided_at=now)
+
+
+def decide(req: AccessRequest, provider: str, approve: bool, reason: str | None, now: datetime) -> AccessRequest:
+    if provider != req.provider:
+        raise TransitionRefused(f"provider: request {req.id} is addressed to {req.provider}, not {provider}",
+                                status=403)
+    _expect(req, "forwarded", "approve or reject")
+    if not approve and not (reason or "").strip():
+        raise TransitionRefused("reason: a refusal must state its reason", status=422)
+    return replace(req, status="approved" if approve else "rejected", decided_at=now, reason=reason,
+                   reply_due=working_deadline(now, REPLY_DAYS))
+
+
+def reply(req: AccessRequest, now: datetime) -> AccessRequest:
+    if req.status not in ("approved", "rejected"):
+        raise TransitionRefused(f"status: request {req.id} is {req.status}; only a decided request is replied to")
+    if req.status == "approved":
+        return replace(req, status="active", replied_at=now, activated_at=now)
+    return replace(req, status="closed", replied_at=now)
+
+
+def overdue(req: AccessRequest, now: datetime) -> bool:
+    """Whether the provider's deadline passed undecided and no overdue event was emitted yet."""
+    return req.status == "forwarded" and req.overdue_at is None and req.provider_due is not None \
+        and now >= req.provider_due
+
+
+def dispute_deadline(activated_at: datetime) -> datetime:
+    return working_deadline(activated_at, DISPUTE_WINDOW_DAYS)
+
+
+def _expect(req: AccessRequest, status: str, action: str) -> None:
+    if req.status != status:
+        raise TransitionRefused(f"status: request {req.id} is {req.status}; only a {status} request can {action}")
+
+
+def data_kind_of(classification: str | None, domain: str | None) -> str:
+    """Supervision data (监管数据, rules B4.*) is what the catalog classifies under 监管; the rest is
+    government data (B1.*)."""
+    text = f"{classification or ''}".strip()
+    return "supervision" if text.startswith("监管") or "监管数据" in (domain or "") else "government"

@@ -1,0 +1,130 @@
+"""Exchange rows: the catalog read model, requests, endpoints, calls, disputes, data uses."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from exchange.domain.requests import AccessRequest
+
+_FIELDS = [f.name for f in dataclasses.fields(AccessRequest)]
+
+
+async def upsert_resource(conn: asyncpg.Connection, *, code: str, provider: str, name: str, share_type: str,
+                          share_condition: str | None, share_basis: str | None, data_kind: str,
+                          at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO resources (code, provider, name, share_type, share_condition, share_basis, data_kind, "
+        "published_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (code) DO UPDATE SET "
+        "name = excluded.name, share_type = excluded.share_type, share_condition = excluded.share_condition, "
+        "share_basis = excluded.share_basis, data_kind = excluded.data_kind",
+        code, provider, name, share_type, share_condition, share_basis, data_kind, at)
+
+
+async def set_mount(conn: asyncpg.Connection, code: str, kind: str | None) -> None:
+    await conn.execute("UPDATE resources SET mount_kind = $2 WHERE code = $1", code, kind)
+
+
+async def resource(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM resources WHERE code = $1", code)
+
+
+def _request(row: asyncpg.Record) -> AccessRequest:
+    return AccessRequest(**{f: row[f] for f in _FIELDS})
+
+
+async def insert_request(conn: asyncpg.Connection, req: AccessRequest, purpose: str) -> None:
+    values = dataclasses.asdict(req)
+    cols = [*_FIELDS, "purpose"]
+    await conn.execute(f"INSERT INTO requests ({', '.join(cols)}) VALUES "
+                       f"({', '.join(f'${i}' for i in range(1, len(cols) + 1))})",
+                       *[values[f] for f in _FIELDS], purpose)
+
+
+async def save_request(conn: asyncpg.Connection, req: AccessRequest) -> None:
+    values = dataclasses.asdict(req)
+    sets = ", ".join(f"{f} = ${i}" for i, f in enumerate(_FIELDS[1:], start=2))
+    await conn.execute(f"UPDATE requests SET {sets} WHERE id = $1", *[values[f] for f in _FIELDS])
+
+
+async def get_request(conn: asyncpg.Connection, request_id: str, *, for_update: bool = False) -> AccessRequest | None:
+    row = await conn.fetchrow("SELECT * FROM requests WHERE id = $1" + (" FOR UPDATE" if for_update else ""),
+                              request_id)
+    return _request(row) if row else None
+
+
+async def list_requests(conn: asyncpg.Connection, *, unit: str | None, status: str | None,
+                        role: str | None, limit: int = 500) -> list[asyncpg.Record]:
+    """role: 'requester' or 'provider' side of `unit` (None: both)."""
+    return list(await conn.fetch(
+        "SELECT r.*, s.name AS resource_name FROM requests r JOIN resources s ON s.code = r.resource_code "
+        "WHERE ($1::text IS NULL OR ($3::text IS DISTINCT FROM 'provider' AND r.requester = $1) "
+        "OR ($3::text IS DISTINCT FROM 'requester' AND r.provider = $1)) AND ($2::text IS NULL OR r.status = $2) "
+        "ORDER BY r.submitted_at DESC LIMIT $4", unit, status, role, limit))
+
+
+async def due_overdue(conn: asyncpg.Connection, now: datetime, limit: int = 500) -> list[AccessRequest]:
+    rows = await conn.fetch("SELECT * FROM requests WHERE status = 'forwarded' AND overdue_at IS NULL AND "
+                            "provider_due <= $1 ORDER BY provider_due LIMIT $2 FOR UPDATE SKIP LOCKED", now, limit)
+    return [_request(r) for r in rows]
+
+
+async def active_subscription(conn: asyncpg.Connection, consumer: str, code: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM requests WHERE requester = $1 AND resource_code = $2 AND "
+                               "status = 'active' ORDER BY activated_at LIMIT 1", consumer, code)
+
+
+async def set_endpoint(conn: asyncpg.Connection, code: str, base_url: str, timeout_ms: int) -> None:
+    await conn.execute("INSERT INTO endpoints (resource_code, base_url, timeout_ms) VALUES ($1, $2, $3) "
+                       "ON CONFLICT (resource_code) DO UPDATE SET base_url = excluded.base_url, "
+                       "timeout_ms = excluded.timeout_ms", code, base_url, timeout_ms)
+
+
+async def endpoint(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM endpoints WHERE resource_code = $1", code)
+
+
+CALL_COLUMNS = ("id", "consumer", "provider", "resource_code", "started_at", "ended_at", "duration_ms",
+                "status_code", "request_bytes", "response_bytes", "succeeded", "error", "reported")
+
+
+async def insert_calls(conn: asyncpg.Connection, calls: list[dict[str, Any]]) -> list[str]:
+    """Insert call records; returns the ids that were new (a re-reported call is recorded once)."""
+    ids: list[str] = []
+    for c in calls:
+        new = await conn.fetchval(
+            f"INSERT INTO calls ({', '.join(CALL_COLUMNS)}) VALUES "
+            f"({', '.join(f'${i}' for i in range(1, len(CALL_COLUMNS) + 1))}) ON CONFLICT (id) DO NOTHING "
+            "RETURNING id", *[c[k] for k in CALL_COLUMNS])
+        if new:
+            ids.append(new)
+    return ids
+
+
+async def provider_stats(conn: asyncpg.Connection, now: datetime) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """WITH c AS (
+             SELECT provider, count(*) AS calls, count(*) FILTER (WHERE NOT succeeded) AS failed,
+                    percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50,
+                    percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS p99,
+                    array_agg(DISTINCT resource_code) FILTER (WHERE NOT succeeded) AS failing
+             FROM calls GROUP BY provider),
+           r AS (
+             SELECT provider, count(*) FILTER (WHERE status IN ('submitted', 'forwarded')) AS pending,
+                    count(*) FILTER (WHERE status = 'forwarded' AND provider_due <= $1) AS overdue
+             FROM requests GROUP BY provider)
+           SELECT coalesce(c.provider, r.provider) AS provider, coalesce(c.calls, 0) AS calls,
+                  coalesce(c.failed, 0) AS failed, c.p50, c.p99, coalesce(c.failing, '{}') AS failing,
+                  coalesce(r.pending, 0) AS pending, coalesce(r.overdue, 0) AS overdue
+           FROM c FULL JOIN r ON r.provider = c.provider ORDER BY 1""", now)
+    return [{"provider": r["provider"], "calls": r["calls"], "failed": r["failed"],
+             "failure_rate": round(r["failed"] / r["calls"], 4) if r["calls"] else 0.0,
+             "failing_resources": sorted(r["failing"]), "p50_ms": _ms(r["p50"]), "p99_ms": _ms(r["p99"]),
+             "requests_pending": r["pending"], "requests_overdue": r["overdue"]} for r in rows]
+
+
+def _ms(value: float | None) -> float | None:
+    return round(value, 1) if value is not None else None
