@@ -63,7 +63,7 @@ def up(
         if demo:
             _run_demo(hub, month, seed)
         link = f"http://127.0.0.1:{hub.ports['scoring']}/console/login?token=" + mint_token(
-            settings.jwt_secret, role=Role.operator)
+            settings.jwt_secret, role=Role.operator) + (f"&month={month}" if demo else "")
         console.print(f"[bold]Operators' console:[/bold] {link}", soft_wrap=True)
         if detach:
             return
@@ -136,6 +136,24 @@ def token(
     except ValueError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
+
+
+@app.command()
+def demo(
+    month: Annotated[str, typer.Option(help="Demo month YYYY-MM")] = "2019-08",
+    seed: Annotated[int, typer.Option(help="Random seed")] = 7,
+    day_seconds: Annotated[float, typer.Option(help="Real seconds per simulated day (0: as fast as possible)")] = 0.0,
+) -> None:
+    """Drive a realistic month through the running hub's HTTP APIs (start it with `hub up --demo`)."""
+    state = running_state(hub_home())
+    if state is None:
+        console.print("[red]No hub is running here; start one with `hub up --demo --detach`.[/red]")
+        raise typer.Exit(1)
+    from .demo import run_demo
+
+    run_demo(ports=service_ports(), month=month, seed=seed, console=console, day_seconds=day_seconds)
+    link = console_url(mint_token(HubSettings().jwt_secret, role=Role.operator))
+    console.print(f"[bold]Operators' console:[/bold] {link}&month={month}", soft_wrap=True)
 
 
 def console_url(token: str) -> str:

@@ -107,8 +107,9 @@ def sparkline(points: list[str], width: int = 90, height: int = 22) -> str:
 
 
 @router.get("/login")
-async def login(token: str, lang: Lang = "zh") -> Response:
-    response = RedirectResponse(f"/console?lang={lang}", status_code=303)
+async def login(token: str, lang: Lang = "zh", month: str | None = None) -> Response:
+    target = f"/console?lang={lang}" + (f"&month={month}" if month and len(month) == 7 else "")
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(COOKIE, token, httponly=True, samesite="strict", max_age=12 * 3600)
     return response
 

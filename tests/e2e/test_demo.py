@@ -1,0 +1,61 @@
+"""`hub up --demo`: a realistic August 2019 through the HTTP APIs; afterwards the console's numbers equal
+an auditor's replay of the exported event log, and the leaderboard has a realistic spread."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from hubkit.auth import mint_token
+from hubkit.runtime.ports import free_port
+from hubkit.settings import DEV_SECRET
+
+from tests.e2e.test_hub_up import _free
+
+pytestmark = pytest.mark.e2e
+
+
+def test_demo_month_scores_equal_the_replay_of_its_exported_log(tmp_path: Path) -> None:
+    base = free_port() // 10 * 10
+    while any(not _free(base + i) for i in range(1, 5)):
+        base = free_port() // 10 * 10
+    env = {k: v for k, v in os.environ.items() if k not in ("HUB_DATABASE_URL", "HUB_KAFKA_BOOTSTRAP")}
+    env.update(HUB_HOME=str(tmp_path / "hub"), HUB_PORT_BASE=str(base), HUB_PG_PORT=str(free_port()),
+               HUB_KAFKA_PORT=str(free_port()))
+    hub = [sys.executable, "-m", "hubkit.cli"]
+    scoring_cli = [str(Path(sys.executable).with_name("hub-scoring"))]
+    up = subprocess.run([*hub, "up", "--demo", "--detach"], env=env, capture_output=True, text=True, timeout=900)
+    try:
+        assert up.returncode == 0, up.stderr[-3000:]
+        assert "/console/login?token=" in up.stderr
+        operator = {"Authorization": f"Bearer {mint_token(DEV_SECRET, role='operator')}"}
+        board = httpx.get(f"http://127.0.0.1:{base + 4}/scores", params={"month": "2019-08"}, headers=operator,
+                          timeout=30).json()
+        state = json.loads((tmp_path / "hub" / "state.json").read_text())
+        audit_env = {**env, "HUB_DATABASE_URL": state["database_url"]}
+        log = tmp_path / "2019-08.jsonl"
+        export = subprocess.run([*scoring_cli, "export", "--month", "2019-08", "--out", str(log)], env=audit_env,
+                                capture_output=True, text=True, timeout=300)
+        assert export.returncode == 0, export.stderr[-2000:]
+        replay = subprocess.run([*scoring_cli, "replay", "--month", "2019-08", "--events", str(log)], env=audit_env,
+                                capture_output=True, text=True, timeout=300)
+        assert replay.returncode == 0, replay.stderr[-2000:]
+        replayed = json.loads(replay.stdout)
+        page = httpx.get(f"http://127.0.0.1:{base + 4}/console", params={"month": "2019-08"}, timeout=30,
+                         cookies={"hub_console": operator["Authorization"][7:]}).text
+    finally:
+        subprocess.run([*hub, "down"], env=env, capture_output=True, text=True, timeout=60)
+
+    live = {u["unit"]: (u["x"], u["y"], u["total"], u["band"], u["list"]) for u in board["units"]}
+    audit = {u["unit"]: (u["x"], u["y"], u["total"], u["band"], u["list"]) for u in replayed["units"]}
+    assert len(live) >= 60
+    assert live == audit
+    lists = [u["list"] for u in board["units"]]
+    assert lists.count("red") >= 5 and lists.count("black") >= 1 and lists.count("none") >= 5
+    assert len({u["total"] for u in board["units"]}) >= 20
+    # The console shows the same numbers, rendered on the server.
+    for unit in board["units"][:3] + board["units"][-3:]:
+        assert f'id="row-{unit["unit"]}"' in page and f"<strong>{unit['total']}</strong>" in page
