@@ -79,7 +79,7 @@ def _events(req: AccessRequest, before: str | None) -> list[Envelope]:
     if req.status == "rejected" and before == "forwarded" and req.forwarded_at:
         out.append(RequestRejected(request_id=req.id, data_kind=req.data_kind, forwarded_at=req.forwarded_at,
                                    reason=req.reason or ""))
-    times = {RequestSubmitted: req.submitted_at, RequestForwarded: req.forwarded_at}
+    times: dict[type, datetime | None] = {RequestSubmitted: req.submitted_at, RequestForwarded: req.forwarded_at}
     return [new_envelope(p, unit=req.provider, occurred_at=times.get(type(p)) or at or req.submitted_at)
             for p in out]
 
