@@ -35,7 +35,7 @@ async def _others(server: str, bootstrap: str, quick: bool) -> dict[str, Any]:
     except ImportError:
         out["exchange.gateway"] = {"status": "not available in this build"}
     else:
-        out["exchange.gateway"] = await gateway(500 if quick else 5000)
+        out["exchange.gateway"] = await gateway(500 if quick else 5000, server, bootstrap)
     try:
         from elicense.bench_import import run as license_import
     except ImportError:
@@ -72,7 +72,10 @@ def run() -> None:
     for name, figures in results.items():
         table.add_row(name, ", ".join(f"{k}={v}" for k, v in figures.items()))
     Console().print(table)
-    Path(__file__).with_name("results.json").write_text(json.dumps(results, indent=2) + "\n")
+    # A partial run (--only) updates its own figures and keeps the others of the last full run.
+    path = Path(__file__).with_name("results.json")
+    previous = json.loads(path.read_text()) if path.exists() else {}
+    path.write_text(json.dumps(previous | results, indent=2, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
 """Composition root of the exchange service."""
 
-import httpx
 from fastapi import FastAPI
 from hubkit.service import ServiceSpec, build_app
 
 from .api import routers
+from .gateway_state import GatewayState
 from .messaging import consumers, overdue
 from .settings import ExchangeSettings
 from .storage import MIGRATIONS
@@ -12,16 +12,15 @@ from .storage import MIGRATIONS
 DESCRIPTION = "Data-sharing exchange: access requests with working-day deadlines, quality disputes, and a call gateway."
 
 
-def configure(app: FastAPI) -> None:
-    # One pooled client for all gateway calls (connection reuse is most of the gateway's speed).
-    app.state.gateway_client = httpx.AsyncClient(limits=httpx.Limits(max_connections=200,
-                                                                     max_keepalive_connections=100))
-
-
 def spec(settings: ExchangeSettings | None = None) -> ServiceSpec:
+    gateway = GatewayState()
+
+    def configure(app: FastAPI) -> None:
+        app.state.gateway = gateway
+
     return ServiceSpec(
         name="exchange", settings=settings or ExchangeSettings(), migrations=MIGRATIONS, routers=routers,
-        consumers=consumers, description=DESCRIPTION, jobs=[overdue.watch], configure=configure,
+        consumers=consumers, description=DESCRIPTION, jobs=[overdue.watch, gateway.hold], configure=configure,
     )
 
 

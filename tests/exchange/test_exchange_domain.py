@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from contracts.workdays import SHANGHAI, is_working_day
+from contracts.values import build_resource_code, make_uscc
+from contracts.workdays import SHANGHAI, add_working_days, is_working_day, working_days_between, working_deadline
+from exchange.api.requests import _events
 from exchange.domain.requests import (
+    DECISION_DAYS,
     TransitionRefused,
     data_kind_of,
     decide,
@@ -84,3 +88,91 @@ def test_deadlines_end_at_midnight_after_a_working_day(start: datetime, kind: st
 def test_supervision_data_is_what_the_catalog_classifies_under_supervision() -> None:
     assert data_kind_of("监管数据/市场监管/行政处罚", None) == "supervision"
     assert data_kind_of("基础信息/法人", "市场监管") == "government"
+
+
+# Hand-checked against the State Council schedules: 2019 National Day 10-01..10-07 off, Sun 09-29 and
+# Sat 10-12 worked; New Year 2018/19 12-30..01-01 off, Sat 12-29 worked; New Year 2020 01-01 off;
+# Spring Festival 2019 02-04..02-10 off, Sat 02-02 and Sun 02-03 worked.
+@pytest.mark.parametrize(("forwarded", "kind", "due"), [
+    # The example: Fri 09-27 → Sun 09-29 (1), Mon 09-30 (2), holidays, Tue 10-08 (3): 24:00 of 10-08.
+    (sh(2019, 9, 27, 10), "government", sh(2019, 10, 9)),
+    # … and 5 days for supervision data: 10-08 (3), 10-09 (4), 10-10 (5).
+    (sh(2019, 9, 27, 10), "supervision", sh(2019, 10, 11)),
+    # Forwarded on a holiday: the clock starts with the next working day.
+    (sh(2019, 10, 3, 10), "government", sh(2019, 10, 11)),
+    # The local day counts, not the UTC one: 2019-09-26T16:30Z is Fri 09-27 00:30 in Shanghai.
+    (datetime(2019, 9, 26, 16, 30, tzinfo=UTC), "government", sh(2019, 10, 9)),
+    # Across the year end: Fri 2018-12-28 → Sat 12-29 (1, make-up), Wed 01-02 (2), Thu 01-03 (3).
+    (sh(2018, 12, 28, 17), "government", sh(2019, 1, 4)),
+    # Tue 2019-12-31 → Thu 2020-01-02 (1), Fri 01-03 (2), Mon 01-06 (3).
+    (sh(2019, 12, 31, 9), "government", sh(2020, 1, 7)),
+    # Fri 2019-02-01 → Sat 02-02 (1), Sun 02-03 (2), Spring Festival, Mon 02-11 (3), 02-12 (4), 02-13 (5).
+    (sh(2019, 2, 1, 9), "supervision", sh(2019, 2, 14)),
+])
+def test_provider_deadline_around_holidays_and_make_up_days(forwarded: datetime, kind: str, due: datetime) -> None:
+    req = review(conditional(forwarded - timedelta(hours=1), kind), True, None, forwarded)
+    assert req.provider_due == due
+    assert working_deadline(forwarded, DECISION_DAYS[kind]) == due
+    assert not overdue(req, due - timedelta(microseconds=1)) and overdue(req, due)
+
+
+def test_make_up_working_days_count() -> None:
+    assert is_working_day(date(2019, 9, 29)) and is_working_day(date(2019, 10, 12))
+    assert not is_working_day(date(2019, 10, 7)) and not is_working_day(date(2019, 9, 28))
+    assert add_working_days(date(2019, 9, 27), 3) == date(2019, 10, 8)
+
+
+@given(st.datetimes(min_value=datetime(2005, 1, 1), max_value=datetime(2026, 12, 1), timezones=st.just(SHANGHAI)),
+       st.integers(min_value=1, max_value=10))
+def test_working_deadlines_land_on_working_days(start: datetime, n: int) -> None:
+    due = working_deadline(start, n).astimezone(SHANGHAI)
+    last = (due - timedelta(days=1)).date()
+    assert (due.hour, due.minute, due.second) == (0, 0, 0)
+    assert is_working_day(last)
+    assert working_days_between(start.date(), last) == n  # exactly n working days after the start's day
+
+
+def test_overdue_is_reported_once_and_never_for_a_decided_request() -> None:
+    req = review(conditional(sh(2019, 8, 5, 9)), True, None, sh(2019, 8, 5, 10))
+    late = sh(2019, 8, 20)
+    assert overdue(req, late)
+    assert not overdue(replace(req, overdue_at=req.provider_due), late)
+    decided = decide(req, "PRO", True, None, sh(2019, 8, 6))
+    assert not overdue(decided, late)
+    # A late decision is still accepted (scoring judges it late by its timestamps).
+    assert decide(req, "PRO", False, "超出共享范围", late).status == "rejected"
+
+
+def test_reply_and_dispute_windows() -> None:
+    req = review(conditional(sh(2019, 9, 26, 9)), True, None, sh(2019, 9, 26, 10))
+    approved = decide(req, "PRO", True, None, sh(2019, 9, 30, 15))
+    assert approved.reply_due == sh(2019, 10, 10)  # Tue 10-08 and Wed 10-09 after the holidays
+    active = reply(approved, sh(2019, 10, 8, 9))
+    assert active.status == "active" and active.activated_at == sh(2019, 10, 8, 9)
+    assert dispute_deadline(active.activated_at) == sh(2019, 10, 11)  # 10-09 and 10-10
+    with pytest.raises(TransitionRefused, match="only a decided request"):
+        reply(active, sh(2019, 10, 9))
+    with pytest.raises(TransitionRefused, match="only a submitted request can review"):
+        review(active, True, None, sh(2019, 10, 9))
+
+
+def test_unconditional_grant_emits_submitted_forwarded_and_approved_at_once() -> None:
+    now = sh(2019, 8, 5, 10)
+    req_unit, pro = make_uscc("450000", "REQ00001"), make_uscc("450000", "PR000001")
+    code = build_resource_code("450000", pro, 1)
+    granted = submit("r-9", req_unit, pro, code, "government", "unconditional", None, now)
+    events = _events(granted, None)
+    assert [e.type for e in events] == ["exchange.request-submitted", "exchange.request-forwarded",
+                                        "exchange.request-approved"]
+    assert all(e.unit == pro and e.occurred_at == now for e in events)
+    refused = submit("r-8", req_unit, pro, code, "government", "not_shared", "依据", now)
+    assert [e.type for e in _events(refused, None)] == ["exchange.request-submitted"]
+    req = submit("r-7", req_unit, pro, code, "government", "conditional", None, now)
+    assert [e.type for e in _events(req, None)] == ["exchange.request-submitted"]
+    fwd = review(req, True, None, sh(2019, 8, 6, 9))
+    assert [e.type for e in _events(fwd, "submitted")] == ["exchange.request-forwarded"]
+    rej = decide(fwd, pro, False, "不符合共享条件", sh(2019, 8, 7, 9))
+    [event] = _events(rej, "forwarded")
+    assert event.type == "exchange.request-rejected" and event.occurred_at == sh(2019, 8, 7, 9)
+    assert event.data.forwarded_at == sh(2019, 8, 6, 9)  # type: ignore[attr-defined]
+    assert _events(reply(rej, sh(2019, 8, 8)), "rejected") == []

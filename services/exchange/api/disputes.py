@@ -4,6 +4,7 @@ answers within 3; an upheld dispute emits exchange.dispute-upheld."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from contracts import new_envelope
@@ -16,7 +17,7 @@ from hubkit.auth import CurrentPrincipal, Role
 from hubkit.problems import Problem, conflict, forbidden, not_found
 from pydantic import BaseModel, Field
 
-from exchange.api.requests import now_of, pool
+from exchange.api.requests import local_iso, now_of, pool
 from exchange.domain.requests import ANSWER_DAYS, dispute_deadline
 
 router = APIRouter(prefix="/disputes", tags=["disputes"])
@@ -45,7 +46,7 @@ async def raise_dispute(body: DisputeBody, request: Request, principal: CurrentP
             raise forbidden(f"{consumer} has not received {body.resource_code}: no active subscription")
         window = dispute_deadline(sub["activated_at"])
         if now >= window:
-            raise Problem(409, "Conflict", f"disputes on {body.resource_code} were due by {window.isoformat()} "
+            raise Problem(409, "Conflict", f"disputes on {body.resource_code} were due by {local_iso(window)} "
                           "(2 working days after receiving the data)", kind="dispute-window-closed")
         dispute_id = f"d-{uuid.uuid4().hex[:12]}"
         due = working_deadline(now, ANSWER_DAYS)
@@ -53,7 +54,7 @@ async def raise_dispute(body: DisputeBody, request: Request, principal: CurrentP
             "INSERT INTO disputes (id, consumer, provider, resource_code, data_kind, description, raised_at, "
             "answer_due, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open')", dispute_id, consumer,
             sub["provider"], body.resource_code, sub["data_kind"], body.description, now, due)
-    return {"id": dispute_id, "provider": sub["provider"], "status": "open", "answer_due": due.isoformat()}
+    return {"id": dispute_id, "provider": sub["provider"], "status": "open", "answer_due": local_iso(due)}
 
 
 @router.post("/{dispute_id}/answer", summary="The provider answers; upheld emits exchange.dispute-upheld")
@@ -76,3 +77,21 @@ async def answer(dispute_id: str, body: AnswerBody, request: Request, principal:
                                     data_kind=row["data_kind"])
             await outbox.add(conn, "exchange", new_envelope(payload, unit=row["provider"], occurred_at=now))
     return {"id": dispute_id, "status": status, "late": now >= row["answer_due"]}
+
+
+@router.get("", summary="Disputes (a department: those it raised or received)")
+async def list_disputes(request: Request, principal: CurrentPrincipal,
+                        status: str | None = None) -> list[dict[str, Any]]:
+    if principal.role is Role.department:
+        unit: str | None = principal.unit
+    elif principal.role in (Role.operator, Role.auditor, Role.inspector):
+        unit = None
+    else:
+        raise forbidden(f"role {principal.role.value} does not read disputes")
+    now = now_of(request)
+    async with pool(request).acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT * FROM disputes WHERE ($1::text IS NULL OR consumer = $1 OR provider = $1) "
+            "AND ($2::text IS NULL OR status = $2) ORDER BY raised_at DESC LIMIT 500", unit, status)
+    return [{**{k: local_iso(v) if isinstance(v, datetime) else v for k, v in dict(r).items()},
+             "overdue": r["status"] == "open" and now >= r["answer_due"]} for r in rows]

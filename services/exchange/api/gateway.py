@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import httpx
@@ -21,6 +21,7 @@ from hubkit.problems import Problem, forbidden, invalid, not_found
 from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, Field
 
 from exchange.api.requests import pool
+from exchange.gateway_state import GatewayState
 from exchange.storage import repo
 
 router = APIRouter(tags=["gateway"])
@@ -77,32 +78,43 @@ def classify(status: int | None, content_type: str, body: bytes, exc: Exception 
     return None
 
 
-@router.api_route("/gateway/{code}/{path:path}", methods=["GET", "POST"],
-                  summary="Call a provider's API resource (needs an active subscription)")
+def _state(request: Request) -> GatewayState:
+    state: GatewayState = request.app.state.gateway
+    return state
+
+
+@router.api_route("/gateway/{code}/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                  summary="Call a provider's API resource (needs an active subscription)",
+                  responses={403: {"description": "no active subscription: the provider is not called"},
+                             502: {"description": "the provider failed (unavailable, 5xx, invalid response)"},
+                             504: {"description": "the provider did not answer in time"}})
 async def call(code: str, path: str, request: Request, principal: CurrentPrincipal) -> Response:
+    """Deny by default: only a department holding an active subscription reaches the provider. The call
+    is forwarded to the endpoint the provider registered, recorded (whatever its outcome) before the
+    answer goes back, and a failure emits exchange.call-failed (envelope unit: the provider)."""
     principal.require(Role.department)
     consumer = principal.unit or ""
     async with pool(request).acquire() as conn:
-        res = await repo.resource(conn, code)
-        if res is None:
-            raise not_found("published resource", code)
-        if await repo.active_subscription(conn, consumer, code) is None:
-            raise forbidden(f"{consumer} holds no active subscription to {code}; request access first")
-        ep = await repo.endpoint(conn, code)
+        route = await repo.gateway_route(conn, consumer, code)
+    if route is None:
+        raise not_found("published resource", code)
+    if not route["subscribed"]:
+        raise forbidden(f"{consumer} holds no active subscription to {code}; request access first")
+    state = _state(request)
     payload = await request.body()
-    started = datetime.now(UTC)
+    started: datetime = request.app.state.clock.now()
     clock = time.perf_counter()
     status: int | None = None
     body, content_type = b"", ""
     exc: Exception | None = None
-    if ep is None:
+    if route["base_url"] is None:
         exc = ConnectionError("the provider registered no endpoint")
     else:
-        client: httpx.AsyncClient = request.app.state.gateway_client
         headers = {k: v for k, v in request.headers.items() if k.lower() in _FORWARDED_HEADERS}
         try:
-            upstream = await client.request(request.method, f"{ep['base_url']}/{path}", params=request.query_params,
-                                            content=payload, headers=headers, timeout=ep["timeout_ms"] / 1000)
+            upstream = await state.client.request(
+                request.method, f"{route['base_url']}/{path}", params=request.query_params, content=payload,
+                headers=headers, timeout=route["timeout_ms"] / 1000)
             status, body = upstream.status_code, upstream.content
             content_type = upstream.headers.get("content-type", "")
         except httpx.HTTPError as failure:
@@ -110,17 +122,16 @@ async def call(code: str, path: str, request: Request, principal: CurrentPrincip
     duration = (time.perf_counter() - clock) * 1000
     error = classify(status, content_type, body, exc)
     call_id = f"c-{uuid.uuid4().hex}"
-    record = {"id": call_id, "consumer": consumer, "provider": res["provider"], "resource_code": code,
+    record = {"id": call_id, "consumer": consumer, "provider": route["provider"], "resource_code": code,
               "started_at": started, "ended_at": started + timedelta(milliseconds=duration),
               "duration_ms": duration, "status_code": status, "request_bytes": len(payload),
               "response_bytes": len(body), "succeeded": error is None, "error": error, "reported": False}
-    at = request.app.state.clock.now()
-    async with pool(request).acquire() as conn, conn.transaction():
-        await repo.insert_calls(conn, [record])
-        if error is not None:
-            failed = CallFailed(call_id=call_id, resource_code=code, consumer_unit=consumer,
-                                data_kind=res["data_kind"], error=error)
-            await outbox.add(conn, "exchange", new_envelope(failed, unit=res["provider"], occurred_at=at))
+    event = None
+    if error is not None:
+        failed = CallFailed(call_id=call_id, resource_code=code, consumer_unit=consumer,
+                            data_kind=route["data_kind"], error=error)
+        event = new_envelope(failed, unit=route["provider"], occurred_at=started)
+    await state.recorder.record(pool(request), record, event)
     if error is not None:
         raise Problem(504 if error == "timeout" else 502, "Bad gateway", f"the provider's call failed: {error}",
                       kind=f"call-{error}", call_id=call_id)
@@ -135,7 +146,7 @@ async def report(body: CallBatch, request: Request, principal: CurrentPrincipal)
         resources = {r["code"]: r for r in await conn.fetch(
             "SELECT code, provider, data_kind FROM resources WHERE code = ANY($1)",
             list({c.resource_code for c in body.calls}))}
-        rows, errors = [], []
+        rows, errors, seen = [], [], set()
         for i, c in enumerate(body.calls):
             res = resources.get(c.resource_code)
             if res is None:
@@ -144,7 +155,8 @@ async def report(body: CallBatch, request: Request, principal: CurrentPrincipal)
                 errors.append(f"calls.{i}: {c.resource_code} is provided by {res['provider']}, not by you")
             elif c.ended_at < c.started_at:
                 errors.append(f"calls.{i}.ended_at: before started_at")
-            else:
+            elif c.call_id not in seen:
+                seen.add(c.call_id)
                 rows.append((c, res))
         if errors:
             raise invalid("; ".join(errors[:20]) + (f" (and {len(errors) - 20} more)" if len(errors) > 20 else ""))
@@ -154,9 +166,12 @@ async def report(body: CallBatch, request: Request, principal: CurrentPrincipal)
                     "request_bytes": c.request_bytes, "response_bytes": c.response_bytes,
                     "succeeded": c.error is None, "error": c.error, "reported": True} for c, res in rows]
         new = set(await repo.insert_calls(conn, records))
-        events = [new_envelope(CallFailed(call_id=c.call_id, resource_code=c.resource_code, consumer_unit=c.consumer,
-                                          data_kind=res["data_kind"], error=c.error), unit=res["provider"],
-                               occurred_at=c.started_at)
-                  for c, res in rows if c.error is not None and c.call_id in new]
+        events, emitted = [], set()
+        for c, res in rows:  # one event per newly recorded failure (a call id repeated in the batch counts once)
+            if c.error is not None and c.call_id in new and c.call_id not in emitted:
+                emitted.add(c.call_id)
+                events.append(new_envelope(CallFailed(call_id=c.call_id, resource_code=c.resource_code,
+                                                      consumer_unit=c.consumer, data_kind=res["data_kind"],
+                                                      error=c.error), unit=res["provider"], occurred_at=c.started_at))
         await outbox.add(conn, "exchange", events)
-    return {"recorded": len(new), "duplicates": len(rows) - len(new), "failures": len(events)}
+    return {"recorded": len(new), "duplicates": len(body.calls) - len(new), "failures": len(events)}

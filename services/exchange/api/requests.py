@@ -51,6 +51,11 @@ def pool(request: Request) -> asyncpg.Pool:
     return p
 
 
+def local_iso(at: datetime) -> str:
+    """Instants are shown in Asia/Shanghai, whichever offset the database or the caller used."""
+    return at.astimezone(SHANGHAI).isoformat()
+
+
 def view(req: AccessRequest, now: datetime, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The request with its current deadline and working days left (0 once passed)."""
     due = {"submitted": req.review_due, "forwarded": req.provider_due,
@@ -60,8 +65,8 @@ def view(req: AccessRequest, now: datetime, extra: dict[str, Any] | None = None)
         last_day = (due.astimezone(SHANGHAI) - timedelta(days=1)).date()
         today = now.astimezone(SHANGHAI).date()
         left = working_days_between(today, last_day) + is_working_day(today) if now < due else 0
-    return {**{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in req.__dict__.items()},
-            "deadline": due.isoformat() if due else None, "working_days_left": left,
+    return {**{k: local_iso(v) if isinstance(v, datetime) else v for k, v in req.__dict__.items()},
+            "deadline": local_iso(due) if due else None, "working_days_left": left,
             "overdue": bool(due and now >= due), **(extra or {})}
 
 
@@ -169,17 +174,43 @@ async def read(request_id: str, request: Request, principal: CurrentPrincipal) -
     return view(req, now_of(request))
 
 
-@router.get("/queues/{queue}", summary="Work queues with deadlines: review and reply (bureau), provider")
-async def queue(queue: str, request: Request, principal: CurrentPrincipal) -> list[dict[str, Any]]:
-    status = {"review": "submitted", "provider": "forwarded", "reply": None}.get(queue, "unknown")
-    if status == "unknown":
+QUEUES = {"review": ("submitted",), "provider": ("forwarded",), "reply": ("approved", "rejected")}
+
+
+async def _queue_items(request: Request, principal: Principal, queue: str) -> list[dict[str, Any]]:
+    if queue not in QUEUES:
         raise not_found("queue", queue)
     if queue in ("review", "reply"):
-        principal.require(Role.operator)
+        principal.require(Role.operator, Role.auditor)
+    else:
+        principal.require(Role.department, Role.operator, Role.auditor)
     unit = principal.unit if principal.role is Role.department else None
     now = now_of(request)
     async with pool(request).acquire() as conn:
-        rows = await repo.list_requests(conn, unit=unit, status=status, role="provider" if unit else None)
-    items = [view(repo._request(r), now, {"resource_name": r["resource_name"]}) for r in rows
-             if queue != "reply" or r["status"] in ("approved", "rejected")]
+        rows = [r for status in QUEUES[queue]
+                for r in await repo.list_requests(conn, unit=unit, status=status, role="provider" if unit else None)]
+    items = [view(repo._request(r), now, {"resource_name": r["resource_name"], "queue": queue}) for r in rows]
     return sorted(items, key=lambda i: i["deadline"] or "")
+
+
+@router.get("/queues/{queue}", summary="Work queues with deadlines: review and reply (bureau), provider")
+async def queue(queue: str, request: Request, principal: CurrentPrincipal) -> list[dict[str, Any]]:
+    """review: submitted requests awaiting the bureau's normative review; provider: forwarded requests
+    awaiting the provider's decision (a department sees those addressed to it); reply: decided
+    requests whose answer the bureau has yet to push. Each item has its deadline (24:00 Asia/Shanghai
+    of the last working day), working days left (today included while it is a working day) and
+    whether it is overdue."""
+    return await _queue_items(request, principal, queue)
+
+
+@router.get("/reminders", summary="Steps whose deadline is near: the caller's queues, due within N working days")
+async def reminders(
+    request: Request, principal: CurrentPrincipal,
+    within: Annotated[int, Query(ge=0, le=10, description="working days left, today included")] = 2,
+) -> list[dict[str, Any]]:
+    """A department is reminded of the requests awaiting its decision; the bureau of every queue.
+    Overdue steps are not reminders (the overdue watcher reports them)."""
+    queues = ["provider"] if principal.role is Role.department else ["review", "provider", "reply"]
+    items = [i for q in queues for i in await _queue_items(request, principal, q)]
+    return sorted((i for i in items if not i["overdue"] and i["working_days_left"] is not None
+                   and i["working_days_left"] <= within), key=lambda i: i["deadline"])

@@ -1,12 +1,17 @@
 """The access-request workflow of seed 003 第二十二条, as a pure state machine with working-day deadlines.
 
-unconditional share → granted at once (submitted, forwarded and approved at the same instant; active).
+unconditional share → granted at once: active, with request-submitted, request-forwarded and
+                      request-approved emitted at the same instant (the platform grants on the provider's
+                      standing authorisation, so its decision took no time and is never late).
 conditional share   → submitted → the bureau's normative review (2 working days) → forwarded to the
                       provider (3 working days for government data, 5 for supervision data) → approved or
                       rejected (a reason is required) → the bureau replies to the requester (2 working days)
                       → active (approved) or closed (rejected).
-not_shared          → refused at once, citing the basis recorded in the catalog (the provider decided
-                      nothing, so no rejection event is emitted).
+not_shared          → refused at once, citing the basis recorded in the catalog; only request-submitted
+                      is emitted (the provider decided nothing, so there is no forwarding and no
+                      rejection event that scoring could hold against it).
+returned            → the bureau's review found the request not in order (a reason is required); it never
+                      reached the provider.
 Deadlines are 24:00 Asia/Shanghai of the last working day (PRC holidays and make-up days included).
 """
 

@@ -16,16 +16,28 @@ _FIELDS = [f.name for f in dataclasses.fields(AccessRequest)]
 async def upsert_resource(conn: asyncpg.Connection, *, code: str, provider: str, name: str, share_type: str,
                           share_condition: str | None, share_basis: str | None, data_kind: str,
                           at: datetime) -> None:
+    """Apply a publication or metadata change that happened at `at`; an older one than the metadata
+    already held changes nothing. The mount state already known (a mount may arrive first) applies."""
     await conn.execute(
         "INSERT INTO resources (code, provider, name, share_type, share_condition, share_basis, data_kind, "
-        "published_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (code) DO UPDATE SET "
-        "name = excluded.name, share_type = excluded.share_type, share_condition = excluded.share_condition, "
-        "share_basis = excluded.share_basis, data_kind = excluded.data_kind",
+        "published_at, metadata_at, mount_kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, "
+        "(SELECT mount_kind FROM mounts WHERE code = $1)) ON CONFLICT (code) DO UPDATE SET "
+        "published_at = least(resources.published_at, excluded.published_at)",
         code, provider, name, share_type, share_condition, share_basis, data_kind, at)
+    await conn.execute(
+        "UPDATE resources SET name = $2, share_type = $3, share_condition = $4, share_basis = $5, data_kind = $6, "
+        "metadata_at = $7 WHERE code = $1 AND metadata_at <= $7",
+        code, name, share_type, share_condition, share_basis, data_kind, at)
 
 
-async def set_mount(conn: asyncpg.Connection, code: str, kind: str | None) -> None:
-    await conn.execute("UPDATE resources SET mount_kind = $2 WHERE code = $1", code, kind)
+async def set_mount(conn: asyncpg.Connection, code: str, provider: str, kind: str | None, at: datetime) -> None:
+    """Record a mount (kind) or unmount (None) that happened at `at`, unless a later one is known."""
+    await conn.execute(
+        "INSERT INTO mounts (code, provider, mount_kind, changed_at) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (code) DO UPDATE SET mount_kind = excluded.mount_kind, changed_at = excluded.changed_at "
+        "WHERE excluded.changed_at >= mounts.changed_at", code, provider, kind, at)
+    await conn.execute("UPDATE resources SET mount_kind = (SELECT mount_kind FROM mounts WHERE code = $1) "
+                       "WHERE code = $1", code)
 
 
 async def resource(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
@@ -77,6 +89,16 @@ async def active_subscription(conn: asyncpg.Connection, consumer: str, code: str
                                "status = 'active' ORDER BY activated_at LIMIT 1", consumer, code)
 
 
+async def gateway_route(conn: asyncpg.Connection, consumer: str, code: str) -> asyncpg.Record | None:
+    """In one round trip: the resource, whether `consumer` holds an active subscription to it, and
+    the registered endpoint (None when the resource is unknown)."""
+    return await conn.fetchrow(
+        "SELECT s.code, s.provider, s.data_kind, s.mount_kind, e.base_url, e.timeout_ms, EXISTS ("
+        "  SELECT 1 FROM requests r WHERE r.requester = $1 AND r.resource_code = s.code AND r.status = 'active'"
+        ") AS subscribed FROM resources s LEFT JOIN endpoints e ON e.resource_code = s.code WHERE s.code = $2",
+        consumer, code)
+
+
 async def set_endpoint(conn: asyncpg.Connection, code: str, base_url: str, timeout_ms: int) -> None:
     await conn.execute("INSERT INTO endpoints (resource_code, base_url, timeout_ms) VALUES ($1, $2, $3) "
                        "ON CONFLICT (resource_code) DO UPDATE SET base_url = excluded.base_url, "
@@ -91,17 +113,21 @@ CALL_COLUMNS = ("id", "consumer", "provider", "resource_code", "started_at", "en
                 "status_code", "request_bytes", "response_bytes", "succeeded", "error", "reported")
 
 
+_CALL_TYPES = ("text", "text", "text", "text", "timestamptz", "timestamptz", "float8", "int4", "int8", "int8", "bool",
+               "text", "bool")
+
+
 async def insert_calls(conn: asyncpg.Connection, calls: list[dict[str, Any]]) -> list[str]:
-    """Insert call records; returns the ids that were new (a re-reported call is recorded once)."""
-    ids: list[str] = []
-    for c in calls:
-        new = await conn.fetchval(
-            f"INSERT INTO calls ({', '.join(CALL_COLUMNS)}) VALUES "
-            f"({', '.join(f'${i}' for i in range(1, len(CALL_COLUMNS) + 1))}) ON CONFLICT (id) DO NOTHING "
-            "RETURNING id", *[c[k] for k in CALL_COLUMNS])
-        if new:
-            ids.append(new)
-    return ids
+    """Insert call records in one statement; returns the ids that were new (a re-reported call is
+    recorded once)."""
+    if not calls:
+        return []
+    columns = [[c[k] for c in calls] for k in CALL_COLUMNS]
+    rows = await conn.fetch(
+        f"INSERT INTO calls ({', '.join(CALL_COLUMNS)}) SELECT * FROM unnest("
+        + ", ".join(f"${i}::{t}[]" for i, t in enumerate(_CALL_TYPES, start=1))
+        + ") ON CONFLICT (id) DO NOTHING RETURNING id", *columns)
+    return [r["id"] for r in rows]
 
 
 async def provider_stats(conn: asyncpg.Connection, now: datetime) -> list[dict[str, Any]]:
