@@ -4,17 +4,25 @@ from fastapi import FastAPI
 from hubkit.service import ServiceSpec, build_app
 
 from .api import routers
+from .library import Library
 from .messaging import consumers
 from .settings import ElicenseSettings
 from .storage import MIGRATIONS
 
-DESCRIPTION = "E-license library: claimed types, stock declarations, pushes with verified files and seals, uses."
+DESCRIPTION = ("E-license library: license types and claims, stock imports, pushes with files verified on ingest "
+               "(PDF and OFD, unified e-seal), revocation, verification, uses, per-issuer statistics.")
 
 
 def spec(settings: ElicenseSettings | None = None) -> ServiceSpec:
+    settings = settings or ElicenseSettings()
+    library = Library.from_settings(settings)
+
+    def configure(app: FastAPI) -> None:
+        app.state.library = library
+
     return ServiceSpec(
-        name="elicense", settings=settings or ElicenseSettings(), migrations=MIGRATIONS, routers=routers,
-        consumers=consumers, description=DESCRIPTION,
+        name="elicense", settings=settings, migrations=MIGRATIONS, routers=routers,
+        consumers=consumers, description=DESCRIPTION, configure=configure,
     )
 
 

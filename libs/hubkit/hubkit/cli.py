@@ -162,8 +162,10 @@ def console_url(token: str) -> str:
 
 def _register_service_tools() -> None:
     from catalog.cli import app as catalog_app
+    from elicense.cli import app as elicense_app
 
     app.add_typer(catalog_app, name="catalog")
+    app.add_typer(elicense_app, name="elicense")
 
 
 _register_service_tools()

@@ -48,11 +48,13 @@ async def ensure_database(url: str) -> None:
 async def _init_connection(conn: asyncpg.Connection) -> None:
     import orjson
 
+    # Binary format (jsonb: a version byte, then the JSON text) so that COPY can carry JSON columns too.
     await conn.set_type_codec(
-        "jsonb", encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads, schema="pg_catalog"
+        "jsonb", encoder=lambda v: b"\x01" + orjson.dumps(v), decoder=lambda b: orjson.loads(b[1:]),
+        schema="pg_catalog", format="binary",
     )
     await conn.set_type_codec(
-        "json", encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads, schema="pg_catalog"
+        "json", encoder=orjson.dumps, decoder=orjson.loads, schema="pg_catalog", format="binary"
     )
 
 

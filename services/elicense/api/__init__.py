@@ -2,4 +2,7 @@
 
 from fastapi import APIRouter
 
-routers: list[APIRouter] = []
+from elicense.api import claims, imports, licenses, stats, uses
+
+# imports before licenses: POST /licenses/import must not be read as a license id
+routers: list[APIRouter] = [claims.router, imports.router, licenses.router, uses.router, stats.router]

@@ -51,6 +51,18 @@ def hub_home() -> Path:
     return Path(os.environ.get("HUB_HOME", ".hub")).resolve()
 
 
+def local_seal_authority(home: Path) -> Path:
+    """A seal authority of this machine's own (under HUB_HOME/seal), so that `hub up` can seal and verify
+    license files without the real unified e-seal authority; its certificate is what elicense trusts."""
+    from elicense.samples import SealAuthority, make_seal_authority
+
+    directory = home / "seal"
+    if not (directory / "authority.pem").exists():
+        make_seal_authority("gov-hub 本机测试电子印章签发机构").save(directory)
+    SealAuthority.load(directory)  # fail here, not in the service, if the files were damaged
+    return directory / "authority.pem"
+
+
 def service_migrations(name: str) -> Path:
     module = __import__(f"{name}.storage", fromlist=["MIGRATIONS"])
     return Path(module.MIGRATIONS)
@@ -111,6 +123,8 @@ class Hub:
             "HUB_HTTP_HOST": "127.0.0.1",
         })
         env.setdefault("HUB_BLOB_DIR", str(self.home / "blobs"))
+        if name == "elicense" and not env.get("HUB_SEAL_AUTHORITY_CERT"):
+            env["HUB_SEAL_AUTHORITY_CERT"] = str(local_seal_authority(self.home))
         if self.simulated_start:
             env.update(HUB_SIMULATED_CLOCK="true", HUB_SIMULATED_START=self.simulated_start)
         return env

@@ -1,0 +1,1 @@
+"""Reference data shipped with the service (the license-type list)."""

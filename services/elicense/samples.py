@@ -1,0 +1,200 @@
+"""Sample license files and a test seal authority, for tests, the demo and benchmarks.
+
+`make_seal_authority` makes what the unified e-seal authority would hold in production: a CA
+certificate (the trust root the service is configured with) and a sealing certificate it issued.
+`signed_pdf` seals a PDF with pyHanko; `sample_ofd` builds a minimal OFD package (GB/T 33190) whose
+signature list holds one signature: SHA-256 digests of the signed files and a detached CMS SignedData
+over Signature.xml, made with the sealing key (see domain/files.py for what is verified).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import io
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs7
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+OFD_NS = "http://www.ofdspec.org/2016"
+SHA256_METHOD = "http://www.w3.org/2001/04/xmlenc#sha256"
+
+
+@dataclass(frozen=True)
+class SealAuthority:
+    key: ec.EllipticCurvePrivateKey
+    cert: x509.Certificate
+    sealer_key: ec.EllipticCurvePrivateKey
+    sealer_cert: x509.Certificate
+
+    def cert_pem(self) -> bytes:
+        return self.cert.public_bytes(serialization.Encoding.PEM)
+
+    def save(self, directory: Path) -> Path:
+        """Write the authority (certificate, sealer certificate and keys) as PEM files; return the
+        path of the CA certificate, which is what HUB_SEAL_AUTHORITY_CERT points to."""
+        directory.mkdir(parents=True, exist_ok=True)
+        pem = serialization.Encoding.PEM
+        plain = serialization.NoEncryption()
+        pkcs8 = serialization.PrivateFormat.PKCS8
+        (directory / "authority-key.pem").write_bytes(self.key.private_bytes(pem, pkcs8, plain))
+        (directory / "sealer-key.pem").write_bytes(self.sealer_key.private_bytes(pem, pkcs8, plain))
+        (directory / "sealer.pem").write_bytes(self.sealer_cert.public_bytes(pem))
+        (directory / "authority.pem").write_bytes(self.cert_pem())
+        return directory / "authority.pem"
+
+    @classmethod
+    def load(cls, directory: Path) -> SealAuthority:
+        def key(name: str) -> ec.EllipticCurvePrivateKey:
+            k = serialization.load_pem_private_key((directory / name).read_bytes(), None)
+            assert isinstance(k, ec.EllipticCurvePrivateKey)
+            return k
+
+        return cls(key("authority-key.pem"), x509.load_pem_x509_certificate((directory / "authority.pem").read_bytes()),
+                   key("sealer-key.pem"), x509.load_pem_x509_certificate((directory / "sealer.pem").read_bytes()))
+
+
+def _name(cn: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "广西壮族自治区"),
+                      x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+def make_seal_authority(name: str = "广西统一电子印章测试签发机构") -> SealAuthority:
+    now = datetime.now(UTC) - timedelta(days=1)
+    key, sealer_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = _name(name)
+    cert = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+                                         data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                         crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256()))
+    sealer = (x509.CertificateBuilder().subject_name(_name(f"{name} 电子印章")).issuer_name(ca_name)
+              .public_key(sealer_key.public_key()).serial_number(x509.random_serial_number())
+              .not_valid_before(now).not_valid_after(now + timedelta(days=1825))
+              .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+              .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                                           data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                           crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+              .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+              .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False)
+              .sign(key, hashes.SHA256()))
+    return SealAuthority(key, cert, sealer_key, sealer)
+
+
+def sample_pdf(text_lines: list[str]) -> bytes:
+    """An unsigned one-page PDF; the lines go into its metadata (a real license would lay them out)."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": text_lines[0] if text_lines else "license",
+                         "/Subject": " / ".join(text_lines), "/Producer": "gov-hub samples"})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def signed_pdf(authority: SealAuthority, text_lines: list[str]) -> bytes:
+    """The sample PDF sealed by the authority's sealing certificate (a PAdES-style CMS signature)."""
+    from asn1crypto import keys as asn1_keys
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    der = serialization.Encoding.DER
+    signer = signers.SimpleSigner(
+        signing_cert=asn1_x509.Certificate.load(authority.sealer_cert.public_bytes(der)),
+        signing_key=asn1_keys.PrivateKeyInfo.load(authority.sealer_key.private_bytes(
+            der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())),
+        cert_registry=SimpleCertificateStore.from_certs([asn1_x509.Certificate.load(authority.cert.public_bytes(der))]))
+    def sign() -> bytes:
+        writer = IncrementalPdfFileWriter(io.BytesIO(sample_pdf(text_lines)))
+        out = signers.sign_pdf(writer, signers.PdfSignatureMetadata(field_name="UnifiedSeal", reason="电子证照签章"),
+                               signer=signer)
+        return bytes(out.getvalue())
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return sign()
+    # pyHanko's synchronous API runs its own event loop: inside a running one, sign in a worker thread.
+    with ThreadPoolExecutor(1) as worker:
+        return worker.submit(sign).result()
+
+
+def tamper(pdf: bytes) -> bytes:
+    """Change one byte inside the signed range (the title) so the file still parses but no longer
+    matches its signature."""
+    at = pdf.index(b"/Producer")
+    return pdf[:at + 2] + (b"Q" if pdf[at + 2:at + 3] != b"Q" else b"R") + pdf[at + 3:]
+
+
+def _xml(body: str) -> bytes:
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + body).encode()
+
+
+def sample_ofd(text: str, signed_by: SealAuthority | None = None, drop: str | None = None,
+               alter_digest: bool = False) -> bytes:
+    """A minimal OFD package: OFD.xml → Doc_0/Document.xml → one page with `text`; with `signed_by`,
+    Doc_0/Signs/Signatures.xml lists Sign_0/Signature.xml. `drop` leaves one entry out; `alter_digest`
+    records a wrong digest for the page (tampering)."""
+    files: dict[str, bytes] = {
+        "OFD.xml": _xml(
+            f'<ofd:OFD xmlns:ofd="{OFD_NS}" Version="1.0" DocType="OFD"><ofd:DocBody>'
+            '<ofd:DocInfo><ofd:DocID>gov-hub-sample</ofd:DocID><ofd:Title>电子证照</ofd:Title></ofd:DocInfo>'
+            "<ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot>"
+            + ("<ofd:Signatures>Doc_0/Signs/Signatures.xml</ofd:Signatures>" if signed_by else "")
+            + "</ofd:DocBody></ofd:OFD>"),
+        "Doc_0/Document.xml": _xml(
+            f'<ofd:Document xmlns:ofd="{OFD_NS}"><ofd:CommonData><ofd:MaxUnitID>10</ofd:MaxUnitID>'
+            "<ofd:PageArea><ofd:PhysicalBox>0 0 210 297</ofd:PhysicalBox></ofd:PageArea></ofd:CommonData>"
+            '<ofd:Pages><ofd:Page ID="1" BaseLoc="Pages/Page_0/Content.xml"/></ofd:Pages></ofd:Document>'),
+        "Doc_0/Pages/Page_0/Content.xml": _xml(
+            f'<ofd:Page xmlns:ofd="{OFD_NS}"><ofd:Content><ofd:Layer ID="2">'
+            f'<ofd:TextObject ID="3" Boundary="20 20 170 10" Font="4" Size="5"><ofd:TextCode X="0" Y="5">{text}'
+            "</ofd:TextCode></ofd:TextObject></ofd:Layer></ofd:Content></ofd:Page>"),
+    }
+    if signed_by is not None:
+        refs = ""
+        for path in ("Doc_0/Document.xml", "Doc_0/Pages/Page_0/Content.xml"):
+            digest = hashlib.sha256(files[path]).digest()
+            if alter_digest and path.endswith("Content.xml"):
+                digest = hashlib.sha256(files[path] + b" ").digest()
+            refs += f'<ofd:Reference FileRef="/{path}"><ofd:CheckValue>{base64.b64encode(digest).decode()}' \
+                    "</ofd:CheckValue></ofd:Reference>"
+        signature = _xml(
+            f'<ofd:Signature xmlns:ofd="{OFD_NS}"><ofd:SignedInfo><ofd:Provider ProviderName="gov-hub"/>'
+            "<ofd:SignatureMethod>1.2.840.10045.4.3.2</ofd:SignatureMethod>"
+            f"<ofd:SignatureDateTime>{datetime.now(UTC):%Y%m%d%H%M%SZ}</ofd:SignatureDateTime>"
+            f'<ofd:References CheckMethod="{SHA256_METHOD}">{refs}</ofd:References></ofd:SignedInfo>'
+            "<ofd:SignedValue>/Doc_0/Signs/Sign_0/SignedValue.dat</ofd:SignedValue></ofd:Signature>")
+        files["Doc_0/Signs/Signatures.xml"] = _xml(
+            f'<ofd:Signatures xmlns:ofd="{OFD_NS}"><ofd:MaxSignId>1</ofd:MaxSignId>'
+            '<ofd:Signature ID="1" Type="Seal" BaseLoc="Sign_0/Signature.xml"/></ofd:Signatures>')
+        files["Doc_0/Signs/Sign_0/Signature.xml"] = signature
+        files["Doc_0/Signs/Sign_0/SignedValue.dat"] = (
+            pkcs7.PKCS7SignatureBuilder().set_data(signature)
+            .add_signer(signed_by.sealer_cert, signed_by.sealer_key, hashes.SHA256())
+            .add_certificate(signed_by.sealer_cert)
+            .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary]))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for path, data in files.items():
+            if path != drop:
+                z.writestr(path, data)
+    return out.getvalue()

@@ -1,0 +1,86 @@
+"""Licenses, files, claims and uses in PostgreSQL (schema `elicense`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import orjson
+
+from elicense.domain.files import VerifiedFile
+from elicense.domain.licenses import CheckedLicense
+
+COLUMNS = ["license_id", "issuer", "license_type", "number", "holder_name", "holder_hash", "holder_mask",
+           "issue_date", "valid_from", "valid_until", "authority", "status", "push_mode", "fingerprint",
+           "pushed_at", "updated_at"]
+
+
+def record(lic: CheckedLicense, issuer: str, mode: str, at: datetime) -> tuple[Any, ...]:
+    return (lic.license_id, issuer, lic.license_type, lic.number, lic.holder_name, lic.holder_hash,
+            lic.holder_mask, lic.issue_date, lic.valid_from, lic.valid_until, lic.authority, lic.status, mode,
+            lic.fingerprint, at, at)
+
+
+async def bulk_insert(conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]) -> list[tuple[str, str]]:
+    """COPY the rows into a session temp table, then move the new ones in; (license id, type) of each
+    license inserted. Existing ids are left alone (a re-run import is a no-op)."""
+    await conn.execute("CREATE TEMP TABLE IF NOT EXISTS incoming_licenses "
+                       "(LIKE licenses INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+    await conn.copy_records_to_table("incoming_licenses", records=rows, columns=COLUMNS)
+    cols = ", ".join(COLUMNS)
+    inserted = await conn.fetch(
+        f"INSERT INTO licenses ({cols}) SELECT {cols} FROM incoming_licenses "
+        "ON CONFLICT (license_id) DO NOTHING RETURNING license_id, license_type")
+    return [(r[0], r[1]) for r in inserted]
+
+
+async def owners(conn: asyncpg.Connection, ids: Sequence[str]) -> dict[str, str]:
+    rows = await conn.fetch("SELECT license_id, issuer FROM licenses WHERE license_id = ANY($1)", list(ids))
+    return {r[0]: r[1] for r in rows}
+
+
+async def get(conn: asyncpg.Connection, license_id: str, *, lock: bool = False) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT l.*, f.format AS file_format, f.size AS file_size FROM licenses l "
+        "LEFT JOIN files f ON f.sha256 = l.file_sha256 WHERE l.license_id = $1" + (" FOR UPDATE OF l" if lock else ""),
+        license_id)
+
+
+async def insert_one(conn: asyncpg.Connection, lic: CheckedLicense, issuer: str, mode: str, at: datetime,
+                     file_sha256: str | None, sealed: bool) -> None:
+    cols = ", ".join(COLUMNS)
+    marks = ", ".join(f"${i}" for i in range(1, len(COLUMNS) + 1))
+    await conn.execute(
+        f"INSERT INTO licenses ({cols}, file_sha256, sealed) VALUES ({marks}, ${len(COLUMNS) + 1}, "
+        f"${len(COLUMNS) + 2})", *record(lic, issuer, mode, at), file_sha256, sealed)
+
+
+async def update_one(conn: asyncpg.Connection, lic: CheckedLicense, at: datetime, file_sha256: str | None,
+                     sealed: bool) -> None:
+    await conn.execute(
+        "UPDATE licenses SET license_type = $2, number = $3, holder_name = $4, holder_hash = $5, holder_mask = $6, "
+        "issue_date = $7, valid_from = $8, valid_until = $9, authority = $10, status = $11, fingerprint = $12, "
+        "file_sha256 = $13, sealed = $14, updated_at = $15, "
+        "revoked_at = CASE WHEN $11 = 'revoked' THEN coalesce(revoked_at, $15) END WHERE license_id = $1",
+        lic.license_id, lic.license_type, lic.number, lic.holder_name, lic.holder_hash, lic.holder_mask,
+        lic.issue_date, lic.valid_from, lic.valid_until, lic.authority, lic.status, lic.fingerprint,
+        file_sha256, sealed, at)
+
+
+async def save_file(conn: asyncpg.Connection, f: VerifiedFile) -> None:
+    signatures = [{"field": s.field, "signer": s.signer, "intact": s.intact, "trusted": s.trusted,
+                   "valid": s.valid, "reason": s.reason} for s in f.signatures]
+    await conn.execute(
+        "INSERT INTO files (sha256, format, size, sealed, pages, signatures) VALUES ($1, $2, $3, $4, $5, $6) "
+        "ON CONFLICT (sha256) DO NOTHING", f.sha256, f.format, f.size, f.sealed, f.pages, signatures)
+
+
+async def file_row(conn: asyncpg.Connection, sha256: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM files WHERE sha256 = $1", sha256)
+
+
+def signatures_of(row: asyncpg.Record) -> list[dict[str, Any]]:
+    value = row["signatures"]
+    return orjson.loads(value) if isinstance(value, str | bytes) else list(value)

@@ -1,0 +1,266 @@
+"""The e-license library over the real database and broker: claims, pushes (idempotent on license id),
+files verified on ingest, revocation, verification, lookup, uses, stock import, per-issuer statistics."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from contracts import decode
+from contracts.values import make_uscc
+from elicense.bootstrap import create_app
+from elicense.domain import license_types
+from elicense.domain.holders import citizen_id_check_char
+from elicense.samples import SealAuthority, make_seal_authority, sample_ofd, sample_pdf, signed_pdf
+from elicense.settings import ElicenseSettings
+from hubkit.testing import read_topic, running_app, token
+
+pytestmark = pytest.mark.integration
+TYPES = license_types.load()
+BUSINESS = "11100000MB0143028R001"  # 营业执照 (organisations)
+DRIVING = next(c for c, t in TYPES.items() if t.name == "机动车驾驶证")  # persons
+FOOD = next(c for c, t in TYPES.items() if t.name == "食品经营许可证")
+PUSHED, USED, CLAIMED, REVOKED = ("hub.elicense.license-pushed.v1", "hub.elicense.license-used.v1",
+                                  "hub.elicense.types-claimed.v1", "hub.elicense.license-revoked.v1")
+
+
+def new_unit() -> str:
+    return make_uscc("450000", uuid.uuid4().hex[:8].upper())
+
+
+def citizen(first17: str) -> str:
+    return first17 + citizen_id_check_char(first17)
+
+
+@pytest.fixture(scope="module")
+def authority() -> SealAuthority:
+    return make_seal_authority()
+
+
+@pytest.fixture(scope="module")
+def stranger() -> SealAuthority:
+    return make_seal_authority("某非授权签章机构")
+
+
+@pytest.fixture
+async def library(database_url: str, kafka_bootstrap: str, tmp_path: Path,
+                  authority: SealAuthority) -> AsyncIterator[httpx.AsyncClient]:
+    cert = tmp_path / "seal-authority.pem"
+    cert.write_bytes(authority.cert_pem())
+    settings = ElicenseSettings(database_url=database_url, kafka_bootstrap=kafka_bootstrap,
+                                blob_dir=str(tmp_path / "blobs"), seal_authority_cert=str(cert),
+                                simulated_clock=True, simulated_start="2019-08-05T09:00:00+08:00",
+                                outbox_poll_seconds=0.1, import_chunk=100)
+    async with running_app(create_app(settings)) as client:
+        yield client
+
+
+def license_body(license_id: str, holder: str, license_type: str = BUSINESS, **over: Any) -> dict[str, Any]:
+    return {"license_id": license_id, "license_type": license_type, "number": f"N-{license_id}",
+            "holder_name": "南宁市示例商贸有限公司", "holder_id": holder, "issue_date": "2019-03-01",
+            "issuing_authority": "南宁市市场监督管理局", **over}
+
+
+async def events(bootstrap: str, topic: str, key: str, value: str, expect: int) -> list[dict[str, Any]]:
+    """Payloads of `topic` whose data[key] == value, waiting (briefly) for `expect` of them."""
+    found: list[dict[str, Any]] = []
+    for _ in range(40):
+        found = [decode(v).model_dump(mode="json") for v in await read_topic(bootstrap, topic, expect=10**6,
+                                                                              timeout=0.3)]
+        found = [e for e in found if e["data"].get(key) == value or e.get(key) == value]
+        if len(found) >= expect:
+            break
+        await asyncio.sleep(0.1)
+    return found
+
+
+async def test_claims_replace_and_an_automatic_push_sent_three_times_is_one_license_and_one_event(
+        library: httpx.AsyncClient, kafka_bootstrap: str) -> None:
+    issuer = new_unit()
+    mine = token("department", issuer)
+    claim = {"license_types": [BUSINESS, FOOD], "stock": {BUSINESS: 1200, FOOD: 300}}
+    r = await library.put(f"/claims/{issuer}", json=claim, headers=mine)
+    assert r.status_code == 200 and r.json() == {"unit": issuer, "license_types": sorted([BUSINESS, FOOD]),
+                                                 "declared_stock": 1500, "changed": True}
+    assert (await library.put(f"/claims/{issuer}", json=claim, headers=mine)).json()["changed"] is False
+    bad = await library.put(f"/claims/{issuer}", json={"license_types": ["X"], "stock": {FOOD: 1}}, headers=mine)
+    assert bad.status_code == 422 and "license_types.0" in bad.json()["detail"] and "stock." in bad.json()["detail"]
+    other = await library.put(f"/claims/{new_unit()}", json=claim, headers=mine)
+    assert other.status_code == 403
+
+    lid = f"AUTO-{uuid.uuid4().hex[:10]}"
+    body = {"license": license_body(lid, make_uscc("450100", "MA5K0001")), "mode": "auto_incremental"}
+    outcomes = [(await library.post("/licenses", json=body, headers=mine)) for _ in range(3)]
+    assert [(r.status_code, r.json()["outcome"]) for r in outcomes] == [(201, "created"), (200, "unchanged"),
+                                                                       (200, "unchanged")]
+    pushed = await events(kafka_bootstrap, PUSHED, "license_id", lid, 1)
+    await asyncio.sleep(0.5)  # a second event, if one were wrongly emitted, has time to arrive
+    pushed = await events(kafka_bootstrap, PUSHED, "license_id", lid, 2)
+    assert len(pushed) == 1 and pushed[0]["unit"] == issuer
+    assert pushed[0]["data"] == {"license_id": lid, "license_type": BUSINESS, "push_mode": "auto_incremental",
+                                 "file_format": None, "sealed": False}
+    claimed = await events(kafka_bootstrap, CLAIMED, "unit", issuer, 1)
+    assert len(claimed) == 1 and claimed[0]["data"]["declared_stock"] == 1500
+
+    # A changed license is pushed again; its id cannot be taken by another issuer.
+    changed = {**body, "license": {**body["license"], "valid_until": "2024-02-29"}}
+    assert (await library.post("/licenses", json=changed, headers=mine)).json()["outcome"] == "updated"
+    assert len(await events(kafka_bootstrap, PUSHED, "license_id", lid, 2)) == 2
+    thief = new_unit()
+    r = await library.post("/licenses", json=body, headers=token("department", thief))
+    assert r.status_code == 409 and "another issuer" in r.json()["detail"]
+    r = await library.post("/licenses", json={**body, "issuer": thief}, headers=mine)
+    assert r.status_code == 403
+
+
+async def test_bad_licenses_are_refused_naming_the_field_and_never_echoing_the_holder_id(
+        library: httpx.AsyncClient) -> None:
+    issuer = new_unit()
+    person = citizen("45010219800101123")
+    wrong = person[:-1] + ("0" if person[-1] != "0" else "1")
+    r = await library.post("/licenses", json={"license": license_body("P-1", wrong, DRIVING)},
+                           headers=token("department", issuer))
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    assert "license.holder_id" in r.json()["detail"] and "check character" in r.json()["detail"]
+    assert wrong not in r.text
+    r = await library.post("/licenses", json={"license": license_body("P-2", person, BUSINESS)},
+                           headers=token("department", issuer))
+    assert r.status_code == 422 and "unified social credit code" in r.json()["detail"]
+    r = await library.post("/licenses", json={"license": license_body("P-3", person, DRIVING)},
+                           headers=token("auditor"))
+    assert r.status_code == 403
+
+
+async def test_files_are_verified_on_ingest_and_the_bytes_decide(
+        library: httpx.AsyncClient, kafka_bootstrap: str, authority: SealAuthority, stranger: SealAuthority) -> None:
+    issuer = new_unit()
+    mine = token("department", issuer)
+    holder = make_uscc("450100", "MA5K0002")
+
+    async def push(lid: str, data: bytes, claimed: str | None = None, **extra: Any) -> httpx.Response:
+        return await library.post("/licenses", headers=mine, json={
+            "license": license_body(lid, holder), "mode": "auto_incremental",
+            "file_base64": base64.b64encode(data).decode(), "file_format": claimed, **extra})
+
+    sealed_pdf = signed_pdf(authority, ["营业执照", "南宁市示例商贸有限公司"])
+    r = await push("F-PDF", sealed_pdf, "pdf")
+    assert r.status_code == 201 and r.json()["sealed"] is True and r.json()["file_format"] == "pdf"
+    assert r.json()["file"]["signatures"][0]["valid"] is True
+    r = await push("F-STRANGER", signed_pdf(stranger, ["营业执照"]))
+    assert r.status_code == 201 and r.json()["sealed"] is False
+    assert r.json()["file"]["signatures"][0]["trusted"] is False
+    r = await push("F-OFD", sample_ofd("营业执照", signed_by=authority), "ofd")
+    assert r.status_code == 201 and (r.json()["file_format"], r.json()["sealed"]) == ("ofd", True)
+    r = await push("F-PLAIN", sample_pdf(["营业执照"]))
+    assert r.status_code == 201 and r.json()["sealed"] is False
+
+    # A file that is not what it claims is refused with the reason, unless the caller keeps the license.
+    r = await push("F-LIE", sealed_pdf, "ofd")
+    assert r.status_code == 422 and r.json()["type"].endswith("file-rejected") and "PDF" in r.json()["detail"]
+    assert (await library.get("/licenses/F-LIE", headers=mine)).status_code == 404
+    r = await push("F-KEPT", b"PK\x03\x04 not really a zip", "ofd", keep_without_file=True)
+    assert r.status_code == 201 and r.json()["file_format"] is None and r.json()["file_refused"]
+
+    ofd_event = await events(kafka_bootstrap, PUSHED, "license_id", "F-OFD", 1)
+    assert ofd_event[0]["data"]["file_format"] == "ofd" and ofd_event[0]["data"]["sealed"] is True
+
+    # Verify by number (anyone signed in), download the very bytes.
+    found = (await library.get("/verify", params={"number": "N-F-PDF"}, headers=token("inspector"))).json()
+    assert [(f["license_id"], f["status"], f["sealed"], f["file"]["format"]) for f in found] == \
+        [("F-PDF", "valid", True, "pdf")]
+    assert holder not in str(found) and found[0]["holder_id_masked"].endswith(holder[-2:])
+    got = await library.get("/licenses/F-PDF/file", headers=token("department", new_unit()))
+    assert got.status_code == 200 and got.content == sealed_pdf and got.headers["content-type"] == "application/pdf"
+
+    # A file attached later: pushed again with its format and seal.
+    r = await library.put("/licenses/F-KEPT/file", content=sample_ofd("营业执照", signed_by=authority),
+                          headers=mine | {"Content-Type": "application/ofd"}, params={"mode": "auto_incremental"})
+    assert r.status_code == 200 and r.json()["changed"] is True and r.json()["file"]["sealed"] is True
+    r = await library.put("/licenses/F-KEPT/file", content=b"%PDF-1.7 broken", headers=mine)
+    assert r.status_code == 422
+
+
+async def test_revocation_expiry_uses_and_lookup(library: httpx.AsyncClient, kafka_bootstrap: str,
+                                                 authority: SealAuthority) -> None:
+    issuer, window = new_unit(), new_unit()
+    mine, desk = token("department", issuer), token("department", window)
+    person = citizen("45030219900215004")
+    sealed = base64.b64encode(signed_pdf(authority, ["机动车驾驶证"])).decode()
+    await library.post("/licenses", headers=mine, json={"license": license_body("D-1", person, DRIVING),
+                                                        "file_base64": sealed})
+    await library.post("/licenses", headers=mine, json={"license": license_body("D-2", person, DRIVING,
+                                                                                valid_until="2019-08-04")})
+    await library.post("/licenses", headers=mine, json={"license": license_body("D-3", person, DRIVING)})
+
+    use = {"license_id": "D-1", "item": "机动车驾驶证换证", "waived_materials": 2, "use_id": "W-1"}
+    r = await library.post("/uses", json=use, headers=desk)
+    assert r.status_code == 201 and (r.json()["issuer"], r.json()["sealed"]) == (issuer, True)
+    again = await library.post("/uses", json=use, headers=desk)
+    assert again.status_code == 200 and again.json()["recorded"] is False
+    used = await events(kafka_bootstrap, USED, "license_id", "D-1", 1)
+    assert len(used) == 1 and used[0]["unit"] == window and used[0]["data"] == {
+        "license_id": "D-1", "issuer_unit": issuer, "sealed": True, "waived_materials": 2}
+    r = await library.post("/uses", json={**use, "license_id": "D-2", "use_id": None}, headers=desk)
+    assert r.status_code == 409 and "expired" in r.json()["detail"]
+
+    assert (await library.post("/licenses/D-3/revoke", json={"reason": "吊销"}, headers=desk)).status_code == 403
+    r = await library.post("/licenses/D-3/revoke", json={"reason": "吊销"}, headers=mine)
+    assert r.json() == {"license_id": "D-3", "status": "revoked", "changed": True}
+    assert (await events(kafka_bootstrap, REVOKED, "license_id", "D-3", 1))[0]["data"]["reason"] == "吊销"
+    r = await library.post("/licenses", headers=mine, json={"license": license_body("D-3", person, DRIVING)})
+    assert r.status_code == 409 and "revoked" in r.json()["detail"]
+
+    held = (await library.post("/licenses/lookup", json={"holder_id": person}, headers=desk)).json()
+    assert {h["license_id"]: h["status"] for h in held} == {"D-1": "valid", "D-2": "expired", "D-3": "revoked"}
+    assert (await library.get("/licenses/D-1", headers=desk)).status_code == 403
+    assert (await library.get("/licenses/D-1", headers=mine)).json()["file"]["signatures"][0]["valid"] is True
+
+
+async def test_stock_import_reports_bad_lines_skips_duplicates_and_keeps_holder_ids_out_of_events(
+        library: httpx.AsyncClient, database_url: str, kafka_bootstrap: str, capfd: pytest.CaptureFixture[str]) -> None:
+    issuer, other = new_unit(), new_unit()
+    await library.post("/licenses", headers=token("department", other),
+                       json={"license": license_body("TAKEN-1", make_uscc("450100", "MA5K0003"))})
+    holders = [make_uscc("450200", f"MA{i:06d}") for i in range(250)]
+    rows = [orjson.dumps(license_body(f"S-{issuer[-6:]}-{i}", h)) for i, h in enumerate(holders)]
+    rows[10] = b'{"license_id": "S-bad-date", "issue_date": "2019-02-30"}'
+    rows[20] = orjson.dumps(license_body("S-bad-holder", "91450100MA5K00010X"))
+    rows[30] = orjson.dumps(license_body("TAKEN-1", holders[30]))
+    rows.insert(40, b"")  # blank lines are skipped but counted
+    body = b"\n".join(rows) + b"\n"
+    headers = token("department", issuer) | {"Content-Type": "application/x-ndjson"}
+    r = await library.post("/licenses/import", content=body, headers=headers, params={"first_line": 101})
+    report = r.json()
+    assert r.status_code == 200, r.text
+    assert (report["lines"], report["accepted"], report["duplicates"], report["rejected"]) == (251, 247, 0, 3)
+    assert [e["line"] for e in report["errors"]] == [111, 121, 131]
+    assert "issue_date" in report["errors"][0]["reason"] and "holder_id" in report["errors"][1]["reason"]
+    assert "another issuer" in report["errors"][2]["reason"]
+    again = (await library.post("/licenses/import", content=body, headers=headers)).json()
+    assert (again["accepted"], again["duplicates"], again["rejected"]) == (0, 247, 3)
+
+    pushed = [e for e in await events(kafka_bootstrap, PUSHED, "unit", issuer, 247) if e["unit"] == issuer]
+    assert len(pushed) == 247 and {e["data"]["push_mode"] for e in pushed} == {"stock"}
+    assert len({e["data"]["license_id"] for e in pushed}) == 247
+    raw = b"".join(await read_topic(kafka_bootstrap, PUSHED, expect=10**6, timeout=0.5))
+    out, err = capfd.readouterr()
+    for h in holders[:50]:
+        assert h.encode() not in raw and h not in out and h not in err
+
+    await library.put(f"/claims/{issuer}", json={"license_types": [BUSINESS, FOOD], "stock": {BUSINESS: 494}},
+                      headers=token("department", issuer))
+    stats = (await library.get("/stats/issuers", headers=token("department", issuer))).json()
+    assert len(stats) == 1
+    s = stats[0]
+    assert (s["claimed_types"], s["claimed_types_pushed"], s["types_pushed_rate"]) == (2, 1, "0.5000")
+    assert (s["declared_stock"], s["stock_pushed"], s["stock_aggregation_rate"]) == (494, 247, "0.5000")
+    assert (s["with_file_rate"], s["sealed_rate"], s["last_auto_push"]) == ("0.0000", "0.0000", None)
+    everyone = (await library.get("/stats/issuers", headers=token("operator"))).json()
+    assert {issuer, other} <= {x["issuer"] for x in everyone}
