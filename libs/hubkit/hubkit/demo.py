@@ -4,7 +4,11 @@ The Guangxi unit directory, a first-batch requirement with a deadline, catalogue
 access requests and decisions (some late), gateway calls against small local provider servers that
 sometimes fail, quality disputes, data uses and inspectors' findings, spread over the month by moving
 the services' simulated clocks day by day. Units get a profile (exemplary, ordinary, lagging) so the
-leaderboard ends with a realistic spread. The e-license service is not part of the demo yet.
+leaderboard ends with a realistic spread. E-licenses: the departments that issue licenses claim their
+types and declare their stock, import most (or little) of it, attach sealed OFD or PDF files, push new
+licenses every working day (automatically with sealed OFD files, or by hand without), and service
+windows use licenses to waive materials. Files are sealed by this machine's own seal authority
+(HUB_HOME/seal), which the elicense service trusts.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import uvicorn
 from contracts.resource_codes import build_resource_code
+from contracts.values import make_uscc
 from contracts.workdays import add_working_days, is_working_day
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -53,6 +58,20 @@ LAGGING_FLAGS = ["A1.1", "A1.2", "A1.4", "A1.7", "A2.1", "A2.2", "A2.3", "A5.4",
 ORDINARY_FLAGS = ["A1.1", "A1.2", "A1.4", "A2.1", "A2.2", "A2.3", "A4.1", "A4.2", "A4.3", "A5.4", "B2.6", "B2.7",
                   "B2.8", "B3.1"]
 ACHIEVEMENTS = ["D1", "D3", "D7"]
+# Issuing departments: a distinctive part of the unit's name -> the sector of the license types it issues.
+ISSUERS = {"市场监督管理局": "国家市场监督管理总局", "公安厅": "公安部", "民政厅": "民政部",
+           "人力资源和社会保障厅": "人力资源和社会保障部", "住房和城乡建设厅": "住房和城乡建设部",
+           "自然资源厅": "自然资源部", "交通运输厅": "交通运输部", "卫生健康委员会": "国家卫生健康委员会",
+           "教育厅": "教育部", "生态环境厅": "生态环境部", "应急管理厅": "应急管理部", "农业农村厅": "农业农村部",
+           "文化和旅游厅": "文化和旅游部", "商务厅": "商务部", "林业局": "国家林业和草原局", "水利厅": "水利部",
+           "药品监督管理局": "国家药品监督管理局", "司法厅": "司法部", "退役军人事务厅": "退役军人事务部",
+           "广播电视局": "国家广播电视总局"}
+# Per profile: share of the declared stock imported, share of stock given a file, daily pushes (mode, file kinds)
+LICENSING = {
+    "exemplary": (1.0, 0.95, "auto_incremental", ["ofd", "ofd", "ofd", "pdf"]),
+    "ordinary": (0.8, 0.6, "auto_incremental", ["ofd", "pdf", "none", "unsealed"]),
+    "lagging": (0.3, 0.1, "manual", ["none", "none", "unsealed"]),
+}
 
 
 @dataclass
@@ -66,6 +85,9 @@ class Unit:
     published: list[str] = field(default_factory=list)
     mounted: dict[str, str] = field(default_factory=dict)  # code -> mount kind
     endpoints: set[str] = field(default_factory=set)  # API resources whose endpoint the exchange has
+    license_types: list[str] = field(default_factory=list)
+    to_file: list[str] = field(default_factory=list)  # imported stock that will be given a file
+    licenses: list[str] = field(default_factory=list)  # pushed day by day (valid, usable at windows)
 
 
 @dataclass
@@ -127,6 +149,12 @@ class Demo:
         self.subscriptions: list[tuple[str, str]] = []  # (consumer, code)
         self.counts: dict[str, int] = {}
         self.seed = seed
+        from elicense.samples import SealAuthority
+
+        from .runtime.launcher import hub_home, local_seal_authority
+
+        self.seal = SealAuthority.load(local_seal_authority(hub_home()).parent)
+        self.pushed = 0
 
     # ── plumbing ──────────────────────────────────────────────────────────────────────────
     def dept(self, unit: str) -> dict[str, str]:
@@ -162,11 +190,12 @@ class Demo:
         start = datetime.combine(days[0], datetime.min.time(), tzinfo=SH)
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=self.console) as progress:
-            setup = progress.add_task("unit directory and requirements", total=2)
+            setup = progress.add_task("unit directory, requirements, license stock", total=2)
             self.register_units(start)
             progress.advance(setup)
             self.assign_requirements(start + timedelta(hours=9), days)
             progress.advance(setup)
+            self.claim_and_import(start + timedelta(hours=10))
             failure = {u: PROFILES[x.profile][3] for u, x in self.units.items()}
             with ProviderServers(failure, self.seed) as providers:
                 month_task = progress.add_task(f"simulating {self.month}", total=len(days))
@@ -262,6 +291,7 @@ class Demo:
                     self.call("catalog", "POST", f"/resources/{code}/updates", self.dept(u.uscc), "data updated",
                               json={"records": self.rng.randint(10, 5000)})
         self.exchange_day(day)
+        self.license_day(day)
 
     def exchange_day(self, day: date) -> None:
         # The bureau reviews yesterday's submissions and replies to decided requests.
@@ -310,6 +340,100 @@ class Demo:
             purpose = self.rng.choice(["general", "high_frequency", "business_environment"])
             self.call("exchange", "POST", "/data-uses", self.dept(consumer), "data used",
                       json={"resource_code": code, "purpose": purpose, "note": "免交营业执照复印件"})
+
+    # ── e-licenses ─────────────────────────────────────────────────────────────────────────
+    def claim_and_import(self, at: datetime) -> None:
+        from elicense.domain import license_types
+        from elicense.stock_gen import lines
+
+        types = list(license_types.load().values())
+        for u in self.units.values():
+            sector = next((sec for mark, sec in ISSUERS.items() if mark in u.name), None)
+            if u.kind != "department" or sector is None:
+                continue
+            mine = [t for t in types if t.sector == sector]
+            u.license_types = [t.code for t in mine[: self.rng.randint(1, min(3, len(mine)))]]
+            declared = {code: self.rng.randint(10, 30) for code in u.license_types}
+            undeclared = u.profile == "lagging" and self.rng.random() < 0.5
+            self.call("elicense", "PUT", f"/claims/{u.uscc}", self.dept(u.uscc), "license types claimed",
+                      json={"license_types": u.license_types, "stock": None if undeclared else declared})
+            share, file_share, _, _ = LICENSING[u.profile]
+            chosen = [t for t in mine if t.code in u.license_types]
+            if u.profile == "lagging":
+                chosen = chosen[:1]  # some claimed types never get any data
+            n = round(sum(declared[t.code] for t in chosen) * share)
+            if n == 0:
+                continue
+            body = b"\n".join(lines(u.uscc, chosen, n, seed=self.rng.randint(0, 10**6),
+                                    authority=u.name)) + b"\n"
+            r = self.call("elicense", "POST", "/licenses/import",
+                          self.operator | {"Content-Type": "application/x-ndjson"}, "licenses imported (requests)",
+                          params={"issuer": u.uscc}, content=body)
+            if r.status_code == 200:
+                self.counts["stock licenses imported"] = self.counts.get("stock licenses imported", 0) \
+                    + r.json()["accepted"]
+                u.to_file = [f"STK-{u.uscc[8:17]}-{i:08d}" for i in range(round(n * file_share))]
+
+    def license_file(self, kind: str, text: str) -> tuple[bytes, str] | None:
+        from elicense.samples import sample_ofd, sample_pdf, signed_pdf
+
+        if kind == "ofd":
+            return sample_ofd(text, signed_by=self.seal), "application/ofd"
+        if kind == "pdf":
+            return signed_pdf(self.seal, [text]), "application/pdf"
+        if kind == "unsealed":
+            return sample_pdf([text]), "application/pdf"
+        return None
+
+    def license_day(self, day: date) -> None:
+        import base64
+
+        from elicense.domain.holders import citizen_id_check_char
+        from elicense.domain.license_types import load
+
+        types = load()
+        issuers = [u for u in self.units.values() if u.license_types]
+        for u in issuers:
+            mode, kinds = LICENSING[u.profile][2:]
+            # Files for the imported stock, a few each working day.
+            batch, u.to_file = u.to_file[:5], u.to_file[5:]
+            for license_id in batch:
+                kind = "ofd" if u.profile != "lagging" else "unsealed"
+                made = self.license_file(kind, license_id)
+                assert made is not None
+                self.call("elicense", "PUT", f"/licenses/{license_id}/file",
+                          self.dept(u.uscc) | {"Content-Type": made[1]}, "license file attached",
+                          content=made[0], params={"mode": mode})
+            # New licenses issued today.
+            for _ in range(self.rng.randint(1, 3)):
+                self.pushed += 1
+                code = self.rng.choice(u.license_types)
+                person = types[code].holder_kind == "person"
+                p = self.pushed
+                if person:
+                    first17 = f"450103{date(1960 + p % 40, 1 + p % 12, 1 + p % 28):%Y%m%d}{p % 1000:03d}"
+                    holder = first17 + citizen_id_check_char(first17)
+                else:
+                    holder = make_uscc("450100", f"MA{p:06d}")
+                license_id = f"INC-{u.uscc[8:17]}-{day:%m%d}-{self.pushed:05d}"
+                body: dict[str, Any] = {"mode": mode, "license": {
+                    "license_id": license_id, "license_type": code, "number": f"{code[-3:]}{self.pushed:09d}",
+                    "holder_name": "示例持证人", "holder_id": holder, "issue_date": day.isoformat(),
+                    "issuing_authority": u.name}}
+                made = self.license_file(self.rng.choice(kinds), license_id)
+                if made is not None:
+                    body["file_base64"] = base64.b64encode(made[0]).decode()
+                if self.call("elicense", "POST", "/licenses", self.dept(u.uscc), "license pushed",
+                             json=body).status_code == 201:
+                    u.licenses.append(license_id)
+        # Service windows use licenses instead of asking for paper copies.
+        usable = [lid for u in issuers for lid in u.licenses]
+        windows = [u for u in self.units.values() if u.kind != "county"]
+        for license_id in self.rng.sample(usable, min(12, len(usable))):
+            window = self.rng.choice(windows)
+            self.call("elicense", "POST", "/uses", self.dept(window.uscc), "license used", json={
+                "license_id": license_id, "item": "企业开办" if license_id[-1] in "02468" else "社会保障卡申领",
+                "waived_materials": self.rng.randint(1, 3)})
 
     def findings(self, last: date) -> None:
         at = datetime.combine(last - timedelta(days=3), datetime.min.time(), tzinfo=SH) + timedelta(hours=15)
