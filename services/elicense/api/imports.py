@@ -9,6 +9,7 @@ goes on; a line whose license id belongs to another issuer is reported the same 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -37,6 +38,7 @@ class _Import:
         self.batch: list[tuple[int, CheckedLicense]] = []
         self.accepted = self.duplicates = self.rejected = 0
         self.errors: list[dict[str, Any]] = []
+        self.writing: asyncio.Task[None] | None = None
 
     def error(self, line: int, reason: str) -> None:
         self.rejected += 1
@@ -53,9 +55,21 @@ class _Import:
             self.error(self.line, str(exc))
 
     async def flush(self) -> None:
+        """Hand the batch to a writer task: the next chunk is parsed and checked (this core) while the
+        database writes this one (the other); one write in flight at a time, in order, so a failed
+        write stops the import with every earlier chunk committed and no later one started."""
         if not self.batch:
             return
         batch, self.batch = self.batch, []
+        await self.drain()
+        self.writing = asyncio.create_task(self._write(batch))
+
+    async def drain(self) -> None:
+        if self.writing is not None:
+            task, self.writing = self.writing, None
+            await task
+
+    async def _write(self, batch: list[tuple[int, CheckedLicense]]) -> None:
         rows = [repo.record(lic, self.issuer, "stock", self.at) for _, lic in batch]
         async with pool(self.request).acquire() as conn, conn.transaction():
             inserted = await repo.bulk_insert(conn, rows)
@@ -105,6 +119,8 @@ async def stock_import(
     if rest:
         job.take(rest)
     await job.flush()
+    await job.drain()
+    job.errors.sort(key=lambda e: e["line"])
     log.info("stock import", issuer=unit, lines=job.line - first_line + 1, accepted=job.accepted,
              duplicates=job.duplicates, rejected=job.rejected)
     return {"issuer": unit, "lines": job.line - first_line + 1, "accepted": job.accepted,

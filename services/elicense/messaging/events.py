@@ -21,14 +21,17 @@ OutboxRow = tuple[uuid.UUID, str, bytes, bytes]
 def stock_pushed_rows(issuer: str, at: datetime, licenses: list[tuple[str, str]]) -> list[OutboxRow]:
     """Outbox rows (event id, topic, key, payload) of `elicense.license-pushed` in stock mode for
     (license id, license type) pairs: no file, not sealed (a file attached later pushes again)."""
-    key, when = issuer.encode(), at.isoformat()
+    key = issuer.encode()
+    # Everything but the id and the license is the same in every event of the call: encode it once.
+    # orjson escapes each string, so any license id or type is encoded correctly.
+    head = orjson.dumps({"type": LicensePushed.TYPE, "version": LicensePushed.VERSION,
+                         "source": LicensePushed.SOURCE, "unit": issuer, "occurred_at": at,
+                         "recorded_at": None})[1:-1]
     rows = []
     for license_id, license_type in licenses:
-        event_id = uuid.UUID(int=uuid6.uuid7().int)
-        payload = orjson.dumps({
-            "id": str(event_id), "type": LicensePushed.TYPE, "version": LicensePushed.VERSION,
-            "source": LicensePushed.SOURCE, "unit": issuer, "occurred_at": when, "recorded_at": None,
-            "data": {"license_id": license_id, "license_type": license_type, "push_mode": "stock",
-                     "file_format": None, "sealed": False}})
+        event_id = uuid6.uuid7()
+        payload = b'{"id":"%s",%s,"data":{"license_id":%s,"license_type":%s,"push_mode":"stock",' \
+                  b'"file_format":null,"sealed":false}}' % (
+                      str(event_id).encode(), head, orjson.dumps(license_id), orjson.dumps(license_type))
         rows.append((event_id, PUSHED_TOPIC, key, payload))
     return rows
