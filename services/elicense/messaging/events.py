@@ -27,7 +27,7 @@ def stock_pushed_rows(issuer: str, at: datetime, licenses: list[tuple[str, str]]
     head = orjson.dumps({"type": LicensePushed.TYPE, "version": LicensePushed.VERSION,
                          "source": LicensePushed.SOURCE, "unit": issuer, "occurred_at": at,
                          "recorded_at": None})[1:-1]
-    rows = []
+    rows: list[OutboxRow] = []
     for license_id, license_type in licenses:
         event_id = uuid6.uuid7()
         payload = b'{"id":"%s",%s,"data":{"license_id":%s,"license_type":%s,"push_mode":"stock",' \
