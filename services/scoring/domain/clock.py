@@ -102,6 +102,7 @@ def add_months(t: Instant, n: int) -> Instant:
     return to_instant(shifted)
 
 
+@lru_cache(maxsize=4096)  # pure, and asked for the same few months all the time
 def month_bounds(month: str) -> tuple[Instant, Instant]:
     """[first day 00:00, next month's first day 00:00) in Asia/Shanghai."""
     year, mon = parse_month(month)
@@ -109,6 +110,7 @@ def month_bounds(month: str) -> tuple[Instant, Instant]:
     return date_start(first), date_start(add_months_date(first, 1))
 
 
+@lru_cache(maxsize=4096)  # pure, and asked for the same few months all the time
 def shift_month(month: str, n: int) -> str:
     year, mon = parse_month(month)
     d = add_months_date(date(year, mon, 1), n)

@@ -162,6 +162,7 @@ class UnitFacts:
     # catalog
     batches: dict[str, Batch] = field(default_factory=dict)
     published: dict[str, dict[EventId, tuple[Instant, str]]] = field(default_factory=dict)
+    first_published: dict[str, Instant] = field(default_factory=dict)  # code -> earliest publication
     mounted: dict[str, Stamp] = field(default_factory=dict)
     updates: dict[str, dict[Instant, EventId]] = field(default_factory=dict)
     # exchange (this unit as provider unless noted)
@@ -181,7 +182,13 @@ class UnitFacts:
     # evaluating at T is a bisect; licenses_sorted is cleared by every push
     licenses_sorted: bool = False
     _sorted: tuple[list[Instant], list[Instant], list[Instant]] = ([], [], [])
-    # inspectors' findings, by item
+    # resource code -> its update (times, ids) in time order, built lazily, dropped by an update
+    _update_times: dict[str, tuple[list[Instant], list[EventId]]] = field(default_factory=dict)
+    # resource code -> month -> metrics.stale_resources' finding for it at one `last`; dropped
+    # by any publication, mount or update of the code
+    stale_cache: dict[str, dict[str, tuple[Instant, Any, tuple[Instant, ...]]]] = field(default_factory=dict)
+    # inspectors' findings, by item; finding_items: every item with a finding here (own or attributed)
+    finding_items: set[str] = field(default_factory=set)
     flag_findings: dict[str, dict[EventId, FlagFinding]] = field(default_factory=dict)
     occurrences: dict[str, dict[str, dict[EventId, OccurrenceFinding]]] = field(default_factory=dict)
     attributed_to_me: dict[str, dict[str, dict[EventId, OccurrenceFinding]]] = field(default_factory=dict)
@@ -206,6 +213,14 @@ class UnitFacts:
             )
             self.licenses_sorted = True
         return self._sorted
+
+    def update_times(self, code: str) -> tuple[list[Instant], list[EventId]]:
+        """The updates of a resource as (times, ids), in time order (one id per time)."""
+        cached = self._update_times.get(code)
+        if cached is None:
+            pairs = sorted(self.updates.get(code, {}).items())
+            cached = self._update_times[code] = ([t for t, _ in pairs], [e for _, e in pairs])
+        return cached
 
     def sorted_push_times(self) -> list[Instant]:
         return self._license_times()[0]
@@ -278,21 +293,30 @@ class FactStore:
             uf = self.units[unit] = UnitFacts()
             return uf
 
-    def apply(self, env: EnvelopeLike) -> set[str]:
-        """Fold one envelope; returns the units whose score may have changed: empty for a
-        duplicate or a type scoring does not use. Counties touch their parent city."""
+    def apply(self, env: EnvelopeLike, t: Instant | None = None) -> set[str]:
+        """Fold one envelope (`t`: its instant, when the caller has it already); returns the
+        units whose score may have changed: empty for a duplicate or a type scoring does not use.
+        Counties touch their parent city."""
         eid = env.id.int
-        if eid in self._seen or env.type not in self._handlers:
+        seen = self._seen
+        type_ = env.type
+        handler = self._handlers.get(type_)
+        if handler is None or eid in seen:
             return set()
-        self._seen.add(eid)
-        folded = self.fold(env)
-        if not folded:
-            return set()  # outside the store's relevant window
-        touched = {env.unit} if folded is True else folded
+        seen.add(eid)
+        if t is None:
+            t = to_instant(env.occurred_at)
+        relevant = self._relevant  # as in fold
+        if relevant is not None and type_ not in _ALWAYS_KEPT:
+            if t > relevant[1] or (t < relevant[0] and type_ in _OCCURRENCE_ONLY):
+                return set()  # outside the store's relevant window
+        folded = handler(env.data, (t, eid), env.unit)
+        touched = folded if folded else {env.unit}
+        units = self.directory.units
         for unit in list(touched):
-            parent = self.directory.parent_of(unit)
-            if parent:
-                touched.add(parent)
+            reg = units.get(unit)
+            if reg is not None and reg.kind == "county" and reg.parent_unit:  # directory.parent_of, inlined
+                touched.add(reg.parent_unit)
         return touched
 
     def fold(self, env: EnvelopeLike) -> bool | set[str]:
@@ -341,16 +365,27 @@ class FactStore:
             uf.batches[d.batch_id] = Batch(s, str(d.batch_kind), frozenset(d.resource_codes), d.deadline)
 
     def _published(self, d: Any, s: Stamp, unit: str) -> None:
-        self._unit(unit).published.setdefault(d.resource_code, {})[s[1]] = (s[0], str(d.update_cycle))
+        uf = self._unit(unit)
+        code = d.resource_code
+        uf.stale_cache.pop(code, None)
+        uf.published.setdefault(code, {})[s[1]] = (s[0], str(d.update_cycle))
+        first = uf.first_published.get(code)
+        if first is None or s[0] < first:
+            uf.first_published[code] = s[0]
 
     def _mounted(self, d: Any, s: Stamp, unit: str) -> None:
-        mounted = self._unit(unit).mounted
+        uf = self._unit(unit)
+        mounted = uf.mounted
         if _earlier(mounted.get(d.resource_code), s):
             mounted[d.resource_code] = s
+            uf.stale_cache.pop(d.resource_code, None)
 
     def _updated(self, d: Any, s: Stamp, unit: str) -> None:
-        updates = self._unit(unit).updates
+        uf = self._unit(unit)
+        updates = uf.updates
         code = d.resource_code
+        uf._update_times.pop(code, None)
+        uf.stale_cache.pop(code, None)
         times = updates.get(code)
         if times is None:
             updates[code] = {s[0]: s[1]}
@@ -466,6 +501,7 @@ class FactStore:
         item, effect = d.item, str(d.effect)
         reduced = bool(getattr(d, "reduced", False))
         touched = {unit}
+        uf.finding_items.add(item)
         if effect in ("holds", "resolved"):
             uf.flag_findings.setdefault(item, {})[s[1]] = FlagFinding(s, effect == "holds", reduced)
         elif effect == "occurrence":
@@ -474,6 +510,7 @@ class FactStore:
             uf.occurrences.setdefault(item, {}).setdefault(month, {})[s[1]] = occ
             if d.attributed_unit and d.attributed_unit != unit:
                 provider = self._unit(d.attributed_unit)
+                provider.finding_items.add(item)
                 provider.attributed_to_me.setdefault(item, {}).setdefault(month, {})[s[1]] = occ
                 touched.add(d.attributed_unit)
         elif effect == "rate":

@@ -50,6 +50,8 @@ def flag(item: Item, view: UnitView, win: Window) -> ItemOutcome:
         return NOTHING
     lo, hi = _lower_bound(item, win), win.last
     spans: list[Interval] = _observe(item, view, win, findings.flag_intervals)
+    for s in spans:
+        win.watch(s.start)
     held = [s for s in spans if s.start <= hi and (s.end is None or s.end > lo) and s.start < win.end]
     if not held:
         return NOTHING
@@ -65,6 +67,7 @@ def occurrence(item: Item, view: UnitView, win: Window) -> ItemOutcome:
     total, causes = ZERO, []
     occs: list[Occurrence] = _observe(item, view, win, findings.occurrences)
     for occ in occs:
+        win.watch(occ.t)
         if lo <= occ.t <= hi and occ.count > 0:
             total += (item.points if occ.points is None else occ.points) * occ.count
             causes.append(occ.causes)
@@ -101,6 +104,7 @@ def deadline_batch(item: Item, view: UnitView, win: Window) -> ItemOutcome:
     total, causes = ZERO, []
     for batch in _observe(item, view, win, lambda *_: []):
         due = date_end(batch.deadline)
+        win.watch(due)
         if win.t <= due or completion(view.facts, batch.codes, due - 1) is not None:
             continue  # not yet judged, or mounted on time
         done = completion(view.facts, batch.codes, win.last)
@@ -108,7 +112,9 @@ def deadline_batch(item: Item, view: UnitView, win: Window) -> ItemOutcome:
             missing = sum(1 for c in batch.codes if view.facts.mounted.get(c, (win.last + 1,))[0] > win.last)
             points = item.points + item.per_missing * missing
             if item.overdue_points is not None and item.overdue_after_months is not None:
-                if win.t >= add_months(due, item.overdue_after_months):
+                overdue = add_months(due, item.overdue_after_months)
+                win.watch(overdue)
+                if win.t >= overdue:
                     points = item.overdue_points
         elif done >= win.start:  # completed late within this month (or, live, before T)
             points = item.points
@@ -142,6 +148,8 @@ def _first(found: Achievement | list[Achievement] | None) -> Achievement | None:
 def achievement(item: Item, view: UnitView, win: Window) -> ItemOutcome:
     """Earned in every month whose T is at or after the first achievement, if that was on time."""
     first = _first(_observe(item, view, win, findings.achievements))
+    if first is not None:
+        win.watch(first.t)
     if first is None or first.t > win.last:
         return NOTHING
     if item.deadline is not None and first.t >= date_end(item.deadline):
@@ -155,6 +163,8 @@ def achievement_count(item: Item, view: UnitView, win: Window) -> ItemOutcome:
     assert item.points_each is not None
     found: list[Achievement] = _observe(item, view, win, findings.achievements)
     deadline = date_end(item.deadline) if item.deadline is not None else None
+    for a in found:
+        win.watch(a.t)
     counted = [a for a in found if a.t <= win.last and (deadline is None or a.t < deadline)]
     n = sum(a.count for a in counted)
     if n <= 0:
@@ -174,3 +184,22 @@ EVALUATORS: dict[str, Callable[[Item, UnitView, Window], ItemOutcome]] = {
     "achievement": achievement,
     "achievement_count": achievement_count,
 }
+
+
+def _has_findings(item: Item, view: UnitView) -> bool:
+    """Whether any inspector's finding about `item` can reach this unit (its own, attributed to
+    it, or, for a city's parent_city flags, one of its counties'): without one an insp item of
+    any kind observes nothing and scores nothing."""
+    if item.id in view.facts.finding_items:
+        return True
+    if item.attribution == "parent_city" and view.kind == "city":
+        store = view.store
+        return any(item.id in store.facts(c).finding_items for c in view.directory.counties_of(view.unit))
+    return False
+
+
+def evaluate_item(item: Item, view: UnitView, win: Window) -> ItemOutcome:
+    """One item's points and causes for a unit at a window (the item applies to the unit)."""
+    if item.metric is None and not _has_findings(item, view):
+        return NOTHING
+    return EVALUATORS[item.kind](item, view, win)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from scoring.domain.clock import DAY_US, Instant, add_months, date_end, shift_month
 from scoring.domain.deadlines import working_deadline_at
-from scoring.domain.facts import Batch, Claim, Stamp, UnitFacts
+from scoring.domain.facts import Batch, Claim, EventId, Stamp, UnitFacts
 from scoring.domain.metric_specs import METRIC_SPECS
 from scoring.domain.ruleset import Item
 from scoring.domain.window import Achievement, Interval, Occurrence, Rate, UnitView, Window
@@ -58,8 +59,8 @@ def _first_batch_codes(view: UnitView, win: Window) -> tuple[set[str], tuple[Any
 
 def first_batch_publication_rate(view: UnitView, item: Item, win: Window) -> Rate | None:
     codes, causes = _first_batch_codes(view, win)
-    published = view.facts.published
-    done = sum(1 for c in codes if any(t <= win.last for t, _ in published.get(c, {}).values()))
+    first, last = view.facts.first_published, win.last
+    done = sum(1 for c in codes if first.get(c, last + 1) <= last)
     return Rate(done, len(codes), causes)
 
 
@@ -72,7 +73,12 @@ def first_batch_mount_rate(view: UnitView, item: Item, win: Window) -> Rate | No
 def _period_end(anchor: Instant, cycle: str) -> Instant:
     if cycle in _CYCLE_DAYS:
         return anchor + _CYCLE_DAYS[cycle] * DAY_US
-    return add_months(anchor, _CYCLE_MONTHS[cycle])
+    return _months_later(anchor, _CYCLE_MONTHS[cycle])
+
+
+@lru_cache(maxsize=1 << 14)
+def _months_later(anchor: Instant, months: int) -> Instant:
+    return add_months(anchor, months)
 
 
 def stale_resources(view: UnitView, item: Item, win: Window) -> list[Occurrence]:
@@ -80,29 +86,62 @@ def stale_resources(view: UnitView, item: Item, win: Window) -> list[Occurrence]
     (anchor: its latest update, or its mount); it costs once in a month where it was stale at
     some visible instant."""
     facts = view.facts
+    cache, month, last = facts.stale_cache, win.month, win.last
     out: list[Occurrence] = []
     for code, pubs in facts.published.items():
-        mount = mount_at(facts, code, win.last)
-        visible_pubs = sorted((t, eid, cycle) for eid, (t, cycle) in pubs.items() if t <= win.last)
-        if mount is None or not visible_pubs:
-            continue
-        cycle = visible_pubs[-1][2]  # the cycle in force: the latest publication's
-        lo = max(win.start, mount[0], visible_pubs[0][0])
-        if lo > win.last:
-            continue
-        updates = facts.updates.get(code, {})
-        anchors = sorted([(mount[0], mount[1]), *((t, e) for t, e in updates.items() if t <= win.last)])
-        times = [a[0] for a in anchors]
-        i = max(bisect_right(times, lo) - 1, 0)
-        while i < len(anchors) and anchors[i][0] <= win.last:
-            stale_from = _period_end(anchors[i][0], cycle)
-            stale_to = anchors[i + 1][0] if i + 1 < len(anchors) else None
-            # stale on the open interval (stale_from, stale_to); does it meet [lo, last]?
-            if stale_from < win.last and (stale_to is None or (stale_to > lo and stale_from < stale_to)):
-                out.append(Occurrence(max(stale_from + 1, lo), 1, None, (anchors[i][1],)))
-                break
-            i += 1
+        by_month = cache.get(code)
+        if by_month is None:
+            by_month = cache[code] = {}
+        known = by_month.get(month)
+        if known is None or known[0] != last:
+            occ, watched = _stale_code(facts, code, pubs, win)
+            known = by_month[month] = (last, occ, watched)
+        for at in known[2]:
+            win.watch(at)
+        if known[1] is not None:
+            out.append(known[1])
     return out
+
+
+def _stale_code(
+    facts: UnitFacts, code: str, pubs: dict[EventId, tuple[Instant, str]], win: Window
+) -> tuple[Occurrence | None, tuple[Instant, ...]]:
+    """One resource's staleness occurrence in the window, and the instants compared with T."""
+    last = win.last
+    mount = facts.mounted.get(code)
+    if mount is None or mount[0] > last:
+        return None, ()
+    first: Instant | None = None  # the earliest visible publication
+    latest: tuple[Instant, EventId, str] | None = None  # the latest, whose cycle is in force
+    for eid, (t, cyc) in pubs.items():
+        if t <= last:
+            if first is None or t < first:
+                first = t
+            if latest is None or (t, eid) > latest[:2]:
+                latest = (t, eid, cyc)
+    if first is None or latest is None:
+        return None, ()
+    cycle = latest[2]
+    lo = max(win.start, mount[0], first)
+    if lo > last:
+        return None, ()
+    # Anchors: the mount and the visible updates, in (time, id) order. The walk starts at the
+    # latest anchor at or before lo (never before the mount, which is at or before lo).
+    times, ids = facts.update_times(code)
+    k, n = bisect_right(times, lo), bisect_right(times, last)
+    anchor = mount if k == 0 or mount > (times[k - 1], ids[k - 1]) else (times[k - 1], ids[k - 1])
+    watched = []
+    while True:
+        stale_from = _period_end(anchor[0], cycle)
+        watched.append(stale_from)
+        stale_to = times[k] if k < n else None
+        # stale on the open interval (stale_from, stale_to); does it meet [lo, last]?
+        if stale_from < last and (stale_to is None or (stale_to > lo and stale_from < stale_to)):
+            return Occurrence(max(stale_from + 1, lo), 1, None, (anchor[1],)), tuple(watched)
+        if k >= n:
+            return None, tuple(watched)
+        anchor = (times[k], ids[k])
+        k += 1
 
 
 # exchange --------------------------------------------------------------------------------
@@ -141,6 +180,7 @@ def late_request_decisions(view: UnitView, item: Item, win: Window) -> list[Occu
                 at, causes = first[0], (first[1],)
             else:
                 continue
+            win.watch(at)
             if win.start <= at <= win.last:
                 out.append(Occurrence(at, 1, None, causes))
     return out
@@ -224,6 +264,7 @@ def stock_fully_aggregated(view: UnitView, item: Item, win: Window) -> Achieveme
         if not claim.types or not k or k > len(stock):
             continue
         at = max(claim.stamp[0], stock[k - 1])
+        win.watch(at)
         if (end is None or at < end) and at <= win.last and (best is None or at < best.t):
             best = Achievement(at, k, 1, (claim.stamp[1],))
     return best
@@ -262,6 +303,7 @@ def every_batch_on_time(view: UnitView, item: Item, win: Window) -> Achievement 
     causes = []
     for b in batches_of(view.facts, str(item.params["batch_kind"]), win):
         due = date_end(b.deadline)
+        win.watch(due)
         done = completion(view.facts, b.codes, win.last)
         if done is not None and done < due:
             done_at.append(max(done, b.stamp[0]))

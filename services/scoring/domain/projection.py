@@ -2,17 +2,21 @@
 
 No I/O. The messaging layer feeds batches of decoded envelopes and persists what
 `refresh` reports; the same inputs always give the same outputs (event time only).
+Which (unit, month) scores a batch re-evaluates is decided here; how much of each is
+re-evaluated is the IncrementalScorer's business (only what its facts or T can have changed),
+and its results equal engine.evaluate_unit's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from scoring.domain.clock import Instant, month_of, shift_month, to_instant
-from scoring.domain.engine import evaluate_unit
+from scoring.domain.clock import EPOCH, Instant, month_of, shift_month
+from scoring.domain.dependencies import channels_of
 from scoring.domain.facts import EnvelopeLike, FactStore
+from scoring.domain.incremental import IncrementalScorer
 from scoring.domain.result import UnitResult
 from scoring.domain.ruleset import Ruleset
 
@@ -23,6 +27,9 @@ class Change:
     month: str
     before: UnitResult | None
     after: UnitResult
+    # Only the as-of instant moved, and the stored row is known to hold `before`: storing the
+    # change only needs the row's as_of (and position) updated.
+    restamp: bool = False
 
     @property
     def score_moved(self) -> bool:
@@ -58,21 +65,30 @@ class Projection:
         self.watermark: Instant | None = None
         self.earliest: Instant | None = None
         self.published: dict[tuple[str, str], UnitResult] = {}
+        # keys whose stored row is known to equal `published` (see Change.restamp); the messaging
+        # layer clears it when it rebuilds memory without storing what refresh reported
+        self.stored: set[tuple[str, str]] = set()
+        self.scorer = IncrementalScorer(ruleset, self.store)
         self.deduction_items = frozenset(item.id for indicator in ruleset.deductions for item in indicator.items)
 
     def fold(self, envelopes: Iterable[EnvelopeLike]) -> set[tuple[str, str]]:
         """Fold new facts; returns the (unit, month) pairs they may change."""
         touched: set[tuple[str, str]] = set()
+        apply, changed = self.store.apply, self.scorer.changed
+        watermark, earliest = self.watermark, self.earliest
         for env in envelopes:
-            t = to_instant(env.occurred_at)
-            units = self.store.apply(env)
+            td = env.occurred_at - EPOCH  # to_instant, inlined: this runs for every event
+            t = (td.days * 86_400 + td.seconds) * 1_000_000 + td.microseconds
+            units = apply(env, t)
             if units:
                 month = month_of(t)
-                touched.update((u, month) for u in units)
-            if self.watermark is None or t > self.watermark:
-                self.watermark = t
-            if self.earliest is None or t < self.earliest:
-                self.earliest = t
+                changed(units, channels_of(env.type, env.data), month)
+                touched.update([(u, month) for u in units])
+            if watermark is None or t > watermark:
+                watermark = t
+            if earliest is None or t < earliest:
+                earliest = t
+        self.watermark, self.earliest = watermark, earliest
         return touched
 
     def months_to_sweep(self, previous_watermark: Instant | None) -> list[str]:
@@ -92,8 +108,15 @@ class Projection:
 
     def refresh(self, touched: set[tuple[str, str]], sweep_months: Iterable[str] = ()) -> list[Change]:
         """Re-evaluate what may have changed at the watermark; return what did."""
+        return [change for part in self.refreshing(touched, sweep_months) for change in part]
+
+    def refreshing(
+        self, touched: set[tuple[str, str]], sweep_months: Iterable[str] = (), step: int = 200
+    ) -> Iterator[list[Change]]:
+        """`refresh` in parts of at most `step` targets, so that a caller can let other work run
+        in between; the refresh is complete (and memory consistent) only once it is exhausted."""
         if self.watermark is None:
-            return []
+            return
         current = month_of(self.watermark)
         # A fact counts in its own month and carries into every later one up to the current month
         # (a mount in July raises the mount rate in August; a flag holds until resolved).
@@ -105,14 +128,39 @@ class Projection:
         directory = self.store.directory
         for month in sweep_months:
             targets.update((unit, month) for unit in directory.scored_units())
-        changes = []
-        for unit, month in sorted(targets):
-            reg = directory.get(unit)
-            if reg is None or reg.kind not in ("department", "city"):
-                continue
-            result = evaluate_unit(self.ruleset, directory, self.store, unit, month, self.watermark)
-            before = self.published.get((unit, month))
-            if before != result:
-                self.published[(unit, month)] = result
-                changes.append(Change(unit, month, before, result))
-        return changes
+        ordered = sorted(targets)
+        evaluate, published, stored, watermark = self.scorer.evaluate, self.published, self.stored, self.watermark
+        for start in range(0, len(ordered), step):
+            changes = []
+            for key in ordered[start:start + step]:
+                unit, month = key
+                reg = directory.get(unit)
+                if reg is None or reg.kind not in ("department", "city"):
+                    continue
+                result = evaluate(unit, month, watermark)
+                before = published.get(key)
+                if before is not result and before != result:
+                    published[key] = result
+                    restamp = key in stored and before is not None and _same_score(before, result)
+                    changes.append(Change(unit, month, before, result, restamp))
+                    stored.add(key)
+            yield changes
+
+
+def _same_score(a: UnitResult, b: UnitResult) -> bool:
+    """Equal but for the as-of instant."""
+    return (
+        a.x == b.x
+        and a.y == b.y
+        and a.total == b.total
+        and a.band == b.band
+        and a.listing == b.listing
+        and a.items == b.items
+        and a.indicators == b.indicators
+        and a.causes == b.causes
+        and a.absent == b.absent
+        and a.ruleset_id == b.ruleset_id
+        and a.ruleset_version == b.ruleset_version
+        and a.unit == b.unit
+        and a.month == b.month
+    )

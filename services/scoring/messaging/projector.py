@@ -5,16 +5,24 @@ assigned partition to its own stored offset, so a crash at any instant neither
 loses nor double-counts an event: whatever was not committed is read again, and
 envelope ids already archived are skipped. If a commit fails the loop raises and
 is restarted from the database, never from the half-applied memory.
+
+A batch is scored (`_prepare`) while the previous one commits (`_commit`), so that
+PostgreSQL's work overlaps Python's; commits stay one at a time and in order.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from contracts import Envelope, new_envelope, topic_for
-from contracts.scoring import DeductionAlerted, ScoreChanged
+from contracts import topic_for
 from hubkit import outbox
 from hubkit.kafka import send_deadletter
 from hubkit.service import ServiceHost
@@ -24,6 +32,7 @@ from scoring.domain.clock import month_of, to_datetime, to_instant
 from scoring.domain.fastdecode import PAYLOADS, DecodeError, decode
 from scoring.domain.projection import Change, Projection
 from scoring.domain.ruleset import Ruleset
+from scoring.messaging import outputs
 from scoring.storage import archive, state
 
 log = get_logger(__name__)
@@ -31,16 +40,30 @@ FACT_TOPICS = sorted(topic_for(t) for t in PAYLOADS)
 CONSUMER = "scoring.projection"
 _events_in = meter().create_counter("hub.scoring.events", description="fact events folded into the projection")
 _changes = meter().create_counter("hub.scoring.score_changes", description="published score changes")
+# Between full collections the cyclic GC only looks at objects younger than the last batch.
+FULL_COLLECT_SECONDS = 300.0
+_STEP = 1000  # events decoded or folded between two chances for the previous batch's commit to proceed
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """A scored batch waiting for its commit."""
+
+    rows: list[archive.Archived]
+    changes: list[Change]
+    offsets: dict[tuple[str, int], int]
+    watermark: int | None  # after this batch (the next one may already have moved memory's on)
 
 
 class LiveProjector:
     def __init__(self, ruleset: Ruleset, *, max_batch: int = 5000) -> None:
         self.ruleset, self.max_batch = ruleset, max_batch
         self.projection = Projection(ruleset)
-        self.archived: set[Any] = set()
+        self.archived: set[int] = set()  # ids (as ints) of every archived event
         self.position = 0
         self.offsets: dict[tuple[str, int], int] = {}
         self.ready = asyncio.Event()
+        self._collected = time.monotonic()
 
     async def run(self, host: ServiceHost) -> None:
         self.ready.clear()
@@ -59,12 +82,27 @@ class LiveProjector:
         await consumer.start()
         await self._assign(consumer)
         self.ready.set()
+        # One batch is scored while the previous one commits: the database works on the other core
+        # meanwhile. Commits stay one at a time and in order; if one fails the loop raises, and the
+        # restart rebuilds memory (ahead by up to two batches then) from the database.
+        committing: asyncio.Task[None] | None = None
         try:
             while True:
                 messages = await self._next_batch(consumer)
-                if messages:
-                    await self._apply(host, messages)
+                if not messages:
+                    if committing is not None and committing.done():
+                        done, committing = committing, None
+                        done.result()  # raises if it failed
+                    continue
+                batch = await self._prepare(host, messages)
+                if committing is not None:
+                    await committing
+                committing = asyncio.create_task(self._commit(host, batch))
         finally:
+            if committing is not None and not committing.done():
+                committing.cancel()
+                with contextlib.suppress(BaseException):
+                    await committing
             await consumer.stop()
 
     async def _assign(self, consumer: AIOKafkaConsumer) -> None:
@@ -104,140 +142,137 @@ class LiveProjector:
         self.projection = Projection(self.ruleset)
         self.archived.clear()
         self.position = 0
-        async for position, raw in archive.stream(host.pool):
-            env = decode(raw)
-            self.archived.add(env.id)
-            self.projection.fold([env])
-            self.position = position
+        with _cyclic_gc_paused():  # folding allocates millions of acyclic objects
+            async for position, raw in archive.stream(host.pool):
+                env = decode(raw)
+                self.archived.add(env.id.int)
+                self.projection.fold([env])
+                self.position = position
         async with host.pool.acquire() as conn:
             self.offsets = await state.load_offsets(conn)
             keys = await state.published_keys(conn)
         self.projection.refresh({k for k in keys})
+        self.projection.stored.clear()  # what the rebuild evaluated was not stored: rows may differ
+        self._settle_memory(full=True)
         log.info("projection rebuilt from archive", events=self.position, scores=len(keys))
 
-    async def _apply(self, host: ServiceHost, messages: list[ConsumerRecord]) -> None:
+    async def _prepare(self, host: ServiceHost, messages: list[ConsumerRecord]) -> _Batch:
+        """Decode, dedupe, fold and re-score a batch in memory (dead letters go out now)."""
         fresh: list[tuple[ConsumerRecord, Any]] = []
         offsets: dict[tuple[str, int], int] = {}
-        for msg in messages:
+        # Every so often the previous batch's commit may take its next step (it runs on the
+        # database's core meanwhile).
+        for n, msg in enumerate(messages, start=1):
             offsets[(msg.topic, msg.partition)] = msg.offset + 1
+            if n % _STEP == 0:
+                await asyncio.sleep(0)
             try:
                 env = decode(msg.value or b"")
             except DecodeError as exc:
                 # Before the commit: a crash may send a dead letter twice, never lose one.
                 await send_deadletter(host.producer, msg, f"invalid event: {exc}", CONSUMER)
                 continue
-            if env.id in self.archived:
+            eid = env.id.int
+            if eid in self.archived:
                 continue
-            self.archived.add(env.id)
+            self.archived.add(eid)
             fresh.append((msg, env))
-        before = self.projection.watermark
-        touched = self.projection.fold(env for _, env in fresh)
-        changes = self.projection.refresh(touched, self.projection.months_to_sweep(before))
-        rows = [
-            archive.Archived(
-                env.id, env.type, env.unit, env.occurred_at, msg.topic, msg.partition, msg.offset, msg.value or b""
-            )
-            for msg, env in fresh
-        ]
+        with _cyclic_gc_paused():  # scoring allocates much and frees little: no GC pass in the middle
+            before = self.projection.watermark
+            touched: set[tuple[str, str]] = set()
+            for start in range(0, len(fresh), _STEP):
+                await asyncio.sleep(0)
+                touched |= self.projection.fold(env for _, env in fresh[start:start + _STEP])
+            changes: list[Change] = []
+            for part in self.projection.refreshing(touched, self.projection.months_to_sweep(before)):
+                changes += part
+                await asyncio.sleep(0)
+            rows: list[archive.Archived] = [
+                (env.id, env.type, env.unit, env.occurred_at, msg.topic, msg.partition, msg.offset, msg.value or b"")
+                for msg, env in fresh
+            ]
+        return _Batch(rows, changes, offsets, self.projection.watermark)
+
+    async def _commit(self, host: ServiceHost, batch: _Batch) -> None:
+        """Archive, scores, ledger, outbox, alerts, offsets and watermark in one transaction."""
+        rows, changes, offsets, wm = batch.rows, batch.changes, batch.offsets, batch.watermark
         try:
-            async with host.pool.acquire() as conn, conn.transaction():
-                await archive.lock(conn)
-                self.position = await archive.append(conn, rows)
-                wm = self.projection.watermark
-                as_of = to_datetime(wm) if wm is not None else None
-                if as_of is not None and changes:
-                    await state.save_changes(
-                        conn,
-                        changes,
-                        ruleset=self.ruleset.id,
-                        version=self.ruleset.version,
-                        as_of=as_of,
-                        position=self.position,
+            with _cyclic_gc_paused():
+                async with host.pool.acquire() as conn, conn.transaction():
+                    await archive.lock(conn)
+                    position = await archive.append(conn, rows)
+                    as_of = to_datetime(wm) if wm is not None else None
+                    if as_of is not None and changes:
+                        await state.save_changes(
+                            conn,
+                            changes,
+                            ruleset=self.ruleset.id,
+                            version=self.ruleset.version,
+                            as_of=as_of,
+                            position=position,
+                        )
+                        published = outputs.build(
+                            changes, self.projection.deduction_items, self.ruleset, as_of, position
+                        )
+                        await outbox.add_encoded(conn, "scoring", published.outbox)
+                        await _record_alerts(conn, published.alerts)
+                    await state.save_offsets(conn, offsets)
+                    await state.save_state(
+                        conn, watermark=wm, position=position, ruleset=self.ruleset.id, version=self.ruleset.version
                     )
-                    events = self._output_events(changes, as_of)
-                    await outbox.add(conn, "scoring", events)
-                    await _record_alerts(conn, events)
-                await state.save_offsets(conn, offsets)
-                await state.save_state(
-                    conn, watermark=wm, position=self.position, ruleset=self.ruleset.id, version=self.ruleset.version
-                )
         except BaseException:
             self.ready.clear()  # memory is ahead of the database now: the restart rebuilds it
             raise
+        self.position = position  # committed: what the API and the month close may rely on
         self.offsets.update(offsets)
-        _events_in.add(len(fresh))
+        _events_in.add(len(rows))
         _changes.add(sum(1 for c in changes if c.score_moved))
+        self._settle_memory()
 
-    def _output_events(self, changes: list[Change], as_of: Any) -> list[Envelope]:
-        events: list[Envelope] = []
-        for change in changes:
-            after, before = change.after, change.before
-            if change.score_moved:
-                events.append(
-                    new_envelope(
-                        ScoreChanged(
-                            unit=change.unit,
-                            month=change.month,
-                            ruleset=self.ruleset.id,
-                            ruleset_version=self.ruleset.version,
-                            x=after.x,
-                            y=after.y,
-                            total=after.total,
-                            band=after.band,
-                            list=after.listing,
-                            previous_total=before.total if before else None,
-                            position=self.position,
-                        ),
-                        unit=change.unit,
-                        occurred_at=as_of,
-                    )
-                )
-            for item, added, causes in change.grown_deductions(self.projection.deduction_items):
-                if not causes:
-                    continue
-                prev_band = before.band if before else "very-high"
-                prev_list = before.listing if before else "none"
-                events.append(
-                    new_envelope(
-                        DeductionAlerted(
-                            unit=change.unit,
-                            month=change.month,
-                            item=item,
-                            points_added=added,
-                            item_points=after.items[item],
-                            x=after.x,
-                            total=after.total,
-                            band=after.band,
-                            list=after.listing,
-                            previous_band=prev_band,
-                            previous_list=prev_list,
-                            entered_black_list=after.listing == "black" and prev_list != "black",
-                            left_red_list=prev_list == "red" and after.listing != "red",
-                            cause_event_ids=list(causes),
-                            ruleset=self.ruleset.id,
-                        ),
-                        unit=change.unit,
-                        occurred_at=as_of,
-                    )
-                )
-        return events
+    def _settle_memory(self, *, full: bool = False) -> None:
+        """What a batch leaves behind is long-lived (facts, scores, the archived ids): freeze it so
+        that the cyclic GC stops re-scanning a heap that only grows (a full pass over millions of
+        facts took longer than scoring the batch). Every few minutes everything is unfrozen and
+        collected once, so cyclic garbage that was frozen while still alive is still freed."""
+        now = time.monotonic()
+        if full or now - self._collected >= FULL_COLLECT_SECONDS:
+            gc.unfreeze()
+            gc.collect()
+            self._collected = now
+        gc.freeze()
 
 
-async def _record_alerts(conn: Any, events: list[Envelope]) -> None:
-    alerts = [(e, e.data) for e in events if isinstance(e.data, DeductionAlerted)]
+_paused = 0
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """No cyclic GC pass while scoring or storing a batch (they allocate much and free little);
+    nests, as the scoring of one batch and the commit of the previous one interleave."""
+    global _paused
+    _paused += 1
+    if _paused == 1:
+        gc.disable()
+    try:
+        yield
+    finally:
+        _paused -= 1
+        if _paused == 0:
+            gc.enable()
+
+
+async def _record_alerts(conn: Any, alerts: list[outputs.AlertRow]) -> None:
     if alerts:
-        await conn.executemany(
-            "INSERT INTO alerts (event_id, unit, month, item, points_added, payload) VALUES ($1, $2, $3, $4, $5, $6)",
-            [
-                (e.id, e.unit, data.month, data.item, data.points_added, data.model_dump(mode="json"))
-                for e, data in alerts
-            ],
+        await conn.copy_records_to_table(
+            "alerts",
+            columns=["event_id", "unit", "month", "item", "points_added", "payload"],
+            records=[(*row[:5], orjson.Fragment(row[5])) for row in alerts],  # the JSON as built, not re-encoded
         )
         # Each alert is owed to every active webhook of its unit, in the same transaction.
         await conn.execute(
             "INSERT INTO deliveries (alert_id, webhook_id) SELECT a.event_id, w.id FROM alerts a "
             "JOIN webhooks w ON w.unit = a.unit AND w.active WHERE a.event_id = ANY($1::uuid[])",
-            [e.id for e, _ in alerts],
+            [a[0] for a in alerts],
         )
 
 

@@ -8,24 +8,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
 GENESIS = bytes(32)
 
 
-@dataclass(frozen=True, slots=True)
-class Archived:
-    event_id: object
-    type: str
-    unit: str
-    occurred_at: datetime
-    topic: str
-    partition: int
-    offset: int
-    envelope: bytes
+# One consumed event: (event id, type, unit, occurred_at, topic, partition, offset, envelope bytes).
+# A plain tuple: a batch has thousands of them.
+Archived = tuple[Any, str, str, datetime, str, int, int, bytes]
 
 
 def chain(prev: bytes, envelope: bytes) -> bytes:
@@ -41,24 +34,11 @@ async def append(conn: asyncpg.Connection, rows: list[Archived]) -> int:
     """Append rows after the current head (caller holds the archive lock); returns the new head."""
     position, prev = await head(conn)
     records = []
-    for row in rows:
+    sha256 = hashlib.sha256
+    for event_id, type_, unit, occurred_at, topic, partition, offset, envelope in rows:
         position += 1
-        digest = chain(prev, row.envelope)
-        records.append(
-            (
-                position,
-                row.event_id,
-                row.type,
-                row.unit,
-                row.occurred_at,
-                row.topic,
-                row.partition,
-                row.offset,
-                row.envelope,
-                prev,
-                digest,
-            )
-        )
+        digest = sha256(prev + envelope).digest()  # chain(prev, envelope), inlined
+        records.append((position, event_id, type_, unit, occurred_at, topic, partition, offset, envelope, prev, digest))
         prev = digest
     if records:
         await conn.copy_records_to_table(

@@ -47,53 +47,68 @@ async def save_state(
 async def save_changes(
     conn: asyncpg.Connection, changes: list[Change], *, ruleset: str, version: int, as_of: datetime, position: int
 ) -> None:
-    """Upsert every changed result; ledger rows only where the published numbers moved."""
+    """Upsert every changed result; ledger rows only where the published numbers moved.
+
+    A change that only moved the as-of instant of a row known to hold the same result
+    (Change.restamp) updates as_of and position alone: the row ends up the same.
+    """
     if not changes:
         return
-    await conn.executemany(
-        "INSERT INTO scores (unit, month, ruleset, ruleset_version, x, y, total, band, list, as_of, position, result)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (unit, month) DO UPDATE SET "
-        "ruleset = excluded.ruleset, ruleset_version = excluded.ruleset_version, x = excluded.x, y = excluded.y, "
-        "total = excluded.total, band = excluded.band, list = excluded.list, as_of = excluded.as_of, "
-        "position = excluded.position, result = excluded.result, updated_at = now()",
-        [
-            (
-                c.unit,
-                c.month,
-                ruleset,
-                version,
-                c.after.x,
-                c.after.y,
-                c.after.total,
-                c.after.band,
-                c.after.listing,
-                as_of,
-                position,
-                orjson.loads(_canonical(c)),
-            )
-            for c in changes
-        ],
-    )
+    full = [c for c in changes if not c.restamp]
+    if full:
+        await conn.execute(
+            "INSERT INTO scores (unit, month, ruleset, ruleset_version, x, y, total, band, list, as_of, position,"
+            " result) SELECT v.unit, v.month, $3, $4, v.x, v.y, v.total, v.band, v.list, $5, $6, v.result::jsonb"
+            " FROM unnest($1::text[], $2::text[], $7::numeric[], $8::numeric[], $9::numeric[], $10::text[],"
+            " $11::text[], $12::text[]) AS v(unit, month, x, y, total, band, list, result)"
+            " ON CONFLICT (unit, month) DO UPDATE SET "
+            "ruleset = excluded.ruleset, ruleset_version = excluded.ruleset_version, x = excluded.x, y = excluded.y, "
+            "total = excluded.total, band = excluded.band, list = excluded.list, as_of = excluded.as_of, "
+            "position = excluded.position, result = excluded.result, updated_at = now()",
+            [c.unit for c in full],
+            [c.month for c in full],
+            ruleset,
+            version,
+            as_of,
+            position,
+            [c.after.x for c in full],
+            [c.after.y for c in full],
+            [c.after.total for c in full],
+            [c.after.band for c in full],
+            [c.after.listing for c in full],
+            [_canonical(c).decode() for c in full],
+        )
+    restamped = [c for c in changes if c.restamp]
+    if restamped:
+        await conn.execute(
+            "UPDATE scores SET as_of = $1, position = $2, updated_at = now() FROM unnest($3::text[], $4::text[])"
+            " AS k(unit, month) WHERE scores.unit = k.unit AND scores.month = k.month",
+            as_of,
+            position,
+            [c.unit for c in restamped],
+            [c.month for c in restamped],
+        )
     moved = [c for c in changes if c.score_moved]
-    await conn.executemany(
-        "INSERT INTO score_ledger (unit, month, x, y, total, band, list, previous_total, as_of, archive_position)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        [
-            (
-                c.unit,
-                c.month,
-                c.after.x,
-                c.after.y,
-                c.after.total,
-                c.after.band,
-                c.after.listing,
-                c.before.total if c.before else None,
-                as_of,
-                position,
-            )
-            for c in moved
-        ],
-    )
+    if moved:
+        await conn.copy_records_to_table(
+            "score_ledger",
+            columns=["unit", "month", "x", "y", "total", "band", "list", "previous_total", "as_of", "archive_position"],
+            records=[
+                (
+                    c.unit,
+                    c.month,
+                    c.after.x,
+                    c.after.y,
+                    c.after.total,
+                    c.after.band,
+                    c.after.listing,
+                    c.before.total if c.before else None,
+                    as_of,
+                    position,
+                )
+                for c in moved
+            ],
+        )
 
 
 def _canonical(change: Change) -> bytes:

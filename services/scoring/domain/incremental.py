@@ -1,0 +1,172 @@
+"""Live scores without re-evaluating what cannot have changed.
+
+`IncrementalScorer.evaluate(unit, month, t)` returns exactly `engine.evaluate_unit` of the
+same store at the same instant; it keeps, per (unit, month), every item's outcome and re-evaluates
+an item only when
+
+- a channel it reads (dependencies.py) changed for the unit since it was evaluated, or
+- T reached the item's horizon: the earliest instant the evaluator compared T with that was
+  still ahead (Window.watch: a deadline, a staleness limit, a start date, ...). Every fact is at
+  or before the watermark, so until then every decision the evaluator took stays the same, or
+- the month ended since (T clamped to the month's end: everything is evaluated once more).
+
+Only the live projection uses it: T only moves forward and every folded fact is at or before
+it. Changed outcomes are assembled by the engine's own `assemble`, so the arithmetic is shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from scoring.domain.clock import Instant
+from scoring.domain.dependencies import MONTH_CHANNELS, REGISTRY, item_channels
+from scoring.domain.engine import NotScored, Plan, assemble, causes_text, plan_for
+from scoring.domain.facts import EventId, FactStore, Registration
+from scoring.domain.kinds import NOTHING, ItemOutcome, evaluate_item
+from scoring.domain.result import UnitResult
+from scoring.domain.ruleset import Item, Ruleset
+from scoring.domain.window import NEVER, UnitView, Window
+
+
+class _Entry:
+    __slots__ = ("horizon", "outcomes", "plan", "reg", "result", "stamp", "t", "texts", "until")
+
+    def __init__(
+        self,
+        reg: Registration,
+        plan: Plan,
+        t: Instant,
+        stamp: int,
+        outcomes: dict[str, ItemOutcome],
+        until: dict[str, Instant],
+    ) -> None:
+        self.reg, self.plan, self.t, self.stamp = reg, plan, t, stamp
+        self.outcomes, self.until = outcomes, until
+        self.result: UnitResult
+        self.horizon = min(until.values(), default=NEVER)
+        self.texts: dict[str, tuple[tuple[EventId, ...], tuple[str, ...]]] = {}  # item -> causes, as text
+
+    def text(self, item_id: str, ids: tuple[EventId, ...]) -> tuple[str, ...]:
+        """An item's causes as UUID text, rendered again only when they changed."""
+        known = self.texts.get(item_id)
+        if known is not None and (known[0] is ids or known[0] == ids):
+            return known[1]
+        text = causes_text(item_id, ids)
+        self.texts[item_id] = (ids, text)
+        return text
+
+
+class IncrementalScorer:
+    def __init__(self, ruleset: Ruleset, store: FactStore) -> None:
+        self.ruleset, self.store = ruleset, store
+        self.tick = 0  # counts folds that changed something
+        self._changed: dict[str, dict[str, int]] = {}  # unit -> channel -> tick of its last change
+        self._changed_in: dict[tuple[str, str], dict[str, int]] = {}  # (unit, month) -> MONTH_CHANNELS ->
+        self._latest: dict[str, int] = {}  # unit -> tick of its last change
+        self._entries: dict[tuple[str, str], _Entry] = {}
+        readers: dict[str, list[str]] = {}
+        for item in ruleset.items.values():
+            for channel in item_channels(item):
+                readers.setdefault(channel, []).append(item.id)
+        self._readers = {channel: tuple(ids) for channel, ids in readers.items()}
+        # per plan: its items' outcomes all NOTHING, its metric items, its inspectors' items by id
+        self._plans: dict[int, tuple[Plan, dict[str, ItemOutcome], tuple[Item, ...], dict[str, Item]]] = {}
+
+    def changed(self, units: Iterable[str], channels: tuple[str, ...], month: str) -> None:
+        """A fold of an event of `month` changed these channels of these units."""
+        self.tick += 1
+        tick = self.tick
+        for unit in units:
+            marks = self._changed.get(unit)
+            if marks is None:
+                marks = self._changed[unit] = {}
+            for channel in channels:
+                if channel in MONTH_CHANNELS:
+                    self._changed_in.setdefault((unit, month), {})[channel] = tick
+                else:
+                    marks[channel] = tick
+            self._latest[unit] = tick
+
+    def evaluate(self, unit: str, month: str, as_of: Instant) -> UnitResult:
+        reg = self.store.directory.get(unit)
+        if reg is None or reg.kind not in ("department", "city"):
+            raise NotScored(f"{unit} is not a registered department or city")
+        win = Window.of(month, as_of)
+        entry = self._entries.get((unit, month))
+        if entry is None or entry.reg is not reg or win.t < entry.t or (entry.t < win.end and win.t >= win.end):
+            return self._full(unit, month, reg, win)
+        dirty: set[str] = set()
+        if self._latest.get(unit, 0) > entry.stamp:
+            for channel, tick in self._changed[unit].items():
+                if tick > entry.stamp:
+                    if channel == REGISTRY:
+                        return self._full(unit, month, reg, win)
+                    dirty.update(self._readers.get(channel, ()))
+            for channel, tick in self._changed_in.get((unit, month), {}).items():
+                if tick > entry.stamp:
+                    dirty.update(self._readers.get(channel, ()))
+        t = win.t
+        if t != entry.t and t >= entry.horizon:
+            dirty.update(item for item, at in entry.until.items() if at <= t)
+        entry.stamp = self.tick
+        moved = False
+        if dirty:
+            outcomes, until = entry.outcomes, entry.until
+            view = UnitView(unit, reg.kind, self.store.facts(unit), self.store)
+            horizon, items = win.horizon, self.ruleset.items
+            for item_id in dirty:
+                old = outcomes.get(item_id)
+                if old is None:
+                    continue  # not scored for this unit (kind, absent indicator)
+                horizon[0] = NEVER
+                new = evaluate_item(items[item_id], view, win)
+                if horizon[0] != NEVER:
+                    until[item_id] = horizon[0]
+                else:
+                    until.pop(item_id, None)
+                if new != old:
+                    outcomes[item_id] = new
+                    moved = True
+            entry.horizon = min(until.values(), default=NEVER)
+        entry.t = t
+        if moved:
+            entry.result = self._assemble(entry, unit, month, t)
+        elif entry.result.as_of != t:
+            entry.result = replace(entry.result, as_of=t)
+        return entry.result
+
+    def _full(self, unit: str, month: str, reg: Registration, win: Window) -> UnitResult:
+        plan = plan_for(self.ruleset, reg.kind, reg.absent_indicators)
+        known = self._plans.get(id(plan))
+        if known is None or known[0] is not plan:
+            blank = {item.id: NOTHING for item in plan.items}
+            metric = tuple(item for item in plan.items if item.metric is not None)
+            insp = {item.id: item for item in plan.items if item.metric is None}
+            known = self._plans[id(plan)] = (plan, blank, metric, insp)
+        _, blank, metric, insp = known
+        facts = self.store.facts(unit)
+        view = UnitView(unit, reg.kind, facts, self.store)
+        # An inspectors' item without a finding that reaches the unit scores nothing (kinds.evaluate_item)
+        found = facts.finding_items & insp.keys()
+        if reg.kind == "city":
+            for county in self.store.directory.counties_of(unit):
+                found |= self.store.facts(county).finding_items & insp.keys()
+        outcomes = blank.copy()
+        until: dict[str, Instant] = {}
+        horizon = win.horizon
+        for item in (*metric, *(insp[item_id] for item_id in found)):
+            horizon[0] = NEVER
+            outcomes[item.id] = evaluate_item(item, view, win)
+            if horizon[0] != NEVER:
+                until[item.id] = horizon[0]
+        old = self._entries.get((unit, month))
+        entry = self._entries[(unit, month)] = _Entry(reg, plan, win.t, self.tick, outcomes, until)
+        if old is not None:
+            entry.texts = old.texts
+        entry.result = self._assemble(entry, unit, month, win.t)
+        return entry.result
+
+    def _assemble(self, entry: _Entry, unit: str, month: str, t: Instant) -> UnitResult:
+        outcomes = entry.outcomes
+        return assemble(self.ruleset, entry.plan, unit, month, t, lambda item: outcomes[item.id], entry.text)
