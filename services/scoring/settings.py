@@ -6,7 +6,9 @@ class ScoringSettings(HubSettings):
     http_port: int = Field(8104)
     ruleset: str = Field("gx-2019", description="Built-in ruleset id (services/scoring/rulesets/<id>.toml)")
     ruleset_path: str | None = Field(None, description="A ruleset file to use instead of the built-in one")
-    projection_batch: int = Field(5000, ge=1, description="Most events folded per projection transaction")
+    projection_batch: int = Field(
+        20000, ge=1, description="Most events folded per projection transaction (under load; a lone event goes at once)"
+    )
     bureau_unit: str = Field(
         "11450000MB15190072",
         description="USCC of the big-data bureau; the envelope unit of hub-wide events such as month-closed",

@@ -73,22 +73,31 @@ class Projection:
 
     def fold(self, envelopes: Iterable[EnvelopeLike]) -> set[tuple[str, str]]:
         """Fold new facts; returns the (unit, month) pairs they may change."""
-        touched: set[tuple[str, str]] = set()
-        apply, changed = self.store.apply, self.scorer.changed
+        apply = self.store.apply
         watermark, earliest = self.watermark, self.earliest
+        # The scorer learns what changed once per (channels, month), not once per event: nothing is
+        # evaluated in between, so the order of the marks within one fold does not matter.
+        marks: dict[tuple[tuple[str, ...], str], set[str]] = {}
         for env in envelopes:
             td = env.occurred_at - EPOCH  # to_instant, inlined: this runs for every event
             t = (td.days * 86_400 + td.seconds) * 1_000_000 + td.microseconds
             units = apply(env, t)
             if units:
-                month = month_of(t)
-                changed(units, channels_of(env.type, env.data), month)
-                touched.update([(u, month) for u in units])
+                key = (channels_of(env.type, env.data), month_of(t))
+                marked = marks.get(key)
+                if marked is None:
+                    marks[key] = set(units)  # apply may hand back a set a handler keeps
+                else:
+                    marked |= units
             if watermark is None or t > watermark:
                 watermark = t
             if earliest is None or t < earliest:
                 earliest = t
         self.watermark, self.earliest = watermark, earliest
+        touched: set[tuple[str, str]] = set()
+        for (channels, month), units in marks.items():
+            self.scorer.changed(units, channels, month)
+            touched.update([(u, month) for u in units])
         return touched
 
     def months_to_sweep(self, previous_watermark: Instant | None) -> list[str]:

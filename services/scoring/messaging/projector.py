@@ -56,7 +56,7 @@ class _Batch:
 
 
 class LiveProjector:
-    def __init__(self, ruleset: Ruleset, *, max_batch: int = 5000) -> None:
+    def __init__(self, ruleset: Ruleset, *, max_batch: int = 20000) -> None:
         self.ruleset, self.max_batch = ruleset, max_batch
         self.projection = Projection(ruleset)
         self.archived: set[int] = set()  # ids (as ints) of every archived event
@@ -258,6 +258,9 @@ def _cyclic_gc_paused() -> Iterator[None]:
     finally:
         _paused -= 1
         if _paused == 0:
+            # What the batch allocated is mostly long-lived facts and results: freeze it before the
+            # collector is back, or its first young pass walks all of it (ms per batch).
+            gc.freeze()
             gc.enable()
 
 
