@@ -49,7 +49,7 @@ async def _others(server: str, bootstrap: str, quick: bool) -> dict[str, Any]:
 
 
 async def main(quick: bool, only: str | None) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as tmp, postgres_server(Path(tmp)) as server, \
+    with tempfile.TemporaryDirectory() as tmp, postgres_server(Path(tmp), durable=True) as server, \
             kafka_broker(Path(tmp)) as bootstrap:
         await ensure_topics(bootstrap, partitions=6)
         results: dict[str, Any] = {}

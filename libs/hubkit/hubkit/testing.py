@@ -27,12 +27,13 @@ from .settings import DEV_SECRET
 
 
 @contextmanager
-def postgres_server(workdir: Path) -> Iterator[str]:
-    """Yield a DSN of a PostgreSQL server for the tests (database `postgres`)."""
+def postgres_server(workdir: Path, *, durable: bool = False) -> Iterator[str]:
+    """Yield a DSN of a PostgreSQL server for the tests (database `postgres`); `durable` keeps
+    fsync on (benchmarks that claim durable commits), tests do without it."""
     if url := os.environ.get("HUB_DATABASE_URL"):
         yield url
         return
-    server = EmbeddedPostgres(workdir / "pgdata", free_port(), durable=False)
+    server = EmbeddedPostgres(workdir / "pgdata", free_port(), durable=durable)
     server.start()
     try:
         yield server.url
