@@ -73,7 +73,7 @@ async def publish(bootstrap: str, events: list[dict[str, Any]]) -> None:
 
 def start_scoring(database_url: str, bootstrap: str, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "HUB_DATABASE_URL": database_url, "HUB_KAFKA_BOOTSTRAP": bootstrap,
-           "HUB_HTTP_PORT": str(free_port()), "HUB_PROJECTION_BATCH": "25",
+           "HUB_HTTP_PORT": str(free_port()), "HUB_PROJECTION_BATCH": "5",
            "HUB_LOG_LEVEL": "WARNING"}
     return subprocess.Popen([sys.executable, "-m", "scoring"], env=env, stdout=log.open("ab"),
                             stderr=subprocess.STDOUT)
@@ -105,7 +105,7 @@ async def test_sigkill_at_random_points_then_scores_equal_replay(
         deadline = asyncio.get_running_loop().time() + 60
         while await archived(database_url, ids) == progress[-1] and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.02)
-        await asyncio.sleep(rng.uniform(0.0, 0.4))
+        await asyncio.sleep(rng.uniform(0.0, 0.15))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         progress.append(await archived(database_url, ids))
