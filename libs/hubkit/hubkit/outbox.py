@@ -13,11 +13,16 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 import asyncpg
+import orjson
+import uuid6
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from contracts import Envelope, encode
+from contracts.base import Payload
+from contracts.event_types import topic_for
 
 from .db import check_schema_name
 from .telemetry import current_trace_headers, get_logger, kafka_headers, meter
@@ -44,8 +49,28 @@ async def add(conn: asyncpg.Connection, schema: str, envelopes: Envelope | Itera
     await conn.execute("SELECT pg_notify($1, '')", channel(schema))
 
 
-async def add_encoded(conn: asyncpg.Connection, schema: str,
-                      rows: Sequence[tuple[uuid.UUID, str, bytes, bytes]]) -> None:
+# An event already encoded for `add_encoded`: (event id, topic, key, envelope JSON).
+EncodedRow = tuple[uuid.UUID, str, bytes, bytes]
+
+
+class EncodedEvents:
+    """The bulk encoder behind `add_encoded`: events of one type, one unit and one instant share
+    every envelope field but the id and the data, so those are encoded once. Each row's payload is
+    byte for byte `contracts.encode(new_envelope(...))` of the same event (orjson escapes every
+    string the same way); the caller owes `data` as the payload model would serialise it."""
+
+    def __init__(self, payload: type[Payload], unit: str, occurred_at: datetime) -> None:
+        self.topic, self.key = topic_for(payload.TYPE), unit.encode()
+        self._head = orjson.dumps({"type": payload.TYPE, "version": payload.VERSION, "source": payload.SOURCE,
+                                   "unit": unit, "occurred_at": occurred_at, "recorded_at": None})[1:-1]
+
+    def row(self, data: bytes) -> EncodedRow:
+        """A new event (fresh UUIDv7, as `new_envelope` gives) with this data, as JSON."""
+        event_id = uuid6.uuid7()
+        return event_id, self.topic, self.key, b'{"id":"%s",%s,"data":%s}' % (str(event_id).encode(), self._head, data)
+
+
+async def add_encoded(conn: asyncpg.Connection, schema: str, rows: Sequence[EncodedRow]) -> None:
     """The bulk path: events already encoded as (event id, topic, key, payload), written with one COPY
     and one NOTIFY. Same transaction rule as `add`; for imports of many thousands of events."""
     if not rows:

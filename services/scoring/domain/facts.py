@@ -298,28 +298,20 @@ class FactStore:
         units whose score may have changed: empty for a duplicate or a type scoring does not use.
         Counties touch their parent city."""
         eid = env.id.int
-        seen = self._seen
-        type_ = env.type
-        handler = self._handlers.get(type_)
-        if handler is None or eid in seen:
+        if eid in self._seen or env.type not in self._handlers:
             return set()
-        seen.add(eid)
-        if t is None:
-            t = to_instant(env.occurred_at)
-        relevant = self._relevant  # as in fold
-        if relevant is not None and type_ not in _ALWAYS_KEPT:
-            if t > relevant[1] or (t < relevant[0] and type_ in _OCCURRENCE_ONLY):
-                return set()  # outside the store's relevant window
-        folded = handler(env.data, (t, eid), env.unit)
-        touched = folded if folded else {env.unit}
-        units = self.directory.units
+        self._seen.add(eid)
+        folded = self.fold(env, t)
+        if not folded:
+            return set()  # outside the store's relevant window
+        touched = {env.unit} if folded is True else folded
         for unit in list(touched):
-            reg = units.get(unit)
-            if reg is not None and reg.kind == "county" and reg.parent_unit:  # directory.parent_of, inlined
-                touched.add(reg.parent_unit)
+            parent = self.directory.parent_of(unit)
+            if parent:
+                touched.add(parent)
         return touched
 
-    def fold(self, env: EnvelopeLike) -> bool | set[str]:
+    def fold(self, env: EnvelopeLike, t: Instant | None = None) -> bool | set[str]:
         """Fold one envelope: False when ignored (unknown type, or outside `relevant`), True when
         folded into its own unit, or the set of units it touched when it is about several.
 
@@ -331,8 +323,9 @@ class FactStore:
         handler = self._handlers.get(type_)
         if handler is None:
             return False
-        td = env.occurred_at - _EPOCH  # to_instant, inlined: this is the replay's hot path
-        t = (td.days * 86_400 + td.seconds) * 1_000_000 + td.microseconds
+        if t is None:
+            td = env.occurred_at - _EPOCH  # to_instant, inlined: this is the replay's hot path
+            t = (td.days * 86_400 + td.seconds) * 1_000_000 + td.microseconds
         relevant = self._relevant
         if relevant is not None and type_ not in _ALWAYS_KEPT:
             if t > relevant[1] or (t < relevant[0] and type_ in _OCCURRENCE_ONLY):

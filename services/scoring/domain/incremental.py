@@ -23,9 +23,9 @@ from scoring.domain.clock import Instant
 from scoring.domain.dependencies import MONTH_CHANNELS, REGISTRY, item_channels
 from scoring.domain.engine import NotScored, Plan, assemble, causes_text, plan_for
 from scoring.domain.facts import EventId, FactStore, Registration
-from scoring.domain.kinds import NOTHING, ItemOutcome, evaluate_item
+from scoring.domain.kinds import ItemOutcome, evaluate_item
 from scoring.domain.result import UnitResult
-from scoring.domain.ruleset import Item, Ruleset
+from scoring.domain.ruleset import Ruleset
 from scoring.domain.window import NEVER, UnitView, Window
 
 
@@ -70,8 +70,6 @@ class IncrementalScorer:
             for channel in item_channels(item):
                 readers.setdefault(channel, []).append(item.id)
         self._readers = {channel: tuple(ids) for channel, ids in readers.items()}
-        # per plan: its items' outcomes all NOTHING, its metric items, its inspectors' items by id
-        self._plans: dict[int, tuple[Plan, dict[str, ItemOutcome], tuple[Item, ...], dict[str, Item]]] = {}
 
     def changed(self, units: Iterable[str], channels: tuple[str, ...], month: str) -> None:
         """A fold of an event of `month` changed these channels of these units."""
@@ -138,24 +136,11 @@ class IncrementalScorer:
 
     def _full(self, unit: str, month: str, reg: Registration, win: Window) -> UnitResult:
         plan = plan_for(self.ruleset, reg.kind, reg.absent_indicators)
-        known = self._plans.get(id(plan))
-        if known is None or known[0] is not plan:
-            blank = {item.id: NOTHING for item in plan.items}
-            metric = tuple(item for item in plan.items if item.metric is not None)
-            insp = {item.id: item for item in plan.items if item.metric is None}
-            known = self._plans[id(plan)] = (plan, blank, metric, insp)
-        _, blank, metric, insp = known
-        facts = self.store.facts(unit)
-        view = UnitView(unit, reg.kind, facts, self.store)
-        # An inspectors' item without a finding that reaches the unit scores nothing (kinds.evaluate_item)
-        found = facts.finding_items & insp.keys()
-        if reg.kind == "city":
-            for county in self.store.directory.counties_of(unit):
-                found |= self.store.facts(county).finding_items & insp.keys()
-        outcomes = blank.copy()
+        view = UnitView(unit, reg.kind, self.store.facts(unit), self.store)
+        outcomes: dict[str, ItemOutcome] = {}
         until: dict[str, Instant] = {}
         horizon = win.horizon
-        for item in (*metric, *(insp[item_id] for item_id in found)):
+        for item in plan.items:
             horizon[0] = NEVER
             outcomes[item.id] = evaluate_item(item, view, win)
             if horizon[0] != NEVER:

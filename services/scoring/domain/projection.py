@@ -10,7 +10,7 @@ and its results equal engine.evaluate_unit's.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from scoring.domain.clock import EPOCH, Instant, month_of, shift_month
@@ -158,18 +158,4 @@ class Projection:
 
 def _same_score(a: UnitResult, b: UnitResult) -> bool:
     """Equal but for the as-of instant."""
-    return (
-        a.x == b.x
-        and a.y == b.y
-        and a.total == b.total
-        and a.band == b.band
-        and a.listing == b.listing
-        and a.items == b.items
-        and a.indicators == b.indicators
-        and a.causes == b.causes
-        and a.absent == b.absent
-        and a.ruleset_id == b.ruleset_id
-        and a.ruleset_version == b.ruleset_version
-        and a.unit == b.unit
-        and a.month == b.month
-    )
+    return replace(a, as_of=b.as_of) == b

@@ -1,6 +1,6 @@
 """What a batch's score changes publish: `scoring.score-changed` and `scoring.deduction-alerted`.
 
-Built directly as outbox rows (event id, topic, key, envelope JSON) and alert rows, not through
+Built directly as outbox rows (hubkit.outbox.EncodedEvents) and alert rows, not through
 the contract models: one batch can publish thousands of events, and building each through
 pydantic validation took about three times as long (as in elicense's stock import).
 tests/scoring/test_outputs.py checks that every payload is byte for byte what
@@ -18,24 +18,20 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-import uuid6
-from contracts.event_types import topic_for
 from contracts.scoring import DeductionAlerted, ScoreChanged
+from hubkit.outbox import EncodedEvents, EncodedRow
 
 from scoring.domain.projection import Change
 from scoring.domain.ruleset import Ruleset
 
-OutboxRow = tuple[uuid.UUID, str, bytes, bytes]  # event id, topic, key, payload
 # event id, unit, month, item, points added, payload (the event's data as JSON)
 AlertRow = tuple[uuid.UUID, str, str, str, Decimal, bytes]
-SCORE_CHANGED_TOPIC = topic_for(ScoreChanged.TYPE)
-ALERTED_TOPIC = topic_for(DeductionAlerted.TYPE)
 _CENT = Decimal("0.01")
 
 
 @dataclass(slots=True)
 class Outputs:
-    outbox: list[OutboxRow] = field(default_factory=list)
+    outbox: list[EncodedRow] = field(default_factory=list)
     alerts: list[AlertRow] = field(default_factory=list)
     score_changes: int = 0
 
@@ -56,33 +52,18 @@ def _two(value: Decimal) -> str:
 _two_unsigned = lru_cache(maxsize=4096)(_two)  # the same few hundred values all the time
 
 
-def _head(type_: str, source: str, version: int, unit: str, occurred_at: datetime) -> bytes:
-    """The envelope's fields between "id" and "data", in the contract's order."""
-    return orjson.dumps({"type": type_, "version": version, "source": source, "unit": unit,
-                         "occurred_at": occurred_at, "recorded_at": None})[1:-1]
-
-
-def _envelope(event_id: uuid.UUID, head: bytes, data: bytes) -> bytes:
-    return b'{"id":"%s",%s,"data":%s}' % (str(event_id).encode(), head, data)
-
-
 def build(
     changes: list[Change], deduction_items: frozenset[str], ruleset: Ruleset, as_of: datetime, position: int
 ) -> Outputs:
     """A score-changed event for each change of the published numbers, then a deduction-alerted
     event for each deduction item that grew with new causes (all stamped with the watermark)."""
     out = Outputs()
-    heads: dict[tuple[str, str], bytes] = {}
     for change in changes:
         if change.restamp:
             continue  # only the as-of instant moved: nothing to tell anyone
         after, before = change.after, change.before
-        unit, key = change.unit, change.unit.encode()
+        unit = change.unit
         if change.score_moved:
-            head = heads.get((ScoreChanged.TYPE, unit))
-            if head is None:
-                head = heads[(ScoreChanged.TYPE, unit)] = _head(
-                    ScoreChanged.TYPE, ScoreChanged.SOURCE, ScoreChanged.VERSION, unit, as_of)
             data: dict[str, Any] = {
                 "unit": unit,
                 "month": change.month,
@@ -96,8 +77,7 @@ def build(
                 "previous_total": two(before.total) if before else None,
                 "position": position,
             }
-            event_id = uuid6.uuid7()  # what contracts.new_envelope uses
-            out.outbox.append((event_id, SCORE_CHANGED_TOPIC, key, _envelope(event_id, head, orjson.dumps(data))))
+            out.outbox.append(EncodedEvents(ScoreChanged, unit, as_of).row(orjson.dumps(data)))
             out.score_changes += 1
         grown = change.grown_deductions(deduction_items)
         if not grown:
@@ -105,10 +85,7 @@ def build(
         prev_band = before.band if before else "very-high"
         prev_list = before.listing if before else "none"
         x, total = two(after.x), two(after.total)
-        head = heads.get((DeductionAlerted.TYPE, unit))
-        if head is None:
-            head = heads[(DeductionAlerted.TYPE, unit)] = _head(
-                DeductionAlerted.TYPE, DeductionAlerted.SOURCE, DeductionAlerted.VERSION, unit, as_of)
+        alerted = EncodedEvents(DeductionAlerted, unit, as_of)
         for item, added, causes in grown:
             if not causes:
                 continue
@@ -129,8 +106,8 @@ def build(
                 "cause_event_ids": list(causes),
                 "ruleset": ruleset.id,
             }
-            event_id = uuid6.uuid7()
             payload = orjson.dumps(data)
-            out.outbox.append((event_id, ALERTED_TOPIC, key, _envelope(event_id, head, payload)))
-            out.alerts.append((event_id, unit, change.month, item, added.quantize(_CENT), payload))
+            row = alerted.row(payload)
+            out.outbox.append(row)
+            out.alerts.append((row[0], unit, change.month, item, added.quantize(_CENT), payload))
     return out

@@ -230,16 +230,16 @@ class LiveProjector:
         self._settle_memory()
 
     def _settle_memory(self, *, full: bool = False) -> None:
-        """What a batch leaves behind is long-lived (facts, scores, the archived ids): freeze it so
-        that the cyclic GC stops re-scanning a heap that only grows (a full pass over millions of
-        facts took longer than scoring the batch). Every few minutes everything is unfrozen and
-        collected once, so cyclic garbage that was frozen while still alive is still freed."""
+        """What a batch leaves behind is long-lived (facts, scores, the archived ids) and is frozen
+        when the batch is done (_cyclic_gc_paused), so that the cyclic GC stops re-scanning a heap
+        that only grows. Every few minutes everything is unfrozen and collected once, so cyclic
+        garbage that was frozen while still alive is still freed."""
         now = time.monotonic()
         if full or now - self._collected >= FULL_COLLECT_SECONDS:
             gc.unfreeze()
             gc.collect()
+            gc.freeze()
             self._collected = now
-        gc.freeze()
 
 
 _paused = 0

@@ -34,10 +34,9 @@ async def append(conn: asyncpg.Connection, rows: list[Archived]) -> int:
     """Append rows after the current head (caller holds the archive lock); returns the new head."""
     position, prev = await head(conn)
     records = []
-    sha256 = hashlib.sha256
     for event_id, type_, unit, occurred_at, topic, partition, offset, envelope in rows:
         position += 1
-        digest = sha256(prev + envelope).digest()  # chain(prev, envelope), inlined
+        digest = chain(prev, envelope)
         records.append((position, event_id, type_, unit, occurred_at, topic, partition, offset, envelope, prev, digest))
         prev = digest
     if records:
