@@ -13,10 +13,12 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
+	@bash infra/scripts/ensure-kafka.sh $(PY)
 	$(VENV)/bin/hub up --demo
 
 test: $(STAMP)
 	@bash infra/scripts/ensure-browser.sh
+	@bash infra/scripts/ensure-kafka.sh $(PY)
 	$(VENV)/bin/ruff check libs services tests benchmarks
 	$(VENV)/bin/mypy libs services benchmarks
 	$(PY) -m pytest -q

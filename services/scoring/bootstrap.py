@@ -37,6 +37,7 @@ def spec(settings: ScoringSettings | None = None) -> ServiceSpec:
         consumers=consumers,
         description=DESCRIPTION,
         jobs=[projector.run, webhooks.run],
+        lag_sources=[projector],
         configure=configure,
     )
 

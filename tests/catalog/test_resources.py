@@ -18,9 +18,8 @@ from contracts import decode
 from contracts.values import build_resource_code, make_uscc
 from hubkit import outbox
 from hubkit.kafka import ensure_topics
-from hubkit.runtime.broker import TansuBroker
 from hubkit.runtime.ports import free_port
-from hubkit.testing import read_topic, running_app, token
+from hubkit.testing import own_broker, read_topic, running_app, token
 
 pytestmark = pytest.mark.integration
 OPERATOR = token("operator")
@@ -245,7 +244,7 @@ async def test_writes_while_the_broker_is_down_reach_it_once_it_returns(database
     port = free_port()
     settings = CatalogSettings(database_url=database_url, kafka_bootstrap=f"127.0.0.1:{port}",
                                outbox_poll_seconds=0.2, simulated_clock=True, simulated_start=T0)
-    broker = TansuBroker(port, tmp_path / "tansu.log")
+    broker = own_broker(tmp_path, port)
     unit = new_unit()
     try:
         async with running_app(create_app(settings)) as client:

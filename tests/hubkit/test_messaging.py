@@ -17,11 +17,10 @@ from hubkit import outbox
 from hubkit.db import create_pool, migrate_service
 from hubkit.kafka import IdempotentConsumer, ensure_topics, make_producer
 from hubkit.outbox import OutboxRelay
-from hubkit.runtime.broker import TansuBroker
 from hubkit.runtime.ports import free_port
 from hubkit.service import ServiceHost, ServiceSpec
 from hubkit.settings import HubSettings
-from hubkit.testing import read_topic
+from hubkit.testing import own_broker, read_topic
 
 pytestmark = pytest.mark.integration
 UNIT = make_uscc("450000", "MB151900")
@@ -138,7 +137,7 @@ async def test_events_written_while_the_broker_is_down_flow_when_it_returns(
     (tmp_path / "gamma").mkdir()
     host = ServiceHost(ServiceSpec(name="gamma", settings=settings, migrations=tmp_path / "gamma", routers=[]))
     await host.start()
-    broker = TansuBroker(port, tmp_path / "tansu.log")
+    broker = own_broker(tmp_path, port)
     try:
         env = event(6)
         async with host.pool.acquire() as conn, conn.transaction():

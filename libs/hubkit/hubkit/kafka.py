@@ -6,13 +6,17 @@ duplicated event changes nothing. Offsets are committed only after the batch is
 applied. A message that cannot be decoded or validated, or that the handler
 rejects as invalid, goes to `hub.deadletter.v1` with the reason and the original
 bytes, and the consumer carries on. Any other error is retried from the same
-offset after a pause, so a database outage loses nothing.
+offset after a pause, so a database outage loses nothing. A group without committed
+offsets starts from the earliest; when the broker turns out to be another cluster (its
+log lost and begun anew, group offsets with it), the consumer reads its partitions again
+from their beginning, so nothing published to the new log is skipped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
@@ -26,6 +30,7 @@ from contracts import ALL_TOPICS, DEADLETTER_TOPIC, ContractError, Envelope, dec
 from opentelemetry import trace
 
 from .db import check_schema_name
+from .logident import ClusterWatch
 from .settings import HubSettings
 from .telemetry import context_from_kafka, get_logger, meter, tracer
 
@@ -39,6 +44,20 @@ class Rejected(Exception):
 
 
 Handler = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
+
+
+# A dead letter carries the original bytes up to this size; a larger original is named by its size
+# and digest and re-driven from its own topic (the letter itself must stay under the broker's limit).
+EMBED_ORIGINAL_BYTES = 256 * 1024
+REDRIVE_HEADER = "hub-redrive-of"
+
+
+def make_consumer(settings: HubSettings, *topics: str, **overrides: object) -> AIOKafkaConsumer:
+    """A consumer with the hub's connection settings; callers add group, offsets and batching."""
+    options: dict[str, object] = {"bootstrap_servers": settings.kafka_bootstrap, "enable_auto_commit": False,
+                                  "auto_offset_reset": "earliest", "client_id": "gov-hub"}
+    options.update(overrides)
+    return AIOKafkaConsumer(*topics, **options)
 
 
 def make_producer(settings: HubSettings, **overrides: object) -> AIOKafkaProducer:
@@ -73,6 +92,9 @@ async def ensure_topics(bootstrap: str, topics: Iterable[str] | None = None, par
 
 
 def deadletter_record(msg: ConsumerRecord, reason: str, consumer: str) -> bytes:
+    value = msg.value or b""
+    embed = len(value) <= EMBED_ORIGINAL_BYTES
+    redrive_of = next((v.decode(errors="replace") for k, v in (msg.headers or ()) if k == REDRIVE_HEADER), None)
     return orjson.dumps({
         "reason": reason,
         "consumer": consumer,
@@ -80,9 +102,18 @@ def deadletter_record(msg: ConsumerRecord, reason: str, consumer: str) -> bytes:
         "partition": msg.partition,
         "offset": msg.offset,
         "key": msg.key.decode(errors="replace") if msg.key else None,
-        "original_b64": base64.b64encode(msg.value or b"").decode(),
+        "original_b64": base64.b64encode(value).decode() if embed else None,
+        "original_size": len(value),
+        "original_sha256": hashlib.sha256(value).hexdigest(),
+        "redrive_of": redrive_of,  # a re-driven message that failed again names the letter it came from
         "failed_at": datetime.now(UTC).isoformat(),
     })
+
+
+def too_large(msg: ConsumerRecord, limit: int) -> str | None:
+    """The dead-letter reason for a message over the configured size, else None."""
+    size = len(msg.value or b"")
+    return f"message of {size} bytes exceeds the limit of {limit} bytes" if size > limit else None
 
 
 async def send_deadletter(producer: AIOKafkaProducer, msg: ConsumerRecord, reason: str, consumer: str) -> None:
@@ -105,13 +136,15 @@ class IdempotentConsumer:
         self.last_progress = time.monotonic()
 
     async def run(self) -> None:
-        self.consumer = AIOKafkaConsumer(
-            *self.topics, bootstrap_servers=self.settings.kafka_bootstrap, group_id=f"hub-{self.name}",
-            enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=500,
-        )
+        self.consumer = make_consumer(self.settings, *self.topics, group_id=f"hub-{self.name}", max_poll_records=500)
         await self.consumer.start()
+        watch = ClusterWatch(self.consumer._client)
         try:
+            await watch.current()
             while True:
+                if await watch.changed() and self.consumer.assignment():
+                    await self.consumer.seek_to_beginning(*self.consumer.assignment())
+                    log.warning("broker log is new: reading again from the beginning", consumer=self.name)
                 batch = await self.consumer.getmany(timeout_ms=500, max_records=500)
                 for tp, messages in batch.items():
                     await self._apply_partition(tp, messages)
@@ -131,7 +164,20 @@ class IdempotentConsumer:
                     log.warning("consumer cannot apply event; retrying", consumer=self.name, error=repr(exc))
                     await asyncio.sleep(1.0)
 
+    async def lag(self) -> int | None:
+        """Events on the broker this consumer has not applied yet (None before it has partitions)."""
+        consumer = self.consumer
+        if consumer is None or not consumer.assignment():
+            return None
+        partitions = list(consumer.assignment())
+        ends = await consumer.end_offsets(partitions)
+        positions = [await consumer.position(tp) for tp in partitions]
+        return sum(max(0, ends[tp] - pos) for tp, pos in zip(partitions, positions, strict=True))
+
     async def _apply(self, msg: ConsumerRecord) -> None:
+        if reason := too_large(msg, self.settings.kafka_max_message_bytes):
+            await send_deadletter(self.producer, msg, reason, self.name)
+            return
         try:
             envelope = decode(msg.value or b"")
         except ContractError as exc:

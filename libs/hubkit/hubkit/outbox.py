@@ -5,6 +5,11 @@ instances can run), sends them with acks=all, and marks them sent in the same
 transaction. If the broker is down the transaction rolls back and the rows wait:
 nothing is lost, and a row sent twice after a crash is harmless because every
 consumer dedupes on the envelope id. A NOTIFY on commit wakes the relay at once.
+
+Sent rows stay for a retention window (`HUB_OUTBOX_RETENTION_DAYS`). The relay records the
+broker's cluster id; when the broker turns out to be another cluster (a log lost and started
+anew), it publishes every retained row again, in order, before anything new: consumers
+dedupe, so a re-seed, or two, changes nothing but what the new log lacked.
 """
 
 from __future__ import annotations
@@ -25,10 +30,13 @@ from contracts.base import Payload
 from contracts.event_types import topic_for
 
 from .db import check_schema_name
+from .logident import ClusterWatch
 from .telemetry import current_trace_headers, get_logger, kafka_headers, meter
 
 log = get_logger(__name__)
 _published = meter().create_counter("hub.outbox.published", description="events published from the outbox")
+_reseeded = meter().create_counter("hub.outbox.reseeded", description="retained events published again to a new log")
+PURGE_SECONDS = 600.0
 
 
 def channel(schema: str) -> str:
@@ -85,12 +93,14 @@ async def add_encoded(conn: asyncpg.Connection, schema: str, rows: Sequence[Enco
 class OutboxRelay:
     def __init__(
         self, pool: asyncpg.Pool, schema: str, producer: AIOKafkaProducer, *,
-        batch: int = 500, poll_seconds: float = 0.5, retention_hours: int = 24 * 7,
+        batch: int = 500, poll_seconds: float = 0.5, retention_hours: float = 24 * 7,
     ) -> None:
         self.pool, self.schema, self.producer = pool, check_schema_name(schema), producer
         self.batch, self.poll_seconds, self.retention_hours = batch, poll_seconds, retention_hours
         self._wake = asyncio.Event()
         self.healthy = True
+        self.watch = ClusterWatch(producer.client)
+        self._purged = 0.0
 
     async def run(self) -> None:
         listener = await self.pool.acquire()
@@ -103,6 +113,7 @@ class OutboxRelay:
         try:
             while True:
                 try:
+                    await self._follow_cluster()
                     sent = await self.publish_once()
                     self.healthy, backoff = True, 0.2
                 except (TimeoutError, KafkaError, OSError) as exc:
@@ -111,6 +122,7 @@ class OutboxRelay:
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 10.0)
                     continue
+                await self._purge_now_and_then()
                 if sent < self.batch:
                     self._wake.clear()
                     with contextlib.suppress(asyncio.TimeoutError):
@@ -119,6 +131,57 @@ class OutboxRelay:
             with contextlib.suppress(Exception):
                 await listener.remove_listener(channel(self.schema), wake)
             await self.pool.release(listener)
+
+    async def _follow_cluster(self) -> None:
+        """At start, and whenever the broker is another cluster than the one recorded: re-seed."""
+        if self.watch.known is None:
+            current = await self.watch.current()
+        elif (changed := await self.watch.changed()) is not None:
+            current = changed
+        else:
+            return
+        async with self.pool.acquire() as conn:
+            recorded = await conn.fetchval(f"SELECT cluster_id FROM {self.schema}.relay_state")
+        if recorded != current:
+            await self.reseed(current)
+
+    async def reseed(self, cluster: str, *, force: bool = False) -> int:
+        """Publish every retained row again, in order, and record `cluster` as the one published to.
+
+        One instance does it (the state row is locked meanwhile); another that finds the cluster
+        already recorded when it gets the lock has nothing to do, unless `force` (`hub reseed`)."""
+        sent = 0
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(f"INSERT INTO {self.schema}.relay_state (cluster_id) VALUES ('') ON CONFLICT DO NOTHING")
+            recorded = await conn.fetchval(f"SELECT cluster_id FROM {self.schema}.relay_state FOR UPDATE")
+            if recorded == cluster and not force:
+                return 0
+            after = 0
+            while True:
+                rows = await conn.fetch(
+                    f"SELECT seq, topic, key, payload, headers FROM {self.schema}.outbox "
+                    "WHERE sent_at IS NOT NULL AND seq > $1 ORDER BY seq LIMIT $2", after, self.batch)
+                if not rows:
+                    break
+                await self._send(rows)
+                sent, after = sent + len(rows), rows[-1]["seq"]
+            await conn.execute(
+                f"UPDATE {self.schema}.relay_state SET cluster_id = $1, reseeded_at = CASE WHEN $2 > 0 "
+                "THEN now() ELSE reseeded_at END, reseeded_rows = reseeded_rows + $2", cluster, sent)
+        if recorded:
+            log.warning("retained events published again", schema=self.schema, events=sent,
+                        was=recorded, now=cluster, forced=force)
+        _reseeded.add(sent, {"schema": self.schema})
+        return sent
+
+    async def _send(self, rows: Sequence[asyncpg.Record]) -> None:
+        futures = [
+            await self.producer.send(
+                r["topic"], value=bytes(r["payload"]), key=bytes(r["key"]), headers=kafka_headers(r["headers"] or {}),
+            )
+            for r in rows
+        ]
+        await asyncio.gather(*futures)
 
     async def publish_once(self) -> int:
         async with self.pool.acquire() as conn, conn.transaction():
@@ -129,14 +192,7 @@ class OutboxRelay:
             )
             if not rows:
                 return 0
-            futures = [
-                await self.producer.send(
-                    r["topic"], value=bytes(r["payload"]), key=bytes(r["key"]),
-                    headers=kafka_headers(r["headers"] or {}),
-                )
-                for r in rows
-            ]
-            await asyncio.gather(*futures)
+            await self._send(rows)
             await conn.execute(
                 f"UPDATE {self.schema}.outbox SET sent_at = now() WHERE seq = ANY($1::bigint[])",
                 [r["seq"] for r in rows],
@@ -144,11 +200,19 @@ class OutboxRelay:
         _published.add(len(rows), {"schema": self.schema})
         return len(rows)
 
+    async def _purge_now_and_then(self) -> None:
+        now = asyncio.get_running_loop().time()
+        if now - self._purged >= PURGE_SECONDS:
+            self._purged = now
+            purged = await self.purge_sent()
+            if purged:
+                log.info("sent outbox rows past retention removed", schema=self.schema, rows=purged)
+
     async def purge_sent(self) -> int:
         async with self.pool.acquire() as conn:
             status = await conn.execute(
-                f"DELETE FROM {self.schema}.outbox WHERE sent_at < now() - make_interval(hours => $1)",
-                self.retention_hours,
+                f"DELETE FROM {self.schema}.outbox WHERE sent_at < now() - make_interval(secs => $1)",
+                self.retention_hours * 3600.0,
             )
         return int(status.split()[-1])
 

@@ -22,7 +22,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
 from . import clock as clock_api
-from . import problems, telemetry
+from . import ops, problems, telemetry
 from .db import create_pool, migrate_service
 from .kafka import Handler, IdempotentConsumer, make_producer
 from .outbox import OutboxRelay
@@ -51,6 +51,8 @@ class ServiceSpec:
     # Extra setup on the app (static files, extra state) before it starts serving.
     configure: Callable[[FastAPI], None] | None = None
     pool_size: int = 10
+    # Consumers that are not `consumers` above (the scoring projection) but whose lag operators see.
+    lag_sources: list[ops.LagSource] = field(default_factory=list)
 
     @property
     def schema(self) -> str:
@@ -68,6 +70,8 @@ class ServiceHost:
         self.relay: OutboxRelay | None = None
         self.tasks: list[asyncio.Task[Any]] = []
         self._clock = clock_api.Clock()
+        self.lag_sources: list[ops.LagSource] = list(spec.lag_sources)
+        self.gauges: ops.StatusGauges | None = None
 
     @property
     def clock(self) -> clock_api.Clock:
@@ -82,6 +86,7 @@ class ServiceHost:
         await migrate_service(self.settings.database_url, self.spec.schema, self.spec.migrations)
         self._pool = await create_pool(self.settings.database_url, self.spec.schema, max_size=self.spec.pool_size)
         self.tasks.append(asyncio.create_task(self._run_messaging(), name=f"{self.spec.name}-messaging"))
+        self.tasks.append(asyncio.create_task(self._refresh_gauges(), name=f"{self.spec.name}-gauges"))
         for job in self.spec.jobs:
             self.tasks.append(asyncio.create_task(self._guard(job.__name__, job), name=job.__name__))
 
@@ -105,6 +110,7 @@ class ServiceHost:
         self.relay = OutboxRelay(
             self.pool, self.spec.schema, self.producer,
             batch=self.settings.outbox_batch, poll_seconds=self.settings.outbox_poll_seconds,
+            retention_hours=self.settings.outbox_retention_days * 24,
         )
         runners: list[Awaitable[None]] = [self._guard("outbox-relay", lambda _: self.relay.run())]  # type: ignore[union-attr]
         for spec in self.spec.consumers:
@@ -113,8 +119,24 @@ class ServiceHost:
                 name=f"{self.spec.name}.{spec.name}", topics=spec.topics, handler=spec.handler,
                 producer=self.producer,
             )
+            self.lag_sources.append(consumer)
             runners.append(self._guard(f"consumer {spec.name}", _runner(consumer)))
         await asyncio.gather(*runners)
+
+    async def status(self) -> dict[str, Any]:
+        """Consumer lag and relay backlog now (what `/ops/status` and the gauges show)."""
+        try:
+            relay: dict[str, Any] | None = await ops.relay_backlog(self.pool, self.spec.schema)
+        except Exception:  # the database is down: report what is known
+            relay = None
+        return {"service": self.spec.name, "consumers": await ops.consumer_lags(self.lag_sources), "relay": relay}
+
+    async def _refresh_gauges(self) -> None:
+        self.gauges = ops.StatusGauges(self.spec.name)
+        while True:
+            with contextlib.suppress(Exception):
+                self.gauges.snapshot = await self.status()
+            await asyncio.sleep(ops.REFRESH_SECONDS)
 
     async def _guard(self, what: str, job: Callable[[ServiceHost], Awaitable[None]]) -> None:
         """Keep a background loop alive: log a crash, pause, start it again."""
@@ -187,6 +209,7 @@ def build_app(spec: ServiceSpec) -> FastAPI:
     )
     problems.install(app)
     app.include_router(clock_api.router)
+    app.include_router(ops.router)
 
     @app.get("/health", tags=["ops"], summary="Liveness")
     async def health() -> dict[str, str]:

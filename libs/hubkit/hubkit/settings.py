@@ -19,10 +19,12 @@ class HubSettings(BaseSettings):
     database_url: str = Field("postgresql://postgres@127.0.0.1:55432/hub", description="PostgreSQL DSN")
     kafka_bootstrap: str = Field("127.0.0.1:59092", description="Kafka bootstrap servers")
     kafka_idempotent: bool = Field(
-        False,
-        description="Idempotent producer. Apache Kafka supports it (compose sets true); the local Tansu "
-        "broker answers InitProducerId with an error, and consumers dedupe on envelope id anyway.",
+        True,
+        description="Idempotent producer (no duplicates or reordering from producer retries). `hub up` and the "
+        "tests turn it off only on the Tansu fallback broker, which answers InitProducerId with an error.",
     )
+    kafka_max_message_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Larger messages are dead-lettered unread (the broker's default cap)")
     kafka_partitions: int = Field(6, ge=1, description="Partitions per topic, keyed by unit")
     jwt_secret: str = Field(DEV_SECRET, description="HS256 secret for bearer tokens")
     http_host: str = Field("127.0.0.1")
@@ -34,6 +36,8 @@ class HubSettings(BaseSettings):
     simulated_start: str = Field("2019-08-01T00:00:00+08:00", description="Initial instant of a simulated clock")
     outbox_batch: int = Field(500, ge=1)
     outbox_poll_seconds: float = Field(0.5, gt=0)
+    outbox_retention_days: float = Field(
+        7, ge=0, description="Sent outbox rows are kept this long, to re-seed a broker that lost its log")
 
     @model_validator(mode="after")
     def _secret_is_safe(self) -> HubSettings:

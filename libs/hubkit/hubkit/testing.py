@@ -1,4 +1,6 @@
-"""Real servers for tests: one embedded PostgreSQL and one Tansu broker per test run.
+"""Real servers for tests: one embedded PostgreSQL and one local broker per test run.
+
+The broker is Apache Kafka where a JDK 17+ exists (`HUB_BROKER=tansu` forces the fallback).
 
 `HUB_DATABASE_URL` / `HUB_KAFKA_BOOTSTRAP` in the environment make tests use
 existing servers (e.g. Apache Kafka from compose) instead.
@@ -20,7 +22,7 @@ from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
 
 from .auth import Role, mint_token
-from .runtime.broker import TansuBroker
+from .runtime.broker import LocalBroker, broker_kind, idempotent_supported, local_broker
 from .runtime.ports import free_port
 from .runtime.postgres import EmbeddedPostgres
 from .settings import DEV_SECRET
@@ -46,10 +48,26 @@ def kafka_broker(workdir: Path) -> Iterator[str]:
     if bootstrap := os.environ.get("HUB_KAFKA_BOOTSTRAP"):
         yield bootstrap
         return
-    broker = TansuBroker(free_port(), workdir / "tansu.log")
+    kind = broker_kind()
+    if not idempotent_supported(kind):
+        os.environ["HUB_KAFKA_IDEMPOTENT"] = "false"  # the whole run is on Tansu
+    with started_broker(workdir, kind) as broker:
+        yield broker.bootstrap
+
+
+def own_broker(workdir: Path, port: int | None = None) -> LocalBroker:
+    """A broker of the run's kind that a test starts, stops and restarts itself (not started)."""
+    return local_broker(broker_kind(announce=False), workdir, port)
+
+
+@contextmanager
+def started_broker(workdir: Path, kind: str, port: int | None = None) -> Iterator[LocalBroker]:
+    """A broker of that kind of the test's own (restart it with `.stop()` / `.start()`). Producers
+    for a Tansu broker need `kafka_idempotent=False`."""
+    broker = local_broker(kind, workdir, port)
     broker.start()
     try:
-        yield broker.bootstrap
+        yield broker
     finally:
         broker.stop()
 

@@ -3,7 +3,10 @@
 On start it rebuilds the in-memory facts from its own archive and seeks every
 assigned partition to its own stored offset, so a crash at any instant neither
 loses nor double-counts an event: whatever was not committed is read again, and
-envelope ids already archived are skipped. If a commit fails the loop raises and
+envelope ids already archived are skipped. An offset is kept with the cluster id
+and a fingerprint of the record before it (`hubkit.logident`): a partition whose
+log is not the one the offset was read from is read again from its beginning,
+at start and whenever the broker turns out to be another cluster while running. If a commit fails the loop raises and
 is restarted from the database, never from the half-applied memory.
 
 A batch is scored (`_prepare`) while the previous one commits (`_commit`), so that
@@ -24,7 +27,8 @@ import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from contracts import topic_for
 from hubkit import outbox
-from hubkit.kafka import send_deadletter
+from hubkit.kafka import make_consumer, send_deadletter, too_large
+from hubkit.logident import ClusterWatch, StoredPosition, fingerprint, position_problem
 from hubkit.service import ServiceHost
 from hubkit.telemetry import get_logger, meter
 
@@ -51,7 +55,7 @@ class _Batch:
 
     rows: list[archive.Archived]
     changes: list[Change]
-    offsets: dict[tuple[str, int], int]
+    offsets: dict[tuple[str, int], StoredPosition]
     watermark: int | None  # after this batch (the next one may already have moved memory's on)
 
 
@@ -61,7 +65,12 @@ class LiveProjector:
         self.projection = Projection(ruleset)
         self.archived: set[int] = set()  # ids (as ints) of every archived event
         self.position = 0
-        self.offsets: dict[tuple[str, int], int] = {}
+        self.offsets: dict[tuple[str, int], StoredPosition] = {}
+        self.watch: ClusterWatch | None = None
+        self.consumer: AIOKafkaConsumer | None = None
+        self.max_message_bytes = 1024 * 1024
+        self.name = CONSUMER
+        self.resets = 0  # partitions read again from their beginning because their log was new
         self.ready = asyncio.Event()
         self._collected = time.monotonic()
 
@@ -69,16 +78,16 @@ class LiveProjector:
         self.ready.clear()
         await self._rebuild(host)
         await host.producer_ready.wait()
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=host.settings.kafka_bootstrap,
+        consumer = make_consumer(
+            host.settings,
             group_id=None,  # offsets live in our own database, so no group coordination is needed
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
             max_poll_records=self.max_batch,
             fetch_max_bytes=16 * 1024 * 1024,
             max_partition_fetch_bytes=4 * 1024 * 1024,
             fetch_max_wait_ms=20,  # an alert must not wait for a fuller fetch
         )
+        self.consumer = consumer
+        self.max_message_bytes = host.settings.kafka_max_message_bytes
         await consumer.start()
         await self._assign(consumer)
         self.ready.set()
@@ -88,6 +97,9 @@ class LiveProjector:
         committing: asyncio.Task[None] | None = None
         try:
             while True:
+                assert self.watch is not None
+                if await self.watch.changed():  # the broker came back with a new log
+                    await self._reread_all(consumer)
                 messages = await self._next_batch(consumer)
                 if not messages:
                     if committing is not None and committing.done():
@@ -105,22 +117,91 @@ class LiveProjector:
                     await committing
             await consumer.stop()
 
+    async def lag(self) -> int | None:
+        """Events on the broker not yet committed with the state (None before partitions are assigned)."""
+        consumer = self.consumer
+        if consumer is None or not consumer.assignment() or not self.ready.is_set():
+            return None
+        partitions = list(consumer.assignment())
+        ends = await consumer.end_offsets(partitions)
+        return sum(max(0, ends[tp] - self.offsets[(tp.topic, tp.partition)].next_offset
+                       if (tp.topic, tp.partition) in self.offsets else ends[tp]) for tp in partitions)
+
     async def _assign(self, consumer: AIOKafkaConsumer) -> None:
-        """Take every partition of every fact topic and seek each to the offset stored with the state.
+        """Take every partition of every fact topic and seek each to the offset stored with the state,
+        when that offset belongs to the log the broker has now; otherwise to the partition's beginning.
 
         One instance owns all partitions: its memory holds every unit's facts (attributions cross
         units). Without a consumer group a killed instance leaves no stale member behind to wait for.
         """
-        await consumer.topics()  # loads the cluster metadata
+        # fetch_all_metadata answers with the metadata; the consumer's own stays limited to its topics.
+        cluster_meta = await consumer._client.fetch_all_metadata()
+        missing = [t for t in FACT_TOPICS if not cluster_meta.partitions_for_topic(t)]
+        if missing:  # never consume "all partitions" of a topic the broker does not have yet
+            raise RuntimeError(f"fact topics missing on the broker: {', '.join(missing)}")
         partitions = [TopicPartition(topic, p) for topic in FACT_TOPICS
-                      for p in sorted(consumer.partitions_for_topic(topic) or ())]
+                      for p in sorted(cluster_meta.partitions_for_topic(topic))]
         consumer.assign(partitions)
+        self.watch = ClusterWatch(consumer._client)
+        cluster = await self.watch.current()
+        starts = await consumer.beginning_offsets(partitions)
+        ends = await consumer.end_offsets(partitions)
+        problems: dict[TopicPartition, str] = {}
+        to_verify: dict[TopicPartition, StoredPosition] = {}
         for tp in partitions:
             stored = self.offsets.get((tp.topic, tp.partition))
             if stored is None:
                 await consumer.seek_to_beginning(tp)
+            elif problem := position_problem(stored, cluster, starts[tp], ends[tp]):
+                problems[tp] = problem
+            elif stored.last_digest is not None and stored.next_offset - 1 >= starts[tp]:
+                to_verify[tp] = stored
             else:
-                consumer.seek(tp, stored)
+                consumer.seek(tp, stored.next_offset)
+        problems.update(await self._verify(consumer, to_verify))
+        for tp in problems:
+            await consumer.seek_to_beginning(tp)
+            self.offsets.pop((tp.topic, tp.partition), None)
+        if problems:
+            self.resets += len(problems)
+            log.warning("stored offsets belong to another log: reading those partitions again from the beginning",
+                        partitions=len(problems), reasons=sorted(set(problems.values())), cluster=cluster)
+
+    async def _verify(self, consumer: AIOKafkaConsumer,
+                      stored: dict[TopicPartition, StoredPosition]) -> dict[TopicPartition, str]:
+        """Fetch the record before each stored offset: it must be the one consumed there last time."""
+        if not stored:
+            return {}
+        for tp, position in stored.items():
+            consumer.seek(tp, position.next_offset - 1)
+        seen: dict[TopicPartition, ConsumerRecord] = {}
+        deadline = time.monotonic() + 10
+        while len(seen) < len(stored) and time.monotonic() < deadline:
+            wanted = [tp for tp in stored if tp not in seen]
+            batch = await consumer.getmany(*wanted, timeout_ms=200, max_records=len(wanted) * 50)
+            for tp, records in batch.items():
+                if records and tp not in seen:
+                    seen[tp] = records[0]
+        problems: dict[TopicPartition, str] = {}
+        for tp, position in stored.items():
+            record = seen.get(tp)
+            # Only a record at exactly that offset can be compared (compaction may have removed it).
+            if record is not None and record.offset == position.next_offset - 1 \
+                    and fingerprint(record.value) != position.last_digest:
+                problems[tp] = "another record before the offset"
+            else:
+                consumer.seek(tp, position.next_offset)
+        return problems
+
+    async def _reread_all(self, consumer: AIOKafkaConsumer) -> None:
+        """The broker is another cluster now: every partition from its beginning (ids already
+        archived are skipped, so nothing counts twice and nothing published since is skipped)."""
+        partitions = list(consumer.assignment())
+        await consumer.seek_to_beginning(*partitions)
+        self.offsets.clear()
+        self.resets += len(partitions)
+        log.warning("broker log is new: reading every partition again from the beginning",
+                    partitions=len(partitions))
 
     async def _next_batch(self, consumer: AIOKafkaConsumer) -> list[ConsumerRecord]:
         """Wait briefly for events, then take whatever else is already fetched, up to max_batch.
@@ -159,13 +240,16 @@ class LiveProjector:
     async def _prepare(self, host: ServiceHost, messages: list[ConsumerRecord]) -> _Batch:
         """Decode, dedupe, fold and re-score a batch in memory (dead letters go out now)."""
         fresh: list[tuple[ConsumerRecord, Any]] = []
-        offsets: dict[tuple[str, int], int] = {}
+        last: dict[tuple[str, int], ConsumerRecord] = {}
         # Every so often the previous batch's commit may take its next step (it runs on the
         # database's core meanwhile).
         for n, msg in enumerate(messages, start=1):
-            offsets[(msg.topic, msg.partition)] = msg.offset + 1
+            last[(msg.topic, msg.partition)] = msg
             if n % _STEP == 0:
                 await asyncio.sleep(0)
+            if reason := too_large(msg, self.max_message_bytes):
+                await send_deadletter(host.producer, msg, reason, CONSUMER)
+                continue
             try:
                 env = decode(msg.value or b"")
             except DecodeError as exc:
@@ -177,6 +261,10 @@ class LiveProjector:
                 continue
             self.archived.add(eid)
             fresh.append((msg, env))
+        # The cluster the batch was fetched from is not known for sure when the broker changed in
+        # between; the one known before is recorded, and a wrong one only makes a restart read again.
+        cluster = self.watch.known if self.watch else None
+        offsets = {key: StoredPosition(m.offset + 1, cluster, fingerprint(m.value)) for key, m in last.items()}
         with _cyclic_gc_paused():  # scoring allocates much and frees little: no GC pass in the middle
             before = self.projection.watermark
             touched: set[tuple[str, str]] = set()

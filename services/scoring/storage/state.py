@@ -6,21 +6,24 @@ from datetime import datetime
 
 import asyncpg
 import orjson
+from hubkit.logident import StoredPosition
 
 from scoring.domain.clock import to_datetime
 from scoring.domain.projection import Change
 
 
-async def load_offsets(conn: asyncpg.Connection) -> dict[tuple[str, int], int]:
-    rows = await conn.fetch("SELECT topic, kafka_partition, next_offset FROM offsets")
-    return {(r["topic"], r["kafka_partition"]): int(r["next_offset"]) for r in rows}
+async def load_offsets(conn: asyncpg.Connection) -> dict[tuple[str, int], StoredPosition]:
+    rows = await conn.fetch("SELECT topic, kafka_partition, next_offset, cluster_id, last_digest FROM offsets")
+    return {(r["topic"], r["kafka_partition"]): StoredPosition(
+        int(r["next_offset"]), r["cluster_id"], bytes(r["last_digest"]) if r["last_digest"] else None) for r in rows}
 
 
-async def save_offsets(conn: asyncpg.Connection, offsets: dict[tuple[str, int], int]) -> None:
+async def save_offsets(conn: asyncpg.Connection, offsets: dict[tuple[str, int], StoredPosition]) -> None:
     await conn.executemany(
-        "INSERT INTO offsets (topic, kafka_partition, next_offset) VALUES ($1, $2, $3) "
-        "ON CONFLICT (topic, kafka_partition) DO UPDATE SET next_offset = excluded.next_offset",
-        [(t, p, o) for (t, p), o in offsets.items()],
+        "INSERT INTO offsets (topic, kafka_partition, next_offset, cluster_id, last_digest) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (topic, kafka_partition) DO UPDATE SET "
+        "next_offset = excluded.next_offset, cluster_id = excluded.cluster_id, last_digest = excluded.last_digest",
+        [(t, p, o.next_offset, o.cluster_id, o.last_digest) for (t, p), o in offsets.items()],
     )
 
 

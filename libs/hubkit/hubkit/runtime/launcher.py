@@ -1,6 +1,7 @@
 """`hub up`: servers, topics, migrations and the four services, on 127.0.0.1.
 
-Embedded PostgreSQL and Tansu are started unless `HUB_DATABASE_URL` /
+Embedded PostgreSQL and a local broker (Apache Kafka, durable under `.hub/kafka`, or the Tansu
+fallback) are started unless `HUB_DATABASE_URL` /
 `HUB_KAFKA_BOOTSTRAP` name existing servers. State (pids, ports) is written to
 `.hub/state.json` so `hub status` and `hub down` work from another shell.
 """
@@ -20,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from .broker import TansuBroker
+from .broker import LocalBroker, broker_kind, idempotent_supported, local_broker
 from .errors import RuntimeStartError
 from .ports import port_is_free
 from .postgres import EmbeddedPostgres
@@ -74,7 +75,7 @@ class Hub:
     database_url: str = ""
     kafka_bootstrap: str = ""
     postgres: EmbeddedPostgres | None = None
-    broker: TansuBroker | None = None
+    broker: LocalBroker | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     # A demo replays a past month: services then keep a clock the demo moves forward.
     simulated_start: str | None = None
@@ -93,7 +94,7 @@ class Hub:
         if external_kafka:
             self.kafka_bootstrap = external_kafka
         else:
-            self.broker = TansuBroker(kafka_port(), self.home / "tansu.log")
+            self.broker = local_broker(broker_kind(), self.home, kafka_port())
             self.broker.start()
             self.kafka_bootstrap = self.broker.bootstrap
 
@@ -123,6 +124,8 @@ class Hub:
             "HUB_HTTP_HOST": "127.0.0.1",
         })
         env.setdefault("HUB_BLOB_DIR", str(self.home / "blobs"))
+        if self.broker is not None and not idempotent_supported(self.broker.kind):
+            env["HUB_KAFKA_IDEMPOTENT"] = "false"
         if name == "elicense" and not env.get("HUB_SEAL_AUTHORITY_CERT"):
             env["HUB_SEAL_AUTHORITY_CERT"] = str(local_seal_authority(self.home))
         if self.simulated_start:
@@ -165,6 +168,7 @@ class Hub:
                          for n, p in self.ports.items()},
             "postgres_pid": self.postgres.process.pid if self.postgres and self.postgres.process else None,
             "broker_pid": self.broker.process.pid if self.broker and self.broker.process else None,
+            "broker": self.broker.kind if self.broker else "external",
             "supervisor_pid": os.getpid() if supervised else None,
         }
         (self.home / "state.json").write_text(json.dumps(state, indent=2))
