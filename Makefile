@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench schemas clean down
+.PHONY: run test lint bench chaos schemas clean down
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check libs services tests benchmarks
 	$(VENV)/bin/mypy libs services benchmarks
+
+chaos: $(STAMP)
+	@bash infra/scripts/ensure-kafka.sh $(PY)
+	$(PY) -m tests.faults --broker kafka --faults 24
+	$(PY) -m tests.faults --broker tansu --faults 8 --writes 1200
 
 bench: $(STAMP)
 	$(PY) -m benchmarks

@@ -23,6 +23,8 @@ def spec(settings: ElicenseSettings | None = None) -> ServiceSpec:
     return ServiceSpec(
         name="elicense", settings=settings, migrations=MIGRATIONS, routers=routers,
         consumers=consumers, description=DESCRIPTION, configure=configure,
+        # A push carries its file in base64 inside the JSON; a stock import streams JSON Lines.
+        body_limits={"/licenses/import": 16 * 1024**3, "/licenses": 48 * 1024 * 1024},
     )
 
 

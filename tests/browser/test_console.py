@@ -43,7 +43,11 @@ async def test_console_leaderboard_moves_live_after_an_api_write(database_url: s
                 page = await browser.new_page(viewport={"width": 1400, "height": 900})
                 await page.goto(f"{url}/console?lang=zh")
                 await expect(page.get_by_text("hub token --role operator --console")).to_be_visible()
-                await page.goto(f"{url}/console/login?token={token('operator')['Authorization'][7:]}")
+                # A token in the URL is refused; the form takes it in the body.
+                refused = await page.goto(f"{url}/console/login?token={token('operator')['Authorization'][7:]}")
+                assert refused is not None and refused.status == 400
+                await page.fill("textarea[name=token]", token("operator")["Authorization"][7:])
+                await page.click("button[type=submit]")
                 row = page.locator(f"#row-{provider}")
                 await expect(row).to_contain_text("自治区控制台厅")
                 total = row.locator('[data-field="total"]')

@@ -51,8 +51,11 @@ async def events_of(bootstrap: str, units: set[str], expect: int) -> list[tuple[
         found = []
         for topic in EVENT_TOPICS:
             for value in await read_topic(bootstrap, topic, expect=100_000, timeout=0.3):
-                raw = orjson.loads(value)
-                if raw["unit"] in units:
+                try:  # other tests put malformed messages on the shared broker's topics on purpose
+                    raw = orjson.loads(value)
+                except orjson.JSONDecodeError:
+                    continue
+                if isinstance(raw, dict) and raw.get("unit") in units:
                     env = decode(value)
                     found.append((env.type, env.data.model_dump(mode="json") | {"_id": str(env.id)}))
         if len(found) >= expect:

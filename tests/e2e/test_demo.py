@@ -56,6 +56,12 @@ def test_demo_month_scores_equal_the_replay_of_its_exported_log(tmp_path: Path) 
     lists = [u["list"] for u in board["units"]]
     assert lists.count("red") >= 5 and lists.count("black") >= 1 and lists.count("none") >= 5
     assert len({u["total"] for u in board["units"]}) >= 20
+    # The console shows the hub's messaging at a glance: dead letters, the largest lag, unsent events.
+    import re
+
+    health = re.search(r'<p id="health".*?</p>', page, re.S)
+    assert health is not None and "死信" in health.group(0)
+    assert re.findall(r"<strong[^>]*>(\d+)</strong>", health.group(0)), health.group(0)
     # The console shows the same numbers, rendered on the server.
     for unit in board["units"][:3] + board["units"][-3:]:
         assert f'id="row-{unit["unit"]}"' in page and f"<strong>{unit['total']}</strong>" in page

@@ -92,6 +92,29 @@ def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPat
         HubSettings()
 
 
+@pytest.mark.parametrize("spelling", ["Production", "prod", "PRODUCTION", "staging", ""])
+def test_only_known_environments_start(monkeypatch: pytest.MonkeyPatch, spelling: str) -> None:
+    """`Production` or `prod` used to start with the development secret and holder key."""
+    from elicense.settings import ElicenseSettings
+
+    monkeypatch.setenv("HUB_ENVIRONMENT", spelling)
+    for model in (HubSettings, ElicenseSettings):
+        with pytest.raises(ValueError, match="environment"):
+            model()
+
+
+def test_a_refused_secret_is_never_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from elicense.settings import ElicenseSettings
+
+    monkeypatch.setenv("HUB_ENVIRONMENT", "production")
+    monkeypatch.setenv("HUB_JWT_SECRET", "weak-but-secret-jwt-123")
+    monkeypatch.setenv("HUB_HOLDER_KEY", "weak-but-secret-holder-456")
+    for model in (HubSettings, ElicenseSettings):
+        with pytest.raises(ValueError) as caught:
+            model()
+        assert "weak-but-secret" not in str(caught.value) and "weak-but-secret" not in repr(caught.value)
+
+
 def test_problem_carries_extension_members() -> None:
     p = Problem(409, "Conflict", "already decided", kind="conflict", request_id="r-1")
     assert p.extra == {"request_id": "r-1"} and p.kind == "conflict"

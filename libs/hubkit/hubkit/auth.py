@@ -7,6 +7,7 @@ can act on and read only its own unit (`Principal.ensure_unit`).
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
@@ -33,6 +34,7 @@ class Principal:
     subject: str
     role: Role
     unit: str | None = None
+    jti: str = ""
 
     def ensure_unit(self, unit: str) -> None:
         """Departments may touch their own unit only; other roles are not unit-scoped."""
@@ -47,29 +49,39 @@ class Principal:
                           kind="forbidden")
 
 
+CONSOLE_LOGIN = "console-login"  # the purpose of a one-time console sign-in code
+
+
 def mint_token(secret: str, *, role: Role | str, unit: str | None = None, subject: str | None = None,
-               ttl_seconds: int = 12 * 3600) -> str:
+               ttl_seconds: int = 12 * 3600, purpose: str | None = None) -> str:
+    """A bearer token; with a `purpose` it is good for that only (e.g. a one-time console sign-in
+    code), never as a bearer token. Every token has its own `jti`."""
     role = Role(role)
     if role is Role.department and not unit:
         raise ValueError("a department token needs the unit (USCC) it belongs to")
     now = int(time.time())
     claims: dict[str, object] = {"iss": ISSUER, "sub": subject or f"{role.value}:{unit or 'hub'}",
-                                 "role": role.value, "iat": now, "exp": now + ttl_seconds}
+                                 "role": role.value, "iat": now, "exp": now + ttl_seconds, "jti": uuid.uuid4().hex}
+    if purpose:
+        claims["purpose"] = purpose
     if unit:
         claims["unit"] = unit
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def verify_token(secret: str, token: str) -> Principal:
+def verify_token(secret: str, token: str, *, purpose: str | None = None) -> Principal:
     try:
         claims = jwt.decode(token, secret, algorithms=["HS256"], issuer=ISSUER, options={"require": ["exp", "role"]})
         role = Role(claims["role"])
     except (jwt.PyJWTError, ValueError) as exc:
         raise Problem(401, "Unauthorized", f"invalid bearer token: {exc}", kind="unauthorized") from None
+    if claims.get("purpose") != purpose:
+        wanted = f"a {purpose} code" if purpose else "a bearer token"
+        raise Problem(401, "Unauthorized", f"this is not {wanted}", kind="unauthorized")
     unit = claims.get("unit")
     if role is Role.department and not unit:
         raise Problem(401, "Unauthorized", "department token without a unit claim", kind="unauthorized")
-    return Principal(subject=str(claims.get("sub", "")), role=role, unit=unit)
+    return Principal(subject=str(claims.get("sub", "")), role=role, unit=unit, jti=str(claims.get("jti") or ""))
 
 
 _bearer = HTTPBearer(auto_error=False, description="JWT minted by `hub token`")

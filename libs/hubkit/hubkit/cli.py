@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .auth import Role, mint_token
+from .auth import CONSOLE_LOGIN, Role, mint_token
 from .runtime.errors import RuntimeStartError
 from .runtime.launcher import Hub, hub_home, read_state, running_state, service_ports, stop_from_state
 from .settings import HubSettings
@@ -63,8 +63,8 @@ def up(
         console.print(_summary(hub))
         if demo:
             _run_demo(hub, month, seed)
-        link = f"http://127.0.0.1:{hub.ports['scoring']}/console/login?token=" + mint_token(
-            settings.jwt_secret, role=Role.operator) + (f"&month={month}" if demo else "")
+        link = f"http://127.0.0.1:{hub.ports['scoring']}/console/login?code=" + console_code(
+            settings.jwt_secret) + (f"&month={month}" if demo else "")
         console.print(f"[bold]Operators' console:[/bold] {link}", soft_wrap=True)
         if detach:
             return
@@ -226,8 +226,10 @@ def token(
     """Mint a bearer token signed with HUB_JWT_SECRET, for local use."""
     settings = HubSettings()
     try:
-        minted = mint_token(settings.jwt_secret, role=role, unit=unit, ttl_seconds=ttl)
-        typer.echo(console_url(minted) if console_link else minted)
+        if console_link:
+            typer.echo(console_url(console_code(settings.jwt_secret, role=role, unit=unit)))
+        else:
+            typer.echo(mint_token(settings.jwt_secret, role=role, unit=unit, ttl_seconds=ttl))
     except ValueError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
@@ -247,12 +249,17 @@ def demo(
     from .demo import run_demo
 
     run_demo(ports=service_ports(), month=month, seed=seed, console=console, day_seconds=day_seconds)
-    link = console_url(mint_token(HubSettings().jwt_secret, role=Role.operator))
+    link = console_url(console_code(HubSettings().jwt_secret))
     console.print(f"[bold]Operators' console:[/bold] {link}&month={month}", soft_wrap=True)
 
 
-def console_url(token: str) -> str:
-    return f"http://127.0.0.1:{service_ports()['scoring']}/console/login?token={token}"
+def console_code(secret: str, role: Role = Role.operator, unit: str | None = None) -> str:
+    """A one-time console sign-in code (good for one sign-in within 12 hours; not a bearer token)."""
+    return mint_token(secret, role=role, unit=unit, ttl_seconds=12 * 3600, purpose=CONSOLE_LOGIN)
+
+
+def console_url(code: str) -> str:
+    return f"http://127.0.0.1:{service_ports()['scoring']}/console/login?code={code}"
 
 
 def _register_service_tools() -> None:

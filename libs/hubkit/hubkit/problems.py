@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -70,6 +71,32 @@ def install(app: FastAPI) -> None:
             exc.status_code, "HTTP error"
         )
         return _response(request, exc.status_code, title, str(exc.detail), title.lower().replace(" ", "-"))
+
+    from .guard import TooLarge
+
+    @app.exception_handler(TooLarge)
+    async def _too_large(request: Request, exc: TooLarge) -> JSONResponse:
+        return _response(request, 413, "Content too large", f"this endpoint takes at most {exc.args[0]} bytes",
+                         "content-too-large")
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+        # e.g. an instant at the edge of the calendar that leaves it once converted to UTC
+        return _response(request, 422, "Invalid request", "a value is outside the range the hub accepts",
+                         "invalid-request")
+
+    @app.exception_handler(asyncpg.DataError)
+    async def _data(request: Request, exc: asyncpg.DataError) -> JSONResponse:
+        # The last line of defence (inputs are validated before they reach the database): a value the
+        # database cannot store is the caller's, so a 4xx; the transaction it was in changed nothing.
+        log.warning("database refused a value", path=request.url.path, sqlstate=exc.sqlstate)
+        return _response(request, 422, "Invalid request", "a value cannot be stored (out of range or malformed)",
+                         "invalid-request")
+
+    @app.exception_handler(asyncpg.ProgramLimitExceededError)
+    async def _limit(request: Request, exc: asyncpg.ProgramLimitExceededError) -> JSONResponse:
+        log.warning("database limit exceeded", path=request.url.path, sqlstate=exc.sqlstate)
+        return _response(request, 422, "Invalid request", "a value is too large to be stored", "invalid-request")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -22,8 +22,9 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
 from . import clock as clock_api
-from . import ops, problems, telemetry
+from . import deadletters, ops, problems, telemetry
 from .db import create_pool, migrate_service
+from .guard import RequestGuard
 from .kafka import Handler, IdempotentConsumer, make_producer
 from .outbox import OutboxRelay
 from .settings import HubSettings
@@ -51,6 +52,8 @@ class ServiceSpec:
     # Extra setup on the app (static files, extra state) before it starts serving.
     configure: Callable[[FastAPI], None] | None = None
     pool_size: int = 10
+    # Body limits for routes that take more than the settings' defaults, by path prefix (bytes).
+    body_limits: dict[str, int] = field(default_factory=dict)
     # Consumers that are not `consumers` above (the scoring projection) but whose lag operators see.
     lag_sources: list[ops.LagSource] = field(default_factory=list)
 
@@ -135,7 +138,12 @@ class ServiceHost:
         self.gauges = ops.StatusGauges(self.spec.name)
         while True:
             with contextlib.suppress(Exception):
-                self.gauges.snapshot = await self.status()
+                snapshot = await self.status()
+                try:
+                    snapshot["deadletters"] = await asyncio.wait_for(deadletters.count(self.settings), 5)
+                except Exception:  # the broker is down: the count is unknown, not zero
+                    snapshot["deadletters"] = None
+                self.gauges.snapshot = snapshot
             await asyncio.sleep(ops.REFRESH_SECONDS)
 
     async def _guard(self, what: str, job: Callable[[ServiceHost], Awaitable[None]]) -> None:
@@ -208,6 +216,8 @@ def build_app(spec: ServiceSpec) -> FastAPI:
         datetime.fromisoformat(settings.simulated_start) if settings.simulated_clock else None
     )
     problems.install(app)
+    app.add_middleware(RequestGuard, secret=lambda: settings.jwt_secret, json_limit=settings.max_json_bytes,
+                       body_limit=settings.max_body_bytes, limits=spec.body_limits)
     app.include_router(clock_api.router)
     app.include_router(ops.router)
 

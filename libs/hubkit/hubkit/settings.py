@@ -6,6 +6,8 @@ sets exactly these; a test checks that). Unsafe defaults fail fast outside local
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -13,9 +15,12 @@ DEV_SECRET = "gov-hub-local-development-secret-change-me"
 
 
 class HubSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
+    # A refused secret must never be echoed back in the error (pydantic shows inputs by default).
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore", hide_input_in_errors=True)
 
-    environment: str = Field("local", description="local | test | production")
+    environment: Literal["local", "test", "production"] = Field(
+        "local", description="local | test | production; anything else is refused, so a misspelt production "
+        "never starts with development defaults")
     database_url: str = Field("postgresql://postgres@127.0.0.1:55432/hub", description="PostgreSQL DSN")
     kafka_bootstrap: str = Field("127.0.0.1:59092", description="Kafka bootstrap servers")
     kafka_idempotent: bool = Field(
@@ -34,6 +39,8 @@ class HubSettings(BaseSettings):
     log_json: bool = Field(True)
     simulated_clock: bool = Field(False, description="Start a simulated clock (demo, tests); never in production")
     simulated_start: str = Field("2019-08-01T00:00:00+08:00", description="Initial instant of a simulated clock")
+    max_json_bytes: int = Field(1024 * 1024, ge=1024, description="Largest JSON body a route accepts")
+    max_body_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Largest other body (files, CSV)")
     outbox_batch: int = Field(500, ge=1)
     outbox_poll_seconds: float = Field(0.5, gt=0)
     outbox_retention_days: float = Field(

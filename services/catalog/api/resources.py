@@ -325,6 +325,9 @@ async def bulk_import(request: Request, principal: CurrentPrincipal) -> ImportRe
         text = (await request.body()).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise rejected(ValueError(f"body: not UTF-8 text (byte {exc.start}); save the CSV as UTF-8")) from None
+    # A cell may be as long as the body (bounded by the request limit); a too-long value is then a
+    # row error from validation, not a csv.Error that would stop the whole file.
+    csv.field_size_limit(max(len(text), 131_072))
     reader = csv.DictReader(io.StringIO(text))
     try:
         check_header(list(reader.fieldnames or []))

@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs, urlencode
 
 import orjson
 from contracts.workdays import SHANGHAI
@@ -16,7 +17,7 @@ from fastapi import APIRouter, Cookie, Depends, Header, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from fastapi.templating import Jinja2Templates
-from hubkit.auth import Principal, Role, verify_token
+from hubkit.auth import CONSOLE_LOGIN, Principal, Role, mint_token, verify_token
 from hubkit.problems import Problem
 
 from scoring.api import deps, months, scores
@@ -54,7 +55,12 @@ LABELS: dict[str, dict[str, Any]] = {
            "absent": "不适用指标", "raw": "未封顶", "closed_at": "关账于", "seal": "封存哈希",
            "adjustments": "关账后到达的事实（调整）", "frozen": "冻结得分", "adjusted": "调整后",
            "no_closed": "尚无关账月份",
-           "login_help": "控制台需要运营人员令牌。运行下面的命令，打开它打印的链接：", "login": "登录"},
+           "login_help": "控制台需要运营人员令牌。运行下面的命令，打开它打印的链接：", "login": "登录",
+           "deadletters": "死信", "max_lag": "最大积压", "unsent": "待发事件",
+           "token_label": "或粘贴运营人员令牌：",
+           "no_token_in_url": "令牌不能放在网址中，请用下面的表单或一次性登录链接。",
+           "bad_code": "登录链接或令牌无效、已过期或无权查看控制台。",
+           "used_code": "该一次性登录链接已使用过，请重新生成。"},
     "en": {"title": "Data aggregation, sharing & use: live scores", "leaderboard": "Leaderboard",
            "closed_months": "Closed months", "month": "Month", "kind": "Kind", "all": "all",
            "departments": "departments", "cities": "cities", "band": "Band", "list": "List",
@@ -69,7 +75,11 @@ LABELS: dict[str, dict[str, Any]] = {
            "seal": "seal", "adjustments": "Facts that arrived after the close (adjustments)", "frozen": "Frozen",
            "adjusted": "Adjusted", "no_closed": "No month is closed yet",
            "login_help": "The console needs an operator token. Run this and open the link it prints:",
-           "login": "Log in"},
+           "login": "Log in", "deadletters": "dead letters", "max_lag": "largest lag", "unsent": "unsent events",
+           "token_label": "or paste an operator token:",
+           "no_token_in_url": "Tokens are not accepted in URLs; use the form below or a one-time sign-in link.",
+           "bad_code": "The sign-in link or token is invalid, expired, or may not view the console.",
+           "used_code": "This one-time sign-in link was used already; make a new one."},
 }
 
 
@@ -85,12 +95,13 @@ def _viewer(request: Request, token: Annotated[str | None, Cookie(alias=COOKIE)]
 Viewer = Annotated[Principal, Depends(_viewer)]
 
 
-def _page(request: Request, name: str, lang: Lang, heading: str, **context: Any) -> HTMLResponse:
-    query = dict(request.query_params)
+def _page(request: Request, name: str, lang: Lang, heading: str, status_code: int = 200,
+          **context: Any) -> HTMLResponse:
+    query = {k: v for k, v in request.query_params.items() if k not in ("code", "token")}
     query["lang"] = "en" if lang == "zh" else "zh"
-    switch_url = request.url.path + "?" + "&".join(f"{k}={v}" for k, v in query.items())
+    switch_url = request.url.path + "?" + urlencode(query)
     return templates.TemplateResponse(request, name, {"lang": lang, "t": LABELS[lang], "heading": heading,
-                                                      "switch_url": switch_url, **context})
+                                                      "switch_url": switch_url, **context}, status_code=status_code)
 
 
 def sparkline(points: list[str], width: int = 90, height: int = 22) -> str:
@@ -106,11 +117,51 @@ def sparkline(points: list[str], width: int = 90, height: int = 22) -> str:
             f'<polyline fill="none" stroke="#12324f" stroke-width="1.5" points="{coords}"/></svg>')
 
 
-@router.get("/login")
-async def login(token: str, lang: Lang = "zh", month: str | None = None) -> Response:
-    target = f"/console?lang={lang}" + (f"&month={month}" if month and len(month) == 7 else "")
+@router.get("/login", response_class=HTMLResponse)
+async def login(request: Request, code: str | None = None, token: str | None = None, lang: Lang = "zh",
+                month: str | None = None) -> Response:
+    """Sign in with a one-time code (`hub token --role operator --console` prints the link). A token
+    in the URL is refused: URLs end up in histories, proxies and traces."""
+    t = LABELS[lang]
+    if token is not None:
+        return _page(request, "login.html", lang, t["login"], error=t["no_token_in_url"], status_code=400)
+    if code is None:
+        return _page(request, "login.html", lang, t["login"])
+    settings = request.app.state.settings
+    try:
+        who = verify_token(settings.jwt_secret, code, purpose=CONSOLE_LOGIN)
+    except Problem:
+        return _page(request, "login.html", lang, t["login"], error=t["bad_code"], status_code=401)
+    async with deps.pool(request).acquire() as conn:
+        first = await conn.fetchval("INSERT INTO console_codes (jti) VALUES ($1) ON CONFLICT DO NOTHING RETURNING true",
+                                    who.jti)
+    if not first:
+        return _page(request, "login.html", lang, t["login"], error=t["used_code"], status_code=401)
+    session = mint_token(settings.jwt_secret, role=who.role, unit=who.unit, subject=who.subject)
+    return _signed_in(request, session, lang, month)
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login_form(request: Request, lang: Lang = "zh") -> Response:
+    """Sign in by posting a bearer token in a form (never in the URL)."""
+    t = LABELS[lang]
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    token = (form.get("token") or [""])[0].strip()
+    month = (form.get("month") or [""])[0] or None
+    try:
+        viewer = verify_token(request.app.state.settings.jwt_secret, token)
+        if viewer.role not in VIEWERS:
+            raise Problem(403, "Forbidden", "")
+    except Problem:
+        return _page(request, "login.html", lang, t["login"], error=t["bad_code"], status_code=401)
+    return _signed_in(request, token, lang, month)
+
+
+def _signed_in(request: Request, session: str, lang: Lang, month: str | None) -> Response:
+    target = f"/console?lang={lang}" + (f"&month={month}" if month and len(month) == 7 and month[4] == "-" else "")
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", max_age=12 * 3600)
+    https = request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+    response.set_cookie(COOKIE, session, httponly=True, samesite="strict", max_age=12 * 3600, secure=https)
     return response
 
 
@@ -141,7 +192,17 @@ async def leaderboard_page(
                                   "lists": {k: v for k, v in t["lists"].items() if k != "none"}}).decode()
     return _page(request, "leaderboard.html", lang, f"{t['leaderboard']} {board['month']}", board=board,
                  filters={"kind": kind, "band": band, "list": list_, "q": q}, after=after, live=True,
-                 script_labels=script_labels)
+                 script_labels=script_labels, health=_health(request))
+
+
+def _health(request: Request) -> dict[str, Any]:
+    """The hub's messaging at a glance, from the snapshot the service refreshes every few seconds."""
+    gauges = request.app.state.host.gauges
+    snapshot = gauges.snapshot if gauges is not None else {}
+    lags = [c["lag"] for c in snapshot.get("consumers", []) if c["lag"] is not None]
+    relay = snapshot.get("relay") or {}
+    return {"deadletters": snapshot.get("deadletters"), "max_lag": max(lags) if lags else None,
+            "unsent": relay.get("unsent")}
 
 
 @router.get("/units/{unit}", response_class=HTMLResponse)

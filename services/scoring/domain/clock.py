@@ -84,6 +84,8 @@ def parse_month(month: str) -> tuple[int, int]:
         raise ValueError(f"month must be YYYY-MM, got {month!r}") from None
     if len(month) != 7:
         raise ValueError(f"month must be YYYY-MM, got {month!r}")
+    if not 1900 <= year <= 2999:  # a month must have a next one, and instants in it must fit in UTC
+        raise ValueError(f"month must be between 1900-01 and 2999-12, got {month!r}")
     return year, mon
 
 

@@ -194,14 +194,11 @@ class LiveProjector:
         return problems
 
     async def _reread_all(self, consumer: AIOKafkaConsumer) -> None:
-        """The broker is another cluster now: every partition from its beginning (ids already
-        archived are skipped, so nothing counts twice and nothing published since is skipped)."""
-        partitions = list(consumer.assignment())
-        await consumer.seek_to_beginning(*partitions)
-        self.offsets.clear()
-        self.resets += len(partitions)
-        log.warning("broker log is new: reading every partition again from the beginning",
-                    partitions=len(partitions))
+        """The broker is another cluster now: assign its partitions afresh (a new log may have other
+        topics or partition counts) and read each from its beginning, as every stored offset names the
+        old cluster. Ids already archived are skipped, so nothing counts twice and nothing is skipped."""
+        log.warning("broker log is new: reading every partition again from the beginning")
+        await self._assign(consumer)
 
     async def _next_batch(self, consumer: AIOKafkaConsumer) -> list[ConsumerRecord]:
         """Wait briefly for events, then take whatever else is already fetched, up to max_batch.

@@ -133,14 +133,18 @@ class Hub:
         return env
 
     def start_services(self) -> None:
-        for name, port in self.ports.items():
-            if not port_is_free(port):
-                raise RuntimeStartError(f"service {name} cannot start: port 127.0.0.1:{port} is already in use")
-            log = open(self.home / f"{name}.log", "ab")
-            self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", name], env=self.service_env(name), stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        for name in self.ports:
+            self.start_service(name)
+
+    def start_service(self, name: str) -> None:
+        port = self.ports[name]
+        if not port_is_free(port):
+            raise RuntimeStartError(f"service {name} cannot start: port 127.0.0.1:{port} is already in use")
+        log = open(self.home / f"{name}.log", "ab")
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", name], env=self.service_env(name), stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout

@@ -1,0 +1,173 @@
+"""The door every request passes before a route sees it (a pure ASGI middleware).
+
+- A request that carries a body must carry a valid bearer token first: without one it is a 401 and
+  the body is never read (an anonymous 50 MB upload costs nothing; malformed JSON without a token is
+  a 401, not a 422).
+- Bodies are bounded before they are read: a declared Content-Length over the route's limit is a 413
+  at once; a streamed body is counted as it arrives. JSON bodies (small by limit) are read here and
+  checked whole; other bodies stream through to the route.
+- No NUL character reaches PostgreSQL (which cannot store one in text): in the path, the query string
+  or a JSON body, it is a 422 naming where it was.
+
+Everything refused here is an RFC 9457 problem document and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+import orjson
+
+from .auth import verify_token
+from .problems import BASE, PROBLEM_JSON, Problem
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Routes that take a body without a bearer token: the console signs in with a form.
+PUBLIC_BODY_PATHS = ("/console/login",)
+
+
+class TooLarge(Exception):
+    """A streamed body grew past its limit while the route read it (answered 413 by `problems`)."""
+
+
+def _has_nul_json(value: Any) -> str | None:
+    """The path of the first string (or key) holding a NUL, else None."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return where or "body"
+        elif isinstance(item, dict):
+            for key, sub in item.items():
+                if "\x00" in key:
+                    return f"{where}.{key!r}" if where else repr(key)
+                stack.append((f"{where}.{key}" if where else key, sub))
+        elif isinstance(item, list):
+            stack.extend((f"{where}[{i}]", sub) for i, sub in enumerate(item))
+    return None
+
+
+class RequestGuard:
+    def __init__(self, app: ASGIApp, *, secret: Callable[[], str], json_limit: int, body_limit: int,
+                 limits: dict[str, int] | None = None) -> None:
+        self.app, self.secret = app, secret
+        self.json_limit, self.body_limit = json_limit, body_limit
+        self.limits = sorted((limits or {}).items(), key=lambda kv: -len(kv[0]))  # longest prefix first
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        raw_path = scope.get("raw_path") or path.encode()
+        if b"\x00" in unquote_to_bytes(raw_path) or "\x00" in path:
+            await _problem(scope, send, 422, "Invalid request", "path: NUL characters are not accepted")
+            return
+        if b"\x00" in unquote_to_bytes(scope.get("query_string", b"").replace(b"+", b" ")):
+            await _problem(scope, send, 422, "Invalid request", "query: NUL characters are not accepted")
+            return
+        if scope["method"] not in BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        if not path.startswith(PUBLIC_BODY_PATHS):
+            try:
+                self._authenticate(headers.get("authorization", ""))
+            except Problem as exc:
+                await _problem(scope, send, 401, "Unauthorized", exc.detail, kind="unauthorized")
+                return
+        is_json = headers.get("content-type", "").split(";")[0].strip().endswith("json")
+        limit = self._limit(path, is_json)
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await _problem(scope, send, 413, "Content too large",
+                           f"the body is {int(declared)} bytes; this endpoint takes at most {limit}")
+            return
+        if is_json:
+            await self._json(scope, receive, send, limit)
+        else:
+            await self.app(scope, _counting(receive, limit), send)
+
+    def _authenticate(self, authorization: str) -> None:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Problem(401, "Unauthorized", "this endpoint needs an Authorization: Bearer token")
+        verify_token(self.secret(), token.strip())
+
+    def _limit(self, path: str, is_json: bool) -> int:
+        for prefix, limit in self.limits:
+            if path.startswith(prefix):
+                return limit
+        return self.json_limit if is_json else self.body_limit
+
+    async def _json(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay(bytes(body), message), send)
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > limit:
+                await _problem(scope, send, 413, "Content too large", f"this endpoint takes at most {limit} bytes")
+                return
+        if b"\x00" in body or b"\\u0000" in body:
+            where = "body"
+            try:
+                where = _has_nul_json(orjson.loads(bytes(body))) or ""
+            except orjson.JSONDecodeError:
+                pass  # not JSON: the route answers that with a 422
+            if where or b"\x00" in body:
+                detail = f"{where or 'body'}: NUL characters are not accepted"
+                await _problem(scope, send, 422, "Invalid request", detail)
+                return
+        await self.app(scope, _replay(bytes(body)), send)
+
+
+def _replay(body: bytes, then: Message | None = None) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return then or {"type": "http.disconnect"}
+
+    return receive
+
+
+def _counting(receive: Receive, limit: int) -> Receive:
+    seen = 0
+
+    async def counted() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise TooLarge(limit)
+        return message
+
+    return counted
+
+
+async def _problem(scope: Scope, send: Send, status: int, title: str, detail: str, *, kind: str | None = None) -> None:
+    body = orjson.dumps({"type": BASE + (kind or title.lower().replace(" ", "-")), "title": title, "status": status,
+                         "detail": detail, "instance": scope.get("path", "")})
+    headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]
+    if status == 401:
+        headers.append((b"www-authenticate", b"Bearer"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
