@@ -4,6 +4,7 @@ from fastapi import FastAPI
 from hubkit.service import ServiceSpec, build_app
 
 from .api import routers
+from .api.licenses import holder_target
 from .library import Library
 from .messaging import consumers
 from .settings import ElicenseSettings
@@ -19,12 +20,15 @@ def spec(settings: ElicenseSettings | None = None) -> ServiceSpec:
 
     def configure(app: FastAPI) -> None:
         app.state.library = library
+        app.state.audit_target_of = holder_target(library)
 
     return ServiceSpec(
         name="elicense", settings=settings, migrations=MIGRATIONS, routers=routers,
         consumers=consumers, description=DESCRIPTION, configure=configure,
         # A push carries its file in base64 inside the JSON; a stock import streams JSON Lines.
         body_limits={"/licenses/import": 16 * 1024**3, "/licenses": 48 * 1024 * 1024},
+        # A license's details and file carry its holder: each read is in the audit trail.
+        audited_reads=[r"^/licenses/[^/]+$", r"^/licenses/[^/]+/file$", r"^/verify$"],
     )
 
 

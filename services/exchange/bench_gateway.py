@@ -174,14 +174,16 @@ async def _measure(n_calls: int, database_url: str, bootstrap: str) -> dict[str,
     from exchange.bootstrap import create_app
     from exchange.settings import ExchangeSettings
 
-    settings = ExchangeSettings(database_url=database_url, kafka_bootstrap=bootstrap, simulated_clock=True,
-                                simulated_start="2019-08-05T09:00:00+08:00", log_level="WARNING",
-                                outbox_poll_seconds=0.2)
-    app = create_app(settings)
     provider, consumer = make_uscc("450000", "BE4C4P12"), make_uscc("450000", uuid.uuid4().hex[:8].upper())
     code = build_resource_code("450000", provider, 1)
-    async with local_provider() as upstream, serving(app) as gateway, \
-            httpx.AsyncClient(timeout=30, trust_env=False) as client:
+    async with local_provider() as upstream, contextlib.AsyncExitStack() as stack:
+        # The gateway may reach this one local provider (loopback is refused otherwise).
+        settings = ExchangeSettings(database_url=database_url, kafka_bootstrap=bootstrap, simulated_clock=True,
+                                    simulated_start="2019-08-05T09:00:00+08:00", log_level="WARNING",
+                                    outbox_poll_seconds=0.2, egress_allow=upstream.removeprefix("http://"))
+        app = create_app(settings)
+        gateway = await stack.enter_async_context(serving(app))
+        client = await stack.enter_async_context(httpx.AsyncClient(timeout=30, trust_env=False))
         await _prepare(app, provider, code)
         mine = token("department", consumer)
         r = await client.post(f"{gateway}/requests", headers=mine, json={"resource_code": code, "purpose": "核验"})

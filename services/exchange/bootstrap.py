@@ -13,13 +13,14 @@ DESCRIPTION = "Data-sharing exchange: access requests with working-day deadlines
 
 
 def spec(settings: ExchangeSettings | None = None) -> ServiceSpec:
-    gateway = GatewayState()
+    settings = settings or ExchangeSettings()
+    gateway = GatewayState(settings.egress_allow)
 
     def configure(app: FastAPI) -> None:
         app.state.gateway = gateway
 
     return ServiceSpec(
-        name="exchange", settings=settings or ExchangeSettings(), migrations=MIGRATIONS, routers=routers,
+        name="exchange", settings=settings, migrations=MIGRATIONS, routers=routers,
         consumers=consumers, description=DESCRIPTION, jobs=[overdue.watch, gateway.hold], configure=configure,
     )
 

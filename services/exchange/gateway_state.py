@@ -6,16 +6,18 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+from hubkit.egress import EgressPolicy, egress_client
 from hubkit.service import ServiceHost
 
 from exchange.storage.recorder import CallRecorder
 
 
 class GatewayState:
-    def __init__(self) -> None:
-        self.client = httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
-            timeout=httpx.Timeout(5.0), follow_redirects=False, trust_env=False)
+    def __init__(self, egress_allow: str = "") -> None:
+        # Every connection is judged by the egress policy: a provider's endpoint must be public (or allowed).
+        self.policy = EgressPolicy.parse(egress_allow)
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
+        self.client = egress_client(self.policy, limits=limits, timeout=httpx.Timeout(5.0))
         self.recorder = CallRecorder()
 
     async def hold(self, host: ServiceHost) -> None:

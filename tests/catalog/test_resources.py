@@ -276,3 +276,26 @@ async def test_writes_while_the_broker_is_down_reach_it_once_it_returns(database
         assert len({p["_id"] for _, p in events}) == 3
     finally:
         broker.stop()
+
+
+async def test_drafts_and_mount_access_are_their_providers(client: httpx.AsyncClient) -> None:
+    """The probe: another unit read a draft's versions, and every token saw where mounted data sits."""
+    owner, other = new_unit(), new_unit()
+    await register(client, owner, "自治区隐私测试厅")
+    mine, theirs = token("department", owner), token("department", other)
+    code = (await client.post("/resources", headers=mine,
+                              json={"provider": owner, "metadata": metadata("草稿资源")})).json()["code"]
+    assert (await client.get(f"/resources/{code}/versions", headers=theirs)).status_code == 404
+    assert (await client.get(f"/resources/{code}/versions", headers=mine)).status_code == 200
+    assert (await client.post(f"/resources/{code}/publish", headers=mine)).status_code == 200
+    assert (await client.put(f"/resources/{code}/mount", headers=mine,
+                             json={"kind": "table", "system": "内部库", "table": "t_secret"})).status_code == 200
+    seen = {who: (await client.get(f"/resources/{code}", headers=h)).json()
+            for who, h in (("owner", mine), ("other", theirs), ("operator", token("operator")),
+                           ("inspector", token("inspector")))}
+    assert seen["owner"]["mount_access"] and seen["operator"]["mount_access"]
+    assert seen["other"]["mount_kind"] == "table" and seen["other"]["mount_access"] is None
+    assert seen["inspector"]["mount_access"] is None
+    listed = (await client.get("/resources", params={"unit": owner}, headers=theirs)).json()
+    assert listed and all(r["mount_access"] is None for r in listed)
+    assert "t_secret" not in str(listed)

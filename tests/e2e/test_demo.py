@@ -30,7 +30,7 @@ def test_demo_month_scores_equal_the_replay_of_its_exported_log(tmp_path: Path) 
     up = subprocess.run([*hub, "up", "--demo", "--detach"], env=env, capture_output=True, text=True, timeout=900)
     try:
         assert up.returncode == 0, up.stderr[-3000:]
-        assert "/console/login?token=" in up.stderr
+        assert "/console/login?code=" in up.stderr and "token=" not in up.stderr
         operator = {"Authorization": f"Bearer {mint_token(DEV_SECRET, role='operator')}"}
         board = httpx.get(f"http://127.0.0.1:{base + 4}/scores", params={"month": "2019-08"}, headers=operator,
                           timeout=30).json()

@@ -171,13 +171,21 @@ async def test_files_are_verified_on_ingest_and_the_bytes_decide(
     ofd_event = await events(kafka_bootstrap, PUSHED, "license_id", "F-OFD", 1)
     assert ofd_event[0]["data"]["file_format"] == "ofd" and ofd_event[0]["data"]["sealed"] is True
 
-    # Verify by number (anyone signed in), download the very bytes.
+    # Verify by number (anyone signed in): valid, sealed, whose type and issuer; not whose license it is.
     found = (await library.get("/verify", params={"number": "N-F-PDF"}, headers=token("inspector"))).json()
     assert [(f["license_id"], f["status"], f["sealed"], f["file"]["format"]) for f in found] == \
         [("F-PDF", "valid", True, "pdf")]
     assert holder not in str(found) and found[0]["holder_id_masked"].endswith(holder[-2:])
-    got = await library.get("/licenses/F-PDF/file", headers=token("department", new_unit()))
-    assert got.status_code == 200 and got.content == sealed_pdf and got.headers["content-type"] == "application/pdf"
+    assert "holder_name" not in found[0] and found[0]["holder_name_masked"].startswith("南")
+    assert "download" not in str(found)
+    # The file: the issuer, units it authorised, the bureau and auditors, not any signed-in user.
+    stranger = token("department", new_unit())
+    assert (await library.get("/licenses/F-PDF/file", headers=stranger)).status_code == 403
+    for reader in (mine, token("auditor"), token("operator")):
+        got = await library.get("/licenses/F-PDF/file", headers=reader)
+        assert got.status_code == 200 and got.content == sealed_pdf and got.headers["content-type"] == "application/pdf"
+    full = (await library.get("/verify", params={"number": "N-F-PDF"}, headers=mine)).json()
+    assert full[0]["holder_name"] == "南宁市示例商贸有限公司" and full[0]["file"]["download"]
 
     # A file attached later: pushed again with its format and seal.
     r = await library.put("/licenses/F-KEPT/file", content=sample_ofd("营业执照", signed_by=authority),
@@ -200,6 +208,21 @@ async def test_revocation_expiry_uses_and_lookup(library: httpx.AsyncClient, kaf
     await library.post("/licenses", headers=mine, json={"license": license_body("D-3", person, DRIVING)})
 
     use = {"license_id": "D-1", "item": "机动车驾驶证换证", "waived_materials": 2, "use_id": "W-1"}
+    # Seeing a license is not enough to use it: the window needs the issuer's (or the bureau's) authorisation.
+    refused = await library.post("/uses", json=use, headers=desk)
+    assert refused.status_code == 403 and "authorisation" in refused.json()["detail"]
+    stranger = new_unit()
+    assert (await library.put(f"/use-authorisations/{issuer}/{window}", json={"license_types": [DRIVING]},
+                              headers=token("department", stranger))).status_code == 403
+    assert (await library.put(f"/use-authorisations/{issuer}/{window}", json={"license_types": [BUSINESS]},
+                              headers=mine)).status_code == 200
+    other_type = await library.post("/uses", json=use, headers=desk)
+    assert other_type.status_code == 403  # authorised for business licenses only
+    assert (await library.put(f"/use-authorisations/{issuer}/{window}", json={"license_types": [DRIVING]},
+                              headers=mine)).status_code == 200
+    listed = (await library.get("/use-authorisations", headers=desk)).json()
+    assert listed == [{"issuer": issuer, "user_unit": window, "license_types": [DRIVING],
+                       "granted_at": listed[0]["granted_at"]}]
     r = await library.post("/uses", json=use, headers=desk)
     assert r.status_code == 201 and (r.json()["issuer"], r.json()["sealed"]) == (issuer, True)
     again = await library.post("/uses", json=use, headers=desk)
@@ -219,6 +242,9 @@ async def test_revocation_expiry_uses_and_lookup(library: httpx.AsyncClient, kaf
 
     held = (await library.post("/licenses/lookup", json={"holder_id": person}, headers=desk)).json()
     assert {h["license_id"]: h["status"] for h in held} == {"D-1": "valid", "D-2": "expired", "D-3": "revoked"}
+    # A unit without an authorisation from the issuer finds nothing of the holder's.
+    assert (await library.post("/licenses/lookup", json={"holder_id": person},
+                               headers=token("department", new_unit()))).json() == []
     assert (await library.get("/licenses/D-1", headers=desk)).status_code == 403
     assert (await library.get("/licenses/D-1", headers=mine)).json()["file"]["signatures"][0]["valid"] is True
 
@@ -264,3 +290,38 @@ async def test_stock_import_reports_bad_lines_skips_duplicates_and_keeps_holder_
     assert (s["with_file_rate"], s["sealed_rate"], s["last_auto_push"]) == ("0.0000", "0.0000", None)
     everyone = (await library.get("/stats/issuers", headers=token("operator"))).json()
     assert {issuer, other} <= {x["issuer"] for x in everyone}
+
+
+async def test_the_audit_trail_answers_who_looked_up_a_holder(library: httpx.AsyncClient,
+                                                              database_url: str) -> None:
+    issuer, window, snoop = new_unit(), new_unit(), new_unit()
+    person = citizen("45030219850715002")
+    mine, desk = token("department", issuer), token("department", window)
+    await library.post("/licenses", headers=mine, json={"license": license_body("AU-1", person, DRIVING)})
+    await library.put(f"/use-authorisations/{issuer}/{window}", headers=mine, json={"license_types": None})
+    looked = await library.post("/licenses/lookup", json={"holder_id": person}, headers=desk)
+    assert looked.status_code == 200 and looked.headers["x-request-id"]
+    assert (await library.get("/licenses/AU-1/file", headers=token("department", snoop))).status_code in (403, 404)
+    assert (await library.get("/licenses/AU-1", headers=token("department", snoop))).status_code == 403
+    assert (await library.post("/licenses", json={"license": {}})).status_code == 401  # anonymous write
+
+    auditor = token("auditor")
+    trail = (await library.get("/audit", params={"target": person}, headers=auditor)).json()["entries"]
+    assert [(e["actor"], e["unit"], e["outcome"]) for e in trail] == [(f"department:{window}", window, "ok")]
+    assert trail[0]["request_id"] == looked.headers["x-request-id"] and person not in str(trail)
+    denied = (await library.get("/audit", params={"actor": f"department:{snoop}"}, headers=auditor)).json()
+    assert {e["outcome"] for e in denied["entries"]} == {"denied"} and len(denied["entries"]) == 2
+    assert any(e["action"].startswith("read personal data") for e in denied["entries"])
+    anonymous = (await library.get("/audit", params={"actor": "anonymous", "outcome": "denied"},
+                                   headers=auditor)).json()["entries"]
+    assert any(e["action"] == "POST /licenses" for e in anonymous)
+    assert (await library.get("/audit", headers=desk)).status_code == 403
+    # Append-only: the database itself refuses to change the trail.
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        with pytest.raises(asyncpg.RaiseError, match="append-only"):
+            await conn.execute("DELETE FROM elicense.audit")
+    finally:
+        await conn.close()

@@ -86,10 +86,15 @@ def provider_app() -> Starlette:
     return Starlette(routes=[Route("/ok", ok), Route("/slow", slow), Route("/boom", boom), Route("/bad", bad)])
 
 
+# The only local destinations the gateway may reach in these tests: the provider and a port nobody serves.
+PROVIDER_PORT, DEAD_PORT = free_port(), free_port()
+LOCAL_PROVIDERS = f"127.0.0.1:{PROVIDER_PORT},127.0.0.1:{DEAD_PORT}"
+
+
 @pytest.fixture
 async def client(database_url: str, kafka_bootstrap: str) -> AsyncIterator[httpx.AsyncClient]:
     settings = ExchangeSettings(database_url=database_url, kafka_bootstrap=kafka_bootstrap, outbox_poll_seconds=0.1,
-                                simulated_clock=True, simulated_start=T0)
+                                simulated_clock=True, simulated_start=T0, egress_allow=LOCAL_PROVIDERS)
     async with running_app(create_app(settings)) as c:
         yield c
 
@@ -181,10 +186,10 @@ async def test_gateway_records_every_call_and_each_failure_kind(client: httpx.As
     assert (await client.get(f"/gateway/{api}/ok", headers=mine)).status_code == 403  # deny by default
     await client.post("/requests", headers=mine, json={"resource_code": api, "purpose": "核验"})
     await client.post("/requests", headers=mine, json={"resource_code": api2, "purpose": "核验"})
-    async with serving(provider_app()) as upstream:
+    async with serving(provider_app(), port=PROVIDER_PORT) as upstream:
         assert (await client.put(f"/endpoints/{api}", headers=mine, json={"base_url": upstream})).status_code == 403
         await client.put(f"/endpoints/{api}", headers=prov, json={"base_url": upstream, "timeout_ms": 300})
-        await client.put(f"/endpoints/{api2}", headers=prov, json={"base_url": f"http://127.0.0.1:{free_port()}"})
+        await client.put(f"/endpoints/{api2}", headers=prov, json={"base_url": f"http://127.0.0.1:{DEAD_PORT}"})
         ok = await client.get(f"/gateway/{api}/ok", params={"id": "7"}, headers=mine)
         assert ok.status_code == 200 and ok.json() == {"name": "南宁某公司", "q": "7"}
         assert (await client.get(f"/gateway/{api}/ok", headers=token("department", stranger))).status_code == 403
@@ -215,6 +220,10 @@ async def test_gateway_records_every_call_and_each_failure_kind(client: httpx.As
     assert answered.json()["status"] == "upheld"
     used = await client.post("/data-uses", headers=mine, json={"resource_code": api, "purpose": "high_frequency"})
     assert used.status_code == 201
+    # A unit without a subscription cannot earn E1.2/E1.4 by "using" data it never received.
+    outsider = token("department", make_uscc("450000", uuid.uuid4().hex[:8].upper()))
+    refused = await client.post("/data-uses", headers=outsider, json={"resource_code": api, "purpose": "general"})
+    assert refused.status_code == 403 and "no active subscription" in refused.json()["detail"]
 
     stats = {s["provider"]: s for s in (await client.get("/stats/providers", headers=OPERATOR)).json()}
     mine_stats = stats[provider]

@@ -63,10 +63,15 @@ def sh(*args: int) -> datetime:
     return datetime(*args, tzinfo=SHANGHAI)  # type: ignore[misc]
 
 
+PROVIDER_PORT, DEAD_PORT = free_port(), free_port()
+LOCAL_PROVIDERS = f"127.0.0.1:{PROVIDER_PORT},127.0.0.1:{DEAD_PORT}"
+
+
 @pytest.fixture
 async def exchange(database_url: str, kafka_bootstrap: str) -> AsyncIterator[httpx.AsyncClient]:
     settings = ExchangeSettings(database_url=database_url, kafka_bootstrap=kafka_bootstrap, outbox_poll_seconds=0.1,
-                                simulated_clock=True, simulated_start="2019-08-05T09:00:00+08:00")
+                                simulated_clock=True, simulated_start="2019-08-05T09:00:00+08:00",
+                                egress_allow=LOCAL_PROVIDERS)
     async with running_app(create_app(settings)) as c:
         yield c
 
@@ -239,10 +244,10 @@ async def test_gateway_denies_by_default_and_emits_one_call_failed_per_failed_ca
         assert (await exchange.post("/requests", headers=mine, json={"resource_code": code, "purpose": "核验"})
                 ).json()["status"] == "active"
     hits: Counter[str] = Counter()
-    async with serving(counting_provider(hits)) as upstream:
+    async with serving(counting_provider(hits), port=PROVIDER_PORT) as upstream:
         assert (await exchange.put(f"/endpoints/{api}", headers=OPERATOR,
                                    json={"base_url": upstream, "timeout_ms": 300})).status_code == 200
-        await exchange.put(f"/endpoints/{dead}", headers=prov, json={"base_url": f"http://127.0.0.1:{free_port()}"})
+        await exchange.put(f"/endpoints/{dead}", headers=prov, json={"base_url": f"http://127.0.0.1:{DEAD_PORT}"})
 
         # Deny by default: no subscription, no call; the provider never sees it.
         for method in ("GET", "POST"):

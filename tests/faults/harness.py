@@ -101,7 +101,7 @@ class ChaosHub:
         hub.postgres = EmbeddedPostgres(hub.home / "pgdata", free_port(), durable=True)
         hub.postgres.start()
         hub.database_url = hub.postgres.url.rsplit("/", 1)[0] + "/hub"
-        hub.broker = local_broker(self.kind, hub.home, free_port())
+        hub.broker = local_broker(self.kind, hub.home, free_port(), auth=True)  # as `hub up` runs it
         hub.broker.start()
         hub.kafka_bootstrap = hub.broker.bootstrap
         hub.prepare(3)

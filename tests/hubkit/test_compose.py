@@ -41,10 +41,20 @@ def test_compose_settings_validate() -> None:
     for service, path in SETTINGS.items():
         env = {k: str(v) for k, v in compose["services"][service]["environment"].items()}
         env["HUB_JWT_SECRET"] = "x" * 40
+        env["HUB_KAFKA_PASSWORD"] = "p" * 32
         fields = {k[4:].lower(): v for k, v in env.items()}
         settings = settings_class(path)(**fields)
         assert settings.environment == "production"
         assert settings.kafka_idempotent is True
+        # Each service is its own broker principal, authenticated.
+        assert settings.kafka_security_protocol == "SASL_PLAINTEXT" and settings.kafka_username == service
+
+
+def test_the_compose_broker_authenticates_every_principal() -> None:
+    script = (ROOT / "infra/kafka/compose-broker.sh").read_text()
+    for principal in ("admin", *SETTINGS):
+        assert f"name={principal}," in script
+    assert "allow.everyone.if.no.acl.found=false" in script and "StandardAuthorizer" in script
 
 
 def test_collector_config_exists_and_receives_otlp_http() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from hubkit.runtime.ports import free_port
 from hubkit.testing import serving, token
 from scoring.bootstrap import create_app
 from scoring.settings import ScoringSettings
@@ -36,9 +37,13 @@ def receiver(fail_first: int) -> tuple[Starlette, list[dict[str, Any]]]:
     return Starlette(routes=[Route("/hook", hook, methods=["POST"])]), calls
 
 
+HOOK_PORT = free_port()  # the one local destination webhooks may reach in these tests
+
+
 def settings(database_url: str, kafka_bootstrap: str, **extra: Any) -> ScoringSettings:
     return ScoringSettings(database_url=database_url, kafka_bootstrap=kafka_bootstrap, outbox_poll_seconds=0.1,
-                           webhook_backoff_seconds=0.05, webhook_poll_seconds=0.05, **extra)
+                           webhook_backoff_seconds=0.05, webhook_poll_seconds=0.05,
+                           egress_allow=f"127.0.0.1:{HOOK_PORT}", **extra)
 
 
 async def until(predicate: Any, timeout: float = 30.0) -> Any:
@@ -75,7 +80,8 @@ async def test_webhook_retried_until_back_signed_once_keyed_and_sse_resumes(data
     provider, consumer = unique_unit(), unique_unit()
     hook_app, calls = receiver(fail_first=3)
     own, other = token("department", provider), token("department", consumer)
-    async with serving(hook_app) as hook_url, serving(create_app(settings(database_url, kafka_bootstrap))) as url, \
+    scoring = create_app(settings(database_url, kafka_bootstrap))
+    async with serving(hook_app, port=HOOK_PORT) as hook_url, serving(scoring) as url, \
             httpx.AsyncClient(base_url=url) as client:
         r = await client.put(f"/webhooks/{provider}", headers=own, json={"url": f"{hook_url}/hook", "secret": SECRET})
         assert r.status_code == 200
@@ -121,7 +127,8 @@ async def test_a_receiver_that_never_recovers_ends_dead_and_visible(database_url
     provider, consumer = unique_unit(), unique_unit()
     hook_app, calls = receiver(fail_first=10**6)
     app = create_app(settings(database_url, kafka_bootstrap, webhook_retry_hours=1.5 / 3600))
-    async with serving(hook_app) as hook_url, serving(app) as url, httpx.AsyncClient(base_url=url) as client:
+    async with serving(hook_app, port=HOOK_PORT) as hook_url, serving(app) as url, \
+            httpx.AsyncClient(base_url=url) as client:
         await client.put(f"/webhooks/{provider}", headers=token("department", provider),
                          json={"url": f"{hook_url}/hook", "secret": SECRET})
         await publish(kafka_bootstrap, [registered(provider, "自治区失联厅"), failed_call(provider, consumer, 7)])

@@ -15,6 +15,7 @@ from rich.table import Table
 from .auth import CONSOLE_LOGIN, Role, mint_token
 from .runtime.errors import RuntimeStartError
 from .runtime.launcher import Hub, hub_home, read_state, running_state, service_ports, stop_from_state
+from .runtime.ports import free_port
 from .settings import HubSettings
 
 app = typer.Typer(help="gov-hub: run the hub locally, mint tokens, check status.", no_args_is_help=True)
@@ -41,7 +42,8 @@ def up(
 ) -> None:
     """Start PostgreSQL, the broker, topics, migrations and the four services; Ctrl-C stops all."""
     settings = HubSettings()
-    hub = Hub(home=hub_home(), simulated_start=f"{month}-01T00:00:00+08:00" if demo else None)
+    hub = Hub(home=hub_home(), simulated_start=f"{month}-01T00:00:00+08:00" if demo else None,
+              demo_provider_port=free_port() if demo else None)
     if running_state(hub.home):
         console.print("[red]A hub is already running here (see `hub status`); stop it with `hub down`.[/red]")
         raise typer.Exit(1)
@@ -92,7 +94,7 @@ def _run_demo(hub: Hub, month: str, seed: int) -> None:
     except ImportError:
         console.print("[yellow]The demo is not available in this build; the bare hub is running.[/yellow]")
         return
-    run_demo(ports=hub.ports, month=month, seed=seed, console=console)
+    run_demo(ports=hub.ports, month=month, seed=seed, console=console, provider_port=hub.demo_provider_port)
 
 
 @app.command()
@@ -185,8 +187,14 @@ def deadletters_redrive(
     letter_id: Annotated[str, typer.Argument(help="<partition>-<offset>")],
     again: Annotated[bool, typer.Option(help="Re-drive a letter that was re-driven before")] = False,
 ) -> None:
-    """Publish the original back to its topic (after fixing what made it fail); the re-drive is recorded."""
-    body = _ops_call("POST", f"/ops/deadletters/{letter_id}/redrive" + ("?again=true" if again else ""))
+    """Publish the original back to its topic (after fixing what made it fail); the re-drive is recorded.
+    The service that publishes the topic re-drives it (on an authenticated broker only it may write there)."""
+    from .deadletters import owner_of
+
+    letter = _ops_call("GET", f"/ops/deadletters/{letter_id}")
+    owner = owner_of(str(letter["topic"])) or "scoring"
+    body = _ops_call("POST", f"/ops/deadletters/{letter_id}/redrive" + ("?again=true" if again else ""),
+                     service=owner)
     console.print(f"re-driven to {body['topic']} {body['partition']}-{body['offset']}")
 
 
@@ -203,7 +211,8 @@ def reseed(
     from .reseed import reseed_services
 
     state = read_state(hub_home()) or {}
-    settings = HubSettings()
+    admin_env = {k.removeprefix("HUB_").lower(): v for k, v in (state.get("broker_admin_env") or {}).items()}
+    settings = HubSettings.model_validate(admin_env) if admin_env else HubSettings()
     names = [service] if service else list(service_ports())
     try:
         counts = asyncio.run(reseed_services(state.get("database_url") or settings.database_url,
@@ -248,7 +257,11 @@ def demo(
         raise typer.Exit(1)
     from .demo import run_demo
 
-    run_demo(ports=service_ports(), month=month, seed=seed, console=console, day_seconds=day_seconds)
+    if not state.get("demo_provider_port"):
+        console.print("[yellow]This hub was not started with --demo: its egress policy will refuse the demo's local "
+                      "providers, so their calls count as failures. Start it with `hub up --demo`.[/yellow]")
+    run_demo(ports=service_ports(), month=month, seed=seed, console=console, day_seconds=day_seconds,
+             provider_port=state.get("demo_provider_port"))
     link = console_url(console_code(HubSettings().jwt_secret))
     console.print(f"[bold]Operators' console:[/bold] {link}&month={month}", soft_wrap=True)
 

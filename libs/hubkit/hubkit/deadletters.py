@@ -19,6 +19,7 @@ from typing import Any
 import asyncpg
 import orjson
 from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka.errors import TopicAuthorizationFailedError
 from contracts import DEADLETTER_TOPIC
 
 from .kafka import REDRIVE_HEADER, make_consumer
@@ -164,9 +165,13 @@ async def redrive(settings: HubSettings, producer: AIOKafkaProducer, pool: async
         original, _ = await _record_at(settings, letter.topic, letter.partition, letter.offset)
         if letter.original_sha256 and hashlib.sha256(original or b"").hexdigest() != letter.original_sha256:
             raise NotFound(f"the record at {letter.topic} {letter.partition}-{letter.offset} is not the original")
-    sent = await producer.send_and_wait(
-        letter.topic, value=original, key=letter.key.encode() if letter.key else None,
-        headers=[(REDRIVE_HEADER, letter.id.encode())])
+    try:
+        sent = await producer.send_and_wait(
+            letter.topic, value=original, key=letter.key.encode() if letter.key else None,
+            headers=[(REDRIVE_HEADER, letter.id.encode())])
+    except TopicAuthorizationFailedError:  # on an authenticated broker only the topic's publisher may
+        raise NotPermitted(f"this service may not write to {letter.topic}; re-drive it from "
+                           f"{owner_of(letter.topic) or 'the service that publishes it'}") from None
     await pool.execute(
         "INSERT INTO redrives (letter_id, actor, topic, kafka_partition, kafka_offset) VALUES ($1, $2, $3, $4, $5)",
         letter.id, actor, letter.topic, sent.partition, sent.offset)
@@ -175,3 +180,18 @@ async def redrive(settings: HubSettings, producer: AIOKafkaProducer, pool: async
 
 class AlreadyRedriven(Exception):
     pass
+
+
+class NotPermitted(Exception):
+    pass
+
+
+def owner_of(topic: str) -> str | None:
+    """The service that publishes a topic (`hub.<type>.v<n>`), which may re-drive to it."""
+    from contracts.event_types import REGISTRY
+
+    from .runtime.access import PUBLISHER
+
+    event_type = topic.removeprefix("hub.").rsplit(".v", 1)[0]
+    cls = REGISTRY.get(event_type)
+    return PUBLISHER.get(cls.SOURCE) if cls is not None else None

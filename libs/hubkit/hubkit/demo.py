@@ -102,7 +102,7 @@ class Open:
 class ProviderServers:
     """The provider systems behind API resources: one local HTTP server; each unit's path fails at its rate."""
 
-    def __init__(self, failure: dict[str, float], seed: int) -> None:
+    def __init__(self, failure: dict[str, float], seed: int, port: int | None = None) -> None:
         rng = random.Random(seed)
 
         async def answer(request: Request) -> Response:
@@ -111,7 +111,7 @@ class ProviderServers:
                 return Response("provider system error", status_code=503)
             return JSONResponse({"unit": unit, "records": rng.randint(1, 50)})
 
-        self.port = free_port()
+        self.port = port or free_port()  # the port the hub's egress policy was told to allow
         app = Starlette(routes=[Route("/u/{unit}/{rest:path}", answer, methods=["GET", "POST"])])
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
         self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve()), daemon=True)
@@ -132,8 +132,9 @@ class ProviderServers:
 
 class Demo:
     def __init__(self, ports: dict[str, int], month: str, seed: int, console: Console,
-                 day_seconds: float = 0.0) -> None:
+                 day_seconds: float = 0.0, provider_port: int | None = None) -> None:
         self.month, self.console, self.day_seconds = month, console, day_seconds
+        self.provider_port = provider_port
         self.rng = random.Random(seed)
         secret = HubSettings().jwt_secret
         self._secret = secret
@@ -197,7 +198,7 @@ class Demo:
             progress.advance(setup)
             self.claim_and_import(start + timedelta(hours=10))
             failure = {u: PROFILES[x.profile][3] for u, x in self.units.items()}
-            with ProviderServers(failure, self.seed) as providers:
+            with ProviderServers(failure, self.seed, self.provider_port) as providers:
                 month_task = progress.add_task(f"simulating {self.month}", total=len(days))
                 for day in days:
                     morning = datetime.combine(day, datetime.min.time(), tzinfo=SH) + timedelta(hours=9)
@@ -427,10 +428,13 @@ class Demo:
                              json=body).status_code == 201:
                     u.licenses.append(license_id)
         # Service windows use licenses instead of asking for paper copies.
-        usable = [lid for u in issuers for lid in u.licenses]
+        usable = [(u.uscc, lid) for u in issuers for lid in u.licenses]
         windows = [u for u in self.units.values() if u.kind != "county"]
-        for license_id in self.rng.sample(usable, min(12, len(usable))):
+        for issuer, license_id in self.rng.sample(usable, min(12, len(usable))):
             window = self.rng.choice(windows)
+            # A window uses an issuer's licenses once the bureau has authorised it to (免证办 item lists).
+            self.call("elicense", "PUT", f"/use-authorisations/{issuer}/{window.uscc}", self.operator,
+                      "use authorised", json={"license_types": None})
             self.call("elicense", "POST", "/uses", self.dept(window.uscc), "license used", json={
                 "license_id": license_id, "item": "企业开办" if license_id[-1] in "02468" else "社会保障卡申领",
                 "waived_materials": self.rng.randint(1, 3)})
@@ -492,8 +496,10 @@ class Demo:
 
 
 def run_demo(*, ports: dict[str, int], month: str = "2019-08", seed: int = 7, console: Console,
-             day_seconds: float = 0.0) -> dict[str, Any]:
-    demo = Demo(ports, month, seed, console, day_seconds)
+             day_seconds: float = 0.0, provider_port: int | None = None) -> dict[str, Any]:
+    """`provider_port`: where the demo's provider systems listen; the hub's egress policy must allow
+    127.0.0.1 on that port (`hub up --demo` arranges it), as it refuses loopback otherwise."""
+    demo = Demo(ports, month, seed, console, day_seconds, provider_port)
     started = time.monotonic()
     demo.run()
     with console.status("waiting for the scores to settle…"):

@@ -52,9 +52,24 @@ EMBED_ORIGINAL_BYTES = 256 * 1024
 REDRIVE_HEADER = "hub-redrive-of"
 
 
+def connection_options(settings: HubSettings) -> dict[str, object]:
+    """Bootstrap servers and, on an authenticated broker, the SASL principal and password."""
+    options: dict[str, object] = {"bootstrap_servers": settings.kafka_bootstrap,
+                                  "security_protocol": settings.kafka_security_protocol}
+    if settings.kafka_security_protocol != "PLAINTEXT":
+        options.update(sasl_mechanism=settings.kafka_sasl_mechanism, sasl_plain_username=settings.kafka_username,
+                       sasl_plain_password=settings.kafka_password.get_secret_value() if settings.kafka_password
+                       else None)
+    return options
+
+
+def make_admin(settings: HubSettings) -> AIOKafkaAdminClient:
+    return AIOKafkaAdminClient(**connection_options(settings), request_timeout_ms=10_000)
+
+
 def make_consumer(settings: HubSettings, *topics: str, **overrides: object) -> AIOKafkaConsumer:
     """A consumer with the hub's connection settings; callers add group, offsets and batching."""
-    options: dict[str, object] = {"bootstrap_servers": settings.kafka_bootstrap, "enable_auto_commit": False,
+    options: dict[str, object] = {**connection_options(settings), "enable_auto_commit": False,
                                   "auto_offset_reset": "earliest", "client_id": "gov-hub"}
     options.update(overrides)
     return AIOKafkaConsumer(*topics, **options)
@@ -62,7 +77,7 @@ def make_consumer(settings: HubSettings, *topics: str, **overrides: object) -> A
 
 def make_producer(settings: HubSettings, **overrides: object) -> AIOKafkaProducer:
     options: dict[str, object] = {
-        "bootstrap_servers": settings.kafka_bootstrap,
+        **connection_options(settings),
         "acks": "all",
         "enable_idempotence": settings.kafka_idempotent,
         "linger_ms": 2,
@@ -73,10 +88,12 @@ def make_producer(settings: HubSettings, **overrides: object) -> AIOKafkaProduce
     return AIOKafkaProducer(**options)
 
 
-async def ensure_topics(bootstrap: str, topics: Iterable[str] | None = None, partitions: int = 6) -> list[str]:
-    """Create missing topics (every contract topic and the dead-letter topic by default)."""
+async def ensure_topics(bootstrap: str, topics: Iterable[str] | None = None, partitions: int = 6,
+                        settings: HubSettings | None = None) -> list[str]:
+    """Create missing topics (every contract topic and the dead-letter topic by default); on an
+    authenticated broker `settings` carry the admin principal."""
     wanted = sorted(set(topics if topics is not None else [*ALL_TOPICS, DEADLETTER_TOPIC]))
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    admin = make_admin((settings or HubSettings()).model_copy(update={"kafka_bootstrap": bootstrap}))
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -132,3 +132,5 @@ async def redrive_letter(request: Request, principal: CurrentPrincipal, letter_i
         raise not_found("dead letter", f"{letter_id} ({exc})") from None
     except deadletters.AlreadyRedriven as exc:
         raise conflict(f"{exc}; add ?again=true to re-drive it once more") from None
+    except deadletters.NotPermitted as exc:
+        raise Problem(403, "Forbidden", str(exc), kind="forbidden") from None

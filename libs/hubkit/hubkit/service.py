@@ -21,8 +21,9 @@ from aiokafka.errors import KafkaError
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
+from . import audit, deadletters, ops, problems, telemetry
 from . import clock as clock_api
-from . import deadletters, ops, problems, telemetry
+from .audit import AuditTrail
 from .db import create_pool, migrate_service
 from .guard import RequestGuard
 from .kafka import Handler, IdempotentConsumer, make_producer
@@ -52,6 +53,8 @@ class ServiceSpec:
     # Extra setup on the app (static files, extra state) before it starts serving.
     configure: Callable[[FastAPI], None] | None = None
     pool_size: int = 10
+    # GET paths (regular expressions) whose reads touch personal data: each is in the audit trail.
+    audited_reads: list[str] = field(default_factory=list)
     # Body limits for routes that take more than the settings' defaults, by path prefix (bytes).
     body_limits: dict[str, int] = field(default_factory=dict)
     # Consumers that are not `consumers` above (the scoring projection) but whose lag operators see.
@@ -218,6 +221,10 @@ def build_app(spec: ServiceSpec) -> FastAPI:
     problems.install(app)
     app.add_middleware(RequestGuard, secret=lambda: settings.jwt_secret, json_limit=settings.max_json_bytes,
                        body_limit=settings.max_body_bytes, limits=spec.body_limits)
+    # Outside the guard, so that what the guard refuses is in the trail too.
+    app.add_middleware(AuditTrail, pool=lambda: app.state.host.pool, secret=lambda: settings.jwt_secret,
+                       reads=spec.audited_reads)
+    app.include_router(audit.router)
     app.include_router(clock_api.router)
     app.include_router(ops.router)
 

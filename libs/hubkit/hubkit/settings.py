@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "gov-hub-local-development-secret-change-me"
@@ -28,6 +28,11 @@ class HubSettings(BaseSettings):
         description="Idempotent producer (no duplicates or reordering from producer retries). `hub up` and the "
         "tests turn it off only on the Tansu fallback broker, which answers InitProducerId with an error.",
     )
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="How clients authenticate to the broker (`hub up` and compose use SASL)")
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] = Field("SCRAM-SHA-256")
+    kafka_username: str | None = Field(None, description="This service's broker principal")
+    kafka_password: SecretStr | None = Field(None, description="Its password (never logged)")
     kafka_max_message_bytes: int = Field(
         1024 * 1024, ge=1024, description="Larger messages are dead-lettered unread (the broker's default cap)")
     kafka_partitions: int = Field(6, ge=1, description="Partitions per topic, keyed by unit")
@@ -39,6 +44,9 @@ class HubSettings(BaseSettings):
     log_json: bool = Field(True)
     simulated_clock: bool = Field(False, description="Start a simulated clock (demo, tests); never in production")
     simulated_start: str = Field("2019-08-01T00:00:00+08:00", description="Initial instant of a simulated clock")
+    egress_allow: str = Field(
+        "", description="Comma-separated CIDRs, addresses or host names (each optionally :port) the gateway and "
+        "webhooks may reach although they are not public (loopback, private, link-local are refused otherwise)")
     max_json_bytes: int = Field(1024 * 1024, ge=1024, description="Largest JSON body a route accepts")
     max_body_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Largest other body (files, CSV)")
     outbox_batch: int = Field(500, ge=1)
@@ -50,6 +58,10 @@ class HubSettings(BaseSettings):
     def _secret_is_safe(self) -> HubSettings:
         if self.environment == "production" and (self.jwt_secret == DEV_SECRET or len(self.jwt_secret) < 32):
             raise ValueError("HUB_JWT_SECRET must be set to a random secret of at least 32 characters in production")
+        if self.environment == "production" and self.kafka_security_protocol == "PLAINTEXT":
+            raise ValueError("HUB_KAFKA_SECURITY_PROTOCOL must authenticate (SASL_PLAINTEXT or SASL_SSL) in production")
+        if self.kafka_security_protocol != "PLAINTEXT" and not (self.kafka_username and self.kafka_password):
+            raise ValueError("HUB_KAFKA_USERNAME and HUB_KAFKA_PASSWORD are needed with SASL")
         if self.environment == "production" and self.simulated_clock:
             raise ValueError("HUB_SIMULATED_CLOCK cannot be used in production")
         return self

@@ -116,11 +116,12 @@ async def running_app(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @asynccontextmanager
-async def serving(app: Any, host: str = "127.0.0.1") -> AsyncIterator[str]:
-    """Serve an ASGI app over real HTTP on a free port (for streams, browsers and webhooks); yields its URL."""
+async def serving(app: Any, host: str = "127.0.0.1", port: int | None = None) -> AsyncIterator[str]:
+    """Serve an ASGI app over real HTTP on a free port, or `port` (a test that must name it in
+    HUB_EGRESS_ALLOW reserves it first); yields its URL."""
     import uvicorn
 
-    port = free_port()
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve())
     try:

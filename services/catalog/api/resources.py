@@ -84,13 +84,21 @@ class ResourcePublic(BaseModel):
     stale: bool | None
 
     @classmethod
-    def of(cls, r: Resource, now: datetime) -> ResourcePublic:
+    def of(cls, r: Resource, now: datetime, viewer: Principal) -> ResourcePublic:
+        """Where the data sits (API URL, system and table, file URL) is shown to its provider, the bureau
+        and auditors only: others see that it is mounted and how, and reach it through the exchange (a
+        direct connection around it is what A5.3 forbids)."""
         fresh = freshness(r.last_update_at, r.metadata.update_cycle, now) if r.last_update_at else None
+        access = r.mount_access if sees_access(viewer, r.provider) else None
         return cls(code=r.code, provider=r.provider, status=r.status, version=r.version,
                    metadata=r.metadata.model_dump(mode="json"), published_at=r.published_at,
-                   mount_kind=r.mount_kind, mount_access=r.mount_access, mounted_at=r.mounted_at,
+                   mount_kind=r.mount_kind, mount_access=access, mounted_at=r.mounted_at,
                    last_update_at=r.last_update_at, stale_at=fresh.stale_at if fresh else None,
                    stale=fresh.stale if fresh else None)
+
+
+def sees_access(viewer: Principal, provider: str) -> bool:
+    return viewer.role in (Role.operator, Role.auditor) or (viewer.role is Role.department and viewer.unit == provider)
 
 
 def _pool(request: Request) -> asyncpg.Pool:
@@ -170,7 +178,7 @@ async def create(body: ResourceCreate, request: Request, principal: CurrentPrinc
             resource = await create_resource(conn, body, principal, at)
     except ResourceRejected as exc:
         raise rejected(exc) from None
-    return ResourcePublic.of(resource, _now(request))
+    return ResourcePublic.of(resource, _now(request), principal)
 
 
 @router.put("/{code}/metadata", summary="Change metadata (a published resource gets a new version and an event)")
@@ -193,7 +201,7 @@ async def change(code: str, body: ResourceChange, request: Request, principal: C
             await outbox.add(conn, SCHEMA, new_envelope(payload, unit=resource.provider, occurred_at=at))
         after = await repo.get(conn, code)
     assert after is not None
-    return ResourcePublic.of(after, _now(request))
+    return ResourcePublic.of(after, _now(request), principal)
 
 
 @router.post("/{code}/publish", summary="Publish a draft (emits catalog.resource-published; the name is fixed)")
@@ -207,7 +215,7 @@ async def publish(code: str, request: Request, principal: CurrentPrincipal,
         await publish_resource(conn, resource, at)
         after = await repo.get(conn, code)
     assert after is not None
-    return ResourcePublic.of(after, _now(request))
+    return ResourcePublic.of(after, _now(request), principal)
 
 
 @router.put("/{code}/mount", summary="Mount the data as a table, file or API (emits catalog.resource-mounted)")
@@ -221,13 +229,13 @@ async def mount(code: str, body: MountBody, request: Request, principal: Current
         except ResourceRejected as exc:
             raise conflict(str(exc)) from None
         if resource.mount_kind == spec.kind and resource.mount_access == spec.access():
-            return ResourcePublic.of(resource, _now(request))  # the same mount again: nothing happened
+            return ResourcePublic.of(resource, _now(request), principal)  # the same mount again: nothing happened
         await repo.mount(conn, code, spec, at)
         payload = ResourceMounted(resource_code=code, mount_kind=spec.kind)
         await outbox.add(conn, SCHEMA, new_envelope(payload, unit=resource.provider, occurred_at=at))
         after = await repo.get(conn, code)
     assert after is not None
-    return ResourcePublic.of(after, _now(request))
+    return ResourcePublic.of(after, _now(request), principal)
 
 
 @router.post("/{code}/unmount", summary="Take the data off the exchange (emits catalog.resource-unmounted)")
@@ -244,7 +252,7 @@ async def unmount(code: str, body: UnmountBody, request: Request, principal: Cur
         await outbox.add(conn, SCHEMA, new_envelope(payload, unit=resource.provider, occurred_at=at))
         after = await repo.get(conn, code)
     assert after is not None
-    return ResourcePublic.of(after, _now(request))
+    return ResourcePublic.of(after, _now(request), principal)
 
 
 @router.post("/{code}/updates", status_code=201, summary="Report a refresh of the data (catalog.resource-updated)")
@@ -261,7 +269,7 @@ async def report_update(code: str, body: UpdateBody, request: Request, principal
         await outbox.add(conn, SCHEMA, new_envelope(payload, unit=resource.provider, occurred_at=at))
         after = await repo.get(conn, code)
     assert after is not None
-    return ResourcePublic.of(after, _now(request))
+    return ResourcePublic.of(after, _now(request), principal)
 
 
 @router.get("", summary="Search the published catalog (and, for a department, its own drafts)")
@@ -283,7 +291,7 @@ async def search(
                                   q=q, mounted=mounted, include_drafts_of=drafts_of, as_of=as_of, limit=limit,
                                   offset=offset)
     now = as_of or _now(request)
-    return [ResourcePublic.of(r, now) for r in found]
+    return [ResourcePublic.of(r, now, principal) for r in found]
 
 
 @router.get("/{code}", summary="One resource, now or as of a past instant")
@@ -294,13 +302,16 @@ async def read(code: str, request: Request, principal: CurrentPrincipal,
     if resource is None or (resource.status == "draft" and principal.role is Role.department
                             and principal.unit != resource.provider):
         raise not_found("resource", code if as_of is None else f"{code} as of {as_of.isoformat()}")
-    return ResourcePublic.of(resource, as_of or _now(request))
+    return ResourcePublic.of(resource, as_of or _now(request), principal)
 
 
 @router.get("/{code}/versions", summary="Every metadata version with the instant it took effect")
 async def versions(code: str, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
     async with _pool(request).acquire() as conn:
-        if await repo.get(conn, code) is None:
+        resource = await repo.get(conn, code)
+        # A draft's versions are its provider's (and the bureau's) only, as the draft itself is.
+        if resource is None or (resource.status == "draft" and principal.role is Role.department
+                                and principal.unit != resource.provider):
             raise not_found("resource", code)
         return {"code": code, "versions": await repo.versions(conn, code), "history": await repo.history(conn, code)}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -14,14 +15,17 @@ from contracts import new_envelope
 from contracts.elicense import LicensePushed, LicenseRevoked
 from fastapi import APIRouter, Query, Request, Response
 from hubkit import outbox
+from hubkit.audit import note_target
 from hubkit.auth import CurrentPrincipal, Principal, Role
 from hubkit.problems import Problem, conflict, forbidden, not_found
 from pydantic import AwareDatetime, BaseModel, Field
 
+from elicense.api.authorisations import authorised
 from elicense.api.deps import SCHEMA, issuer_for, library, local_iso, now_of, pool, today_of, write_instant
 from elicense.domain.files import FileRejected, VerifiedFile, verify_file
 from elicense.domain.holders import validate_holder_id
 from elicense.domain.licenses import LicenseData, LicenseInvalid, check, effective_status
+from elicense.library import Library
 from elicense.storage import licenses as repo
 
 router = APIRouter(tags=["licenses"])
@@ -247,47 +251,88 @@ async def read(license_id: str, request: Request, principal: CurrentPrincipal) -
     return view
 
 
+def holder_target(lib: Library) -> Callable[[str], str]:
+    """`GET /audit?target=<holder id>`: the trail's name for that holder (its keyed hash)."""
+
+    def target(value: str) -> str:
+        try:
+            return "holder:" + lib.hasher.digest(validate_holder_id(value, "either")).hex()
+        except ValueError:
+            return value
+
+    return target
+
+
+async def may_see_personal(conn: Any, principal: Principal, issuer: str, license_type: str) -> bool:
+    """Holder names and license files: the issuer, units it authorised to use its licenses of that
+    type, the bureau and auditors."""
+    if principal.role in (Role.operator, Role.auditor):
+        return True
+    return principal.role is Role.department and await authorised(conn, issuer, principal.unit or "", license_type)
+
+
+def verification_view(view: dict[str, Any]) -> dict[str, Any]:
+    """What anyone signed in learns by verifying a number: that the license exists, its type, issuer,
+    validity and seal; not whose it is (the holder's name is masked) nor its file."""
+    name = view["holder_name"] or ""
+    masked = name[:1] + "*" * max(1, len(name) - 1) if name else None
+    file = view["file"]
+    return {**{k: v for k, v in view.items() if k not in ("holder_name", "file", "revoke_reason")},
+            "holder_name_masked": masked,
+            "file": {"format": file["format"], "sealed": file["sealed"]} if file else None}
+
+
 @router.get("/verify", summary="Verify a license by its number (anyone signed in): status, seal, file")
 async def verify(request: Request, principal: CurrentPrincipal,
                  number: Annotated[str, Query(min_length=1, max_length=80)],
                  license_type: str | None = None) -> list[dict[str, Any]]:
     """Every license with that number (renewals share numbers), newest first, with its current status
-    (valid, expired or revoked) and whether its file carries a valid unified e-seal."""
+    (valid, expired or revoked) and whether its file carries a valid unified e-seal. The holder's name
+    and the file are shown only to who may see them (`may_see_personal`)."""
     async with pool(request).acquire() as conn:
         rows = await conn.fetch(
             "SELECT l.*, f.format AS file_format, f.size AS file_size FROM licenses l "
             "LEFT JOIN files f ON f.sha256 = l.file_sha256 WHERE l.number = $1 "
             "AND ($2::text IS NULL OR l.license_type = $2) ORDER BY l.issue_date DESC, l.license_id LIMIT 50",
             number.strip(), license_type)
+        allowed = [await may_see_personal(conn, principal, r["issuer"], r["license_type"]) for r in rows]
     today, types = today_of(request), library(request).types
-    return [public_view(r, today, types) for r in rows]
+    return [public_view(r, today, types) if ok else verification_view(public_view(r, today, types))
+            for r, ok in zip(rows, allowed, strict=True)]
 
 
 @router.post("/licenses/lookup", summary="A holder's licenses by holder id (service windows, the bureau)")
 async def lookup(body: LookupBody, request: Request, principal: CurrentPrincipal) -> list[dict[str, Any]]:
-    principal.require(Role.department, Role.operator)
+    """A department finds only licenses it may use (its own, or of issuers that authorised it)."""
+    principal.require(Role.department, Role.operator, Role.auditor)
     lib = library(request)
     try:
         holder = validate_holder_id(body.holder_id, "either")
     except ValueError as exc:
         raise _invalid(f"holder_id: {exc}") from None
+    note_target(request, "holder:" + lib.hasher.digest(holder).hex())  # the trail names the holder by hash
     async with pool(request).acquire() as conn:
         rows = await conn.fetch(
             "SELECT l.*, f.format AS file_format, f.size AS file_size FROM licenses l "
             "LEFT JOIN files f ON f.sha256 = l.file_sha256 WHERE l.holder_hash = $1 "
             "AND ($2::text IS NULL OR l.license_type = $2) ORDER BY l.issue_date DESC LIMIT 200",
             lib.hasher.digest(holder), body.license_type)
+        rows = [r for r in rows if await may_see_personal(conn, principal, r["issuer"], r["license_type"])]
     today = today_of(request)
     return [public_view(r, today, lib.types) for r in rows]
 
 
-@router.get("/licenses/{license_id}/file", summary="Download a license's file (anyone signed in)",
+@router.get("/licenses/{license_id}/file",
+            summary="Download a license's file (its issuer, units it authorised, the bureau, auditors)",
             responses={200: {"content": {m: {} for m in MEDIA.values()}}})
 async def download(license_id: str, request: Request, principal: CurrentPrincipal) -> Response:
     async with pool(request).acquire() as conn:
         row = await repo.get(conn, license_id)
-    if row is None:
-        raise not_found("license", license_id)
+        if row is None:
+            raise not_found("license", license_id)
+        if not await may_see_personal(conn, principal, row["issuer"], row["license_type"]):
+            raise forbidden(f"the file of {license_id} is for its issuer, units it authorised to use its "
+                            "licenses, the bureau and auditors")
     if not row["file_sha256"]:
         raise not_found("file of license", license_id)
     data = await library(request).store.get(row["file_sha256"])

@@ -10,9 +10,10 @@ from contracts.elicense import LicenseUsed
 from fastapi import APIRouter, Request, Response
 from hubkit import outbox
 from hubkit.auth import CurrentPrincipal, Role
-from hubkit.problems import Problem, conflict, not_found
+from hubkit.problems import Problem, conflict, forbidden, not_found
 from pydantic import BaseModel, Field
 
+from elicense.api.authorisations import authorised
 from elicense.api.deps import SCHEMA, local_iso, now_of, pool, today_of
 from elicense.domain.licenses import effective_status
 
@@ -30,7 +31,8 @@ class UseBody(BaseModel):
 @router.post("/uses", summary="Record that a license was used at a service window", status_code=201)
 async def record_use(body: UseBody, request: Request, response: Response,
                      principal: CurrentPrincipal) -> dict[str, Any]:
-    """The using unit is the caller's. An expired or revoked license cannot be used. The event
+    """The using unit is the caller's, and it must hold a use authorisation from the license's issuer
+    (the use costs or earns the issuer points). An expired or revoked license cannot be used. The event
     carries the issuer and whether the license was sealed (scoring charges unsealed uses to the issuer)."""
     principal.require(Role.department)
     user = principal.unit or ""
@@ -43,10 +45,14 @@ async def record_use(body: UseBody, request: Request, response: Response,
                 raise conflict(f"use id {use_id} was recorded for another use")
             response.status_code = 200
             return {"use_id": use_id, "recorded": False, "used_at": local_iso(known["used_at"])}
-        lic = await conn.fetchrow("SELECT issuer, status, valid_until, sealed FROM licenses WHERE license_id = $1",
-                                  body.license_id)
+        lic = await conn.fetchrow("SELECT issuer, license_type, status, valid_until, sealed FROM licenses "
+                                  "WHERE license_id = $1", body.license_id)
         if lic is None:
             raise not_found("license", body.license_id)
+        if not await authorised(conn, lic["issuer"], user, lic["license_type"]):
+            raise forbidden(f"{user} holds no authorisation from {lic['issuer']} to use licenses of type "
+                            f"{lic['license_type']}; the issuer or the bureau grants it "
+                            f"(PUT /use-authorisations/{lic['issuer']}/{user})")
         status = effective_status(lic["status"], lic["valid_until"], today_of(request))
         if status != "valid":
             raise Problem(409, "Conflict", f"license {body.license_id} is {status} and cannot be used",

@@ -17,6 +17,7 @@ from contracts.values import ResourceCode, Uscc
 from fastapi import APIRouter, Request, Response
 from hubkit import outbox
 from hubkit.auth import CurrentPrincipal, Role
+from hubkit.egress import EgressRefused, confine_path
 from hubkit.problems import Problem, forbidden, invalid, not_found
 from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, Field
 
@@ -58,6 +59,10 @@ async def set_endpoint(code: str, body: EndpointBody, request: Request, principa
         if res is None:
             raise not_found("published resource", code)
         principal.ensure_unit(res["provider"])
+        try:
+            await _state(request).policy.check_destination(str(body.base_url))
+        except EgressRefused as exc:
+            raise invalid(f"base_url: {exc}") from None
         await repo.set_endpoint(conn, code, str(body.base_url).rstrip("/"), body.timeout_ms)
     return {"resource_code": code, "base_url": str(body.base_url).rstrip("/"), "timeout_ms": body.timeout_ms}
 
@@ -107,13 +112,19 @@ async def call(code: str, path: str, request: Request, principal: CurrentPrincip
     status: int | None = None
     body, content_type = b"", ""
     exc: Exception | None = None
-    if route["base_url"] is None:
+    target = None
+    if route["base_url"] is not None:
+        try:
+            target = confine_path(route["base_url"], path)
+        except EgressRefused as refusal:  # the consumer's request, not the provider's failure: no record
+            raise invalid(f"path: {refusal}") from None
+    if target is None:
         exc = ConnectionError("the provider registered no endpoint")
     else:
         headers = {k: v for k, v in request.headers.items() if k.lower() in _FORWARDED_HEADERS}
         try:
             upstream = await state.client.request(
-                request.method, f"{route['base_url']}/{path}", params=request.query_params, content=payload,
+                request.method, target, params=request.query_params, content=payload,
                 headers=headers, timeout=route["timeout_ms"] / 1000)
             status, body = upstream.status_code, upstream.content
             content_type = upstream.headers.get("content-type", "")

@@ -11,7 +11,7 @@ from contracts.values import ResourceCode
 from fastapi import APIRouter, Request
 from hubkit import outbox
 from hubkit.auth import CurrentPrincipal, Role
-from hubkit.problems import not_found
+from hubkit.problems import forbidden, not_found
 from pydantic import BaseModel, Field
 
 from exchange.api.requests import now_of, pool
@@ -32,8 +32,12 @@ async def record_use(body: UseBody, request: Request, principal: CurrentPrincipa
     principal.require(Role.department)
     consumer, now = principal.unit or "", now_of(request)
     async with pool(request).acquire() as conn, conn.transaction():
-        if await repo.resource(conn, body.resource_code) is None:
+        route = await repo.gateway_route(conn, consumer, body.resource_code)
+        if route is None:
             raise not_found("published resource", body.resource_code)
+        if not route["subscribed"]:  # E1.2/E1.4 reward use of shared data the unit actually receives
+            raise forbidden(f"{consumer} holds no active subscription to {body.resource_code}; "
+                            "only data a unit receives through the exchange can be recorded as used")
         use_id = await conn.fetchval("INSERT INTO data_uses (consumer, resource_code, purpose, note, used_at) "
                                      "VALUES ($1, $2, $3, $4, $5) RETURNING id", consumer, body.resource_code,
                                      body.purpose, body.note, now)

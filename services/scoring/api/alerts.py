@@ -10,7 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from hubkit.auth import CurrentPrincipal, Role
-from hubkit.problems import not_found
+from hubkit.egress import EgressPolicy, EgressRefused
+from hubkit.problems import invalid, not_found
 from pydantic import AnyHttpUrl, BaseModel, Field
 
 from scoring.api import deps
@@ -71,6 +72,10 @@ async def stream_alerts(
 async def set_webhook(unit: str, body: WebhookBody, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
     principal.require(Role.department, Role.operator)
     principal.ensure_unit(unit)
+    try:
+        await EgressPolicy.parse(request.app.state.settings.egress_allow).check_destination(str(body.url))
+    except EgressRefused as exc:
+        raise invalid(f"url: {exc}") from None
     secret = body.secret or secrets.token_urlsafe(32)
     async with deps.pool(request).acquire() as conn:
         webhook_id = await repo.set_webhook(conn, unit, str(body.url), secret)

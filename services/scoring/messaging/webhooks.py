@@ -18,6 +18,8 @@ from typing import Any
 import httpx
 import orjson
 from hubkit import telemetry
+from hubkit.egress import EgressPolicy, egress_client
+from hubkit.egress import refused as egress_refused
 from hubkit.service import ServiceHost
 
 from scoring.domain.ruleset import Ruleset
@@ -33,6 +35,20 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
+def failure_category(exc: httpx.HTTPError) -> str:
+    """What departments see of a failed delivery: a category, never the raw connection error (which
+    would tell a port scanner what answers where)."""
+    if egress_refused(exc) is not None:
+        return "refused by egress policy"
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout"
+    if isinstance(exc, httpx.ConnectError):
+        return "connection failed"
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ProtocolError):
+        return "protocol error"
+    return "delivery failed"
+
+
 def backoff(attempt: int, base: float, cap: float) -> float:
     """Seconds before the next attempt after `attempt` failures: base, 2·base, 4·base… up to cap."""
     return float(min(cap, base * 2 ** min(attempt - 1, 40)))
@@ -43,7 +59,8 @@ class WebhookSender:
         self.settings, self.ruleset, self.projector = settings, ruleset, projector
 
     async def run(self, host: ServiceHost) -> None:
-        async with httpx.AsyncClient(timeout=self.settings.webhook_timeout_seconds) as client:
+        policy = EgressPolicy.parse(self.settings.egress_allow)  # a webhook must be public (or allowed)
+        async with egress_client(policy, timeout=self.settings.webhook_timeout_seconds) as client:
             while True:
                 sent = await self.send_due(host, client)
                 if not sent:
@@ -75,7 +92,7 @@ class WebhookSender:
             if not 200 <= code < 300:
                 error = f"HTTP {code}"
         except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__
+            error = failure_category(exc)
         duration = int((time.perf_counter() - started) * 1000)
         retry_in = backoff(row["attempts"], s.webhook_backoff_seconds, s.webhook_backoff_max_seconds)
         async with host.pool.acquire() as conn:

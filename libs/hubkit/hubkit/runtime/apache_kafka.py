@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import base64
 import fcntl
+import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -122,6 +124,8 @@ class ApacheKafka:
     heap: str = "768m"
     process: subprocess.Popen[bytes] | None = None
     kind: str = "kafka"
+    # SASL/SCRAM on the client listener, one principal per service plus `admin`, ACLs enforced.
+    auth: bool = False
 
     @property
     def bootstrap(self) -> str:
@@ -139,14 +143,64 @@ class ApacheKafka:
         match = re.search(r"^cluster\.id=(.+)$", meta.read_text(), re.MULTILINE)
         return match.group(1).strip() if match else None
 
+    @property
+    def security_protocol(self) -> str:
+        return "SASL_PLAINTEXT" if self.auth else "PLAINTEXT"
+
+    def credentials(self) -> dict[str, str]:
+        """Each principal's password, made once per broker (they are in its log from the format on)."""
+        from .access import ADMIN, SERVICES
+
+        path = self.home / "credentials.json"
+        if path.exists():
+            found: dict[str, str] = json.loads(path.read_text())
+            return found
+        self.home.mkdir(parents=True, exist_ok=True)
+        made = {name: secrets.token_urlsafe(24) for name in (ADMIN, *SERVICES)}
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(made, out)
+        return made
+
+    def client_env(self, principal: str) -> dict[str, str]:
+        """The HUB_KAFKA_* settings a client of this broker needs, as `principal`."""
+        if not self.auth:
+            return {"HUB_KAFKA_SECURITY_PROTOCOL": "PLAINTEXT"}
+        return {"HUB_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "HUB_KAFKA_SASL_MECHANISM": "SCRAM-SHA-256",
+                "HUB_KAFKA_USERNAME": principal, "HUB_KAFKA_PASSWORD": self.credentials()[principal]}
+
+    def _auth_config(self) -> dict[str, str]:
+        if not self.auth:
+            return {}
+        admin = self.credentials()["admin"]
+        return {
+            "listener.security.protocol.map": "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+            "inter.broker.listener.name": "SASL_PLAINTEXT",
+            "listener.name.sasl_plaintext.sasl.enabled.mechanisms": "SCRAM-SHA-256",
+            "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-256",
+            "listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config":
+                "org.apache.kafka.common.security.scram.ScramLoginModule required "
+                f'username="admin" password="{admin}";',
+            # The controller cannot read SCRAM credentials before it has the metadata: PLAIN, one user.
+            "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+            "sasl.mechanism.controller.protocol": "PLAIN",
+            "listener.name.controller.plain.sasl.jaas.config":
+                "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                f'username="admin" password="{admin}" user_admin="{admin}";',
+            "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "super.users": "User:admin",
+            "allow.everyone.if.no.acl.found": "false",
+        }
+
     def _config(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)
+        client = self.security_protocol
         lines = {
             "process.roles": "broker,controller",
             "node.id": "1",
             "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
-            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "listeners": f"{client}://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": f"{client}://127.0.0.1:{self.port}",
             "controller.listener.names": "CONTROLLER",
             "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
             "inter.broker.listener.name": "PLAINTEXT",
@@ -161,6 +215,7 @@ class ApacheKafka:
             "share.coordinator.state.topic.replication.factor": "1",
             "share.coordinator.state.topic.min.isr": "1",
             "group.initial.rebalance.delay.ms": "0",
+            **self._auth_config(),
         }
         path = self.home / "server.properties"
         path.write_text("".join(f"{k}={v}\n" for k, v in lines.items()))
@@ -176,9 +231,11 @@ class ApacheKafka:
     def _format(self, java: str, libs: Path, config: Path) -> None:
         if self.cluster_id is not None:
             return  # formatted before: keep the log, the cluster id and everything in it
+        scram = [f"--add-scram=SCRAM-SHA-256=[name={name},password={password}]"
+                 for name, password in self.credentials().items()] if self.auth else []
         done = subprocess.run(
             [java, "-cp", f"{libs}/*", "kafka.tools.StorageTool", "format",
-             f"--cluster-id={new_cluster_id()}", "-c", str(config)],
+             f"--cluster-id={new_cluster_id()}", "-c", str(config), *scram],
             capture_output=True, text=True, timeout=120,
         )
         if done.returncode != 0:
@@ -233,7 +290,7 @@ class ApacheKafka:
     def lose_log(self) -> None:
         """Remove the stopped broker's log (as a lost disk would): the next start formats a new cluster."""
         assert self.process is None, "stop the broker first"
-        shutil.rmtree(self.data_dir, ignore_errors=True)
+        shutil.rmtree(self.data_dir, ignore_errors=True)  # the credentials stay: the next format adds them again
 
     def kill(self) -> None:
         """SIGKILL, as a crash would (fault tests)."""

@@ -72,6 +72,11 @@ class TansuBroker:
             proc.kill()
             proc.wait()
 
+    auth = False  # Tansu's memory storage has no principals or ACLs
+
+    def client_env(self, principal: str) -> dict[str, str]:
+        return {"HUB_KAFKA_SECURITY_PROTOCOL": "PLAINTEXT"}
+
     def lose_log(self) -> None:
         """Nothing to remove: the log lives in the process's memory and is gone when it stops."""
 
@@ -99,12 +104,13 @@ def broker_kind(*, announce: bool = True) -> str:
     return "tansu"
 
 
-def local_broker(kind: str, home: Path, port: int | None = None) -> LocalBroker:
-    """A broker of that kind on 127.0.0.1 (not started); Kafka keeps its log under `home/kafka`."""
+def local_broker(kind: str, home: Path, port: int | None = None, *, auth: bool = False) -> LocalBroker:
+    """A broker of that kind on 127.0.0.1 (not started); Kafka keeps its log under `home/kafka`.
+    `auth`: SASL/SCRAM principals and ACLs (Apache Kafka only; Tansu has no ACLs)."""
     port = port or free_port()
     if kind == "kafka":
         controller = port + 1 if port_is_free(port + 1) else free_port()
-        return ApacheKafka(port, controller, home / "kafka", home / "kafka.log")
+        return ApacheKafka(port, controller, home / "kafka", home / "kafka.log", auth=auth)
     return TansuBroker(port, home / "tansu.log")
 
 

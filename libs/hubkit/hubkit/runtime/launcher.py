@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from ..settings import HubSettings
 from .broker import LocalBroker, broker_kind, idempotent_supported, local_broker
 from .errors import RuntimeStartError
 from .ports import port_is_free
@@ -80,6 +81,8 @@ class Hub:
     # A demo replays a past month: services then keep a clock the demo moves forward.
     simulated_start: str | None = None
     ports: dict[str, int] = field(default_factory=service_ports)
+    # The demo's local provider systems: the one loopback destination the egress policy lets through.
+    demo_provider_port: int | None = None
 
     def start_servers(self, *, durable: bool = True) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -94,17 +97,33 @@ class Hub:
         if external_kafka:
             self.kafka_bootstrap = external_kafka
         else:
-            self.broker = local_broker(broker_kind(), self.home, kafka_port())
+            self.broker = local_broker(broker_kind(), self.home, kafka_port(), auth=True)
             self.broker.start()
             self.kafka_bootstrap = self.broker.bootstrap
 
+    def admin_settings(self) -> HubSettings:
+        """Broker settings of the launcher itself: the broker's super user on an authenticated broker."""
+        env = self.broker.client_env("admin") if self.broker is not None else {}
+        return HubSettings.model_validate({"kafka_bootstrap": self.kafka_bootstrap, **{
+            k.removeprefix("HUB_").lower(): v for k, v in env.items()}})
+
     def prepare(self, partitions: int) -> None:
         from ..db import migrate_service
-        from ..kafka import ensure_topics
+        from ..kafka import ensure_topics, make_admin
+        from .access import all_acls, apply_acls
 
         async def _prepare() -> None:
+            settings = self.admin_settings()
             try:
-                await asyncio.wait_for(ensure_topics(self.kafka_bootstrap, partitions=partitions), 30)
+                await asyncio.wait_for(ensure_topics(self.kafka_bootstrap, partitions=partitions, settings=settings),
+                                       30)
+                if self.broker is not None and self.broker.kind == "kafka" and self.broker.auth:
+                    admin = make_admin(settings)
+                    await admin.start()
+                    try:
+                        await asyncio.wait_for(apply_acls(admin, all_acls()), 30)
+                    finally:
+                        await admin.close()
             except Exception as exc:
                 raise RuntimeStartError(f"Kafka broker at {self.kafka_bootstrap} unusable: {exc!r}") from None
             for name in self.ports:
@@ -126,10 +145,15 @@ class Hub:
         env.setdefault("HUB_BLOB_DIR", str(self.home / "blobs"))
         if self.broker is not None and not idempotent_supported(self.broker.kind):
             env["HUB_KAFKA_IDEMPOTENT"] = "false"
+        if self.broker is not None:  # each service is its own principal on an authenticated broker
+            env.update(self.broker.client_env(name))
         if name == "elicense" and not env.get("HUB_SEAL_AUTHORITY_CERT"):
             env["HUB_SEAL_AUTHORITY_CERT"] = str(local_seal_authority(self.home))
         if self.simulated_start:
             env.update(HUB_SIMULATED_CLOCK="true", HUB_SIMULATED_START=self.simulated_start)
+        if self.demo_provider_port:
+            allowed = [a for a in env.get("HUB_EGRESS_ALLOW", "").split(",") if a.strip()]
+            env["HUB_EGRESS_ALLOW"] = ",".join([*allowed, f"127.0.0.1:{self.demo_provider_port}"])
         return env
 
     def start_services(self) -> None:
@@ -173,9 +197,15 @@ class Hub:
             "postgres_pid": self.postgres.process.pid if self.postgres and self.postgres.process else None,
             "broker_pid": self.broker.process.pid if self.broker and self.broker.process else None,
             "broker": self.broker.kind if self.broker else "external",
+            # `hub reseed` and other tools act as the broker's admin principal.
+            "broker_admin_env": self.broker.client_env("admin") if self.broker else {},
             "supervisor_pid": os.getpid() if supervised else None,
+            "demo_provider_port": self.demo_provider_port,
         }
-        (self.home / "state.json").write_text(json.dumps(state, indent=2))
+        path = self.home / "state.json"  # holds the broker admin's password: the owner's eyes only
+        path.unlink(missing_ok=True)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+            json.dump(state, out, indent=2)
 
     def stop(self) -> None:
         for proc in self.processes.values():

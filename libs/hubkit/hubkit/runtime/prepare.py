@@ -8,13 +8,22 @@ from __future__ import annotations
 import asyncio
 
 from ..db import migrate_service
-from ..kafka import ensure_topics
+from ..kafka import ensure_topics, make_admin
 from ..settings import HubSettings
+from .access import all_acls, apply_acls
 from .launcher import NAMES, service_migrations
 
 
 async def prepare(settings: HubSettings) -> None:
-    await ensure_topics(settings.kafka_bootstrap, partitions=settings.kafka_partitions)
+    """As the broker's admin: topics, then (on an authenticated broker) every service's ACLs."""
+    await ensure_topics(settings.kafka_bootstrap, partitions=settings.kafka_partitions, settings=settings)
+    if settings.kafka_security_protocol != "PLAINTEXT":
+        admin = make_admin(settings)
+        await admin.start()
+        try:
+            await apply_acls(admin, all_acls())
+        finally:
+            await admin.close()
     for name in NAMES:
         await migrate_service(settings.database_url, name, service_migrations(name))
 
