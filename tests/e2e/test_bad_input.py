@@ -109,3 +109,21 @@ async def test_a_csv_cell_too_long_is_a_row_error(hub: dict[str, httpx.AsyncClie
                                   headers={**op, "Content-Type": "text/csv"})
     assert r.status_code in (200, 422), r.text
     assert r.status_code == 422 or r.json()["imported"] == []
+
+
+async def test_writes_and_gateway_calls_are_rate_limited_per_token(database_url: str, kafka_bootstrap: str) -> None:
+    common = {"database_url": database_url, "kafka_bootstrap": kafka_bootstrap}
+    catalog = catalog_app(CatalogSettings(**common, write_rates={"department": 2.0}))
+    exchange = exchange_app(ExchangeSettings(**common, gateway_rate=1.0))
+    dept, other = token("department", UNIT), token("department", make_uscc("450000", "MB0000RL"))
+    async with running_app(catalog) as c, running_app(exchange) as x:
+        answers = [(await c.post("/resources", headers=dept, json={})).status_code for _ in range(9)]
+        assert answers[:8] == [422] * 8 and answers[8] == 429  # a burst of 4x the rate, then refused
+        limited = await c.post("/resources", headers=dept, json={})
+        assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+        problem(limited, 429)
+        assert (await c.post("/resources", headers=other, json={})).status_code == 422  # its own bucket
+        assert (await c.post("/resources", headers=token("operator"), json={})).status_code == 422  # not limited
+        code = "330045450000MB0000RL000001"
+        calls = [(await x.get(f"/gateway/{code}/q", headers=dept)).status_code for _ in range(5)]
+        assert calls[:4] == [404] * 4 and calls[4] == 429

@@ -32,6 +32,7 @@ import orjson
 from contracts.values import make_uscc
 from hubkit.auth import mint_token
 from hubkit.runtime.broker import local_broker
+from hubkit.runtime.errors import RuntimeStartError
 from hubkit.runtime.launcher import NAMES, Hub
 from hubkit.runtime.ports import free_port, port_is_free
 from hubkit.settings import DEV_SECRET
@@ -84,9 +85,12 @@ class ChaosHub:
     """A hub of the test's own (durable PostgreSQL, the chosen broker), driven in-process."""
 
     def __init__(self, home: Path, broker: str) -> None:
-        base = free_port() // 10 * 10
+        # Below the ephemeral range (32768+): a killed service's port must not be taken, while it is
+        # down, as the source port of some client's outgoing connection.
+        rng = random.Random()
+        base = rng.randrange(21000, 32000, 10)
         while any(not port_is_free(base + i) for i in range(1, 5)):
-            base = free_port() // 10 * 10
+            base = rng.randrange(21000, 32000, 10)
         os.environ.pop("HUB_DATABASE_URL", None)
         os.environ.pop("HUB_KAFKA_BOOTSTRAP", None)
         self.hub = Hub(home=home, ports={n: base + i for i, n in enumerate(NAMES, start=1)})
@@ -114,6 +118,17 @@ class ChaosHub:
                 os.kill(proc.pid, signal.SIGCONT)
         self.hub.stop()
 
+    def _restart(self, name: str, attempts: int = 5) -> None:
+        for attempt in range(attempts):
+            try:
+                self.hub.start_service(name)
+                self.hub.wait_healthy(90)
+                return
+            except RuntimeStartError:  # e.g. the port not free yet: try again shortly
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(1.0)
+
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.hub.ports[name]}"
 
@@ -126,8 +141,7 @@ class ChaosHub:
                 proc.kill()
                 proc.wait()
                 time.sleep(rng.uniform(0.2, 1.5))
-                hub.start_service(name)
-                hub.wait_healthy(90)
+                self._restart(name)
             elif fault.startswith("stall-"):
                 proc = hub.processes[fault.removeprefix("stall-")]
                 os.kill(proc.pid, signal.SIGSTOP)

@@ -16,8 +16,8 @@ from aiokafka.errors import KafkaError
 from contracts import encode, new_envelope, topic_for
 from contracts.exchange import CallFailed
 from contracts.values import build_resource_code, make_uscc
-from hubkit.kafka import ensure_topics, make_admin, make_consumer, make_producer
-from hubkit.runtime.access import SERVICES, all_acls, apply_acls, consumed_by, produced_by
+from hubkit.kafka import ensure_topics, make_consumer, make_producer
+from hubkit.runtime.access import SERVICES, consumed_by, grant_all, produced_by
 from hubkit.runtime.apache_kafka import ApacheKafka, find_java
 from hubkit.runtime.ports import free_port
 from hubkit.settings import HubSettings
@@ -64,12 +64,7 @@ def secured(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
     async def prepare() -> None:
         admin_settings = settings_as(broker, "admin")
         await ensure_topics(broker.bootstrap, partitions=1, settings=admin_settings)
-        admin = make_admin(admin_settings)
-        await admin.start()
-        try:
-            await apply_acls(admin, all_acls())
-        finally:
-            await admin.close()
+        await grant_all(admin_settings)
 
     asyncio.run(prepare())
     yield broker

@@ -3,6 +3,9 @@
 import asyncio
 import base64
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -10,6 +13,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import orjson
 import pytest
+from aiokafka import AIOKafkaProducer
 from contracts import DEADLETTER_TOPIC, Envelope, encode, new_envelope
 from contracts.catalog import ResourceUpdated
 from contracts.values import build_resource_code, make_uscc
@@ -41,15 +45,24 @@ async def wait_for(predicate, timeout: float = 20.0) -> None:  # type: ignore[no
         await asyncio.sleep(0.1)
 
 
-@pytest.fixture
-async def wiring(database_url: str, kafka_bootstrap: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    (tmp_path / "alpha").mkdir()
-    (tmp_path / "beta").mkdir()
+@dataclass
+class Wiring:
+    """Service alpha's outbox relayed to the broker; service beta's idempotent consumer of TOPIC."""
+
+    alpha: asyncpg.Pool
+    beta: asyncpg.Pool
+    producer: AIOKafkaProducer
+    relay: OutboxRelay
+
+
+@asynccontextmanager
+async def alpha_to_beta(settings: HubSettings, tmp_path: Path) -> AsyncIterator[Wiring]:
+    (tmp_path / "alpha").mkdir(exist_ok=True)
+    (tmp_path / "beta").mkdir(exist_ok=True)
     (tmp_path / "beta" / "001_seen.sql").write_text("CREATE TABLE seen (event_id uuid, type text);")
-    await migrate_service(database_url, "alpha", tmp_path / "alpha")
-    await migrate_service(database_url, "beta", tmp_path / "beta")
-    settings = HubSettings(database_url=database_url, kafka_bootstrap=kafka_bootstrap)
-    alpha, beta = await create_pool(database_url, "alpha"), await create_pool(database_url, "beta")
+    await migrate_service(settings.database_url, "alpha", tmp_path / "alpha")
+    await migrate_service(settings.database_url, "beta", tmp_path / "beta")
+    alpha, beta = await create_pool(settings.database_url, "alpha"), await create_pool(settings.database_url, "beta")
     producer = make_producer(settings)
     await producer.start()
 
@@ -60,13 +73,22 @@ async def wiring(database_url: str, kafka_bootstrap: str, tmp_path: Path):  # ty
                                   topics=[TOPIC], handler=handler, producer=producer)
     relay = OutboxRelay(alpha, "alpha", producer, poll_seconds=0.2)
     tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run())]
-    yield alpha, beta, producer
-    for t in tasks:
-        t.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    await producer.stop()
-    await alpha.close()
-    await beta.close()
+    try:
+        yield Wiring(alpha, beta, producer, relay)
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await producer.stop()
+        await alpha.close()
+        await beta.close()
+
+
+@pytest.fixture
+async def wiring(database_url: str, kafka_bootstrap: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    settings = HubSettings(database_url=database_url, kafka_bootstrap=kafka_bootstrap)
+    async with alpha_to_beta(settings, tmp_path) as w:
+        yield w.alpha, w.beta, w.producer
 
 
 async def count_seen(pool: asyncpg.Pool, event_id: uuid.UUID) -> int:

@@ -2,15 +2,17 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from hubkit.db import MigrationError, migrate, migrate_service
+from hubkit.db import PLATFORM_MIGRATIONS, MigrationError, migrate, migrate_service
 
 
 async def test_migrations_apply_once_and_in_order(database_url: str, tmp_path: Path) -> None:
     (tmp_path / "001_first.sql").write_text("CREATE TABLE thing (id int PRIMARY KEY);")
     (tmp_path / "002_second.sql").write_text("ALTER TABLE thing ADD COLUMN name text;")
     applied = await migrate_service(database_url, "demo", tmp_path)
-    assert applied == ["platform/001_outbox_inbox.sql", "platform/002_relay_state.sql", "platform/003_redrives.sql",
-                       "demo/001_first.sql", "demo/002_second.sql"]
+    platform = sorted(f"platform/{p.name}" for p in PLATFORM_MIGRATIONS.glob("*.sql"))
+    assert platform[:4] == ["platform/001_outbox_inbox.sql", "platform/002_relay_state.sql",
+                            "platform/003_redrives.sql", "platform/004_audit.sql"]
+    assert applied == [*platform, "demo/001_first.sql", "demo/002_second.sql"]
     assert await migrate_service(database_url, "demo", tmp_path) == []
     conn = await asyncpg.connect(database_url)
     try:

@@ -8,23 +8,20 @@ re-published to the new log are applied once, and the event written after the lo
 from __future__ import annotations
 
 import asyncio
-import uuid
 from pathlib import Path
 
-import asyncpg
 import pytest
 from contracts import Envelope
 from hubkit import outbox
-from hubkit.db import create_pool, migrate_service
-from hubkit.kafka import IdempotentConsumer, ensure_topics, make_producer
+from hubkit.kafka import ensure_topics
 from hubkit.logident import cluster_id
 from hubkit.runtime.apache_kafka import find_java
-from hubkit.runtime.broker import local_broker
+from hubkit.runtime.broker import LocalBroker, local_broker
 from hubkit.runtime.ports import free_port
 from hubkit.settings import HubSettings
 from hubkit.testing import read_topic
 
-from tests.hubkit.test_messaging import TOPIC, event, wait_for
+from tests.hubkit.test_messaging import TOPIC, Wiring, alpha_to_beta, event, wait_for
 
 pytestmark = pytest.mark.integration
 KINDS = ["tansu", *(["kafka"] if find_java() else [])]
@@ -37,68 +34,52 @@ async def test_a_lost_log_is_reseeded_and_nothing_is_applied_twice(database_url:
     broker = local_broker(kind, tmp_path, port)
     settings = HubSettings(database_url=database_url, kafka_bootstrap=f"127.0.0.1:{port}",
                            kafka_idempotent=kind == "kafka")
-    (tmp_path / "alpha").mkdir()
-    (tmp_path / "beta").mkdir()
-    (tmp_path / "beta" / "001_seen.sql").write_text("CREATE TABLE seen (event_id uuid, type text);")
-    await migrate_service(database_url, "alpha", tmp_path / "alpha")
-    await migrate_service(database_url, "beta", tmp_path / "beta")
-    alpha, beta = await create_pool(database_url, "alpha"), await create_pool(database_url, "beta")
     broker.start()
-    await ensure_topics(broker.bootstrap, [TOPIC], partitions=1)
-    producer = make_producer(settings)
-    await producer.start()
+    try:
+        await ensure_topics(broker.bootstrap, [TOPIC], partitions=1)
+        async with alpha_to_beta(settings, tmp_path) as wired:
+            await lost_log_scenario(broker, wired)
+    finally:
+        broker.stop()
 
-    async def handler(conn: asyncpg.Connection, env: Envelope) -> None:
-        await conn.execute("INSERT INTO seen VALUES ($1, $2)", env.id, env.type)
 
-    consumer = IdempotentConsumer(settings=settings, pool=beta, schema="beta", name=f"beta-{uuid.uuid4().hex[:6]}",
-                                  topics=[TOPIC], handler=handler, producer=producer)
-    relay = outbox.OutboxRelay(alpha, "alpha", producer, poll_seconds=0.2)
-    tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run())]
+async def lost_log_scenario(broker: LocalBroker, wired: Wiring) -> None:
+    alpha, beta, producer, relay = wired.alpha, wired.beta, wired.producer, wired.relay
 
     async def seen(env: Envelope) -> int:
         return int(await beta.fetchval("SELECT count(*) FROM seen WHERE event_id = $1", env.id))
 
-    try:
-        before = [event(1), event(2)]
-        async with alpha.acquire() as conn, conn.transaction():
-            await outbox.add(conn, "alpha", before)
+    before = [event(1), event(2)]
+    async with alpha.acquire() as conn, conn.transaction():
+        await outbox.add(conn, "alpha", before)
 
-        async def all_before_seen() -> bool:
-            return all([await seen(e) == 1 for e in before])
+    async def all_before_seen() -> bool:
+        return all([await seen(e) == 1 for e in before])
 
-        await wait_for(all_before_seen, timeout=30)
-        first_cluster = await alpha.fetchval("SELECT cluster_id FROM relay_state")
+    await wait_for(all_before_seen, timeout=30)
+    first_cluster = await alpha.fetchval("SELECT cluster_id FROM relay_state")
 
-        broker.stop()
-        broker.lose_log()
-        broker.start()
-        await ensure_topics(broker.bootstrap, [TOPIC], partitions=1)
-        after = event(3)
-        async with alpha.acquire() as conn, conn.transaction():
-            await outbox.add(conn, "alpha", after)
+    broker.stop()
+    broker.lose_log()
+    broker.start()
+    await ensure_topics(broker.bootstrap, [TOPIC], partitions=1)
+    after = event(3)
+    async with alpha.acquire() as conn, conn.transaction():
+        await outbox.add(conn, "alpha", after)
 
-        async def after_seen() -> bool:
-            return await seen(after) == 1
+    async def after_seen() -> bool:
+        return await seen(after) == 1
 
-        await wait_for(after_seen, timeout=60)
-        # The new log holds the retained events again (re-seeded) and the new one.
-        values = await read_topic(broker.bootstrap, TOPIC, expect=3, timeout=20)
-        assert {str(e.id) for e in [*before, after]} <= {v.decode().split('"id":"')[1][:36] for v in values}
-        assert [await seen(e) for e in [*before, after]] == [1, 1, 1]
-        state = await alpha.fetchrow("SELECT cluster_id, reseeded_rows FROM relay_state")
-        assert state["cluster_id"] != first_cluster and state["reseeded_rows"] >= 2
-        assert state["cluster_id"] == await cluster_id(producer.client)
+    await wait_for(after_seen, timeout=60)
+    # The new log holds the retained events again (re-seeded) and the new one.
+    values = await read_topic(broker.bootstrap, TOPIC, expect=3, timeout=20)
+    assert {str(e.id) for e in [*before, after]} <= {v.decode().split('"id":"')[1][:36] for v in values}
+    assert [await seen(e) for e in [*before, after]] == [1, 1, 1]
+    state = await alpha.fetchrow("SELECT cluster_id, reseeded_rows FROM relay_state")
+    assert state["cluster_id"] != first_cluster and state["reseeded_rows"] >= 2
+    assert state["cluster_id"] == await cluster_id(producer.client)
 
-        # Re-seeding again by hand (`hub reseed`) changes nothing for the consumer.
-        assert await relay.reseed(state["cluster_id"], force=True) >= 3
-        await asyncio.sleep(2.0)
-        assert [await seen(e) for e in [*before, after]] == [1, 1, 1]
-    finally:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await producer.stop()
-        await alpha.close()
-        await beta.close()
-        broker.stop()
+    # Re-seeding again by hand (`hub reseed`) changes nothing for the consumer.
+    assert await relay.reseed(state["cluster_id"], force=True) >= 3
+    await asyncio.sleep(2.0)
+    assert [await seen(e) for e in [*before, after]] == [1, 1, 1]

@@ -6,6 +6,8 @@
 - Bodies are bounded before they are read: a declared Content-Length over the route's limit is a 413
   at once; a streamed body is counted as it arrives. JSON bodies (small by limit) are read here and
   checked whole; other bodies stream through to the route.
+- Writes and gateway calls are rate-limited per token (a token bucket per subject, rates per role;
+  429 with Retry-After). The buckets live in the process: N instances allow N times the rate.
 - No NUL character reaches PostgreSQL (which cannot store one in text): in the path, the query string
   or a JSON body, it is a 422 naming where it was.
 
@@ -14,13 +16,15 @@ Everything refused here is an RFC 9457 problem document and changes nothing.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import orjson
 
-from .auth import verify_token
+from .auth import Principal, verify_token
 from .problems import BASE, PROBLEM_JSON, Problem
 
 Scope = MutableMapping[str, Any]
@@ -56,12 +60,44 @@ def _has_nul_json(value: Any) -> str | None:
     return None
 
 
+class Bucket:
+    """A token bucket: `rate` requests a second on average, `burst` at once."""
+
+    __slots__ = ("burst", "level", "rate", "stamp")
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst, self.level, self.stamp = rate, burst, burst, time.monotonic()
+
+    def take(self) -> float:
+        """0 when a request may go now; else the seconds until it may."""
+        now = time.monotonic()
+        self.level = min(self.burst, self.level + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.level >= 1:
+            self.level -= 1
+            return 0.0
+        return (1 - self.level) / self.rate
+
+
 class RequestGuard:
     def __init__(self, app: ASGIApp, *, secret: Callable[[], str], json_limit: int, body_limit: int,
-                 limits: dict[str, int] | None = None) -> None:
+                 limits: dict[str, int] | None = None, write_rates: dict[str, float] | None = None,
+                 gateway_rate: float = 0.0) -> None:
         self.app, self.secret = app, secret
         self.json_limit, self.body_limit = json_limit, body_limit
         self.limits = sorted((limits or {}).items(), key=lambda kv: -len(kv[0]))  # longest prefix first
+        self.write_rates, self.gateway_rate = write_rates or {}, gateway_rate
+        self.buckets: dict[tuple[str, str], Bucket] = {}
+
+    def _throttled(self, kind: str, subject: str, rate: float) -> float:
+        if rate <= 0:  # 0: not limited
+            return 0.0
+        if len(self.buckets) > 100_000:  # bounded memory: idle buckets are full anyway
+            self.buckets.clear()
+        bucket = self.buckets.get((kind, subject))
+        if bucket is None:
+            bucket = self.buckets[(kind, subject)] = Bucket(rate, max(1.0, rate * 4))
+        return bucket.take()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,16 +111,27 @@ class RequestGuard:
         if b"\x00" in unquote_to_bytes(scope.get("query_string", b"").replace(b"+", b" ")):
             await _problem(scope, send, 422, "Invalid request", "query: NUL characters are not accepted")
             return
-        if scope["method"] not in BODY_METHODS:
+        gateway = path.startswith("/gateway/")
+        if scope["method"] not in BODY_METHODS and not gateway:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         if not path.startswith(PUBLIC_BODY_PATHS):
             try:
-                self._authenticate(headers.get("authorization", ""))
+                who = self._authenticate(headers.get("authorization", ""))
             except Problem as exc:
                 await _problem(scope, send, 401, "Unauthorized", exc.detail, kind="unauthorized")
                 return
+            kind, rate = ("gateway", self.gateway_rate) if gateway else \
+                ("write", self.write_rates.get(who.role.value, 0.0))
+            if wait := self._throttled(kind, who.subject, rate):
+                await _problem(scope, send, 429, "Too many requests",
+                               f"at most {rate:g} {kind} requests a second for this token; retry after {wait:.1f} s",
+                               retry_after=max(1, math.ceil(wait)))
+                return
+        if scope["method"] not in BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
         is_json = headers.get("content-type", "").split(";")[0].strip().endswith("json")
         limit = self._limit(path, is_json)
         declared = headers.get("content-length", "")
@@ -97,11 +144,11 @@ class RequestGuard:
         else:
             await self.app(scope, _counting(receive, limit), send)
 
-    def _authenticate(self, authorization: str) -> None:
+    def _authenticate(self, authorization: str) -> Principal:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Problem(401, "Unauthorized", "this endpoint needs an Authorization: Bearer token")
-        verify_token(self.secret(), token.strip())
+        return verify_token(self.secret(), token.strip())
 
     def _limit(self, path: str, is_json: bool) -> int:
         for prefix, limit in self.limits:
@@ -163,11 +210,14 @@ def _counting(receive: Receive, limit: int) -> Receive:
     return counted
 
 
-async def _problem(scope: Scope, send: Send, status: int, title: str, detail: str, *, kind: str | None = None) -> None:
+async def _problem(scope: Scope, send: Send, status: int, title: str, detail: str, *, kind: str | None = None,
+                   retry_after: int | None = None) -> None:
     body = orjson.dumps({"type": BASE + (kind or title.lower().replace(" ", "-")), "title": title, "status": status,
                          "detail": detail, "instance": scope.get("path", "")})
     headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]
     if status == 401:
         headers.append((b"www-authenticate", b"Bearer"))
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

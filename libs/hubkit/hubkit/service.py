@@ -220,7 +220,8 @@ def build_app(spec: ServiceSpec) -> FastAPI:
     )
     problems.install(app)
     app.add_middleware(RequestGuard, secret=lambda: settings.jwt_secret, json_limit=settings.max_json_bytes,
-                       body_limit=settings.max_body_bytes, limits=spec.body_limits)
+                       body_limit=settings.max_body_bytes, limits=spec.body_limits,
+                       write_rates=settings.write_rates, gateway_rate=settings.gateway_rate)
     # Outside the guard, so that what the guard refuses is in the trail too.
     app.add_middleware(AuditTrail, pool=lambda: app.state.host.pool, secret=lambda: settings.jwt_secret,
                        reads=spec.audited_reads)

@@ -47,6 +47,11 @@ class HubSettings(BaseSettings):
     egress_allow: str = Field(
         "", description="Comma-separated CIDRs, addresses or host names (each optionally :port) the gateway and "
         "webhooks may reach although they are not public (loopback, private, link-local are refused otherwise)")
+    write_rates: dict[str, float] = Field(
+        default_factory=lambda: {"department": 50.0, "inspector": 50.0, "auditor": 10.0, "service": 500.0},
+        description="Writes a second per token, by role (bursts of 4x); a role not named, or 0, is not limited. "
+        'JSON, e.g. {"department": 20}')
+    gateway_rate: float = Field(1000.0, ge=0, description="Gateway calls a second per token (0: not limited)")
     max_json_bytes: int = Field(1024 * 1024, ge=1024, description="Largest JSON body a route accepts")
     max_body_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Largest other body (files, CSV)")
     outbox_batch: int = Field(500, ge=1)

@@ -82,3 +82,17 @@ async def apply_acls(admin: AIOKafkaAdminClient, acls: list[Acl]) -> None:
     if failed:
         acl, (code, message) = failed[0]
         raise RuntimeError(f"could not create ACL {acl}: error {code} {message}")
+
+
+async def grant_all(settings: object) -> None:
+    """Create every service's ACLs, as the broker's admin (`settings` carry its principal)."""
+    from ..kafka import make_admin
+    from ..settings import HubSettings
+
+    assert isinstance(settings, HubSettings)
+    admin = make_admin(settings)
+    await admin.start()
+    try:
+        await asyncio.wait_for(apply_acls(admin, all_acls()), 30)
+    finally:
+        await admin.close()

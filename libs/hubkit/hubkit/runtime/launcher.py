@@ -109,21 +109,16 @@ class Hub:
 
     def prepare(self, partitions: int) -> None:
         from ..db import migrate_service
-        from ..kafka import ensure_topics, make_admin
-        from .access import all_acls, apply_acls
+        from ..kafka import ensure_topics
+        from .access import grant_all
 
         async def _prepare() -> None:
             settings = self.admin_settings()
             try:
                 await asyncio.wait_for(ensure_topics(self.kafka_bootstrap, partitions=partitions, settings=settings),
                                        30)
-                if self.broker is not None and self.broker.kind == "kafka" and self.broker.auth:
-                    admin = make_admin(settings)
-                    await admin.start()
-                    try:
-                        await asyncio.wait_for(apply_acls(admin, all_acls()), 30)
-                    finally:
-                        await admin.close()
+                if self.broker is not None and self.broker.auth:
+                    await grant_all(settings)
             except Exception as exc:
                 raise RuntimeStartError(f"Kafka broker at {self.kafka_bootstrap} unusable: {exc!r}") from None
             for name in self.ports:

@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 
 from ..db import migrate_service
-from ..kafka import ensure_topics, make_admin
+from ..kafka import ensure_topics
 from ..settings import HubSettings
-from .access import all_acls, apply_acls
+from .access import grant_all
 from .launcher import NAMES, service_migrations
 
 
@@ -18,12 +18,7 @@ async def prepare(settings: HubSettings) -> None:
     """As the broker's admin: topics, then (on an authenticated broker) every service's ACLs."""
     await ensure_topics(settings.kafka_bootstrap, partitions=settings.kafka_partitions, settings=settings)
     if settings.kafka_security_protocol != "PLAINTEXT":
-        admin = make_admin(settings)
-        await admin.start()
-        try:
-            await apply_acls(admin, all_acls())
-        finally:
-            await admin.close()
+        await grant_all(settings)
     for name in NAMES:
         await migrate_service(settings.database_url, name, service_migrations(name))
 
