@@ -127,3 +127,17 @@ async def test_writes_and_gateway_calls_are_rate_limited_per_token(database_url:
         code = "330045450000MB0000RL000001"
         calls = [(await x.get(f"/gateway/{code}/q", headers=dept)).status_code for _ in range(5)]
         assert calls[:4] == [404] * 4 and calls[4] == 429
+
+
+async def test_malformed_csv_is_a_4xx_or_a_row_error(hub: dict[str, httpx.AsyncClient]) -> None:
+    """Found by the fuzzer: a lone carriage return in the header made the CSV reader raise (500)."""
+    op = {**token("operator"), "Content-Type": "text/csv"}
+    r = await hub["catalog"].post("/resources/import", content=b"provider\r,name\n", headers=op)
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    body = ("provider,name,share_type,update_cycle\n" + f'{UNIT},"unterminated,unconditional,monthly\n').encode()
+    r = await hub["catalog"].post("/resources/import", content=body, headers=op)
+    assert r.status_code in (200, 422), r.text
+    if r.status_code == 200:
+        assert r.json()["imported"] == [] and r.json()["errors"]
+    r = await hub["catalog"].post("/resources/import", content=b"\x00\r\r\n\"", headers=op)
+    assert r.status_code == 422

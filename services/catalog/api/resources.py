@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -328,6 +329,21 @@ class ImportReport(BaseModel):
     errors: list[ImportError_] = Field(description="each rejected row with its line number and reason")
 
 
+def _readable_rows(reader: csv.DictReader[str], report: ImportReport) -> Iterator[dict[str, str | None]]:
+    """The rows the CSV reader can read; where it cannot go on (malformed quoting), the rest of the file is
+    one error naming the line, and what was read before stays imported."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            report.errors.append(ImportError_(row=len(report.imported) + len(report.errors) + 1, line=reader.line_num,
+                                              reason=f"the file cannot be read from here on: {exc}"))
+            return
+        yield row
+
+
 @router.post("/import", summary="Bulk-catalogue from CSV: good rows are imported, each bad row reported",
              openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
 async def bulk_import(request: Request, principal: CurrentPrincipal) -> ImportReport:
@@ -339,16 +355,18 @@ async def bulk_import(request: Request, principal: CurrentPrincipal) -> ImportRe
     # A cell may be as long as the body (bounded by the request limit); a too-long value is then a
     # row error from validation, not a csv.Error that would stop the whole file.
     csv.field_size_limit(max(len(text), 131_072))
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # newline="": line ends inside quoted cells are data
     try:
         check_header(list(reader.fieldnames or []))
     except ResourceRejected as exc:
         raise rejected(exc) from None
+    except csv.Error as exc:
+        raise rejected(ValueError(f"line 1: not a readable CSV header ({exc})")) from None
     at = write_instant(request, principal, None)
     report = ImportReport(imported=[], published=0, errors=[])
     async with _pool(request).acquire() as conn:
         ended = reader.line_num
-        for index, row in enumerate(reader, start=1):
+        for index, row in enumerate(_readable_rows(reader, report), start=1):
             line, ended = ended + 1, reader.line_num
             try:
                 provider, code, metadata, publish_now = parse_row(row)
