@@ -82,13 +82,14 @@ async def live_ingest(server_url: str, bootstrap: str, n: int) -> dict[str, Any]
         async with running_app(app):
             projector = app.state.projector
             await asyncio.wait_for(projector.ready.wait(), 60)
-            started = None
+            # From the moment the partitions are assigned to the last commit: fetching, scoring and
+            # committing all of it. (Timing from the first commit instead left out whatever the first
+            # batch held: on Apache Kafka, which serves the whole backlog in one fetch, nearly all of it.)
+            started = time.perf_counter()
             while projector.position < len(lines):
-                if started is None and projector.position > 0:
-                    started, first = time.perf_counter(), projector.position
                 await asyncio.sleep(0.01)
-            elapsed = time.perf_counter() - (started or time.perf_counter())
-            rate = (len(lines) - first) / elapsed if started and elapsed > 0 else 0.0
+            elapsed = time.perf_counter() - started
+            rate = len(lines) / elapsed if elapsed > 0 else 0.0
     finally:
         projector_module.FACT_TOPICS = original
     return {"events": len(lines), "raw_consume_per_s": round(raw), "ingest_per_s": round(rate),
