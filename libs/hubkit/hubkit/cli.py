@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import time
+from pathlib import Path
 from typing import Annotated
 
 import httpx
@@ -13,6 +15,9 @@ from rich.console import Console
 from rich.table import Table
 
 from .auth import CONSOLE_LOGIN, Role, mint_token
+from .demo import load as load_progress
+from .demo import plan as demo_plan
+from .demo import run_demo
 from .runtime.errors import RuntimeStartError
 from .runtime.launcher import Hub, hub_home, read_state, running_state, service_ports, stop_from_state
 from .runtime.ports import free_port
@@ -36,17 +41,26 @@ def _summary(hub: Hub) -> Table:
 @app.command()
 def up(
     demo: Annotated[bool, typer.Option(help="Drive a realistic demo month through the APIs once up")] = False,
-    month: Annotated[str, typer.Option(help="Demo month YYYY-MM")] = "2019-08",
-    seed: Annotated[int, typer.Option(help="Demo random seed")] = 7,
+    month: Annotated[str | None, typer.Option(help="Demo month YYYY-MM (default: 2019-08 on a new hub, "
+                                                   "else the month after the last one played)")] = None,
+    seed: Annotated[int | None, typer.Option(help="Demo random seed (default 7)")] = None,
+    units: Annotated[int | None, typer.Option(min=2, help="Demo on this many units of the directory (default: all)")]
+    = None,
+    fresh: Annotated[bool, typer.Option(help="Remove this hub's data first (as `hub reset`)")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="With --fresh: do not ask")] = False,
     detach: Annotated[bool, typer.Option(help="Exit once healthy, leaving the hub running (stop: hub down)")] = False,
 ) -> None:
     """Start PostgreSQL, the broker, topics, migrations and the four services; Ctrl-C stops all."""
     settings = HubSettings()
-    hub = Hub(home=hub_home(), simulated_start=f"{month}-01T00:00:00+08:00" if demo else None,
-              demo_provider_port=free_port() if demo else None)
-    if running_state(hub.home):
+    home = hub_home()
+    if running_state(home):
         console.print("[red]A hub is already running here (see `hub status`); stop it with `hub down`.[/red]")
         raise typer.Exit(1)
+    if fresh:
+        _reset(home, yes)
+    plan = demo_plan(load_progress(home), month=_month(month), seed=seed, units=units) if demo else None
+    hub = Hub(home=home, simulated_start=plan.clock_start.isoformat() if plan else None,
+              demo_provider_port=free_port() if demo else None)
     stopping = False
 
     def _interrupt(*_: object) -> None:
@@ -63,10 +77,10 @@ def up(
             hub.wait_healthy(60)
         hub.write_state(supervised=not detach)
         console.print(_summary(hub))
-        if demo:
-            _run_demo(hub, month, seed)
+        if plan is not None:
+            run_demo(ports=hub.ports, plan=plan, home=home, console=console, provider_port=hub.demo_provider_port)
         link = f"http://127.0.0.1:{hub.ports['scoring']}/console/login?code=" + console_code(
-            settings.jwt_secret) + (f"&month={month}" if demo else "")
+            settings.jwt_secret) + (f"&month={plan.month}" if plan else "")
         console.print(f"[bold]Operators' console:[/bold] {link}", soft_wrap=True)
         if detach:
             return
@@ -88,13 +102,33 @@ def up(
             hub.stop()
 
 
-def _run_demo(hub: Hub, month: str, seed: int) -> None:
-    try:
-        from .demo import run_demo
-    except ImportError:
-        console.print("[yellow]The demo is not available in this build; the bare hub is running.[/yellow]")
+def _month(month: str | None) -> str | None:
+    import re
+
+    if month is not None and not re.fullmatch(r"(19|20)\d\d-(0[1-9]|1[0-2])", month):
+        console.print(f"[red]--month: {month!r} is not a month YYYY-MM[/red]")
+        raise typer.Exit(2)
+    return month
+
+
+def _reset(home: Path, yes: bool) -> None:
+    if running_state(home):
+        console.print("[red]A hub is running on this data; stop it first with `hub down`.[/red]")
+        raise typer.Exit(1)
+    if not home.exists():
         return
-    run_demo(ports=hub.ports, month=month, seed=seed, console=console, provider_port=hub.demo_provider_port)
+    if not yes and not typer.confirm(f"Remove all of this hub's data in {home} (database, broker log, demo "
+                                     f"progress, license files)?", default=False):
+        raise typer.Exit(1)
+    shutil.rmtree(home)
+    console.print(f"removed {home}")
+
+
+@app.command()
+def reset(yes: Annotated[bool, typer.Option("--yes", help="Do not ask")] = False) -> None:
+    """Remove this hub's data (HUB_HOME: database, broker log, demo progress), asking first; the next
+    `hub up --demo` starts from an empty hub."""
+    _reset(hub_home(), yes)
 
 
 @app.command()
@@ -246,24 +280,27 @@ def token(
 
 @app.command()
 def demo(
-    month: Annotated[str, typer.Option(help="Demo month YYYY-MM")] = "2019-08",
-    seed: Annotated[int, typer.Option(help="Random seed")] = 7,
+    month: Annotated[str | None, typer.Option(help="Demo month YYYY-MM (default: the next one to play)")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default 7)")] = None,
+    units: Annotated[int | None, typer.Option(min=2, help="Play on this many units of the directory")] = None,
     day_seconds: Annotated[float, typer.Option(help="Real seconds per simulated day (0: as fast as possible)")] = 0.0,
 ) -> None:
     """Drive a realistic month through the running hub's HTTP APIs (start it with `hub up --demo`)."""
-    state = running_state(hub_home())
+    home = hub_home()
+    state = running_state(home)
     if state is None:
         console.print("[red]No hub is running here; start one with `hub up --demo --detach`.[/red]")
         raise typer.Exit(1)
-    from .demo import run_demo
-
     if not state.get("demo_provider_port"):
         console.print("[yellow]This hub was not started with --demo: its egress policy will refuse the demo's local "
                       "providers, so their calls count as failures. Start it with `hub up --demo`.[/yellow]")
-    run_demo(ports=service_ports(), month=month, seed=seed, console=console, day_seconds=day_seconds,
-             provider_port=state.get("demo_provider_port"))
+    plan = demo_plan(load_progress(home), month=_month(month), seed=seed, units=units)
+    board = run_demo(ports=service_ports(), plan=plan, home=home, console=console, day_seconds=day_seconds,
+                     provider_port=state.get("demo_provider_port"))
     link = console_url(console_code(HubSettings().jwt_secret))
-    console.print(f"[bold]Operators' console:[/bold] {link}&month={month}", soft_wrap=True)
+    console.print(f"[bold]Operators' console:[/bold] {link}&month={plan.month}", soft_wrap=True)
+    if board is None:
+        raise typer.Exit(1)
 
 
 def console_code(secret: str, role: Role = Role.operator, unit: str | None = None) -> str:

