@@ -18,6 +18,7 @@ from tests.e2e.test_hub_up import _free
 pytestmark = pytest.mark.e2e
 
 
+@pytest.mark.timeout(600)  # the full 64-unit month: 200–250 s here, near the default 300 s
 def test_demo_month_scores_equal_the_replay_of_its_exported_log(tmp_path: Path) -> None:
     base = free_port() // 10 * 10
     while any(not _free(base + i) for i in range(1, 5)):

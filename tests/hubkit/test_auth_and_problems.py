@@ -3,6 +3,7 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from hubkit import problems
 from hubkit.auth import CurrentPrincipal, Role, mint_token, verify_token
+from hubkit.oidc import TokenVerifier
 from hubkit.problems import Problem
 from hubkit.settings import DEV_SECRET, HubSettings
 from hubkit.testing import token
@@ -18,6 +19,7 @@ class Body(BaseModel):
 def make_app() -> FastAPI:
     app = FastAPI()
     app.state.settings = HubSettings()
+    app.state.verifier = TokenVerifier(app.state.settings.jwt_secret)
     problems.install(app)
     router = APIRouter()
 

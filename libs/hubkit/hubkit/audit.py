@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from .auth import CurrentPrincipal, Principal, Role, verify_token
+from .auth import CurrentPrincipal, Principal, Role
 from .problems import Problem
 from .telemetry import get_logger
 
@@ -36,9 +36,9 @@ def note_target(request: Request, target: str) -> None:
 
 
 class AuditTrail:
-    def __init__(self, app: ASGIApp, *, pool: Callable[[], Any], secret: Callable[[], str],
+    def __init__(self, app: ASGIApp, *, pool: Callable[[], Any], verify: Callable[[str], Principal],
                  reads: list[str] | None = None) -> None:
-        self.app, self.pool, self.secret = app, pool, secret
+        self.app, self.pool, self.verify = app, pool, verify
         self.reads = [re.compile(p) for p in reads or []]
 
     async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Message]],
@@ -85,7 +85,7 @@ class AuditTrail:
         if scheme.lower() != "bearer" or not token:
             return None
         try:
-            return verify_token(self.secret(), token.strip())
+            return self.verify(token.strip())
         except Problem:
             return None
 

@@ -10,13 +10,16 @@ import time
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .problems import Problem
+
+if TYPE_CHECKING:
+    from .oidc import TokenVerifier
 
 ISSUER = "gov-hub"
 
@@ -84,7 +87,8 @@ def verify_token(secret: str, token: str, *, purpose: str | None = None) -> Prin
     return Principal(subject=str(claims.get("sub", "")), role=role, unit=unit, jti=str(claims.get("jti") or ""))
 
 
-_bearer = HTTPBearer(auto_error=False, description="JWT minted by `hub token`")
+_bearer = HTTPBearer(auto_error=False, description="JWT minted by `hub token` (HS256) or issued by the "
+                     "configured OpenID Connect provider (RS256/ES256)")
 
 
 async def authenticate(
@@ -92,7 +96,8 @@ async def authenticate(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Problem(401, "Unauthorized", "this endpoint needs an Authorization: Bearer token", kind="unauthorized")
-    return verify_token(request.app.state.settings.jwt_secret, credentials.credentials)
+    verifier: TokenVerifier = request.app.state.verifier
+    return verifier.verify(credentials.credentials)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]

@@ -24,7 +24,7 @@ from urllib.parse import unquote_to_bytes
 
 import orjson
 
-from .auth import Principal, verify_token
+from .auth import Principal
 from .problems import BASE, PROBLEM_JSON, Problem
 
 Scope = MutableMapping[str, Any]
@@ -80,10 +80,10 @@ class Bucket:
 
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, *, secret: Callable[[], str], json_limit: int, body_limit: int,
+    def __init__(self, app: ASGIApp, *, verify: Callable[[str], Principal], json_limit: int, body_limit: int,
                  limits: dict[str, int] | None = None, write_rates: dict[str, float] | None = None,
                  gateway_rate: float = 0.0) -> None:
-        self.app, self.secret = app, secret
+        self.app, self.verify = app, verify
         self.json_limit, self.body_limit = json_limit, body_limit
         self.limits = sorted((limits or {}).items(), key=lambda kv: -len(kv[0]))  # longest prefix first
         self.write_rates, self.gateway_rate = write_rates or {}, gateway_rate
@@ -148,7 +148,7 @@ class RequestGuard:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Problem(401, "Unauthorized", "this endpoint needs an Authorization: Bearer token")
-        return verify_token(self.secret(), token.strip())
+        return self.verify(token.strip())
 
     def _limit(self, path: str, is_json: bool) -> int:
         for prefix, limit in self.limits:

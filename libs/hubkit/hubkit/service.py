@@ -27,6 +27,7 @@ from .audit import AuditTrail
 from .db import create_pool, migrate_service
 from .guard import RequestGuard
 from .kafka import Handler, IdempotentConsumer, make_producer
+from .oidc import JwksKeys, TokenVerifier
 from .outbox import OutboxRelay
 from .settings import HubSettings
 
@@ -196,6 +197,16 @@ def _runner(consumer: IdempotentConsumer) -> Callable[[ServiceHost], Awaitable[N
     return run
 
 
+async def _load_keys(keys: JwksKeys) -> asyncio.Task[None]:
+    """The provider's keys before the first request if it answers within seconds; else the hub's own
+    tokens work at once and the provider's once the background refresh reaches it."""
+    try:
+        await asyncio.wait_for(keys.refresh(), 5.0)
+    except Exception as exc:
+        log.warning("OIDC keys not loaded at start; retrying in the background", error=repr(exc))
+    return asyncio.create_task(keys.run(), name="oidc-keys")
+
+
 def build_app(spec: ServiceSpec) -> FastAPI:
     settings = spec.settings
     telemetry.setup(spec.name, endpoint=settings.otel_endpoint, log_level=settings.log_level,
@@ -207,10 +218,13 @@ def build_app(spec: ServiceSpec) -> FastAPI:
         host._clock = app.state.clock
         app.state.host = host
         await host.start()
+        refreshing = await _load_keys(keys) if keys is not None else None
         log.info("service started", port=settings.http_port)
         try:
             yield
         finally:
+            if refreshing is not None:
+                refreshing.cancel()
             await host.stop()
 
     app = FastAPI(title=f"gov-hub {spec.name}", description=spec.description, version="0.1.0", lifespan=lifespan)
@@ -219,11 +233,13 @@ def build_app(spec: ServiceSpec) -> FastAPI:
         datetime.fromisoformat(settings.simulated_start) if settings.simulated_clock else None
     )
     problems.install(app)
-    app.add_middleware(RequestGuard, secret=lambda: settings.jwt_secret, json_limit=settings.max_json_bytes,
+    keys = JwksKeys(settings.oidc()) if settings.oidc_jwks_url else None
+    app.state.verifier = verifier = TokenVerifier(settings.jwt_secret, keys)
+    app.add_middleware(RequestGuard, verify=verifier.verify, json_limit=settings.max_json_bytes,
                        body_limit=settings.max_body_bytes, limits=spec.body_limits,
                        write_rates=settings.write_rates, gateway_rate=settings.gateway_rate)
     # Outside the guard, so that what the guard refuses is in the trail too.
-    app.add_middleware(AuditTrail, pool=lambda: app.state.host.pool, secret=lambda: settings.jwt_secret,
+    app.add_middleware(AuditTrail, pool=lambda: app.state.host.pool, verify=verifier.verify,
                        reads=spec.audited_reads)
     app.include_router(audit.router)
     app.include_router(clock_api.router)

@@ -6,10 +6,13 @@ sets exactly these; a test checks that). Unsafe defaults fail fast outside local
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from .oidc import OidcConfig
 
 DEV_SECRET = "gov-hub-local-development-secret-change-me"
 
@@ -37,6 +40,13 @@ class HubSettings(BaseSettings):
         1024 * 1024, ge=1024, description="Larger messages are dead-lettered unread (the broker's default cap)")
     kafka_partitions: int = Field(6, ge=1, description="Partitions per topic, keyed by unit")
     jwt_secret: str = Field(DEV_SECRET, description="HS256 secret for bearer tokens")
+    oidc_jwks_url: str | None = Field(
+        None, description="JWKS URL of an OpenID Connect provider whose RS256/ES256 tokens are accepted beside the "
+        "hub's own HS256 tokens (https in production)")
+    oidc_issuer: str | None = Field(None, description="The `iss` its tokens must carry (required with the JWKS URL)")
+    oidc_audience: str = Field("gov-hub", description="The `aud` its tokens must carry")
+    oidc_role_claim: str = Field("hub_role", description="The claim that gives the hub role")
+    oidc_unit_claim: str = Field("hub_unit", description="The claim that gives a department's unit (USCC)")
     http_host: str = Field("127.0.0.1")
     http_port: int = Field(8100)
     otel_endpoint: str | None = Field(None, description="OTLP/HTTP endpoint, e.g. http://otel-collector:4318")
@@ -59,6 +69,13 @@ class HubSettings(BaseSettings):
     outbox_retention_days: float = Field(
         7, ge=0, description="Sent outbox rows are kept this long, to re-seed a broker that lost its log")
 
+    def oidc(self) -> OidcConfig:
+        from .oidc import OidcConfig
+
+        assert self.oidc_jwks_url and self.oidc_issuer
+        return OidcConfig(self.oidc_jwks_url, self.oidc_issuer, self.oidc_audience, self.oidc_role_claim,
+                          self.oidc_unit_claim)
+
     @model_validator(mode="after")
     def _secret_is_safe(self) -> HubSettings:
         if self.environment == "production" and (self.jwt_secret == DEV_SECRET or len(self.jwt_secret) < 32):
@@ -67,6 +84,10 @@ class HubSettings(BaseSettings):
             raise ValueError("HUB_KAFKA_SECURITY_PROTOCOL must authenticate (SASL_PLAINTEXT or SASL_SSL) in production")
         if self.kafka_security_protocol != "PLAINTEXT" and not (self.kafka_username and self.kafka_password):
             raise ValueError("HUB_KAFKA_USERNAME and HUB_KAFKA_PASSWORD are needed with SASL")
+        if self.oidc_jwks_url and not self.oidc_issuer:
+            raise ValueError("HUB_OIDC_ISSUER is needed with HUB_OIDC_JWKS_URL")
+        if self.environment == "production" and self.oidc_jwks_url and not self.oidc_jwks_url.startswith("https://"):
+            raise ValueError("HUB_OIDC_JWKS_URL must be https in production")
         if self.environment == "production" and self.simulated_clock:
             raise ValueError("HUB_SIMULATED_CLOCK cannot be used in production")
         return self

@@ -87,7 +87,7 @@ def _viewer(request: Request, token: Annotated[str | None, Cookie(alias=COOKIE)]
     if not token:
         raise Problem(401, "Unauthorized", "open the link printed by `hub token --role operator --console`",
                       kind="unauthorized")
-    principal = verify_token(request.app.state.settings.jwt_secret, token)
+    principal = request.app.state.verifier.verify(token)
     principal.require(*VIEWERS)
     return principal
 
@@ -149,7 +149,7 @@ async def login_form(request: Request, lang: Lang = "zh") -> Response:
     token = (form.get("token") or [""])[0].strip()
     month = (form.get("month") or [""])[0] or None
     try:
-        viewer = verify_token(request.app.state.settings.jwt_secret, token)
+        viewer = request.app.state.verifier.verify(token)
         if viewer.role not in VIEWERS:
             raise Problem(403, "Forbidden", "")
     except Problem:

@@ -1,0 +1,143 @@
+"""Bearer tokens from an external OpenID Connect provider (RS256 / ES256, keys from its JWKS URL), beside
+the hub's own HS256 tokens.
+
+A province runs its own identity provider; the hub trusts the keys it publishes. The key set is fetched
+when the service starts and refreshed in the background (never while a request waits: verification reads
+only what is in memory), and a token signed with a key id not yet known asks for an early refresh, at most
+once every `MIN_REFRESH_SECONDS`, so a rotated key is picked up within seconds without letting a stream of
+made-up key ids hammer the provider. The token's algorithm must be the key's own (no RS256 token verified
+with an EC key, no HS256 token verified with a public key as its secret); issuer, audience and expiry are
+required. Role and unit come from claims the provider is configured to issue (`hub_role`, `hub_unit`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import jwt
+
+from .auth import Principal, Role, verify_token
+from .problems import Problem
+from .telemetry import get_logger
+
+log = get_logger(__name__)
+ALGORITHMS = {"RS256": "RSA", "ES256": "EC"}  # what an external token may be signed with -> the key type
+MIN_REFRESH_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class OidcConfig:
+    jwks_url: str
+    issuer: str
+    audience: str = "gov-hub"
+    role_claim: str = "hub_role"
+    unit_claim: str = "hub_unit"
+    refresh_seconds: float = 300.0
+
+
+class JwksKeys:
+    """The provider's signing keys by key id, as last fetched."""
+
+    def __init__(self, config: OidcConfig, client: httpx.AsyncClient | None = None) -> None:
+        self.config = config
+        self.keys: dict[str, jwt.PyJWK] = {}
+        self._client = client
+        self._last_fetch = 0.0
+        self._wanted = asyncio.Event()
+
+    async def refresh(self) -> None:
+        """Fetch the key set; keys that are not for signing or not of an accepted type are left out."""
+        self._last_fetch = time.monotonic()
+        client = self._client or httpx.AsyncClient(timeout=5.0, follow_redirects=False)
+        try:
+            r = await client.get(self.config.jwks_url, headers={"Accept": "application/json"})
+            r.raise_for_status()
+            found = r.json().get("keys")
+        finally:
+            if self._client is None:
+                await client.aclose()
+        if not isinstance(found, list):
+            raise ValueError("the JWKS document has no list of keys")
+        keys: dict[str, jwt.PyJWK] = {}
+        for raw in found:
+            if not isinstance(raw, dict) or not raw.get("kid") or raw.get("use", "sig") != "sig":
+                continue
+            if raw.get("kty") not in ALGORITHMS.values():
+                continue
+            try:
+                keys[str(raw["kid"])] = jwt.PyJWK(raw, algorithm=raw.get("alg"))
+            except jwt.PyJWTError as exc:
+                log.warning("JWKS key left out", kid=raw.get("kid"), error=str(exc))
+        self.keys = keys
+        log.info("OIDC signing keys loaded", count=len(keys))
+
+    def want(self) -> None:
+        """An unknown key id was seen: refresh early (the loop decides when)."""
+        self._wanted.set()
+
+    async def run(self) -> None:
+        """Refresh every `refresh_seconds`, sooner when asked, never more often than `MIN_REFRESH_SECONDS`;
+        a failed fetch keeps the keys there were and tries again."""
+        while True:
+            wait = self.config.refresh_seconds if self.keys else MIN_REFRESH_SECONDS
+            try:
+                await asyncio.wait_for(self._wanted.wait(), timeout=wait)
+            except TimeoutError:
+                pass
+            self._wanted.clear()
+            pause = MIN_REFRESH_SECONDS - (time.monotonic() - self._last_fetch)
+            if pause > 0:
+                await asyncio.sleep(pause)
+            try:
+                await self.refresh()
+            except Exception as exc:  # the provider is down: keep the keys we have
+                log.warning("OIDC key refresh failed", error=repr(exc))
+
+
+class TokenVerifier:
+    """Who a bearer token is: the hub's own HS256 tokens and, when configured, the provider's."""
+
+    def __init__(self, secret: str, keys: JwksKeys | None = None) -> None:
+        self.secret = secret
+        self.keys = keys
+
+    def verify(self, token: str, *, purpose: str | None = None) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise _unauthorized(f"invalid bearer token: {exc}") from None
+        alg = header.get("alg")
+        if alg == "HS256":
+            return verify_token(self.secret, token, purpose=purpose)
+        if self.keys is None or alg not in ALGORITHMS or purpose is not None:
+            raise _unauthorized(f"tokens signed with {alg!r} are not accepted here")
+        return self._external(token, str(alg), header.get("kid"))
+
+    def _external(self, token: str, alg: str, kid: Any) -> Principal:
+        assert self.keys is not None
+        config = self.keys.config
+        key = self.keys.keys.get(str(kid)) if kid else None
+        if key is None:
+            self.keys.want()
+            raise _unauthorized("the token's signing key is not (yet) known; try again shortly")
+        if key.key_type != ALGORITHMS[alg] or (key.algorithm_name and key.algorithm_name != alg):
+            raise _unauthorized(f"the key {kid} does not sign {alg} tokens")
+        try:
+            claims = jwt.decode(token, key.key, algorithms=[alg], issuer=config.issuer, audience=config.audience,
+                                options={"require": ["exp", "iss", "aud", "sub"]}, leeway=30)
+            role = Role(str(claims.get(config.role_claim)))
+        except (jwt.PyJWTError, ValueError) as exc:
+            raise _unauthorized(f"invalid bearer token: {exc}") from None
+        unit = claims.get(config.unit_claim)
+        if role is Role.department and not (isinstance(unit, str) and unit):
+            raise _unauthorized(f"department token without a {config.unit_claim} claim")
+        return Principal(subject=f"oidc:{claims['sub']}", role=role, unit=unit if isinstance(unit, str) else None,
+                         jti=str(claims.get("jti") or ""))
+
+
+def _unauthorized(detail: str) -> Problem:
+    return Problem(401, "Unauthorized", detail, kind="unauthorized")
