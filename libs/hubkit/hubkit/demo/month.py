@@ -271,7 +271,7 @@ class Demo:
                         u.mounted[r["code"]] = r["mount_kind"]
                 else:
                     u.drafts.append(r["code"])
-            if u.kind == "department" and self._sector(u) is not None:
+            if issued_sector(u.kind, u.name) is not None:
                 claim = self.read("elicense", f"/claims/{u.uscc}", self.operator, ok=(200, 404))
                 if claim.status_code == 200:
                     u.license_types = [t["code"] for t in claim.json()["license_types"]]
@@ -324,15 +324,11 @@ class Demo:
         self.call("catalog", "PUT", f"/requirements/B{self.month.replace('-', '')}-01", self.operator,
                   "requirement batch", json=body)
 
-    @staticmethod
-    def _sector(u: Unit) -> str | None:
-        return next((sec for mark, sec in ISSUERS.items() if mark in u.name), None)
-
     def stock_of(self, u: Unit) -> Stock | None:
         from elicense.domain import license_types
 
-        sector = self._sector(u)
-        if u.kind != "department" or sector is None:
+        sector = issued_sector(u.kind, u.name)
+        if sector is None:
             return None
         rng = self.rng_for("stock", u.uscc)
         mine = [t for t in license_types.load().values() if t.sector == sector]
@@ -619,11 +615,18 @@ class Demo:
         return bool(r1 == r2)
 
 
+def issued_sector(kind: str, name: str) -> str | None:
+    """The sector whose license types a unit issues: departments named in ISSUERS only."""
+    if kind != "department":
+        return None
+    return next((sec for mark, sec in ISSUERS.items() if mark in name), None)
+
+
 def sample(rows: list[dict[str, str]], n: int) -> list[dict[str, str]]:
     """`n` units in turn from the issuing departments, the cities and the other departments, so that a
     small demo still has licenses, cities and departments without licenses."""
     def issues(r: dict[str, str]) -> bool:
-        return r["kind"] == "department" and any(mark in r["name"] for mark in ISSUERS)
+        return issued_sector(r["kind"], r["name"]) is not None
 
     groups = [[r for r in rows if issues(r)], [r for r in rows if r["kind"] == "city"],
               [r for r in rows if r["kind"] == "department" and not issues(r)]]
