@@ -1,5 +1,7 @@
 """Composition root of the catalog service."""
 
+from pathlib import Path
+
 from fastapi import FastAPI
 from hubkit.service import ServiceSpec, build_app
 
@@ -8,11 +10,13 @@ from .messaging import consumers
 from .settings import CatalogSettings
 from .storage import MIGRATIONS
 
+ACCESS = Path(__file__).parent / "access.toml"  # who may call what (hubkit.access)
 DESCRIPTION = "Unit directory, data-resource catalog (政务数据资源目录), mounts, freshness and requirement batches."
 
 
 def spec(settings: CatalogSettings | None = None) -> ServiceSpec:
     return ServiceSpec(
+        access=ACCESS,
         name="catalog", settings=settings or CatalogSettings(), migrations=MIGRATIONS, routers=routers,
         consumers=consumers, description=DESCRIPTION,
     )

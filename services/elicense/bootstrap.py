@@ -1,5 +1,7 @@
 """Composition root of the elicense service."""
 
+from pathlib import Path
+
 from fastapi import FastAPI
 from hubkit.service import ServiceSpec, build_app
 
@@ -10,6 +12,7 @@ from .messaging import consumers
 from .settings import ElicenseSettings
 from .storage import MIGRATIONS
 
+ACCESS = Path(__file__).parent / "access.toml"  # who may call what (hubkit.access)
 DESCRIPTION = ("E-license library: license types and claims, stock imports, pushes with files verified on ingest "
                "(PDF and OFD, unified e-seal), revocation, verification, uses, per-issuer statistics.")
 
@@ -23,6 +26,7 @@ def spec(settings: ElicenseSettings | None = None) -> ServiceSpec:
         app.state.audit_target_of = holder_target(library)
 
     return ServiceSpec(
+        access=ACCESS,
         name="elicense", settings=settings, migrations=MIGRATIONS, routers=routers,
         consumers=consumers, description=DESCRIPTION, configure=configure,
         # A push carries its file in base64 inside the JSON; a stock import streams JSON Lines.

@@ -1,5 +1,7 @@
 """Composition root of the exchange service."""
 
+from pathlib import Path
+
 from fastapi import FastAPI
 from hubkit.service import ServiceSpec, build_app
 
@@ -9,6 +11,7 @@ from .messaging import consumers, overdue
 from .settings import ExchangeSettings
 from .storage import MIGRATIONS
 
+ACCESS = Path(__file__).parent / "access.toml"  # who may call what (hubkit.access)
 DESCRIPTION = "Data-sharing exchange: access requests with working-day deadlines, quality disputes, and a call gateway."
 
 
@@ -20,6 +23,7 @@ def spec(settings: ExchangeSettings | None = None) -> ServiceSpec:
         app.state.gateway = gateway
 
     return ServiceSpec(
+        access=ACCESS,
         name="exchange", settings=settings, migrations=MIGRATIONS, routers=routers,
         consumers=consumers, description=DESCRIPTION, jobs=[overdue.watch, gateway.hold], configure=configure,
     )

@@ -1,5 +1,7 @@
 """Composition root of the scoring service."""
 
+from pathlib import Path
+
 from fastapi import FastAPI
 from hubkit.service import ServiceSpec, build_app
 
@@ -11,6 +13,7 @@ from .messaging.webhooks import WebhookSender
 from .settings import ScoringSettings
 from .storage import MIGRATIONS
 
+ACCESS = Path(__file__).parent / "access.toml"  # who may call what (hubkit.access)
 DESCRIPTION = "Live monthly scores under the gx-2019 rules: projection, ledger, findings, month close, replay."
 
 
@@ -30,6 +33,7 @@ def spec(settings: ScoringSettings | None = None) -> ServiceSpec:
         app.state.projector = projector
 
     return ServiceSpec(
+        access=ACCESS,
         name="scoring",
         settings=settings,
         migrations=MIGRATIONS,

@@ -38,6 +38,7 @@ class Principal:
     role: Role
     unit: str | None = None
     jti: str = ""
+    issued_at: int = 0  # epoch seconds (`iat`); a subject's revocation covers the tokens issued before it
 
     def ensure_unit(self, unit: str) -> None:
         """Departments may touch their own unit only; other roles are not unit-scoped."""
@@ -53,6 +54,8 @@ class Principal:
 
 
 CONSOLE_LOGIN = "console-login"  # the purpose of a one-time console sign-in code
+# The longest a token is good for: a revocation is kept this long, so no revoked token outlives it.
+MAX_TOKEN_SECONDS = 12 * 3600
 
 
 def mint_token(secret: str, *, role: Role | str, unit: str | None = None, subject: str | None = None,
@@ -60,6 +63,8 @@ def mint_token(secret: str, *, role: Role | str, unit: str | None = None, subjec
     """A bearer token; with a `purpose` it is good for that only (e.g. a one-time console sign-in
     code), never as a bearer token. Every token has its own `jti`."""
     role = Role(role)
+    if ttl_seconds > MAX_TOKEN_SECONDS:
+        raise ValueError(f"a token lives at most {MAX_TOKEN_SECONDS} seconds")
     if role is Role.department and not unit:
         raise ValueError("a department token needs the unit (USCC) it belongs to")
     now = int(time.time())
@@ -78,13 +83,17 @@ def verify_token(secret: str, token: str, *, purpose: str | None = None) -> Prin
         role = Role(claims["role"])
     except (jwt.PyJWTError, ValueError) as exc:
         raise Problem(401, "Unauthorized", f"invalid bearer token: {exc}", kind="unauthorized") from None
+    issued = claims.get("iat")
+    if not isinstance(issued, int) or claims["exp"] - issued > MAX_TOKEN_SECONDS:
+        raise Problem(401, "Unauthorized", f"tokens live at most {MAX_TOKEN_SECONDS} seconds", kind="unauthorized")
     if claims.get("purpose") != purpose:
         wanted = f"a {purpose} code" if purpose else "a bearer token"
         raise Problem(401, "Unauthorized", f"this is not {wanted}", kind="unauthorized")
     unit = claims.get("unit")
     if role is Role.department and not unit:
         raise Problem(401, "Unauthorized", "department token without a unit claim", kind="unauthorized")
-    return Principal(subject=str(claims.get("sub", "")), role=role, unit=unit, jti=str(claims.get("jti") or ""))
+    return Principal(subject=str(claims.get("sub", "")), role=role, unit=unit, jti=str(claims.get("jti") or ""),
+                     issued_at=issued)
 
 
 _bearer = HTTPBearer(auto_error=False, description="JWT minted by `hub token` (HS256) or issued by the "
@@ -94,6 +103,9 @@ _bearer = HTTPBearer(auto_error=False, description="JWT minted by `hub token` (H
 async def authenticate(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
+    judged: Principal | None = request.scope.get("state", {}).get("principal")
+    if judged is not None:  # the request guard verified the token and applied the access rule already
+        return judged
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Problem(401, "Unauthorized", "this endpoint needs an Authorization: Bearer token", kind="unauthorized")
     verifier: TokenVerifier = request.app.state.verifier

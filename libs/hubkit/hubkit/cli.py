@@ -176,10 +176,11 @@ def _operator_headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {mint_token(HubSettings().jwt_secret, role=Role.operator, ttl_seconds=300)}"}
 
 
-def _ops_call(method: str, path: str, service: str = "scoring") -> dict[str, object]:
+def _ops_call(method: str, path: str, service: str = "scoring", payload: dict[str, object] | None = None
+              ) -> dict[str, object]:
     url = f"http://127.0.0.1:{service_ports()[service]}{path}"
     try:
-        r = httpx.request(method, url, headers=_operator_headers(), timeout=30.0)
+        r = httpx.request(method, url, headers=_operator_headers(), timeout=30.0, json=payload)
     except httpx.HTTPError as exc:
         console.print(f"[red]{service} is not reachable at {url}: {exc}[/red]")
         raise typer.Exit(1) from None
@@ -279,6 +280,18 @@ def token(
 
 
 @app.command()
+def revoke(
+    reason: Annotated[str, typer.Option(help="Why (kept with the revocation)")],
+    jti: Annotated[str | None, typer.Option(help="One token, by its jti")] = None,
+    subject: Annotated[str | None, typer.Option(help="Every token of this subject issued until now")] = None,
+) -> None:
+    """Revoke a token or a subject's tokens: refused by every service within moments."""
+    body: dict[str, object] = {"reason": reason, "jti": jti, "subject": subject}
+    done = _ops_call("POST", "/admin/revocations", "catalog", {k: v for k, v in body.items() if v is not None})
+    console.print(f"revoked ({done['id']}); kept until {done['kept_until']}")
+
+
+@app.command()
 def demo(
     month: Annotated[str | None, typer.Option(help="Demo month YYYY-MM (default: the next one to play)")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (default 7)")] = None,
@@ -301,6 +314,21 @@ def demo(
     console.print(f"[bold]Operators' console:[/bold] {link}&month={plan.month}", soft_wrap=True)
     if board is None:
         raise typer.Exit(1)
+
+
+@app.command("access-matrix")
+def access_matrix(
+    write: Annotated[Path | None, typer.Option(help="Write the matrix to this file instead of printing it")] = None,
+) -> None:
+    """Who may call what: every operation of every service, by role (the source of docs/ACCESS.md)."""
+    from .access import hub_matrix
+    from .runtime.launcher import NAMES
+
+    text = hub_matrix(NAMES)
+    if write is None:
+        typer.echo(text)
+    else:
+        write.write_text(text, encoding="utf-8")
 
 
 def console_code(secret: str, role: Role = Role.operator, unit: str | None = None) -> str:

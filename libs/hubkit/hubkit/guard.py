@@ -1,8 +1,9 @@
 """The door every request passes before a route sees it (a pure ASGI middleware).
 
-- A request that carries a body must carry a valid bearer token first: without one it is a 401 and
-  the body is never read (an anonymous 50 MB upload costs nothing; malformed JSON without a token is
-  a 401, not a 422).
+- Every request is judged by the access rule of the operation it reaches (`hubkit.access`) before
+  anything else is read: no valid token is a 401, a role or unit the rule does not allow is a 403,
+  and the body is never read (an anonymous 50 MB upload costs nothing; malformed JSON without a
+  token is a 401, not a 422). The principal is handed on to the route in the request state.
 - Bodies are bounded before they are read: a declared Content-Length over the route's limit is a 413
   at once; a streamed body is counted as it arrives. JSON bodies (small by limit) are read here and
   checked whole; other bodies stream through to the route.
@@ -24,6 +25,7 @@ from urllib.parse import unquote_to_bytes
 
 import orjson
 
+from .access import AccessPolicy, Rule
 from .auth import Principal
 from .problems import BASE, PROBLEM_JSON, Problem
 
@@ -34,8 +36,6 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-# Routes that take a body without a bearer token: the console signs in with a form.
-PUBLIC_BODY_PATHS = ("/console/login",)
 
 
 class TooLarge(Exception):
@@ -80,10 +80,10 @@ class Bucket:
 
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, *, verify: Callable[[str], Principal], json_limit: int, body_limit: int,
-                 limits: dict[str, int] | None = None, write_rates: dict[str, float] | None = None,
-                 gateway_rate: float = 0.0) -> None:
-        self.app, self.verify = app, verify
+    def __init__(self, app: ASGIApp, *, verify: Callable[[str], Principal], policy: AccessPolicy,
+                 json_limit: int, body_limit: int, limits: dict[str, int] | None = None,
+                 write_rates: dict[str, float] | None = None, gateway_rate: float = 0.0) -> None:
+        self.app, self.verify, self.policy = app, verify, policy
         self.json_limit, self.body_limit = json_limit, body_limit
         self.limits = sorted((limits or {}).items(), key=lambda kv: -len(kv[0]))  # longest prefix first
         self.write_rates, self.gateway_rate = write_rates or {}, gateway_rate
@@ -111,24 +111,33 @@ class RequestGuard:
         if b"\x00" in unquote_to_bytes(scope.get("query_string", b"").replace(b"+", b" ")):
             await _problem(scope, send, 422, "Invalid request", "query: NUL characters are not accepted")
             return
-        gateway = path.startswith("/gateway/")
-        if scope["method"] not in BODY_METHODS and not gateway:
+        matched = self.policy.match(scope["method"], path)
+        if matched is None:  # no operation has this method and path: the router answers 404 or 405
             await self.app(scope, receive, send)
             return
+        rule, params = matched
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        if not path.startswith(PUBLIC_BODY_PATHS):
+        who: Principal | None = None
+        if not rule.public:
             try:
-                who = self._authenticate(headers.get("authorization", ""))
+                who = self._authenticate(headers, rule)
             except Problem as exc:
                 await _problem(scope, send, 401, "Unauthorized", exc.detail, kind="unauthorized")
                 return
-            kind, rate = ("gateway", self.gateway_rate) if gateway else \
-                ("write", self.write_rates.get(who.role.value, 0.0))
-            if wait := self._throttled(kind, who.subject, rate):
-                await _problem(scope, send, 429, "Too many requests",
-                               f"at most {rate:g} {kind} requests a second for this token; retry after {wait:.1f} s",
-                               retry_after=max(1, math.ceil(wait)))
-                return
+        if refused := rule.judge(who, params):
+            await _problem(scope, send, refused.status, refused.title, refused.detail, kind=refused.kind)
+            return
+        if who is not None:
+            scope.setdefault("state", {})["principal"] = who
+            gateway = path.startswith("/gateway/")
+            if gateway or scope["method"] in BODY_METHODS:
+                kind, rate = ("gateway", self.gateway_rate) if gateway else \
+                    ("write", self.write_rates.get(who.role.value, 0.0))
+                if wait := self._throttled(kind, who.subject, rate):
+                    await _problem(scope, send, 429, "Too many requests",
+                                   f"at most {rate:g} {kind} requests a second for this token; "
+                                   f"retry after {wait:.1f} s", retry_after=max(1, math.ceil(wait)))
+                    return
         if scope["method"] not in BODY_METHODS:
             await self.app(scope, receive, send)
             return
@@ -144,7 +153,12 @@ class RequestGuard:
         else:
             await self.app(scope, _counting(receive, limit), send)
 
-    def _authenticate(self, authorization: str) -> Principal:
+    def _authenticate(self, headers: dict[str, str], rule: Rule) -> Principal:
+        authorization = headers.get("authorization", "")
+        if not authorization and rule.cookie:
+            token = _cookie(headers.get("cookie", ""), rule.cookie)
+            if token:
+                return self.verify(token)
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Problem(401, "Unauthorized", "this endpoint needs an Authorization: Bearer token")
@@ -180,6 +194,14 @@ class RequestGuard:
                 await _problem(scope, send, 422, "Invalid request", detail)
                 return
         await self.app(scope, _replay(bytes(body)), send)
+
+
+def _cookie(header: str, name: str) -> str | None:
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value.strip('"') or None
+    return None
 
 
 def _replay(body: bytes, then: Message | None = None) -> Receive:

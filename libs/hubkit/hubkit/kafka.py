@@ -92,7 +92,9 @@ async def ensure_topics(bootstrap: str, topics: Iterable[str] | None = None, par
                         settings: HubSettings | None = None) -> list[str]:
     """Create missing topics (every contract topic and the dead-letter topic by default); on an
     authenticated broker `settings` carry the admin principal."""
-    wanted = sorted(set(topics if topics is not None else [*ALL_TOPICS, DEADLETTER_TOPIC]))
+    from .revocations import TOPIC as REVOCATIONS
+
+    wanted = sorted(set(topics if topics is not None else [*ALL_TOPICS, DEADLETTER_TOPIC, REVOCATIONS]))
     admin = make_admin((settings or HubSettings()).model_copy(update={"kafka_bootstrap": bootstrap}))
     await admin.start()
     try:

@@ -20,8 +20,9 @@ from typing import Any
 import httpx
 import jwt
 
-from .auth import Principal, Role, verify_token
+from .auth import MAX_TOKEN_SECONDS, Principal, Role, verify_token
 from .problems import Problem
+from .revocations import RevocationList
 from .telemetry import get_logger
 
 log = get_logger(__name__)
@@ -51,13 +52,14 @@ class JwksKeys:
 
     async def refresh(self) -> None:
         """Fetch the key set; keys that are not for signing or not of an accepted type are left out."""
-        self._last_fetch = time.monotonic()
         client = self._client or httpx.AsyncClient(timeout=5.0, follow_redirects=False)
         try:
             r = await client.get(self.config.jwks_url, headers={"Accept": "application/json"})
             r.raise_for_status()
             found = r.json().get("keys")
         finally:
+            # The interval runs from the end of a fetch, so the provider never sees two closer than it.
+            self._last_fetch = time.monotonic()
             if self._client is None:
                 await client.aclose()
         if not isinstance(found, list):
@@ -101,11 +103,18 @@ class JwksKeys:
 class TokenVerifier:
     """Who a bearer token is: the hub's own HS256 tokens and, when configured, the provider's."""
 
-    def __init__(self, secret: str, keys: JwksKeys | None = None) -> None:
+    def __init__(self, secret: str, keys: JwksKeys | None = None, revoked: RevocationList | None = None) -> None:
         self.secret = secret
         self.keys = keys
+        self.revoked = revoked
 
     def verify(self, token: str, *, purpose: str | None = None) -> Principal:
+        who = self._verify(token, purpose)
+        if self.revoked is not None and self.revoked.revoked(who):
+            raise _unauthorized("this token was revoked")
+        return who
+
+    def _verify(self, token: str, purpose: str | None) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -128,15 +137,17 @@ class TokenVerifier:
             raise _unauthorized(f"the key {kid} does not sign {alg} tokens")
         try:
             claims = jwt.decode(token, key.key, algorithms=[alg], issuer=config.issuer, audience=config.audience,
-                                options={"require": ["exp", "iss", "aud", "sub"]}, leeway=30)
+                                options={"require": ["exp", "iat", "iss", "aud", "sub"]}, leeway=30)
             role = Role(str(claims.get(config.role_claim)))
         except (jwt.PyJWTError, ValueError) as exc:
             raise _unauthorized(f"invalid bearer token: {exc}") from None
+        if claims["exp"] - claims["iat"] > MAX_TOKEN_SECONDS:  # a revocation must outlive what it revokes
+            raise _unauthorized(f"tokens live at most {MAX_TOKEN_SECONDS} seconds")
         unit = claims.get(config.unit_claim)
         if role is Role.department and not (isinstance(unit, str) and unit):
             raise _unauthorized(f"department token without a {config.unit_claim} claim")
         return Principal(subject=f"oidc:{claims['sub']}", role=role, unit=unit if isinstance(unit, str) else None,
-                         jti=str(claims.get("jti") or ""))
+                         jti=str(claims.get("jti") or ""), issued_at=int(claims["iat"]))
 
 
 def _unauthorized(detail: str) -> Problem:

@@ -20,15 +20,22 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
 from . import audit, deadletters, ops, problems, telemetry
 from . import clock as clock_api
+from .access import AccessPolicy, platform_rules, service_rules
 from .audit import AuditTrail
 from .db import create_pool, migrate_service
 from .guard import RequestGuard
 from .kafka import Handler, IdempotentConsumer, make_producer
 from .oidc import JwksKeys, TokenVerifier
+from .ops import router as ops_router
 from .outbox import OutboxRelay
+from .revocation_api import router as revocation_router
+from .revocations import RevocationList
+from .revocations import follow as follow_revocations
+from .revocations import load as load_revocations
 from .settings import HubSettings
 
 log = telemetry.get_logger(__name__)
@@ -60,6 +67,21 @@ class ServiceSpec:
     body_limits: dict[str, int] = field(default_factory=dict)
     # Consumers that are not `consumers` above (the scoring projection) but whose lag operators see.
     lag_sources: list[ops.LagSource] = field(default_factory=list)
+    # Who may call each of the service's own operations (`hubkit.access`); None: it has none of its own.
+    access: Path | None = None
+
+    def access_policy(self) -> AccessPolicy:
+        return AccessPolicy([*platform_rules(), *(service_rules(self.access) if self.access else [])])
+
+    def operations(self) -> list[str]:
+        """Every operation the service's app serves ("METHOD /path"), HEAD aside."""
+        ops = ["GET /health", "GET /ready", "GET /openapi.json", "GET /docs", "GET /docs/oauth2-redirect",
+               "GET /redoc"]
+        for router in [*self.routers, audit.router, clock_api.router, ops_router, revocation_router]:
+            for route in router.routes:
+                if isinstance(route, APIRoute):
+                    ops += [f"{m} {route.path}" for m in sorted(route.methods or ()) if m != "HEAD"]
+        return ops
 
     @property
     def schema(self) -> str:
@@ -79,6 +101,8 @@ class ServiceHost:
         self._clock = clock_api.Clock()
         self.lag_sources: list[ops.LagSource] = list(spec.lag_sources)
         self.gauges: ops.StatusGauges | None = None
+        self.stopping = False
+        self.revocations = RevocationList()
 
     @property
     def clock(self) -> clock_api.Clock:
@@ -92,6 +116,10 @@ class ServiceHost:
     async def start(self) -> None:
         await migrate_service(self.settings.database_url, self.spec.schema, self.spec.migrations)
         self._pool = await create_pool(self.settings.database_url, self.spec.schema, max_size=self.spec.pool_size)
+        # Before the first request: a revoked token is refused from the start, with or without the broker.
+        await load_revocations(self._pool, self.spec.schema, self.revocations)
+        self.tasks.append(asyncio.create_task(
+            follow_revocations(self.settings, self._pool, self.spec.schema, self.revocations), name="revocations"))
         self.tasks.append(asyncio.create_task(self._run_messaging(), name=f"{self.spec.name}-messaging"))
         self.tasks.append(asyncio.create_task(self._refresh_gauges(), name=f"{self.spec.name}-gauges"))
         for job in self.spec.jobs:
@@ -159,11 +187,14 @@ class ServiceHost:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                if self.stopping:  # a loop that outlived its cancellation fails on the closed pool: let it end
+                    return
                 log.exception("background task crashed; restarting", task=what)
                 await asyncio.sleep(1.0)
 
     async def stop(self, timeout: float = 5.0) -> None:
         """Cancel the loops and close clients, each bounded: a dead broker must not hold up shutdown."""
+        self.stopping = True
         for task in self.tasks:
             task.cancel()
         if self.tasks:
@@ -216,6 +247,7 @@ def build_app(spec: ServiceSpec) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         host = ServiceHost(spec)
         host._clock = app.state.clock
+        host.revocations = app.state.revocations
         app.state.host = host
         await host.start()
         refreshing = await _load_keys(keys) if keys is not None else None
@@ -234,8 +266,11 @@ def build_app(spec: ServiceSpec) -> FastAPI:
     )
     problems.install(app)
     keys = JwksKeys(settings.oidc()) if settings.oidc_jwks_url else None
-    app.state.verifier = verifier = TokenVerifier(settings.jwt_secret, keys)
-    app.add_middleware(RequestGuard, verify=verifier.verify, json_limit=settings.max_json_bytes,
+    app.state.revocations = revoked = RevocationList()
+    app.state.verifier = verifier = TokenVerifier(settings.jwt_secret, keys, revoked)
+    policy = spec.access_policy()
+    policy.check_covers(spec.operations(), spec.name)
+    app.add_middleware(RequestGuard, verify=verifier.verify, policy=policy, json_limit=settings.max_json_bytes,
                        body_limit=settings.max_body_bytes, limits=spec.body_limits,
                        write_rates=settings.write_rates, gateway_rate=settings.gateway_rate)
     # Outside the guard, so that what the guard refuses is in the trail too.
@@ -244,6 +279,7 @@ def build_app(spec: ServiceSpec) -> FastAPI:
     app.include_router(audit.router)
     app.include_router(clock_api.router)
     app.include_router(ops.router)
+    app.include_router(revocation_router)
 
     @app.get("/health", tags=["ops"], summary="Liveness")
     async def health() -> dict[str, str]:

@@ -20,6 +20,8 @@ from aiokafka.protocol.admin import CreateAclsRequest
 from contracts import DEADLETTER_TOPIC
 from contracts.event_types import REGISTRY, topic_for
 
+from ..revocations import TOPIC as REVOCATIONS
+
 ADMIN = "admin"
 SERVICES = ("catalog", "exchange", "elicense", "scoring")
 # An event's source names the service that publishes it (`registry` events come from the catalog).
@@ -60,9 +62,10 @@ class Acl:
 def service_acls(service: str) -> list[Acl]:
     user = f"User:{service}"
     acls = [Acl(CLUSTER, "kafka-cluster", LITERAL, user, IDEMPOTENT_WRITE)]
-    for topic in [*produced_by(service), DEADLETTER_TOPIC]:
+    # Every service takes revocations and follows them all (hubkit.revocations).
+    for topic in [*produced_by(service), DEADLETTER_TOPIC, REVOCATIONS]:
         acls += [Acl(TOPIC, topic, LITERAL, user, WRITE), Acl(TOPIC, topic, LITERAL, user, DESCRIBE)]
-    for topic in [*consumed_by(service), DEADLETTER_TOPIC]:
+    for topic in [*consumed_by(service), DEADLETTER_TOPIC, REVOCATIONS]:
         acls += [Acl(TOPIC, topic, LITERAL, user, READ), Acl(TOPIC, topic, LITERAL, user, DESCRIBE)]
     acls.append(Acl(GROUP, f"hub-{service}.", PREFIXED, user, READ))
     return acls
