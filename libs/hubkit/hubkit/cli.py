@@ -264,8 +264,10 @@ def reseed(
 def token(
     role: Annotated[Role, typer.Option(help="operator, department, inspector, auditor or service")],
     unit: Annotated[str | None, typer.Option(help="USCC of the unit (required for department)")] = None,
-    ttl: Annotated[int, typer.Option(help="Lifetime in seconds")] = 12 * 3600,
+    ttl: Annotated[int, typer.Option(help="Lifetime in seconds (at most 12 h)")] = 12 * 3600,
     console_link: Annotated[bool, typer.Option("--console", help="Print the console's login link instead")] = False,
+    subject: Annotated[str | None, typer.Option(help="Who holds it (default <role>:<unit or hub>); "
+                                                     "`hub revoke --subject` revokes a subject's tokens")] = None,
 ) -> None:
     """Mint a bearer token signed with HUB_JWT_SECRET, for local use."""
     settings = HubSettings()
@@ -273,7 +275,7 @@ def token(
         if console_link:
             typer.echo(console_url(console_code(settings.jwt_secret, role=role, unit=unit)))
         else:
-            typer.echo(mint_token(settings.jwt_secret, role=role, unit=unit, ttl_seconds=ttl))
+            typer.echo(mint_token(settings.jwt_secret, role=role, unit=unit, ttl_seconds=ttl, subject=subject))
     except ValueError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
