@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import Request
+from hubkit import deps
 from hubkit.auth import Principal, Role
 from hubkit.problems import Problem, forbidden
 
@@ -13,7 +14,7 @@ def write_instant(request: Request, principal: Principal, occurred_at: datetime 
     """Departments write at the service clock's now; only the bureau may record a past instant
     (loading history), so nobody can backdate an update to look fresh."""
     if occurred_at is None:
-        now: datetime = request.app.state.clock.now()
+        now: datetime = deps.now(request)
         return now
     if principal.role is not Role.operator:
         raise forbidden("occurred_at: only the bureau (operator) may record a write at another instant")

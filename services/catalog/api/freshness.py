@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from hubkit import deps
 from hubkit.auth import CurrentPrincipal, Role
 from pydantic import BaseModel
 
@@ -34,8 +35,8 @@ async def list_freshness(
 ) -> list[FreshnessRow]:
     if principal.role is Role.department:
         unit = principal.unit
-    now: datetime = request.app.state.clock.now()
-    async with request.app.state.host.pool.acquire() as conn:
+    now: datetime = deps.now(request)
+    async with deps.pool(request).acquire() as conn:
         mounted = await repo.mounted_of(conn, unit)
     rows = []
     for r in mounted:

@@ -10,7 +10,7 @@ from contracts.catalog import RequirementAssigned
 from contracts.resource_codes import resource_code_matches_provider
 from contracts.values import ResourceCode, Uscc
 from fastapi import APIRouter, Query, Request
-from hubkit import outbox
+from hubkit import deps, outbox
 from hubkit.auth import CurrentPrincipal, Role
 from hubkit.problems import invalid
 from pydantic import AwareDatetime, BaseModel, Field
@@ -63,7 +63,7 @@ async def assign(batch_id: str, body: BatchBody, request: Request, principal: Cu
     if errors:
         raise invalid("; ".join(errors))
     changed: list[str] = []
-    async with request.app.state.host.pool.acquire() as conn, conn.transaction():
+    async with deps.pool(request).acquire() as conn, conn.transaction():
         for part in body.units:
             if await units_repo.get(conn, part.unit) is None:
                 raise invalid(f"units: {part.unit} is not a registered unit")
@@ -85,9 +85,9 @@ async def read_progress(
 ) -> list[ProgressRow]:
     if principal.role is Role.department:
         unit = principal.unit
-    now = request.app.state.clock.now()
+    now = deps.now(request)
     rows: list[ProgressRow] = []
-    async with request.app.state.host.pool.acquire() as conn:
+    async with deps.pool(request).acquire() as conn:
         for req in await repo.requirements(conn, unit=unit, batch_id=batch_id):
             codes = list(req["codes"])
             published, mounted = await repo.states(conn, codes)

@@ -23,7 +23,7 @@ from contracts.resource_codes import build_resource_code, parse_resource_code, r
 from contracts.values import ResourceCode, Uscc
 from contracts.workdays import SHANGHAI
 from fastapi import APIRouter, Query, Request
-from hubkit import outbox
+from hubkit import deps, outbox
 from hubkit.auth import CurrentPrincipal, Principal, Role
 from hubkit.problems import Problem, conflict, not_found
 from pydantic import AwareDatetime, BaseModel, Field, ValidationError
@@ -102,16 +102,6 @@ def sees_access(viewer: Principal, provider: str) -> bool:
     return viewer.role in (Role.operator, Role.auditor) or (viewer.role is Role.department and viewer.unit == provider)
 
 
-def _pool(request: Request) -> asyncpg.Pool:
-    pool: asyncpg.Pool = request.app.state.host.pool
-    return pool
-
-
-def _now(request: Request) -> datetime:
-    now: datetime = request.app.state.clock.now()
-    return now
-
-
 async def _owned(conn: asyncpg.Connection, code: str, principal: Principal) -> Resource:
     resource = await repo.get(conn, code, for_update=True)
     if resource is None:
@@ -175,17 +165,17 @@ async def publish_resource(conn: asyncpg.Connection, resource: Resource, at: dat
 async def create(body: ResourceCreate, request: Request, principal: CurrentPrincipal) -> ResourcePublic:
     at = write_instant(request, principal, body.occurred_at)
     try:
-        async with _pool(request).acquire() as conn, conn.transaction():
+        async with deps.pool(request).acquire() as conn, conn.transaction():
             resource = await create_resource(conn, body, principal, at)
     except ResourceRejected as exc:
         raise rejected(exc) from None
-    return ResourcePublic.of(resource, _now(request), principal)
+    return ResourcePublic.of(resource, deps.now(request), principal)
 
 
 @router.put("/{code}/metadata", summary="Change metadata (a published resource gets a new version and an event)")
 async def change(code: str, body: ResourceChange, request: Request, principal: CurrentPrincipal) -> ResourcePublic:
     at = write_instant(request, principal, body.occurred_at)
-    async with _pool(request).acquire() as conn, conn.transaction():
+    async with deps.pool(request).acquire() as conn, conn.transaction():
         resource = await _owned(conn, code, principal)
         try:
             check_change(resource.status, resource.metadata, body.metadata)
@@ -202,47 +192,47 @@ async def change(code: str, body: ResourceChange, request: Request, principal: C
             await outbox.add(conn, SCHEMA, new_envelope(payload, unit=resource.provider, occurred_at=at))
         after = await repo.get(conn, code)
     assert after is not None
-    return ResourcePublic.of(after, _now(request), principal)
+    return ResourcePublic.of(after, deps.now(request), principal)
 
 
 @router.post("/{code}/publish", summary="Publish a draft (emits catalog.resource-published; the name is fixed)")
 async def publish(code: str, request: Request, principal: CurrentPrincipal,
                   body: PublishBody | None = None) -> ResourcePublic:
     at = write_instant(request, principal, body.occurred_at if body else None)
-    async with _pool(request).acquire() as conn, conn.transaction():
+    async with deps.pool(request).acquire() as conn, conn.transaction():
         resource = await _owned(conn, code, principal)
         if resource.status == "published":
             raise conflict(f"status: {code} was published at {resource.published_at}")
         await publish_resource(conn, resource, at)
         after = await repo.get(conn, code)
     assert after is not None
-    return ResourcePublic.of(after, _now(request), principal)
+    return ResourcePublic.of(after, deps.now(request), principal)
 
 
 @router.put("/{code}/mount", summary="Mount the data as a table, file or API (emits catalog.resource-mounted)")
 async def mount(code: str, body: MountBody, request: Request, principal: CurrentPrincipal) -> ResourcePublic:
     at = write_instant(request, principal, body.occurred_at)
     spec = Mount.model_validate(body.model_dump(exclude={"occurred_at"}))
-    async with _pool(request).acquire() as conn, conn.transaction():
+    async with deps.pool(request).acquire() as conn, conn.transaction():
         resource = await _owned(conn, code, principal)
         try:
             resource.require_published("mount it")
         except ResourceRejected as exc:
             raise conflict(str(exc)) from None
         if resource.mount_kind == spec.kind and resource.mount_access == spec.access():
-            return ResourcePublic.of(resource, _now(request), principal)  # the same mount again: nothing happened
+            return ResourcePublic.of(resource, deps.now(request), principal)  # the same mount again: nothing happened
         await repo.mount(conn, code, spec, at)
         payload = ResourceMounted(resource_code=code, mount_kind=spec.kind)
         await outbox.add(conn, SCHEMA, new_envelope(payload, unit=resource.provider, occurred_at=at))
         after = await repo.get(conn, code)
     assert after is not None
-    return ResourcePublic.of(after, _now(request), principal)
+    return ResourcePublic.of(after, deps.now(request), principal)
 
 
 @router.post("/{code}/unmount", summary="Take the data off the exchange (emits catalog.resource-unmounted)")
 async def unmount(code: str, body: UnmountBody, request: Request, principal: CurrentPrincipal) -> ResourcePublic:
     at = write_instant(request, principal, body.occurred_at)
-    async with _pool(request).acquire() as conn, conn.transaction():
+    async with deps.pool(request).acquire() as conn, conn.transaction():
         resource = await _owned(conn, code, principal)
         try:
             resource.require_mounted("unmount it")
@@ -253,13 +243,13 @@ async def unmount(code: str, body: UnmountBody, request: Request, principal: Cur
         await outbox.add(conn, SCHEMA, new_envelope(payload, unit=resource.provider, occurred_at=at))
         after = await repo.get(conn, code)
     assert after is not None
-    return ResourcePublic.of(after, _now(request), principal)
+    return ResourcePublic.of(after, deps.now(request), principal)
 
 
 @router.post("/{code}/updates", status_code=201, summary="Report a refresh of the data (catalog.resource-updated)")
 async def report_update(code: str, body: UpdateBody, request: Request, principal: CurrentPrincipal) -> ResourcePublic:
     at = write_instant(request, principal, body.occurred_at)
-    async with _pool(request).acquire() as conn, conn.transaction():
+    async with deps.pool(request).acquire() as conn, conn.transaction():
         resource = await _owned(conn, code, principal)
         try:
             resource.require_mounted("report updates")
@@ -270,7 +260,7 @@ async def report_update(code: str, body: UpdateBody, request: Request, principal
         await outbox.add(conn, SCHEMA, new_envelope(payload, unit=resource.provider, occurred_at=at))
         after = await repo.get(conn, code)
     assert after is not None
-    return ResourcePublic.of(after, _now(request), principal)
+    return ResourcePublic.of(after, deps.now(request), principal)
 
 
 @router.get("", summary="Search the published catalog (and, for a department, its own drafts)")
@@ -287,28 +277,28 @@ async def search(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[ResourcePublic]:
     drafts_of = principal.unit if principal.role is Role.department else None
-    async with _pool(request).acquire() as conn:
+    async with deps.pool(request).acquire() as conn:
         found = await repo.search(conn, unit=unit, domain=domain, share_type=share_type, update_cycle=update_cycle,
                                   q=q, mounted=mounted, include_drafts_of=drafts_of, as_of=as_of, limit=limit,
                                   offset=offset)
-    now = as_of or _now(request)
+    now = as_of or deps.now(request)
     return [ResourcePublic.of(r, now, principal) for r in found]
 
 
 @router.get("/{code}", summary="One resource, now or as of a past instant")
 async def read(code: str, request: Request, principal: CurrentPrincipal,
                as_of: Annotated[AwareDatetime | None, Query()] = None) -> ResourcePublic:
-    async with _pool(request).acquire() as conn:
+    async with deps.pool(request).acquire() as conn:
         resource = await (repo.get_as_of(conn, code, as_of) if as_of else repo.get(conn, code))
     if resource is None or (resource.status == "draft" and principal.role is Role.department
                             and principal.unit != resource.provider):
         raise not_found("resource", code if as_of is None else f"{code} as of {as_of.isoformat()}")
-    return ResourcePublic.of(resource, as_of or _now(request), principal)
+    return ResourcePublic.of(resource, as_of or deps.now(request), principal)
 
 
 @router.get("/{code}/versions", summary="Every metadata version with the instant it took effect")
 async def versions(code: str, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
-    async with _pool(request).acquire() as conn:
+    async with deps.pool(request).acquire() as conn:
         resource = await repo.get(conn, code)
         # A draft's versions are its provider's (and the bureau's) only, as the draft itself is.
         if resource is None or (resource.status == "draft" and principal.role is Role.department
@@ -364,7 +354,7 @@ async def bulk_import(request: Request, principal: CurrentPrincipal) -> ImportRe
         raise rejected(ValueError(f"line 1: not a readable CSV header ({exc})")) from None
     at = write_instant(request, principal, None)
     report = ImportReport(imported=[], published=0, errors=[])
-    async with _pool(request).acquire() as conn:
+    async with deps.pool(request).acquire() as conn:
         ended = reader.line_num
         for index, row in enumerate(_readable_rows(reader, report), start=1):
             line, ended = ended + 1, reader.line_num

@@ -9,7 +9,7 @@ from contracts import new_envelope
 from contracts.registry_events import AbsentIndicator, UnitRegistered
 from contracts.values import DivisionCode, Uscc
 from fastapi import APIRouter, Query, Request
-from hubkit import outbox
+from hubkit import deps, outbox
 from hubkit.auth import CurrentPrincipal, Role
 from hubkit.problems import Problem, invalid, not_found
 from pydantic import AwareDatetime, BaseModel, Field
@@ -57,8 +57,8 @@ async def register(uscc: str, body: UnitCreate, request: Request, principal: Cur
         raise Problem(422, "Invalid request", _reason(exc), kind="invalid-request") from None
     unit = Unit(uscc=body.uscc, name=body.name, kind=body.kind, division_code=body.division_code,
                 parent_unit=body.parent_unit, absent_indicators=tuple(body.absent_indicators))
-    at: datetime = body.occurred_at or request.app.state.clock.now()
-    async with request.app.state.host.pool.acquire() as conn, conn.transaction():
+    at: datetime = body.occurred_at or deps.now(request)
+    async with deps.pool(request).acquire() as conn, conn.transaction():
         if unit.kind == "county":
             try:
                 check_parent(unit, await repo.get(conn, unit.parent_unit or ""))
@@ -85,13 +85,13 @@ async def search(
     parent: Annotated[str | None, Query(description="counties of this city")] = None,
     q: Annotated[str | None, Query(description="name or code contains")] = None,
 ) -> list[UnitPublic]:
-    async with request.app.state.host.pool.acquire() as conn:
+    async with deps.pool(request).acquire() as conn:
         return [UnitPublic.of(u) for u in await repo.search(conn, kind=kind, parent=parent, q=q)]
 
 
 @router.get("/{uscc}", summary="One unit")
 async def read(uscc: str, request: Request, principal: CurrentPrincipal) -> UnitPublic:
-    async with request.app.state.host.pool.acquire() as conn:
+    async with deps.pool(request).acquire() as conn:
         unit = await repo.get(conn, uscc)
     if unit is None:
         raise not_found("unit", uscc)

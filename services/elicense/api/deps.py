@@ -2,40 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
-import asyncpg
-from contracts.workdays import SHANGHAI
 from fastapi import Request
 from hubkit.auth import Principal, Role
+from hubkit.deps import local_iso, pool
+from hubkit.deps import now as now_of
+from hubkit.deps import today as today_of
 from hubkit.problems import Problem, forbidden
 
 from elicense.library import Library
 
+__all__ = ["issuer_for", "library", "local_iso", "now_of", "pool", "today_of", "write_instant"]
+
 SCHEMA = "elicense"
-
-
-def pool(request: Request) -> asyncpg.Pool:
-    p: asyncpg.Pool = request.app.state.host.pool
-    return p
 
 
 def library(request: Request) -> Library:
     lib: Library = request.app.state.library
     return lib
-
-
-def now_of(request: Request) -> datetime:
-    now: datetime = request.app.state.clock.now()
-    return now
-
-
-def today_of(request: Request) -> date:
-    return now_of(request).astimezone(SHANGHAI).date()
-
-
-def local_iso(at: datetime | None) -> str | None:
-    return at.astimezone(SHANGHAI).isoformat() if at else None
 
 
 def issuer_for(principal: Principal, issuer: str | None) -> str:

@@ -14,10 +14,12 @@ from contracts.workdays import working_deadline
 from fastapi import APIRouter, Request
 from hubkit import outbox
 from hubkit.auth import CurrentPrincipal, Role
+from hubkit.deps import now as now_of
+from hubkit.deps import pool
 from hubkit.problems import Problem, conflict, forbidden, not_found
 from pydantic import BaseModel, Field
 
-from exchange.api.requests import local_iso, now_of, pool
+from exchange.api.requests import local_iso
 from exchange.domain.requests import ANSWER_DAYS, dispute_deadline
 
 router = APIRouter(prefix="/disputes", tags=["disputes"])

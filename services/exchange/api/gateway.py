@@ -15,13 +15,13 @@ from contracts import new_envelope
 from contracts.exchange import CallFailed
 from contracts.values import ResourceCode, Uscc
 from fastapi import APIRouter, Request, Response
-from hubkit import outbox
+from hubkit import deps, outbox
 from hubkit.auth import CurrentPrincipal, Role
+from hubkit.deps import pool
 from hubkit.egress import EgressRefused, confine_path
 from hubkit.problems import Problem, forbidden, invalid, not_found
 from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, Field
 
-from exchange.api.requests import pool
 from exchange.gateway_state import GatewayState
 from exchange.storage import repo
 
@@ -107,7 +107,7 @@ async def call(code: str, path: str, request: Request, principal: CurrentPrincip
         raise forbidden(f"{consumer} holds no active subscription to {code}; request access first")
     state = _state(request)
     payload = await request.body()
-    started: datetime = request.app.state.clock.now()
+    started: datetime = deps.now(request)
     clock = time.perf_counter()
     status: int | None = None
     body, content_type = b"", ""

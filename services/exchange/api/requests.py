@@ -6,7 +6,6 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-import asyncpg
 from contracts import Envelope, new_envelope
 from contracts.exchange import RequestApproved, RequestForwarded, RequestRejected, RequestSubmitted
 from contracts.values import ResourceCode
@@ -14,6 +13,8 @@ from contracts.workdays import SHANGHAI, is_working_day, working_days_between
 from fastapi import APIRouter, Query, Request
 from hubkit import outbox
 from hubkit.auth import CurrentPrincipal, Principal, Role
+from hubkit.deps import now as now_of
+from hubkit.deps import pool
 from hubkit.problems import Problem, forbidden, not_found
 from pydantic import BaseModel, Field
 
@@ -39,16 +40,6 @@ class ReviewBody(BaseModel):
 class DecisionBody(BaseModel):
     approve: bool
     reason: str | None = Field(None, max_length=2000, description="required (non-empty) when refusing")
-
-
-def now_of(request: Request) -> datetime:
-    now: datetime = request.app.state.clock.now()
-    return now
-
-
-def pool(request: Request) -> asyncpg.Pool:
-    p: asyncpg.Pool = request.app.state.host.pool
-    return p
 
 
 def local_iso(at: datetime) -> str:

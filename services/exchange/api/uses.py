@@ -11,10 +11,11 @@ from contracts.values import ResourceCode
 from fastapi import APIRouter, Request
 from hubkit import outbox
 from hubkit.auth import CurrentPrincipal, Role
+from hubkit.deps import now as now_of
+from hubkit.deps import pool
 from hubkit.problems import forbidden, not_found
 from pydantic import BaseModel, Field
 
-from exchange.api.requests import now_of, pool
 from exchange.storage import repo
 
 router = APIRouter(tags=["uses"])

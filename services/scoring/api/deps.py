@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import asyncpg
 from fastapi import Request
+from hubkit.deps import now as now
+from hubkit.deps import pool as pool
 from hubkit.problems import Problem
 
 from scoring.domain.clock import month_of, parse_month
@@ -19,10 +20,6 @@ def projector(request: Request) -> LiveProjector:
 
 def ruleset(request: Request) -> Ruleset:
     return request.app.state.ruleset
-
-
-def pool(request: Request) -> asyncpg.Pool:
-    return request.app.state.host.pool
 
 
 def month_or_current(request: Request, month: str | None) -> str:

@@ -52,7 +52,7 @@ async def record(body: FindingCreate, request: Request, principal: CurrentPrinci
     except ValidationError as exc:
         reason = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'finding'}: {e['msg']}" for e in exc.errors())
         raise Problem(422, "Finding rejected", reason, kind="finding-rejected") from None
-    occurred = deps.aware(body.occurred_at, "occurred_at") if body.occurred_at else request.app.state.clock.now()
+    occurred = deps.aware(body.occurred_at, "occurred_at") if body.occurred_at else deps.now(request)
     envelope = new_envelope(payload, unit=body.unit, occurred_at=occurred)
     async with deps.pool(request).acquire() as conn, conn.transaction():
         first = await conn.fetchval(

@@ -42,7 +42,7 @@ async def close(month: str, request: Request, principal: CurrentPrincipal) -> di
         event = new_envelope(MonthClosed(
             month=month, ruleset=result.ruleset_id, ruleset_version=result.ruleset_version, last_position=position,
             results=[ClosedResult(unit=u, total=t, sha256=h) for u, t, h in frozen],
-        ), unit=settings.bureau_unit, occurred_at=request.app.state.clock.now())
+        ), unit=settings.bureau_unit, occurred_at=deps.now(request))
         await outbox.add(conn, "scoring", event)
     return {"month": month, "ruleset": result.ruleset_id, "ruleset_version": result.ruleset_version,
             "last_position": position, "sha256": result.sha256(), "units": len(frozen)}
