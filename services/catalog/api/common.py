@@ -1,4 +1,4 @@
-"""What every catalog route needs: the instant of a write, rule violations as problems."""
+"""What every catalog route needs: the instant of a write, a unit of work for a use case."""
 
 from __future__ import annotations
 
@@ -7,7 +7,12 @@ from datetime import datetime
 from fastapi import Request
 from hubkit import deps
 from hubkit.auth import Principal, Role
-from hubkit.problems import Problem, forbidden
+from hubkit.problems import forbidden
+
+from catalog.service.ports import CatalogUnitOfWork
+from catalog.storage.uow import PgCatalogUnitOfWork
+
+SCHEMA = "catalog"
 
 
 def write_instant(request: Request, principal: Principal, occurred_at: datetime | None) -> datetime:
@@ -21,14 +26,6 @@ def write_instant(request: Request, principal: Principal, occurred_at: datetime 
     return occurred_at
 
 
-def rejected(exc: Exception) -> Problem:
-    return Problem(422, "Invalid request", reason(exc), kind="invalid-request")
-
-
-def reason(exc: Exception) -> str:
-    """One line naming each field and rule; pydantic's own wording without its prefixes."""
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}".replace("Value error, ", "")
-                         for e in errors())
-    return str(exc)
+def uow(request: Request) -> CatalogUnitOfWork:
+    """A fresh unit of work on the service's pool (one per use case)."""
+    return PgCatalogUnitOfWork(deps.pool(request), SCHEMA)

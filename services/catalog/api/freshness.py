@@ -10,8 +10,7 @@ from hubkit import deps
 from hubkit.auth import CurrentPrincipal, Role
 from pydantic import BaseModel
 
-from catalog.domain.freshness import freshness
-from catalog.storage import resources as repo
+from catalog.service import queries
 
 router = APIRouter(prefix="/freshness", tags=["freshness"])
 
@@ -35,16 +34,9 @@ async def list_freshness(
 ) -> list[FreshnessRow]:
     if principal.role is Role.department:
         unit = principal.unit
-    now: datetime = deps.now(request)
-    async with deps.pool(request).acquire() as conn:
-        mounted = await repo.mounted_of(conn, unit)
-    rows = []
-    for r in mounted:
-        assert r.last_update_at is not None
-        f = freshness(r.last_update_at, r.metadata.update_cycle, now)
-        if stale is None or f.stale == stale:
-            rows.append(FreshnessRow(code=r.code, provider=r.provider, name=r.metadata.name,
-                                     update_cycle=r.metadata.update_cycle, last_update_at=f.last_update,
-                                     stale_at=f.stale_at, stale=f.stale,
-                                     seconds_until_stale=int(f.remaining.total_seconds())))
+    rows = [FreshnessRow(code=r.code, provider=r.provider, name=r.metadata.name,
+                         update_cycle=r.metadata.update_cycle, last_update_at=f.last_update, stale_at=f.stale_at,
+                         stale=f.stale, seconds_until_stale=int(f.remaining.total_seconds()))
+            for r, f in await queries.freshness_of_mounted(deps.pool(request), unit, deps.now(request))
+            if stale is None or f.stale == stale]
     return sorted(rows, key=lambda x: x.stale_at)

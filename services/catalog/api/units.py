@@ -5,17 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from contracts import new_envelope
-from contracts.registry_events import AbsentIndicator, UnitRegistered
+from contracts.registry_events import AbsentIndicator
 from contracts.values import DivisionCode, Uscc
 from fastapi import APIRouter, Query, Request
-from hubkit import deps, outbox
-from hubkit.auth import CurrentPrincipal, Role
-from hubkit.problems import Problem, invalid, not_found
+from hubkit import deps
+from hubkit.auth import CurrentPrincipal
+from hubkit.problems import invalid, not_found
 from pydantic import AwareDatetime, BaseModel, Field
 
-from catalog.domain.units import Unit, UnitRejected, check_division, check_parent
-from catalog.storage import units as repo
+from catalog.api.common import uow
+from catalog.domain.units import Unit, UnitRejected, check_division
+from catalog.service import handlers, queries
+from catalog.service.commands import RegisterUnit
 
 router = APIRouter(prefix="/units", tags=["units"])
 
@@ -46,36 +47,17 @@ class UnitPublic(BaseModel):
 
 @router.put("/{uscc}", summary="Register a unit or change its registration (emits registry.unit-registered)")
 async def register(uscc: str, body: UnitCreate, request: Request, principal: CurrentPrincipal) -> dict[str, object]:
-    principal.require(Role.operator)
     if uscc != body.uscc:
         raise invalid(f"uscc: the path names {uscc} but the body {body.uscc}")
     try:
-        payload = UnitRegistered(name=body.name, kind=body.kind, division_code=body.division_code,
-                                 parent_unit=body.parent_unit, absent_indicators=body.absent_indicators)
         check_division(body.kind, body.division_code)
-    except (UnitRejected, ValueError) as exc:
-        raise Problem(422, "Invalid request", _reason(exc), kind="invalid-request") from None
+    except UnitRejected as exc:
+        raise invalid(str(exc)) from None
     unit = Unit(uscc=body.uscc, name=body.name, kind=body.kind, division_code=body.division_code,
                 parent_unit=body.parent_unit, absent_indicators=tuple(body.absent_indicators))
     at: datetime = body.occurred_at or deps.now(request)
-    async with deps.pool(request).acquire() as conn, conn.transaction():
-        if unit.kind == "county":
-            try:
-                check_parent(unit, await repo.get(conn, unit.parent_unit or ""))
-            except UnitRejected as exc:
-                raise Problem(422, "Invalid request", str(exc), kind="invalid-request") from None
-        changed = await repo.upsert(conn, unit, at=at)
-        if changed:
-            await outbox.add(conn, "catalog", new_envelope(payload, unit=unit.uscc, occurred_at=at))
+    changed = await handlers.register_unit(RegisterUnit(actor=principal, unit=unit, at=at), uow(request))
     return {"unit": UnitPublic.of(unit).model_dump(), "changed": changed}
-
-
-def _reason(exc: Exception) -> str:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'unit'}: {e['msg']}".replace("Value error, ", "")
-                         for e in errors())
-    return str(exc)
 
 
 @router.get("", summary="Search the unit directory")
@@ -85,14 +67,12 @@ async def search(
     parent: Annotated[str | None, Query(description="counties of this city")] = None,
     q: Annotated[str | None, Query(description="name or code contains")] = None,
 ) -> list[UnitPublic]:
-    async with deps.pool(request).acquire() as conn:
-        return [UnitPublic.of(u) for u in await repo.search(conn, kind=kind, parent=parent, q=q)]
+    return [UnitPublic.of(u) for u in await queries.units(deps.pool(request), kind=kind, parent=parent, q=q)]
 
 
 @router.get("/{uscc}", summary="One unit")
 async def read(uscc: str, request: Request, principal: CurrentPrincipal) -> UnitPublic:
-    async with deps.pool(request).acquire() as conn:
-        unit = await repo.get(conn, uscc)
+    unit = await queries.unit(deps.pool(request), uscc)
     if unit is None:
         raise not_found("unit", uscc)
     return UnitPublic.of(unit)

@@ -46,152 +46,147 @@ def _search_text(code: str, m: Metadata) -> str:
     return " ".join(parts).lower()
 
 
-async def lock_serials(conn: asyncpg.Connection, provider: str, division: str) -> None:
-    """Serialise code assignment per unit and division until the transaction ends."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('catalog.serial:' || $1 || $2))", provider, division)
+class ResourceRows:
+    """Resources, their versions and history, requirement batches, on one connection."""
 
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
 
-async def next_serial(conn: asyncpg.Connection, provider: str, division: str) -> int:
-    value = await conn.fetchval(
-        "SELECT coalesce(max(serial), 0) + 1 FROM resources WHERE provider = $1 AND division_code = $2",
-        provider, division)
-    return int(value)
+    async def lock_serials(self, provider: str, division: str) -> None:
+        """Serialise code assignment per unit and division until the transaction ends."""
+        await self.conn.execute("SELECT pg_advisory_xact_lock(hashtext('catalog.serial:' || $1 || $2))",
+                                provider, division)
 
+    async def next_serial(self, provider: str, division: str) -> int:
+        value = await self.conn.fetchval(
+            "SELECT coalesce(max(serial), 0) + 1 FROM resources WHERE provider = $1 AND division_code = $2",
+            provider, division)
+        return int(value)
 
-async def insert(conn: asyncpg.Connection, *, code: str, provider: str, division: str, serial: int,
-                 metadata: Metadata, at: datetime) -> None:
-    doc = metadata.model_dump_json()
-    await conn.execute(
-        "INSERT INTO resources (code, provider, division_code, serial, status, version, metadata, created_at, "
-        "search_text) VALUES ($1, $2, $3, $4, 'draft', 1, $5::jsonb, $6, $7)",
-        code, provider, division, serial, doc, at, _search_text(code, metadata))
-    await conn.execute("INSERT INTO resource_versions (code, version, valid_from, metadata) VALUES ($1, 1, $2, $3)",
-                       code, at, doc)
+    async def insert(self, *, code: str, provider: str, division: str, serial: int,
+                     metadata: Metadata, at: datetime) -> None:
+        doc = metadata.model_dump_json()
+        await self.conn.execute(
+            "INSERT INTO resources (code, provider, division_code, serial, status, version, metadata, created_at, "
+            "search_text) VALUES ($1, $2, $3, $4, 'draft', 1, $5::jsonb, $6, $7)",
+            code, provider, division, serial, doc, at, _search_text(code, metadata))
+        await self.conn.execute(
+            "INSERT INTO resource_versions (code, version, valid_from, metadata) VALUES ($1, 1, $2, $3)", code, at, doc)
 
+    async def exists(self, code: str) -> bool:
+        return bool(await self.conn.fetchval("SELECT EXISTS (SELECT 1 FROM resources WHERE code = $1)", code))
 
-async def exists(conn: asyncpg.Connection, code: str) -> bool:
-    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM resources WHERE code = $1)", code))
+    async def get(self, code: str, *, for_update: bool = False) -> Resource | None:
+        lock = " FOR UPDATE" if for_update else ""
+        row = await self.conn.fetchrow("SELECT * FROM resources WHERE code = $1" + lock, code)
+        return _resource(row) if row else None
 
+    async def get_as_of(self, code: str, at: datetime) -> Resource | None:
+        row = await self.conn.fetchrow(_SELECT_AS_OF + " AND r.code = $2", at, code)
+        return _resource(row) if row else None
 
-async def get(conn: asyncpg.Connection, code: str, *, for_update: bool = False) -> Resource | None:
-    row = await conn.fetchrow("SELECT * FROM resources WHERE code = $1" + (" FOR UPDATE" if for_update else ""), code)
-    return _resource(row) if row else None
+    async def replace_draft(self, code: str, metadata: Metadata, at: datetime) -> None:
+        """A draft is not public yet: its single version is edited in place."""
+        doc = metadata.model_dump_json()
+        await self.conn.execute("UPDATE resources SET metadata = $2::jsonb, search_text = $3 WHERE code = $1",
+                           code, doc, _search_text(code, metadata))
+        await self.conn.execute("UPDATE resource_versions SET metadata = $2::jsonb, valid_from = $3 WHERE code = $1",
+                           code, doc, at)
 
+    async def add_version(self, code: str, version: int, metadata: Metadata, changed: list[str],
+                          at: datetime) -> None:
+        doc = metadata.model_dump_json()
+        await self.conn.execute(
+            "UPDATE resources SET metadata = $2::jsonb, version = $3, search_text = $4 WHERE code = $1",
+            code, doc, version, _search_text(code, metadata))
+        await self.conn.execute(
+            "INSERT INTO resource_versions (code, version, valid_from, metadata, changed) VALUES ($1, $2, $3, $4, $5)",
+            code, version, at, doc, changed)
 
-async def get_as_of(conn: asyncpg.Connection, code: str, at: datetime) -> Resource | None:
-    row = await conn.fetchrow(_SELECT_AS_OF + " AND r.code = $2", at, code)
-    return _resource(row) if row else None
+    async def publish(self, code: str, metadata: Metadata, at: datetime) -> None:
+        await self.replace_draft(code, metadata, at)
+        await self.conn.execute("UPDATE resources SET status = 'published', published_at = $2 WHERE code = $1",
+                                code, at)
+        await self._history(code, at, "published", {})
 
+    async def mount(self, code: str, spec: Mount, at: datetime) -> None:
+        access = orjson.dumps(spec.access()).decode()
+        await self.conn.execute(
+            "UPDATE resources SET mount_kind = $2, mount_access = $3::jsonb, mounted_at = $4, last_update_at = $4 "
+            "WHERE code = $1", code, spec.kind, access, at)
+        await self._history(code, at, "mounted", {"kind": spec.kind, "access": spec.access()})
 
-async def replace_draft(conn: asyncpg.Connection, code: str, metadata: Metadata, at: datetime) -> None:
-    """A draft is not public yet: its single version is edited in place."""
-    doc = metadata.model_dump_json()
-    await conn.execute("UPDATE resources SET metadata = $2::jsonb, search_text = $3 WHERE code = $1",
-                       code, doc, _search_text(code, metadata))
-    await conn.execute("UPDATE resource_versions SET metadata = $2::jsonb, valid_from = $3 WHERE code = $1",
-                       code, doc, at)
+    async def unmount(self, code: str, reason: str | None, at: datetime) -> None:
+        await self.conn.execute("UPDATE resources SET mount_kind = NULL, mount_access = NULL, mounted_at = NULL, "
+                                "last_update_at = NULL WHERE code = $1", code)
+        await self._history(code, at, "unmounted", {"reason": reason})
 
+    async def record_update(self, code: str, records: int | None, at: datetime) -> None:
+        await self.conn.execute(
+            "UPDATE resources SET last_update_at = greatest(last_update_at, $2), last_records = $3 WHERE code = $1",
+            code, at, records)
+        await self._history(code, at, "updated", {"records": records})
 
-async def add_version(conn: asyncpg.Connection, code: str, version: int, metadata: Metadata, changed: list[str],
-                      at: datetime) -> None:
-    doc = metadata.model_dump_json()
-    await conn.execute("UPDATE resources SET metadata = $2::jsonb, version = $3, search_text = $4 WHERE code = $1",
-                       code, doc, version, _search_text(code, metadata))
-    await conn.execute(
-        "INSERT INTO resource_versions (code, version, valid_from, metadata, changed) VALUES ($1, $2, $3, $4, $5)",
-        code, version, at, doc, changed)
+    async def _history(self, code: str, at: datetime, action: str, detail: dict[str, Any]) -> None:
+        await self.conn.execute(
+            "INSERT INTO resource_history (code, at, action, detail) VALUES ($1, $2, $3, $4::jsonb)",
+            code, at, action, orjson.dumps(detail).decode())
 
+    async def versions(self, code: str) -> list[dict[str, Any]]:
+        rows = await self.conn.fetch(
+            "SELECT version, valid_from, changed, metadata FROM resource_versions WHERE code = $1 ORDER BY version",
+            code)
+        return [{"version": r["version"], "valid_from": r["valid_from"], "changed": list(r["changed"]),
+                 "metadata": _json(r["metadata"])} for r in rows]
 
-async def publish(conn: asyncpg.Connection, code: str, metadata: Metadata, at: datetime) -> None:
-    await replace_draft(conn, code, metadata, at)
-    await conn.execute("UPDATE resources SET status = 'published', published_at = $2 WHERE code = $1", code, at)
-    await _history(conn, code, at, "published", {})
+    async def history(self, code: str) -> list[dict[str, Any]]:
+        rows = await self.conn.fetch(
+            "SELECT at, action, detail FROM resource_history WHERE code = $1 ORDER BY at, id", code)
+        return [{"at": r["at"], "action": r["action"], **_json(r["detail"])} for r in rows]
 
+    async def search(self, *, unit: str | None, domain: str | None, share_type: str | None,
+                     update_cycle: str | None, q: str | None, mounted: bool | None, include_drafts_of: str | None,
+                     as_of: datetime | None, limit: int, offset: int) -> list[Resource]:
+        filters = ("($2::text IS NULL OR provider = $2) AND ($3::text IS NULL OR metadata ->> 'domain' = $3) "
+                   "AND ($4::text IS NULL OR metadata ->> 'share_type' = $4) "
+                   "AND ($5::text IS NULL OR metadata ->> 'update_cycle' = $5) "
+                   "AND ($6::text IS NULL OR search_text LIKE '%' || lower($6) || '%') "
+                   "AND ($7::boolean IS NULL OR (mount_kind IS NOT NULL) = $7)")
+        args = [unit, domain, share_type, update_cycle, q, mounted]
+        if as_of is not None:
+            sql = f"SELECT * FROM ({_SELECT_AS_OF}) x WHERE {filters} ORDER BY code LIMIT $8 OFFSET $9"
+            rows = await self.conn.fetch(sql, as_of, *args, limit, offset)
+        else:
+            sql = (f"SELECT * FROM resources WHERE (status = 'published' OR provider = $1) AND {filters} "
+                   "ORDER BY code LIMIT $8 OFFSET $9")
+            rows = await self.conn.fetch(sql, include_drafts_of, *args, limit, offset)
+        return [_resource(r) for r in rows]
 
-async def mount(conn: asyncpg.Connection, code: str, spec: Mount, at: datetime) -> None:
-    access = orjson.dumps(spec.access()).decode()
-    await conn.execute(
-        "UPDATE resources SET mount_kind = $2, mount_access = $3::jsonb, mounted_at = $4, last_update_at = $4 "
-        "WHERE code = $1", code, spec.kind, access, at)
-    await _history(conn, code, at, "mounted", {"kind": spec.kind, "access": spec.access()})
+    async def mounted_of(self, unit: str | None) -> list[Resource]:
+        rows = await self.conn.fetch("SELECT * FROM resources WHERE mount_kind IS NOT NULL AND ($1::text IS NULL OR "
+                                     "provider = $1) ORDER BY provider, code", unit)
+        return [_resource(r) for r in rows]
 
+    async def states(self, codes: list[str]) -> tuple[set[str], set[str]]:
+        """(published, mounted) among the codes."""
+        rows = await self.conn.fetch("SELECT code, status, mount_kind FROM resources WHERE code = ANY($1)", codes)
+        return ({r["code"] for r in rows if r["status"] == "published"},
+                {r["code"] for r in rows if r["mount_kind"] is not None})
 
-async def unmount(conn: asyncpg.Connection, code: str, reason: str | None, at: datetime) -> None:
-    await conn.execute("UPDATE resources SET mount_kind = NULL, mount_access = NULL, mounted_at = NULL, "
-                       "last_update_at = NULL WHERE code = $1", code)
-    await _history(conn, code, at, "unmounted", {"reason": reason})
+    async def assign_requirement(self, *, batch_id: str, unit: str, kind: str, title: str,
+                                 deadline: date, codes: list[str], at: datetime) -> bool:
+        """Insert or replace one unit's part of a batch; False when it is unchanged."""
+        status = await self.conn.execute(
+            "INSERT INTO requirements (batch_id, unit, batch_kind, title, deadline, codes, assigned_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (batch_id, unit) DO UPDATE SET "
+            "batch_kind = excluded.batch_kind, title = excluded.title, deadline = excluded.deadline, "
+            "codes = excluded.codes, assigned_at = excluded.assigned_at "
+            "WHERE (requirements.batch_kind, requirements.title, requirements.deadline, requirements.codes) "
+            "IS DISTINCT FROM (excluded.batch_kind, excluded.title, excluded.deadline, excluded.codes)",
+            batch_id, unit, kind, title, deadline, codes, at)
+        return status.endswith(" 1")
 
-
-async def record_update(conn: asyncpg.Connection, code: str, records: int | None, at: datetime) -> None:
-    await conn.execute("UPDATE resources SET last_update_at = greatest(last_update_at, $2), last_records = $3 "
-                       "WHERE code = $1", code, at, records)
-    await _history(conn, code, at, "updated", {"records": records})
-
-
-async def _history(conn: asyncpg.Connection, code: str, at: datetime, action: str, detail: dict[str, Any]) -> None:
-    await conn.execute("INSERT INTO resource_history (code, at, action, detail) VALUES ($1, $2, $3, $4::jsonb)",
-                       code, at, action, orjson.dumps(detail).decode())
-
-
-async def versions(conn: asyncpg.Connection, code: str) -> list[dict[str, Any]]:
-    rows = await conn.fetch("SELECT version, valid_from, changed, metadata FROM resource_versions WHERE code = $1 "
-                            "ORDER BY version", code)
-    return [{"version": r["version"], "valid_from": r["valid_from"], "changed": list(r["changed"]),
-             "metadata": _json(r["metadata"])} for r in rows]
-
-
-async def history(conn: asyncpg.Connection, code: str) -> list[dict[str, Any]]:
-    rows = await conn.fetch("SELECT at, action, detail FROM resource_history WHERE code = $1 ORDER BY at, id", code)
-    return [{"at": r["at"], "action": r["action"], **_json(r["detail"])} for r in rows]
-
-
-async def search(conn: asyncpg.Connection, *, unit: str | None, domain: str | None, share_type: str | None,
-                 update_cycle: str | None, q: str | None, mounted: bool | None, include_drafts_of: str | None,
-                 as_of: datetime | None, limit: int, offset: int) -> list[Resource]:
-    filters = ("($2::text IS NULL OR provider = $2) AND ($3::text IS NULL OR metadata ->> 'domain' = $3) "
-               "AND ($4::text IS NULL OR metadata ->> 'share_type' = $4) "
-               "AND ($5::text IS NULL OR metadata ->> 'update_cycle' = $5) "
-               "AND ($6::text IS NULL OR search_text LIKE '%' || lower($6) || '%') "
-               "AND ($7::boolean IS NULL OR (mount_kind IS NOT NULL) = $7)")
-    args = [unit, domain, share_type, update_cycle, q, mounted]
-    if as_of is not None:
-        sql = f"SELECT * FROM ({_SELECT_AS_OF}) x WHERE {filters} ORDER BY code LIMIT $8 OFFSET $9"
-        rows = await conn.fetch(sql, as_of, *args, limit, offset)
-    else:
-        sql = (f"SELECT * FROM resources WHERE (status = 'published' OR provider = $1) AND {filters} "
-               "ORDER BY code LIMIT $8 OFFSET $9")
-        rows = await conn.fetch(sql, include_drafts_of, *args, limit, offset)
-    return [_resource(r) for r in rows]
-
-
-async def mounted_of(conn: asyncpg.Connection, unit: str | None) -> list[Resource]:
-    rows = await conn.fetch("SELECT * FROM resources WHERE mount_kind IS NOT NULL AND ($1::text IS NULL OR "
-                            "provider = $1) ORDER BY provider, code", unit)
-    return [_resource(r) for r in rows]
-
-
-async def states(conn: asyncpg.Connection, codes: list[str]) -> tuple[set[str], set[str]]:
-    """(published, mounted) among the codes."""
-    rows = await conn.fetch("SELECT code, status, mount_kind FROM resources WHERE code = ANY($1)", codes)
-    return ({r["code"] for r in rows if r["status"] == "published"},
-            {r["code"] for r in rows if r["mount_kind"] is not None})
-
-
-async def assign_requirement(conn: asyncpg.Connection, *, batch_id: str, unit: str, kind: str, title: str,
-                             deadline: date, codes: list[str], at: datetime) -> bool:
-    """Insert or replace one unit's part of a batch; False when it is unchanged."""
-    status = await conn.execute(
-        "INSERT INTO requirements (batch_id, unit, batch_kind, title, deadline, codes, assigned_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (batch_id, unit) DO UPDATE SET "
-        "batch_kind = excluded.batch_kind, title = excluded.title, deadline = excluded.deadline, "
-        "codes = excluded.codes, assigned_at = excluded.assigned_at "
-        "WHERE (requirements.batch_kind, requirements.title, requirements.deadline, requirements.codes) "
-        "IS DISTINCT FROM (excluded.batch_kind, excluded.title, excluded.deadline, excluded.codes)",
-        batch_id, unit, kind, title, deadline, codes, at)
-    return status.endswith(" 1")
-
-
-async def requirements(conn: asyncpg.Connection, *, unit: str | None, batch_id: str | None) -> list[asyncpg.Record]:
-    return list(await conn.fetch(
-        "SELECT * FROM requirements WHERE ($1::text IS NULL OR unit = $1) AND ($2::text IS NULL OR batch_id = $2) "
-        "ORDER BY deadline, batch_id, unit", unit, batch_id))
+    async def requirements(self, *, unit: str | None, batch_id: str | None) -> list[asyncpg.Record]:
+        return list(await self.conn.fetch(
+            "SELECT * FROM requirements WHERE ($1::text IS NULL OR unit = $1) AND ($2::text IS NULL OR batch_id = $2) "
+            "ORDER BY deadline, batch_id, unit", unit, batch_id))

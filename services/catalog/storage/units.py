@@ -14,29 +14,33 @@ def _unit(row: asyncpg.Record) -> Unit:
                 parent_unit=row["parent_unit"], absent_indicators=tuple(row["absent_indicators"]))
 
 
-async def get(conn: asyncpg.Connection, uscc: str) -> Unit | None:
-    row = await conn.fetchrow("SELECT * FROM units WHERE uscc = $1", uscc)
-    return _unit(row) if row else None
+class UnitRows:
+    """The unit directory on one connection."""
 
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
 
-async def upsert(conn: asyncpg.Connection, unit: Unit, *, at: datetime) -> bool:
-    """Insert or update; returns False when nothing changed (no event is due then)."""
-    status = await conn.execute(
-        "INSERT INTO units (uscc, name, kind, division_code, parent_unit, absent_indicators, registered_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (uscc) DO UPDATE SET name = excluded.name, "
-        "kind = excluded.kind, division_code = excluded.division_code, parent_unit = excluded.parent_unit, "
-        "absent_indicators = excluded.absent_indicators, updated_at = now() "
-        "WHERE (units.name, units.kind, units.division_code, units.parent_unit, units.absent_indicators) "
-        "IS DISTINCT FROM (excluded.name, excluded.kind, excluded.division_code, excluded.parent_unit, "
-        "excluded.absent_indicators)",
-        unit.uscc, unit.name, unit.kind, unit.division_code, unit.parent_unit, list(unit.absent_indicators), at,
-    )
-    return status.endswith(" 1")
+    async def get(self, uscc: str) -> Unit | None:
+        row = await self.conn.fetchrow("SELECT * FROM units WHERE uscc = $1", uscc)
+        return _unit(row) if row else None
 
+    async def upsert(self, unit: Unit, *, at: datetime) -> bool:
+        """Insert or update; returns False when nothing changed (no event is due then)."""
+        status = await self.conn.execute(
+            "INSERT INTO units (uscc, name, kind, division_code, parent_unit, absent_indicators, registered_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (uscc) DO UPDATE SET name = excluded.name, "
+            "kind = excluded.kind, division_code = excluded.division_code, parent_unit = excluded.parent_unit, "
+            "absent_indicators = excluded.absent_indicators, updated_at = now() "
+            "WHERE (units.name, units.kind, units.division_code, units.parent_unit, units.absent_indicators) "
+            "IS DISTINCT FROM (excluded.name, excluded.kind, excluded.division_code, excluded.parent_unit, "
+            "excluded.absent_indicators)",
+            unit.uscc, unit.name, unit.kind, unit.division_code, unit.parent_unit, list(unit.absent_indicators), at,
+        )
+        return status.endswith(" 1")
 
-async def search(conn: asyncpg.Connection, *, kind: str | None, parent: str | None, q: str | None) -> list[Unit]:
-    rows = await conn.fetch(
-        "SELECT * FROM units WHERE ($1::text IS NULL OR kind = $1) AND ($2::text IS NULL OR parent_unit = $2) "
-        "AND ($3::text IS NULL OR name LIKE '%' || $3 || '%' OR uscc LIKE '%' || $3 || '%') "
-        "ORDER BY division_code, uscc", kind, parent, q)
-    return [_unit(r) for r in rows]
+    async def search(self, *, kind: str | None, parent: str | None, q: str | None) -> list[Unit]:
+        rows = await self.conn.fetch(
+            "SELECT * FROM units WHERE ($1::text IS NULL OR kind = $1) AND ($2::text IS NULL OR parent_unit = $2) "
+            "AND ($3::text IS NULL OR name LIKE '%' || $3 || '%' OR uscc LIKE '%' || $3 || '%') "
+            "ORDER BY division_code, uscc", kind, parent, q)
+        return [_unit(r) for r in rows]

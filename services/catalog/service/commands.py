@@ -1,0 +1,95 @@
+"""What the catalog is asked to do, each as a small immutable command. `actor` is who asks (the access
+rule already let the role in; the handler checks the object); `at` is when the change holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from hubkit.auth import Principal
+
+from catalog.domain.resources import Metadata, Mount
+from catalog.domain.units import Unit
+
+
+@dataclass(frozen=True)
+class RegisterUnit:
+    actor: Principal
+    unit: Unit
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CreateResource:
+    actor: Principal
+    provider: str
+    metadata: Metadata
+    resource_code: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ChangeMetadata:
+    actor: Principal
+    code: str
+    metadata: Metadata
+    at: datetime
+
+
+@dataclass(frozen=True)
+class PublishResource:
+    actor: Principal
+    code: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class MountResource:
+    actor: Principal
+    code: str
+    mount: Mount
+    at: datetime
+
+
+@dataclass(frozen=True)
+class UnmountResource:
+    actor: Principal
+    code: str
+    reason: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ReportUpdate:
+    actor: Principal
+    code: str
+    records: int | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class UnitPart:
+    unit: str
+    resource_codes: tuple[str, ...]
+
+
+BatchKind = Literal["first_batch_catalog", "business_environment", "high_frequency", "theme"]
+
+
+@dataclass(frozen=True)
+class AssignBatch:
+    actor: Principal
+    batch_id: str
+    batch_kind: BatchKind
+    title: str
+    deadline: date
+    units: tuple[UnitPart, ...]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ImportCsv:
+    actor: Principal
+    text: str
+    at: datetime

@@ -1,0 +1,203 @@
+"""The catalog's write use cases: one handler per command, each one transaction and its events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from contracts.catalog import RequirementAssigned, ResourceMounted, ResourceUnmounted, ResourceUpdated
+from contracts.registry_events import UnitRegistered
+from contracts.resource_codes import build_resource_code, parse_resource_code, resource_code_matches_provider
+from contracts.workdays import SHANGHAI
+from hubkit.auth import Principal
+from hubkit.problems import Problem, conflict, invalid, not_found
+
+from catalog.domain import events
+from catalog.domain.resources import Resource, ResourceRejected, changed_fields, check_change
+from catalog.domain.units import UnitRejected, check_parent
+from catalog.service import commands as c
+from catalog.service.errors import rejected
+from catalog.service.ports import CatalogUnitOfWork
+
+
+async def register_unit(cmd: c.RegisterUnit, uow: CatalogUnitOfWork) -> bool:
+    """Register a unit or change its registration; False (and no event) when nothing changed."""
+    unit = cmd.unit
+    try:
+        payload = UnitRegistered(name=unit.name, kind=unit.kind, division_code=unit.division_code,
+                                 parent_unit=unit.parent_unit, absent_indicators=list(unit.absent_indicators))
+    except ValueError as exc:  # the event's own rules (a county names its city, ...)
+        raise rejected(exc, "unit") from None
+    async with uow:
+        if unit.kind == "county":
+            try:
+                check_parent(unit, await uow.units.get(unit.parent_unit or ""))
+            except UnitRejected as exc:
+                raise rejected(exc) from None
+        changed = await uow.units.upsert(unit, at=cmd.at)
+        if changed:
+            uow.emit(payload, unit=unit.uscc, at=cmd.at)
+        await uow.commit()
+    return changed
+
+
+async def _owned(uow: CatalogUnitOfWork, code: str, actor: Principal) -> Resource:
+    """The resource, locked for the change; a department may change its own only."""
+    resource = await uow.resources.get(code, for_update=True)
+    if resource is None:
+        raise not_found("resource", code)
+    actor.ensure_unit(resource.provider)
+    return resource
+
+
+async def _reread(uow: CatalogUnitOfWork, code: str) -> Resource:
+    after = await uow.resources.get(code)
+    assert after is not None
+    return after
+
+
+async def _create(cmd: c.CreateResource, uow: CatalogUnitOfWork) -> Resource:
+    cmd.actor.ensure_unit(cmd.provider)
+    unit = await uow.units.get(cmd.provider)
+    if unit is None:
+        raise rejected(ResourceRejected(f"provider: {cmd.provider} is not a registered unit"))
+    if cmd.resource_code:
+        code = cmd.resource_code
+        parsed = parse_resource_code(code)
+        if not resource_code_matches_provider(code, cmd.provider):
+            raise rejected(ResourceRejected(
+                f"resource_code: its unit mark {parsed.unit_mark} (characters 13-21) is not cut from the "
+                f"provider's code {cmd.provider} (characters 9-17: {cmd.provider[8:17]})"))
+        division, serial = parsed.division_code, parsed.serial
+        await uow.resources.lock_serials(cmd.provider, division)
+        if await uow.resources.exists(code):
+            raise conflict(f"resource_code: {code} is already catalogued")
+    else:
+        division = unit.division_code
+        await uow.resources.lock_serials(cmd.provider, division)
+        serial = await uow.resources.next_serial(cmd.provider, division)
+        code = build_resource_code(division, cmd.provider, serial)
+    await uow.resources.insert(code=code, provider=cmd.provider, division=division, serial=serial,
+                               metadata=cmd.metadata, at=cmd.at)
+    return Resource(code=code, provider=cmd.provider, status="draft", version=1, metadata=cmd.metadata)
+
+
+async def _publish(uow: CatalogUnitOfWork, resource: Resource, at: datetime) -> None:
+    metadata = resource.metadata
+    if metadata.publish_date is None:
+        metadata = metadata.model_copy(update={"publish_date": at.astimezone(SHANGHAI).date()})
+    await uow.resources.publish(resource.code, metadata, at)
+    unit = await uow.units.get(resource.provider)
+    now_public = resource.model_copy(update={"metadata": metadata})
+    uow.emit(events.published(now_public, unit.name if unit else None), unit=resource.provider, at=at)
+
+
+async def create_resource(cmd: c.CreateResource, uow: CatalogUnitOfWork) -> Resource:
+    """Catalogue a draft: an imported code must be the provider's; otherwise the next serial is assigned."""
+    async with uow:
+        resource = await _create(cmd, uow)
+        await uow.commit()
+    return resource
+
+
+async def change_metadata(cmd: c.ChangeMetadata, uow: CatalogUnitOfWork) -> Resource:
+    """A draft is edited in place; a published resource gets a new version and an event when it changed."""
+    async with uow:
+        resource = await _owned(uow, cmd.code, cmd.actor)
+        try:
+            check_change(resource.status, resource.metadata, cmd.metadata)
+        except ResourceRejected as exc:
+            raise Problem(409, "Conflict", str(exc), kind="name-fixed") from None
+        changed = changed_fields(resource.metadata, cmd.metadata)
+        if resource.status == "draft":
+            await uow.resources.replace_draft(cmd.code, cmd.metadata, cmd.at)
+        elif changed:
+            await uow.resources.add_version(cmd.code, resource.version + 1, cmd.metadata, changed, cmd.at)
+            updated = resource.model_copy(update={"metadata": cmd.metadata, "version": resource.version + 1})
+            unit = await uow.units.get(resource.provider)
+            uow.emit(events.metadata_changed(updated, unit.name if unit else None), unit=resource.provider,
+                     at=cmd.at)
+        after = await _reread(uow, cmd.code)
+        await uow.commit()
+    return after
+
+
+async def publish_resource(cmd: c.PublishResource, uow: CatalogUnitOfWork) -> Resource:
+    async with uow:
+        resource = await _owned(uow, cmd.code, cmd.actor)
+        if resource.status == "published":
+            raise conflict(f"status: {cmd.code} was published at {resource.published_at}")
+        await _publish(uow, resource, cmd.at)
+        after = await _reread(uow, cmd.code)
+        await uow.commit()
+    return after
+
+
+async def mount_resource(cmd: c.MountResource, uow: CatalogUnitOfWork) -> Resource:
+    """Mount a published resource; the same mount again changes nothing and says nothing."""
+    async with uow:
+        resource = await _owned(uow, cmd.code, cmd.actor)
+        try:
+            resource.require_published("mount it")
+        except ResourceRejected as exc:
+            raise conflict(str(exc)) from None
+        if resource.mount_kind == cmd.mount.kind and resource.mount_access == cmd.mount.access():
+            return resource
+        await uow.resources.mount(cmd.code, cmd.mount, cmd.at)
+        uow.emit(ResourceMounted(resource_code=cmd.code, mount_kind=cmd.mount.kind), unit=resource.provider,
+                 at=cmd.at)
+        after = await _reread(uow, cmd.code)
+        await uow.commit()
+    return after
+
+
+async def unmount_resource(cmd: c.UnmountResource, uow: CatalogUnitOfWork) -> Resource:
+    async with uow:
+        resource = await _owned(uow, cmd.code, cmd.actor)
+        try:
+            resource.require_mounted("unmount it")
+        except ResourceRejected as exc:
+            raise conflict(str(exc)) from None
+        await uow.resources.unmount(cmd.code, cmd.reason, cmd.at)
+        uow.emit(ResourceUnmounted(resource_code=cmd.code, reason=cmd.reason), unit=resource.provider, at=cmd.at)
+        after = await _reread(uow, cmd.code)
+        await uow.commit()
+    return after
+
+
+async def report_update(cmd: c.ReportUpdate, uow: CatalogUnitOfWork) -> Resource:
+    async with uow:
+        resource = await _owned(uow, cmd.code, cmd.actor)
+        try:
+            resource.require_mounted("report updates")
+        except ResourceRejected as exc:
+            raise conflict(str(exc)) from None
+        await uow.resources.record_update(cmd.code, cmd.records, cmd.at)
+        uow.emit(ResourceUpdated(resource_code=cmd.code, records=cmd.records), unit=resource.provider, at=cmd.at)
+        after = await _reread(uow, cmd.code)
+        await uow.commit()
+    return after
+
+
+async def assign_batch(cmd: c.AssignBatch, uow: CatalogUnitOfWork) -> list[str]:
+    """Assign (or re-assign) a batch; one event per unit whose part changed. Returns those units."""
+    errors = [f"units.{i}.resource_codes: {code} is not a code of unit {part.unit}"
+              for i, part in enumerate(cmd.units) for code in part.resource_codes
+              if not resource_code_matches_provider(code, part.unit)]
+    if len({p.unit for p in cmd.units}) != len(cmd.units):
+        errors.append("units: a unit appears twice")
+    if errors:
+        raise invalid("; ".join(errors))
+    changed: list[str] = []
+    async with uow:
+        for part in cmd.units:
+            if await uow.units.get(part.unit) is None:
+                raise invalid(f"units: {part.unit} is not a registered unit")
+            codes = list(dict.fromkeys(part.resource_codes))
+            if await uow.resources.assign_requirement(batch_id=cmd.batch_id, unit=part.unit, kind=cmd.batch_kind,
+                                                      title=cmd.title, deadline=cmd.deadline, codes=codes,
+                                                      at=cmd.at):
+                uow.emit(RequirementAssigned(batch_id=cmd.batch_id, batch_kind=cmd.batch_kind,
+                                             resource_codes=codes, deadline=cmd.deadline), unit=part.unit, at=cmd.at)
+                changed.append(part.unit)
+        await uow.commit()
+    return changed

@@ -1,0 +1,94 @@
+"""Bulk cataloguing from CSV: each good row is catalogued (and published when it says so) in a
+savepoint of its own, each bad row is reported with its line; what was good stays."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from contracts.values import ResourceCode, Uscc
+from hubkit.problems import Problem
+from pydantic import BaseModel, Field, ValidationError
+
+from catalog.domain.csv_rows import check_header, parse_row
+from catalog.domain.resources import ResourceRejected
+from catalog.service import commands as c
+from catalog.service.errors import reason, rejected
+from catalog.service.handlers import _create, _publish
+from catalog.service.ports import CatalogUnitOfWork
+
+
+class ImportError_(BaseModel):
+    row: int = Field(description="1-based data row of the upload")
+    line: int = Field(description="line of the upload the row starts on")
+    reason: str
+
+
+class ImportReport(BaseModel):
+    imported: list[str] = Field(description="codes of the catalogued rows, in file order")
+    published: int
+    errors: list[ImportError_] = Field(description="each rejected row with its line number and reason")
+
+
+class _Codes(BaseModel):
+    """A row's codes, checked as the API checks them (check characters, the code's layout)."""
+
+    provider: Uscc
+    resource_code: ResourceCode | None
+
+
+def _readable_rows(reader: csv.DictReader[str], report: ImportReport) -> Iterator[dict[str, str | None]]:
+    """The rows the CSV reader can read; where it cannot go on (malformed quoting), the rest of the file is
+    one error naming the line, and what was read before stays imported."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            report.errors.append(ImportError_(row=len(report.imported) + len(report.errors) + 1, line=reader.line_num,
+                                              reason=f"the file cannot be read from here on: {exc}"))
+            return
+        yield row
+
+
+def _reader(text: str) -> csv.DictReader[str]:
+    # A cell may be as long as the body (bounded by the request limit); a too-long value is then a
+    # row error from validation, not a csv.Error that would stop the whole file.
+    csv.field_size_limit(max(len(text), 131_072))
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # newline="": line ends inside quoted cells are data
+    try:
+        check_header(list(reader.fieldnames or []))
+    except ResourceRejected as exc:
+        raise rejected(exc) from None
+    except csv.Error as exc:
+        raise rejected(ValueError(f"line 1: not a readable CSV header ({exc})")) from None
+    return reader
+
+
+async def import_csv(cmd: c.ImportCsv, uow: CatalogUnitOfWork) -> ImportReport:
+    reader = _reader(cmd.text)
+    report = ImportReport(imported=[], published=0, errors=[])
+    async with uow:
+        ended = reader.line_num
+        for index, row in enumerate(_readable_rows(reader, report), start=1):
+            line, ended = ended + 1, reader.line_num
+            try:
+                async with uow.savepoint():
+                    provider, code, metadata, publish_now = parse_row(row)
+                    codes = _Codes(provider=provider, resource_code=code)
+                    create = c.CreateResource(actor=cmd.actor, provider=codes.provider, metadata=metadata,
+                                              resource_code=codes.resource_code, at=cmd.at)
+                    resource = await _create(create, uow)
+                    if publish_now:
+                        await _publish(uow, resource, cmd.at)
+            except (ResourceRejected, ValidationError) as exc:
+                report.errors.append(ImportError_(row=index, line=line, reason=reason(exc)))
+            except Problem as exc:
+                report.errors.append(ImportError_(row=index, line=line, reason=exc.detail))
+            else:
+                report.imported.append(resource.code)
+                report.published += publish_now
+        await uow.commit()
+    return report

@@ -1,0 +1,52 @@
+"""What the catalog's handlers need from storage: the repositories a unit of work holds. The
+PostgreSQL rows (`catalog.storage`) and the in-memory fakes of the tests both fit these."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Protocol
+
+from hubkit.uow import UnitOfWork
+
+from catalog.domain.resources import Metadata, Mount, Resource
+from catalog.domain.units import Unit
+
+
+class Resources(Protocol):
+    async def lock_serials(self, provider: str, division: str) -> None: ...
+
+    async def next_serial(self, provider: str, division: str) -> int: ...
+
+    async def insert(self, *, code: str, provider: str, division: str, serial: int, metadata: Metadata,
+                     at: datetime) -> None: ...
+
+    async def exists(self, code: str) -> bool: ...
+
+    async def get(self, code: str, *, for_update: bool = False) -> Resource | None: ...
+
+    async def replace_draft(self, code: str, metadata: Metadata, at: datetime) -> None: ...
+
+    async def add_version(self, code: str, version: int, metadata: Metadata, changed: list[str],
+                          at: datetime) -> None: ...
+
+    async def publish(self, code: str, metadata: Metadata, at: datetime) -> None: ...
+
+    async def mount(self, code: str, spec: Mount, at: datetime) -> None: ...
+
+    async def unmount(self, code: str, reason: str | None, at: datetime) -> None: ...
+
+    async def record_update(self, code: str, records: int | None, at: datetime) -> None: ...
+
+    async def assign_requirement(self, *, batch_id: str, unit: str, kind: str, title: str, deadline: date,
+                                 codes: list[str], at: datetime) -> bool: ...
+
+
+class Units(Protocol):
+    async def get(self, uscc: str) -> Unit | None: ...
+
+    async def upsert(self, unit: Unit, *, at: datetime) -> bool: ...
+
+
+class CatalogUnitOfWork(UnitOfWork, Protocol):
+    resources: Resources
+    units: Units

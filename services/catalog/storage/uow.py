@@ -1,0 +1,18 @@
+"""The catalog's unit of work on PostgreSQL: its rows bound to the transaction's connection."""
+
+from __future__ import annotations
+
+import asyncpg
+from hubkit.uow import AsyncpgUnitOfWork
+
+from catalog.service.ports import Resources, Units
+from catalog.storage.resources import ResourceRows
+from catalog.storage.units import UnitRows
+
+
+class PgCatalogUnitOfWork(AsyncpgUnitOfWork):
+    resources: Resources
+    units: Units
+
+    def _bind(self, conn: asyncpg.Connection) -> None:
+        self.resources, self.units = ResourceRows(conn), UnitRows(conn)

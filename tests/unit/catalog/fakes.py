@@ -1,0 +1,100 @@
+"""In-memory repositories and unit of work for the catalog's handlers: the same protocols as the
+PostgreSQL rows, so a handler test needs no database."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date, datetime
+from typing import Any
+
+from catalog.domain.resources import Metadata, Mount, Resource
+from catalog.domain.units import Unit
+from hubkit.uow import FakeUnitOfWork
+
+
+class FakeResources:
+    def __init__(self) -> None:
+        self.rows: dict[str, Resource] = {}
+        self.serials: dict[tuple[str, str], int] = {}
+        self.requirements: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self.history: list[tuple[str, str]] = []
+
+    async def lock_serials(self, provider: str, division: str) -> None:
+        pass  # one task at a time in memory
+
+    async def next_serial(self, provider: str, division: str) -> int:
+        return self.serials.get((provider, division), 0) + 1
+
+    async def insert(self, *, code: str, provider: str, division: str, serial: int, metadata: Metadata,
+                     at: datetime) -> None:
+        self.serials[(provider, division)] = max(serial, self.serials.get((provider, division), 0))
+        self.rows[code] = Resource(code=code, provider=provider, status="draft", version=1, metadata=metadata)
+
+    async def exists(self, code: str) -> bool:
+        return code in self.rows
+
+    async def get(self, code: str, *, for_update: bool = False) -> Resource | None:
+        return self.rows.get(code)
+
+    async def replace_draft(self, code: str, metadata: Metadata, at: datetime) -> None:
+        self.rows[code] = self.rows[code].model_copy(update={"metadata": metadata})
+
+    async def add_version(self, code: str, version: int, metadata: Metadata, changed: list[str],
+                          at: datetime) -> None:
+        self.rows[code] = self.rows[code].model_copy(update={"metadata": metadata, "version": version})
+
+    async def publish(self, code: str, metadata: Metadata, at: datetime) -> None:
+        self.rows[code] = self.rows[code].model_copy(update={"metadata": metadata, "status": "published",
+                                                             "published_at": at})
+        self.history.append((code, "published"))
+
+    async def mount(self, code: str, spec: Mount, at: datetime) -> None:
+        self.rows[code] = self.rows[code].model_copy(update={"mount_kind": spec.kind, "mount_access": spec.access(),
+                                                             "mounted_at": at, "last_update_at": at})
+        self.history.append((code, "mounted"))
+
+    async def unmount(self, code: str, reason: str | None, at: datetime) -> None:
+        self.rows[code] = self.rows[code].model_copy(update={"mount_kind": None, "mount_access": None,
+                                                             "mounted_at": None, "last_update_at": None})
+        self.history.append((code, "unmounted"))
+
+    async def record_update(self, code: str, records: int | None, at: datetime) -> None:
+        last = self.rows[code].last_update_at
+        self.rows[code] = self.rows[code].model_copy(update={"last_update_at": max(at, last) if last else at})
+        self.history.append((code, "updated"))
+
+    async def assign_requirement(self, *, batch_id: str, unit: str, kind: str, title: str, deadline: date,
+                                 codes: list[str], at: datetime) -> bool:
+        part = (kind, title, deadline, tuple(codes))
+        if self.requirements.get((batch_id, unit)) == part:
+            return False
+        self.requirements[(batch_id, unit)] = part
+        return True
+
+
+class FakeUnits:
+    def __init__(self) -> None:
+        self.rows: dict[str, Unit] = {}
+
+    async def get(self, uscc: str) -> Unit | None:
+        return self.rows.get(uscc)
+
+    async def upsert(self, unit: Unit, *, at: datetime) -> bool:
+        if self.rows.get(unit.uscc) == unit:
+            return False
+        self.rows[unit.uscc] = unit
+        return True
+
+
+class FakeCatalogUnitOfWork(FakeUnitOfWork):
+    def __init__(self) -> None:
+        super().__init__()
+        self.resources, self.units = FakeResources(), FakeUnits()
+
+    def _snapshot(self) -> Any:
+        return copy.deepcopy((self.resources.__dict__, self.units.__dict__))
+
+    def _restore(self, state: Any) -> None:
+        resources, units = copy.deepcopy(state)
+        self.resources.__dict__.update(resources)
+        self.units.__dict__.update(units)
