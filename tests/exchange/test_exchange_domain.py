@@ -6,15 +6,18 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from contracts import Envelope, new_envelope
 from contracts.values import build_resource_code, make_uscc
 from contracts.workdays import SHANGHAI, add_working_days, is_working_day, working_days_between, working_deadline
-from exchange.api.requests import _events
 from exchange.domain.requests import (
     DECISION_DAYS,
+    AccessRequest,
+    Status,
     TransitionRefused,
     data_kind_of,
     decide,
     dispute_deadline,
+    events_of,
     overdue,
     reply,
     review,
@@ -22,6 +25,11 @@ from exchange.domain.requests import (
 )
 from hypothesis import given
 from hypothesis import strategies as st
+
+
+def _events(req: AccessRequest, before: Status | None) -> list[Envelope]:
+    """The events the domain says a step owes, as the handlers emit them (about the provider)."""
+    return [new_envelope(p, unit=req.provider, occurred_at=at) for p, at in events_of(before, req)]
 
 
 def sh(*args: int) -> datetime:

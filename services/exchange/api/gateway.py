@@ -15,15 +15,17 @@ from contracts import new_envelope
 from contracts.exchange import CallFailed
 from contracts.values import ResourceCode, Uscc
 from fastapi import APIRouter, Request, Response
-from hubkit import deps, outbox
+from hubkit import deps
 from hubkit.auth import CurrentPrincipal, Role
 from hubkit.deps import pool
 from hubkit.egress import EgressRefused, confine_path
 from hubkit.problems import Problem, forbidden, invalid, not_found
 from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, Field
 
+from exchange.api.common import uow
 from exchange.gateway_state import GatewayState
-from exchange.storage import repo
+from exchange.service import commands as c
+from exchange.service import handlers, queries
 
 router = APIRouter(tags=["gateway"])
 ErrorKind = Literal["timeout", "unavailable", "server_error", "bad_response"]
@@ -53,18 +55,17 @@ class CallBatch(BaseModel):
 
 @router.put("/endpoints/{code}", summary="Register where the gateway reaches a mounted API resource")
 async def set_endpoint(code: str, body: EndpointBody, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
-    principal.require(Role.department, Role.operator)
-    async with pool(request).acquire() as conn:
-        res = await repo.resource(conn, code)
-        if res is None:
-            raise not_found("published resource", code)
-        principal.ensure_unit(res["provider"])
+    base_url = str(body.base_url).rstrip("/")
+
+    async def public_only(url: str) -> None:
         try:
             await _state(request).policy.check_destination(str(body.base_url))
         except EgressRefused as exc:
             raise invalid(f"base_url: {exc}") from None
-        await repo.set_endpoint(conn, code, str(body.base_url).rstrip("/"), body.timeout_ms)
-    return {"resource_code": code, "base_url": str(body.base_url).rstrip("/"), "timeout_ms": body.timeout_ms}
+
+    cmd = c.SetEndpoint(actor=principal, resource_code=code, base_url=base_url, timeout_ms=body.timeout_ms)
+    await handlers.set_endpoint(cmd, uow(request), public_only)
+    return {"resource_code": code, "base_url": base_url, "timeout_ms": body.timeout_ms}
 
 
 def classify(status: int | None, content_type: str, body: bytes, exc: Exception | None) -> ErrorKind | None:
@@ -99,8 +100,7 @@ async def call(code: str, path: str, request: Request, principal: CurrentPrincip
     answer goes back, and a failure emits exchange.call-failed (envelope unit: the provider)."""
     principal.require(Role.department)
     consumer = principal.unit or ""
-    async with pool(request).acquire() as conn:
-        route = await repo.gateway_route(conn, consumer, code)
+    route = await queries.gateway_route(pool(request), consumer, code)
     if route is None:
         raise not_found("published resource", code)
     if not route["subscribed"]:
@@ -152,37 +152,5 @@ async def call(code: str, path: str, request: Request, principal: CurrentPrincip
 
 @router.post("/calls/batch", status_code=201, summary="A provider system reports its own call records")
 async def report(body: CallBatch, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
-    principal.require(Role.department, Role.operator, Role.service)
-    async with pool(request).acquire() as conn, conn.transaction():
-        resources = {r["code"]: r for r in await conn.fetch(
-            "SELECT code, provider, data_kind FROM resources WHERE code = ANY($1)",
-            list({c.resource_code for c in body.calls}))}
-        rows, errors, seen = [], [], set()
-        for i, c in enumerate(body.calls):
-            res = resources.get(c.resource_code)
-            if res is None:
-                errors.append(f"calls.{i}.resource_code: {c.resource_code} is not a published resource")
-            elif principal.role is Role.department and res["provider"] != principal.unit:
-                errors.append(f"calls.{i}: {c.resource_code} is provided by {res['provider']}, not by you")
-            elif c.ended_at < c.started_at:
-                errors.append(f"calls.{i}.ended_at: before started_at")
-            elif c.call_id not in seen:
-                seen.add(c.call_id)
-                rows.append((c, res))
-        if errors:
-            raise invalid("; ".join(errors[:20]) + (f" (and {len(errors) - 20} more)" if len(errors) > 20 else ""))
-        records = [{"id": c.call_id, "consumer": c.consumer, "provider": res["provider"],
-                    "resource_code": c.resource_code, "started_at": c.started_at, "ended_at": c.ended_at,
-                    "duration_ms": (c.ended_at - c.started_at).total_seconds() * 1000, "status_code": c.status_code,
-                    "request_bytes": c.request_bytes, "response_bytes": c.response_bytes,
-                    "succeeded": c.error is None, "error": c.error, "reported": True} for c, res in rows]
-        new = set(await repo.insert_calls(conn, records))
-        events, emitted = [], set()
-        for c, res in rows:  # one event per newly recorded failure (a call id repeated in the batch counts once)
-            if c.error is not None and c.call_id in new and c.call_id not in emitted:
-                emitted.add(c.call_id)
-                events.append(new_envelope(CallFailed(call_id=c.call_id, resource_code=c.resource_code,
-                                                      consumer_unit=c.consumer, data_kind=res["data_kind"],
-                                                      error=c.error), unit=res["provider"], occurred_at=c.started_at))
-        await outbox.add(conn, "exchange", events)
-    return {"recorded": len(new), "duplicates": len(body.calls) - len(new), "failures": len(events)}
+    cmd = c.ReportCalls(actor=principal, calls=tuple(c.ReportedCall(**call.model_dump()) for call in body.calls))
+    return await handlers.report_calls(cmd, uow(request))

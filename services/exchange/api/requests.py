@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from contracts import Envelope, new_envelope
-from contracts.exchange import RequestApproved, RequestForwarded, RequestRejected, RequestSubmitted
 from contracts.values import ResourceCode
 from contracts.workdays import SHANGHAI, is_working_day, working_days_between
 from fastapi import APIRouter, Query, Request
-from hubkit import outbox
 from hubkit.auth import CurrentPrincipal, Principal, Role
 from hubkit.deps import now as now_of
 from hubkit.deps import pool
 from hubkit.problems import Problem, forbidden, not_found
 from pydantic import BaseModel, Field
 
-from exchange.domain import requests as flow
-from exchange.domain.requests import AccessRequest, TransitionRefused
-from exchange.storage import repo
+from exchange.api.common import local_iso, uow
+from exchange.domain.requests import AccessRequest
+from exchange.service import commands as c
+from exchange.service import handlers, queries
 
 router = APIRouter(tags=["requests"])
-SCHEMA = "exchange"
 
 
 class SubmitBody(BaseModel):
@@ -42,11 +38,6 @@ class DecisionBody(BaseModel):
     reason: str | None = Field(None, max_length=2000, description="required (non-empty) when refusing")
 
 
-def local_iso(at: datetime) -> str:
-    """Instants are shown in Asia/Shanghai, whichever offset the database or the caller used."""
-    return at.astimezone(SHANGHAI).isoformat()
-
-
 def view(req: AccessRequest, now: datetime, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The request with its current deadline and working days left (0 once passed)."""
     due = {"submitted": req.review_due, "forwarded": req.provider_due,
@@ -61,82 +52,36 @@ def view(req: AccessRequest, now: datetime, extra: dict[str, Any] | None = None)
             "overdue": bool(due and now >= due), **(extra or {})}
 
 
-def _events(req: AccessRequest, before: str | None) -> list[Envelope]:
-    """The events a transition owes; the envelope unit is the provider."""
-    at = {"submitted": req.submitted_at, "forwarded": req.forwarded_at}.get(req.status) or req.decided_at
-    out: list[Any] = []
-    if before is None:
-        out.append(RequestSubmitted(request_id=req.id, requester_unit=req.requester,
-                                    resource_code=req.resource_code, data_kind=req.data_kind))
-    if req.forwarded_at is not None and before in (None, "submitted"):
-        out.append(RequestForwarded(request_id=req.id, data_kind=req.data_kind))
-    if req.status in ("approved", "active") and before in (None, "forwarded") and req.forwarded_at:
-        out.append(RequestApproved(request_id=req.id, data_kind=req.data_kind, forwarded_at=req.forwarded_at))
-    if req.status == "rejected" and before == "forwarded" and req.forwarded_at:
-        out.append(RequestRejected(request_id=req.id, data_kind=req.data_kind, forwarded_at=req.forwarded_at,
-                                   reason=req.reason or ""))
-    times: dict[type, datetime | None] = {RequestSubmitted: req.submitted_at, RequestForwarded: req.forwarded_at}
-    return [new_envelope(p, unit=req.provider, occurred_at=times.get(type(p)) or at or req.submitted_at)
-            for p in out]
-
-
-async def _transition(request: Request, request_id: str, principal: Principal, step: Any) -> dict[str, Any]:
-    now = now_of(request)
-    async with pool(request).acquire() as conn, conn.transaction():
-        req = await repo.get_request(conn, request_id, for_update=True)
-        if req is None:
-            raise not_found("request", request_id)
-        try:
-            after = step(req, now)
-        except TransitionRefused as exc:
-            raise Problem(exc.status, {403: "Forbidden", 422: "Invalid request"}.get(exc.status, "Conflict"),
-                          str(exc), kind={403: "forbidden", 422: "invalid-request"}.get(exc.status, "conflict")) \
-                from None
-        await repo.save_request(conn, after)
-        await outbox.add(conn, SCHEMA, _events(after, req.status))
-    return view(after, now)
-
-
 @router.post("/requests", status_code=201, summary="Ask a provider for access to a published resource")
 async def submit(body: SubmitBody, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
-    principal.require(Role.department, Role.operator)
     requester = principal.unit if principal.role is Role.department else body.requester
     if not requester:
         raise Problem(422, "Invalid request", "requester: operators name the unit they act for", kind="invalid-request")
     now = now_of(request)
-    async with pool(request).acquire() as conn, conn.transaction():
-        res = await repo.resource(conn, body.resource_code)
-        if res is None:
-            raise not_found("published resource", body.resource_code)
-        try:
-            req = flow.submit(f"r-{uuid.uuid4().hex[:12]}", requester, res["provider"], res["code"], res["data_kind"],
-                              res["share_type"], res["share_basis"], now)
-        except TransitionRefused as exc:
-            raise Problem(exc.status, "Invalid request", str(exc), kind="invalid-request") from None
-        await repo.insert_request(conn, req, body.purpose)
-        await outbox.add(conn, SCHEMA, _events(req, None))
-    return view(req, now)
+    cmd = c.SubmitRequest(actor=principal, requester=requester, resource_code=body.resource_code,
+                          purpose=body.purpose, at=now)
+    return view(await handlers.submit_request(cmd, uow(request)), now)
 
 
 @router.post("/requests/{request_id}/review", summary="The bureau's normative review (2 working days)")
 async def review(request_id: str, body: ReviewBody, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
-    principal.require(Role.operator)
-    return await _transition(request, request_id, principal, lambda r, now: flow.review(r, body.passed, body.reason,
-                                                                                       now))
+    now = now_of(request)
+    cmd = c.ReviewRequest(actor=principal, request_id=request_id, passed=body.passed, reason=body.reason, at=now)
+    return view(await handlers.review_request(cmd, uow(request)), now)
 
 
 @router.post("/requests/{request_id}/decision", summary="The provider approves or refuses (with a reason)")
 async def decide(request_id: str, body: DecisionBody, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
-    principal.require(Role.department)
-    unit = principal.unit or ""
-    return await _transition(request, request_id, principal,
-                             lambda r, now: flow.decide(r, unit, body.approve, body.reason, now))
+    now = now_of(request)
+    cmd = c.DecideRequest(actor=principal, request_id=request_id, approve=body.approve, reason=body.reason, at=now)
+    return view(await handlers.decide_request(cmd, uow(request)), now)
 
 
 @router.post("/requests/{request_id}/reply", summary="The bureau pushes the decision to the requester")
 async def reply(request_id: str, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
-    principal.require(Role.operator)
-    return await _transition(request, request_id, principal, flow.reply)
+    now = now_of(request)
+    return view(await handlers.reply_request(c.ReplyRequest(actor=principal, request_id=request_id, at=now),
+                                             uow(request)), now)
 
 
 @router.get("/requests", summary="Requests (a department: those it made or received)")
@@ -150,16 +95,13 @@ async def list_requests(
     elif principal.role not in (Role.operator, Role.auditor, Role.service):
         raise forbidden(f"role {principal.role.value} does not read requests")
     now = now_of(request)
-    async with pool(request).acquire() as conn:
-        rows = await repo.list_requests(conn, unit=unit, status=status, role=side)
-    return [view(repo._request(r), now, {"resource_name": r["resource_name"], "purpose": r["purpose"]})
-            for r in rows]
+    found = await queries.requests(pool(request), unit=unit, statuses=(status,), side=side)
+    return [view(req, now, extra) for req, extra in found]
 
 
 @router.get("/requests/{request_id}", summary="One request")
 async def read(request_id: str, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
-    async with pool(request).acquire() as conn:
-        req = await repo.get_request(conn, request_id)
+    req = await queries.request(pool(request), request_id)
     if req is None or (principal.role is Role.department and principal.unit not in (req.requester, req.provider)):
         raise not_found("request", request_id)
     return view(req, now_of(request))
@@ -177,10 +119,9 @@ async def _queue_items(request: Request, principal: Principal, queue: str) -> li
         principal.require(Role.department, Role.operator, Role.auditor)
     unit = principal.unit if principal.role is Role.department else None
     now = now_of(request)
-    async with pool(request).acquire() as conn:
-        rows = [r for status in QUEUES[queue]
-                for r in await repo.list_requests(conn, unit=unit, status=status, role="provider" if unit else None)]
-    items = [view(repo._request(r), now, {"resource_name": r["resource_name"], "queue": queue}) for r in rows]
+    found = await queries.requests(pool(request), unit=unit, statuses=QUEUES[queue],
+                                   side="provider" if unit else None)
+    items = [view(req, now, {"resource_name": extra["resource_name"], "queue": queue}) for req, extra in found]
     return sorted(items, key=lambda i: i["deadline"] or "")
 
 

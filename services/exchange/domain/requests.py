@@ -21,6 +21,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
+from contracts.base import Payload
+from contracts.exchange import RequestApproved, RequestForwarded, RequestRejected, RequestSubmitted
 from contracts.workdays import working_deadline
 
 Status = Literal["submitted", "returned", "forwarded", "approved", "rejected", "active", "closed", "refused"]
@@ -100,6 +102,26 @@ def reply(req: AccessRequest, now: datetime) -> AccessRequest:
     if req.status == "approved":
         return replace(req, status="active", replied_at=now, activated_at=now)
     return replace(req, status="closed", replied_at=now)
+
+
+def events_of(before: Status | None, after: AccessRequest) -> list[tuple[Payload, datetime]]:
+    """The events a step from `before` (None: a new request) to `after` owes, each with its instant.
+    They are about the provider (it is scored on forwarding, approving and rejecting on time)."""
+    at = {"submitted": after.submitted_at, "forwarded": after.forwarded_at}.get(after.status) or after.decided_at
+    out: list[Payload] = []
+    if before is None:
+        out.append(RequestSubmitted(request_id=after.id, requester_unit=after.requester,
+                                    resource_code=after.resource_code, data_kind=after.data_kind))
+    if after.forwarded_at is not None and before in (None, "submitted"):
+        out.append(RequestForwarded(request_id=after.id, data_kind=after.data_kind))
+    if after.status in ("approved", "active") and before in (None, "forwarded") and after.forwarded_at:
+        out.append(RequestApproved(request_id=after.id, data_kind=after.data_kind,
+                                   forwarded_at=after.forwarded_at))
+    if after.status == "rejected" and before == "forwarded" and after.forwarded_at:
+        out.append(RequestRejected(request_id=after.id, data_kind=after.data_kind,
+                                   forwarded_at=after.forwarded_at, reason=after.reason or ""))
+    times: dict[type, datetime | None] = {RequestSubmitted: after.submitted_at, RequestForwarded: after.forwarded_at}
+    return [(p, times.get(type(p)) or at or after.submitted_at) for p in out]
 
 
 def overdue(req: AccessRequest, now: datetime) -> bool:

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 
-from contracts import new_envelope
-from contracts.exchange import RequestOverdue
-from hubkit import outbox, telemetry
+from hubkit import telemetry
 from hubkit.service import ServiceHost
 
-from exchange.domain.requests import AccessRequest, overdue
-from exchange.storage import repo
+from exchange.service import handlers
+from exchange.storage.uow import PgExchangeUnitOfWork
 
 log = telemetry.get_logger(__name__)
 POLL_SECONDS = 0.5
@@ -19,22 +16,10 @@ POLL_SECONDS = 0.5
 
 async def flag_overdue(host: ServiceHost) -> int:
     """One pass; the event time is the deadline itself (when it became overdue), not when we noticed."""
-    now = host.clock.now()
-    async with host.pool.acquire() as conn, conn.transaction():
-        due = [r for r in await repo.due_overdue(conn, now) if overdue(r, now)]
-        for req in due:
-            assert req.provider_due is not None and req.forwarded_at is not None
-            await repo.save_request(conn, _flagged(req))
-            payload = RequestOverdue(request_id=req.id, data_kind=req.data_kind, forwarded_at=req.forwarded_at,
-                                     deadline=req.provider_due)
-            await outbox.add(conn, "exchange", new_envelope(payload, unit=req.provider, occurred_at=req.provider_due))
+    due = await handlers.flag_overdue(host.clock.now(), PgExchangeUnitOfWork(host.pool, host.spec.schema))
     if due:
-        log.info("requests overdue", count=len(due))
-    return len(due)
-
-
-def _flagged(req: AccessRequest) -> AccessRequest:
-    return replace(req, overdue_at=req.provider_due)
+        log.info("requests overdue", count=due)
+    return due
 
 
 async def watch(host: ServiceHost) -> None:

@@ -154,3 +154,47 @@ async def provider_stats(conn: asyncpg.Connection, now: datetime) -> list[dict[s
 
 def _ms(value: float | None) -> float | None:
     return round(value, 1) if value is not None else None
+
+
+async def resources_by_code(conn: asyncpg.Connection, codes: list[str]) -> dict[str, asyncpg.Record]:
+    rows = await conn.fetch("SELECT code, provider, data_kind FROM resources WHERE code = ANY($1)", codes)
+    return {r["code"]: r for r in rows}
+
+
+async def latest_subscription(conn: asyncpg.Connection, consumer: str, code: str) -> asyncpg.Record | None:
+    """The consumer's newest active subscription to the resource, with the resource's provider and kind."""
+    return await conn.fetchrow(
+        "SELECT r.activated_at, s.provider, s.data_kind FROM requests r JOIN resources s ON s.code = "
+        "r.resource_code WHERE r.requester = $1 AND r.resource_code = $2 AND r.status = 'active' "
+        "ORDER BY r.activated_at DESC LIMIT 1", consumer, code)
+
+
+async def insert_dispute(conn: asyncpg.Connection, *, dispute_id: str, consumer: str, provider: str,
+                         resource_code: str, data_kind: str, description: str, raised_at: datetime,
+                         answer_due: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO disputes (id, consumer, provider, resource_code, data_kind, description, raised_at, "
+        "answer_due, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open')", dispute_id, consumer,
+        provider, resource_code, data_kind, description, raised_at, answer_due)
+
+
+async def dispute_for_update(conn: asyncpg.Connection, dispute_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM disputes WHERE id = $1 FOR UPDATE", dispute_id)
+
+
+async def answer_dispute(conn: asyncpg.Connection, dispute_id: str, status: str, answer: str, at: datetime) -> None:
+    await conn.execute("UPDATE disputes SET status = $2, answer = $3, answered_at = $4 WHERE id = $1",
+                       dispute_id, status, answer, at)
+
+
+async def disputes(conn: asyncpg.Connection, *, unit: str | None, status: str | None) -> list[asyncpg.Record]:
+    return list(await conn.fetch(
+        "SELECT * FROM disputes WHERE ($1::text IS NULL OR consumer = $1 OR provider = $1) "
+        "AND ($2::text IS NULL OR status = $2) ORDER BY raised_at DESC LIMIT 500", unit, status))
+
+
+async def insert_data_use(conn: asyncpg.Connection, *, consumer: str, resource_code: str, purpose: str,
+                          note: str | None, at: datetime) -> int:
+    return int(await conn.fetchval(
+        "INSERT INTO data_uses (consumer, resource_code, purpose, note, used_at) VALUES ($1, $2, $3, $4, $5) "
+        "RETURNING id", consumer, resource_code, purpose, note, at))

@@ -1,0 +1,24 @@
+"""What every exchange route needs: a unit of work for a use case, instants as people read them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from contracts.workdays import SHANGHAI
+from fastapi import Request
+from hubkit.deps import pool
+
+from exchange.service.ports import ExchangeUnitOfWork
+from exchange.storage.uow import PgExchangeUnitOfWork
+
+SCHEMA = "exchange"
+
+
+def uow(request: Request) -> ExchangeUnitOfWork:
+    """A fresh unit of work on the service's pool (one per use case)."""
+    return PgExchangeUnitOfWork(pool(request), SCHEMA)
+
+
+def local_iso(at: datetime) -> str:
+    """Instants are shown in Asia/Shanghai, whichever offset the database or the caller used."""
+    return at.astimezone(SHANGHAI).isoformat()

@@ -1,0 +1,97 @@
+"""What the exchange is asked to do, each as a small immutable command; `actor` is who asks and `at`
+the service clock's now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from hubkit.auth import Principal
+
+
+@dataclass(frozen=True)
+class SubmitRequest:
+    actor: Principal
+    requester: str
+    resource_code: str
+    purpose: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ReviewRequest:
+    actor: Principal
+    request_id: str
+    passed: bool
+    reason: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DecideRequest:
+    actor: Principal
+    request_id: str
+    approve: bool
+    reason: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ReplyRequest:
+    actor: Principal
+    request_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RaiseDispute:
+    actor: Principal
+    resource_code: str
+    description: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AnswerDispute:
+    actor: Principal
+    dispute_id: str
+    upheld: bool
+    answer: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RecordDataUse:
+    actor: Principal
+    resource_code: str
+    purpose: str
+    note: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class SetEndpoint:
+    actor: Principal
+    resource_code: str
+    base_url: str
+    timeout_ms: int
+
+
+@dataclass(frozen=True)
+class ReportedCall:
+    call_id: str
+    consumer: str
+    resource_code: str
+    started_at: datetime
+    ended_at: datetime
+    status_code: int | None
+    request_bytes: int
+    response_bytes: int
+    error: Any  # the gateway's error kind, or None for a success
+
+
+@dataclass(frozen=True)
+class ReportCalls:
+    actor: Principal
+    calls: tuple[ReportedCall, ...]

@@ -1,0 +1,202 @@
+"""The exchange's write use cases: one handler per command, each one transaction and its events."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from contracts.exchange import CallFailed, DataUsed, DisputeUpheld, RequestOverdue
+from contracts.workdays import SHANGHAI, working_deadline
+from hubkit.auth import Role
+from hubkit.problems import Problem, conflict, forbidden, invalid, not_found
+
+from exchange.domain import requests as flow
+from exchange.domain.requests import ANSWER_DAYS, AccessRequest, TransitionRefused, dispute_deadline
+from exchange.service import commands as c
+from exchange.service.ports import ExchangeUnitOfWork
+
+_TITLES = {403: ("Forbidden", "forbidden"), 422: ("Invalid request", "invalid-request")}
+
+
+def _refused(exc: TransitionRefused) -> Problem:
+    title, kind = _TITLES.get(exc.status, ("Conflict", "conflict"))
+    return Problem(exc.status, title, str(exc), kind=kind)
+
+
+def _emit_step(uow: ExchangeUnitOfWork, before: flow.Status | None, after: AccessRequest) -> None:
+    for payload, at in flow.events_of(before, after):
+        uow.emit(payload, unit=after.provider, at=at)
+
+
+async def submit_request(cmd: c.SubmitRequest, uow: ExchangeUnitOfWork) -> AccessRequest:
+    async with uow:
+        res = await uow.rows.resource(cmd.resource_code)
+        if res is None:
+            raise not_found("published resource", cmd.resource_code)
+        try:
+            req = flow.submit(f"r-{uuid.uuid4().hex[:12]}", cmd.requester, res["provider"], res["code"],
+                              res["data_kind"], res["share_type"], res["share_basis"], cmd.at)
+        except TransitionRefused as exc:
+            raise _refused(exc) from None
+        await uow.rows.insert_request(req, cmd.purpose)
+        _emit_step(uow, None, req)
+        await uow.commit()
+    return req
+
+
+async def _step(uow: ExchangeUnitOfWork, request_id: str,
+                step: Callable[[AccessRequest], AccessRequest]) -> AccessRequest:
+    async with uow:
+        req = await uow.rows.get_request(request_id, for_update=True)
+        if req is None:
+            raise not_found("request", request_id)
+        try:
+            after = step(req)
+        except TransitionRefused as exc:
+            raise _refused(exc) from None
+        await uow.rows.save_request(after)
+        _emit_step(uow, req.status, after)
+        await uow.commit()
+    return after
+
+
+async def review_request(cmd: c.ReviewRequest, uow: ExchangeUnitOfWork) -> AccessRequest:
+    return await _step(uow, cmd.request_id, lambda r: flow.review(r, cmd.passed, cmd.reason, cmd.at))
+
+
+async def decide_request(cmd: c.DecideRequest, uow: ExchangeUnitOfWork) -> AccessRequest:
+    unit = cmd.actor.unit or ""
+    return await _step(uow, cmd.request_id, lambda r: flow.decide(r, unit, cmd.approve, cmd.reason, cmd.at))
+
+
+async def reply_request(cmd: c.ReplyRequest, uow: ExchangeUnitOfWork) -> AccessRequest:
+    return await _step(uow, cmd.request_id, lambda r: flow.reply(r, cmd.at))
+
+
+async def flag_overdue(now: datetime, uow: ExchangeUnitOfWork) -> int:
+    """One pass of the deadline watcher; the event time is the deadline itself (when the request became
+    overdue), not when it was noticed."""
+    async with uow:
+        due = [r for r in await uow.rows.due_overdue(now) if flow.overdue(r, now)]
+        for req in due:
+            assert req.provider_due is not None and req.forwarded_at is not None
+            await uow.rows.save_request(replace(req, overdue_at=req.provider_due))
+            uow.emit(RequestOverdue(request_id=req.id, data_kind=req.data_kind,
+                                    forwarded_at=req.forwarded_at, deadline=req.provider_due),
+                     unit=req.provider, at=req.provider_due)
+        await uow.commit()
+    return len(due)
+
+
+async def raise_dispute(cmd: c.RaiseDispute, uow: ExchangeUnitOfWork) -> dict[str, Any]:
+    """Only a unit that receives the data disputes it, within 2 working days of receiving it."""
+    consumer = cmd.actor.unit or ""
+    async with uow:
+        sub = await uow.rows.latest_subscription(consumer, cmd.resource_code)
+        if sub is None:
+            raise forbidden(f"{consumer} has not received {cmd.resource_code}: no active subscription")
+        window = dispute_deadline(sub["activated_at"])
+        if cmd.at >= window:
+            raise Problem(409, "Conflict", f"disputes on {cmd.resource_code} were due by "
+                          f"{window.astimezone(SHANGHAI).isoformat()} (2 working days after receiving the data)",
+                          kind="dispute-window-closed")
+        dispute_id, due = f"d-{uuid.uuid4().hex[:12]}", working_deadline(cmd.at, ANSWER_DAYS)
+        await uow.rows.insert_dispute(dispute_id=dispute_id, consumer=consumer, provider=sub["provider"],
+                                      resource_code=cmd.resource_code, data_kind=sub["data_kind"],
+                                      description=cmd.description, raised_at=cmd.at, answer_due=due)
+        await uow.commit()
+    return {"id": dispute_id, "provider": sub["provider"], "status": "open", "answer_due": due}
+
+
+async def answer_dispute(cmd: c.AnswerDispute, uow: ExchangeUnitOfWork) -> dict[str, Any]:
+    """The provider answers; an upheld dispute is a fact about the provider's data quality."""
+    async with uow:
+        row = await uow.rows.dispute_for_update(cmd.dispute_id)
+        if row is None:
+            raise not_found("dispute", cmd.dispute_id)
+        if row["provider"] != cmd.actor.unit:
+            raise forbidden(f"dispute {cmd.dispute_id} is addressed to {row['provider']}")
+        if row["status"] != "open":
+            raise conflict(f"status: dispute {cmd.dispute_id} was already answered ({row['status']})")
+        status = "upheld" if cmd.upheld else "dismissed"
+        await uow.rows.answer_dispute(cmd.dispute_id, status, cmd.answer, cmd.at)
+        if cmd.upheld:
+            uow.emit(DisputeUpheld(dispute_id=cmd.dispute_id, resource_code=row["resource_code"],
+                                   data_kind=row["data_kind"]), unit=row["provider"], at=cmd.at)
+        await uow.commit()
+    return {"id": cmd.dispute_id, "status": status, "late": cmd.at >= row["answer_due"]}
+
+
+async def record_data_use(cmd: c.RecordDataUse, uow: ExchangeUnitOfWork) -> int:
+    """E1.2/E1.4 reward use of shared data the unit actually receives: an active subscription is needed."""
+    consumer = cmd.actor.unit or ""
+    async with uow:
+        route = await uow.rows.gateway_route(consumer, cmd.resource_code)
+        if route is None:
+            raise not_found("published resource", cmd.resource_code)
+        if not route["subscribed"]:
+            raise forbidden(f"{consumer} holds no active subscription to {cmd.resource_code}; "
+                            "only data a unit receives through the exchange can be recorded as used")
+        use_id = await uow.rows.insert_data_use(consumer=consumer, resource_code=cmd.resource_code,
+                                                purpose=cmd.purpose, note=cmd.note, at=cmd.at)
+        uow.emit(DataUsed(resource_code=cmd.resource_code, consumer_unit=consumer,
+                          purpose=cmd.purpose), unit=consumer, at=cmd.at)
+        await uow.commit()
+    return use_id
+
+
+async def set_endpoint(cmd: c.SetEndpoint, uow: ExchangeUnitOfWork,
+                       check_destination: Callable[[str], Awaitable[None]]) -> None:
+    """Register where the gateway reaches a resource; the destination must pass the egress policy."""
+    async with uow:
+        res = await uow.rows.resource(cmd.resource_code)
+        if res is None:
+            raise not_found("published resource", cmd.resource_code)
+        cmd.actor.ensure_unit(res["provider"])
+        await check_destination(cmd.base_url)
+        await uow.rows.set_endpoint(cmd.resource_code, cmd.base_url, cmd.timeout_ms)
+        await uow.commit()
+
+
+def _checked_calls(cmd: c.ReportCalls, resources: dict[str, Any]) -> list[tuple[c.ReportedCall, Any]]:
+    rows, errors, seen = [], [], set()
+    for i, call in enumerate(cmd.calls):
+        res = resources.get(call.resource_code)
+        if res is None:
+            errors.append(f"calls.{i}.resource_code: {call.resource_code} is not a published resource")
+        elif cmd.actor.role is Role.department and res["provider"] != cmd.actor.unit:
+            errors.append(f"calls.{i}: {call.resource_code} is provided by {res['provider']}, not by you")
+        elif call.ended_at < call.started_at:
+            errors.append(f"calls.{i}.ended_at: before started_at")
+        elif call.call_id not in seen:
+            seen.add(call.call_id)
+            rows.append((call, res))
+    if errors:
+        raise invalid("; ".join(errors[:20]) + (f" (and {len(errors) - 20} more)" if len(errors) > 20 else ""))
+    return rows
+
+
+async def report_calls(cmd: c.ReportCalls, uow: ExchangeUnitOfWork) -> dict[str, int]:
+    """A provider system's own call records: each new one recorded once, each new failure a fact."""
+    async with uow:
+        resources = await uow.rows.resources_by_code(list({call.resource_code for call in cmd.calls}))
+        rows = _checked_calls(cmd, resources)
+        records = [{"id": call.call_id, "consumer": call.consumer, "provider": res["provider"],
+                    "resource_code": call.resource_code, "started_at": call.started_at, "ended_at": call.ended_at,
+                    "duration_ms": (call.ended_at - call.started_at).total_seconds() * 1000,
+                    "status_code": call.status_code, "request_bytes": call.request_bytes,
+                    "response_bytes": call.response_bytes, "succeeded": call.error is None, "error": call.error,
+                    "reported": True} for call, res in rows]
+        new = set(await uow.rows.insert_calls(records))
+        failures = 0
+        for call, res in rows:  # one event per newly recorded failure
+            if call.error is not None and call.call_id in new:
+                failures += 1
+                uow.emit(CallFailed(call_id=call.call_id, resource_code=call.resource_code,
+                                    consumer_unit=call.consumer, data_kind=res["data_kind"], error=call.error),
+                         unit=res["provider"], at=call.started_at)
+        await uow.commit()
+    return {"recorded": len(new), "duplicates": len(cmd.calls) - len(new), "failures": failures}

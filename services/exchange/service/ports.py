@@ -1,0 +1,49 @@
+"""What the exchange's handlers need from storage. Rows of the read model and of requests are
+mappings (`resource["provider"]`); requests are the domain's `AccessRequest`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+from hubkit.uow import UnitOfWork
+
+from exchange.domain.requests import AccessRequest
+
+Row = Mapping[str, Any]
+
+
+class ExchangeRows(Protocol):
+    async def resource(self, code: str) -> Row | None: ...
+
+    async def resources_by_code(self, codes: list[str]) -> dict[str, Row]: ...
+
+    async def insert_request(self, req: AccessRequest, purpose: str) -> None: ...
+
+    async def save_request(self, req: AccessRequest) -> None: ...
+
+    async def get_request(self, request_id: str, *, for_update: bool = False) -> AccessRequest | None: ...
+
+    async def due_overdue(self, now: datetime) -> list[AccessRequest]: ...
+
+    async def latest_subscription(self, consumer: str, code: str) -> Row | None: ...
+
+    async def gateway_route(self, consumer: str, code: str) -> Row | None: ...
+
+    async def set_endpoint(self, code: str, base_url: str, timeout_ms: int) -> None: ...
+
+    async def insert_calls(self, calls: list[dict[str, Any]]) -> list[str]: ...
+
+    async def insert_dispute(self, **fields: Any) -> None: ...
+
+    async def dispute_for_update(self, dispute_id: str) -> Row | None: ...
+
+    async def answer_dispute(self, dispute_id: str, status: str, answer: str, at: datetime) -> None: ...
+
+    async def insert_data_use(self, *, consumer: str, resource_code: str, purpose: str, note: str | None,
+                              at: datetime) -> int: ...
+
+
+class ExchangeUnitOfWork(UnitOfWork, Protocol):
+    rows: ExchangeRows

@@ -1,0 +1,41 @@
+"""The exchange's reads: requests with their resource's name, disputes, provider statistics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from exchange.domain.requests import AccessRequest
+from exchange.storage import repo
+
+
+async def requests(pool: asyncpg.Pool, *, unit: str | None, statuses: tuple[str | None, ...], side: str | None
+                   ) -> list[tuple[AccessRequest, dict[str, Any]]]:
+    """(request, {resource_name, purpose}) for each status asked (None: any), newest first per status."""
+    async with pool.acquire() as conn:
+        rows = [r for status in statuses
+                for r in await repo.list_requests(conn, unit=unit, status=status, role=side)]
+    return [(repo._request(r), {"resource_name": r["resource_name"], "purpose": r["purpose"]}) for r in rows]
+
+
+async def request(pool: asyncpg.Pool, request_id: str) -> AccessRequest | None:
+    async with pool.acquire() as conn:
+        return await repo.get_request(conn, request_id)
+
+
+async def disputes(pool: asyncpg.Pool, *, unit: str | None, status: str | None) -> list[dict[str, Any]]:
+    async with pool.acquire() as conn:
+        return [dict(r) for r in await repo.disputes(conn, unit=unit, status=status)]
+
+
+async def provider_stats(pool: asyncpg.Pool, now: datetime) -> list[dict[str, Any]]:
+    async with pool.acquire() as conn:
+        return await repo.provider_stats(conn, now)
+
+
+async def gateway_route(pool: asyncpg.Pool, consumer: str, code: str) -> Any:
+    """The resource, whether `consumer` holds an active subscription to it, and its endpoint."""
+    async with pool.acquire() as conn:
+        return await repo.gateway_route(conn, consumer, code)

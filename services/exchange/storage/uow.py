@@ -1,0 +1,71 @@
+"""The exchange's unit of work on PostgreSQL: its rows (`repo`) bound to the transaction's connection."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from hubkit.uow import AsyncpgUnitOfWork
+
+from exchange.domain.requests import AccessRequest
+from exchange.service.ports import ExchangeRows
+from exchange.storage import repo
+
+
+class PgExchangeRows:
+    """`repo`'s functions on one connection, as the handlers' `ExchangeRows` port."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def resource(self, code: str) -> Any:
+        return await repo.resource(self.conn, code)
+
+    async def resources_by_code(self, codes: list[str]) -> dict[str, Any]:
+        return await repo.resources_by_code(self.conn, codes)
+
+    async def insert_request(self, req: AccessRequest, purpose: str) -> None:
+        await repo.insert_request(self.conn, req, purpose)
+
+    async def save_request(self, req: AccessRequest) -> None:
+        await repo.save_request(self.conn, req)
+
+    async def get_request(self, request_id: str, *, for_update: bool = False) -> AccessRequest | None:
+        return await repo.get_request(self.conn, request_id, for_update=for_update)
+
+    async def due_overdue(self, now: datetime) -> list[AccessRequest]:
+        return await repo.due_overdue(self.conn, now)
+
+    async def latest_subscription(self, consumer: str, code: str) -> Any:
+        return await repo.latest_subscription(self.conn, consumer, code)
+
+    async def gateway_route(self, consumer: str, code: str) -> Any:
+        return await repo.gateway_route(self.conn, consumer, code)
+
+    async def set_endpoint(self, code: str, base_url: str, timeout_ms: int) -> None:
+        await repo.set_endpoint(self.conn, code, base_url, timeout_ms)
+
+    async def insert_calls(self, calls: list[dict[str, Any]]) -> list[str]:
+        return await repo.insert_calls(self.conn, calls)
+
+    async def insert_dispute(self, **fields: Any) -> None:
+        await repo.insert_dispute(self.conn, **fields)
+
+    async def dispute_for_update(self, dispute_id: str) -> Any:
+        return await repo.dispute_for_update(self.conn, dispute_id)
+
+    async def answer_dispute(self, dispute_id: str, status: str, answer: str, at: datetime) -> None:
+        await repo.answer_dispute(self.conn, dispute_id, status, answer, at)
+
+    async def insert_data_use(self, *, consumer: str, resource_code: str, purpose: str, note: str | None,
+                              at: datetime) -> int:
+        return await repo.insert_data_use(self.conn, consumer=consumer, resource_code=resource_code,
+                                          purpose=purpose, note=note, at=at)
+
+
+class PgExchangeUnitOfWork(AsyncpgUnitOfWork):
+    rows: ExchangeRows
+
+    def _bind(self, conn: asyncpg.Connection) -> None:
+        self.rows = PgExchangeRows(conn)

@@ -1,0 +1,98 @@
+"""In-memory exchange rows and unit of work: the handlers' port without a database."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import Any
+
+from exchange.domain.requests import AccessRequest
+from hubkit.uow import FakeUnitOfWork
+
+
+class FakeExchangeRows:
+    def __init__(self) -> None:
+        self.resources: dict[str, dict[str, Any]] = {}
+        self.requests: dict[str, AccessRequest] = {}
+        self.disputes: dict[str, dict[str, Any]] = {}
+        self.uses: list[dict[str, Any]] = []
+        self.calls: dict[str, dict[str, Any]] = {}
+        self.endpoints: dict[str, tuple[str, int]] = {}
+
+    def publish(self, code: str, provider: str, share_type: str = "conditional", data_kind: str = "government",
+                share_basis: str | None = None) -> None:
+        self.resources[code] = {"code": code, "provider": provider, "share_type": share_type,
+                                "share_basis": share_basis, "data_kind": data_kind}
+
+    def _active(self, consumer: str, code: str) -> AccessRequest | None:
+        found = [r for r in self.requests.values() if r.requester == consumer and r.resource_code == code
+                 and r.status == "active"]
+        return max(found, key=lambda r: r.activated_at or r.submitted_at, default=None)
+
+    async def resource(self, code: str) -> dict[str, Any] | None:
+        return self.resources.get(code)
+
+    async def resources_by_code(self, codes: list[str]) -> dict[str, dict[str, Any]]:
+        return {c: self.resources[c] for c in codes if c in self.resources}
+
+    async def insert_request(self, req: AccessRequest, purpose: str) -> None:
+        self.requests[req.id] = req
+
+    async def save_request(self, req: AccessRequest) -> None:
+        self.requests[req.id] = req
+
+    async def get_request(self, request_id: str, *, for_update: bool = False) -> AccessRequest | None:
+        return self.requests.get(request_id)
+
+    async def due_overdue(self, now: datetime) -> list[AccessRequest]:
+        return [r for r in self.requests.values() if r.status == "forwarded" and r.overdue_at is None
+                and r.provider_due is not None and r.provider_due <= now]
+
+    async def latest_subscription(self, consumer: str, code: str) -> dict[str, Any] | None:
+        sub = self._active(consumer, code)
+        if sub is None:
+            return None
+        res = self.resources[code]
+        return {"activated_at": sub.activated_at, "provider": res["provider"], "data_kind": res["data_kind"]}
+
+    async def gateway_route(self, consumer: str, code: str) -> dict[str, Any] | None:
+        res = self.resources.get(code)
+        if res is None:
+            return None
+        return {**res, "subscribed": self._active(consumer, code) is not None}
+
+    async def set_endpoint(self, code: str, base_url: str, timeout_ms: int) -> None:
+        self.endpoints[code] = (base_url, timeout_ms)
+
+    async def insert_calls(self, calls: list[dict[str, Any]]) -> list[str]:
+        new = [c["id"] for c in calls if c["id"] not in self.calls]
+        self.calls.update({c["id"]: c for c in calls if c["id"] in new})
+        return new
+
+    async def insert_dispute(self, **fields: Any) -> None:
+        self.disputes[fields["dispute_id"]] = {**fields, "status": "open"}
+
+    async def dispute_for_update(self, dispute_id: str) -> dict[str, Any] | None:
+        return self.disputes.get(dispute_id)
+
+    async def answer_dispute(self, dispute_id: str, status: str, answer: str, at: datetime) -> None:
+        self.disputes[dispute_id] = {**self.disputes[dispute_id], "status": status, "answer": answer}
+
+    async def insert_data_use(self, *, consumer: str, resource_code: str, purpose: str, note: str | None,
+                              at: datetime) -> int:
+        self.uses.append({"consumer": consumer, "resource_code": resource_code, "purpose": purpose})
+        return len(self.uses)
+
+
+class FakeExchangeUnitOfWork(FakeUnitOfWork):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows = FakeExchangeRows()
+
+    def _snapshot(self) -> Any:
+        return copy.deepcopy({k: v for k, v in self.rows.__dict__.items()})
+
+    def _restore(self, state: Any) -> None:
+        self.rows.__dict__.update(copy.deepcopy(state))
+
+
