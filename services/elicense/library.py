@@ -3,12 +3,15 @@ hasher, the blob store and the certificates of the unified e-seal authority."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from hubkit.problems import Problem
 
 from elicense.domain import license_types
+from elicense.domain.files import VerifiedFile, verify_file
 from elicense.domain.holders import HolderHasher
 from elicense.domain.license_types import LicenseType
 from elicense.settings import ElicenseSettings
@@ -32,3 +35,13 @@ class Library:
             roots = x509.load_pem_x509_certificates(Path(settings.seal_authority_cert).read_bytes())
         return cls(types, HolderHasher(settings.holder_key), open_store(settings.blob_dir, settings.blob_url),
                    roots, settings)
+
+    async def verify_and_keep(self, data: bytes, claimed: str | None) -> VerifiedFile:
+        """The handlers' `FileVerifier`: size limit, format and seals from the bytes (in a thread: PDF
+        signature checks take a while), then the bytes into the blob store, content-addressed."""
+        if len(data) > self.settings.max_file_bytes:
+            raise Problem(413, "File too large", f"license files are limited to {self.settings.max_file_bytes} "
+                          "bytes", kind="file-too-large")
+        verified = await asyncio.to_thread(verify_file, data, self.trust_roots, claimed)
+        await self.store.put(data)
+        return verified

@@ -12,8 +12,10 @@ from hubkit.deps import today as today_of
 from hubkit.problems import Problem, forbidden
 
 from elicense.library import Library
+from elicense.service.ports import ElicenseUnitOfWork
+from elicense.storage.uow import PgElicenseUnitOfWork
 
-__all__ = ["issuer_for", "library", "local_iso", "now_of", "pool", "today_of", "write_instant"]
+__all__ = ["issuer_for", "library", "local_iso", "now_of", "pool", "today_of", "uow", "write_instant"]
 
 SCHEMA = "elicense"
 
@@ -44,3 +46,8 @@ def write_instant(request: Request, principal: Principal, occurred_at: datetime 
     if principal.role is not Role.operator:
         raise forbidden("occurred_at: only the bureau (operator) may record a push at another instant")
     return occurred_at
+
+
+def uow(request: Request) -> ElicenseUnitOfWork:
+    """A fresh unit of work on the service's pool (one per use case)."""
+    return PgElicenseUnitOfWork(pool(request), SCHEMA)

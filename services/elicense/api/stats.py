@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from hubkit.auth import CurrentPrincipal, Role
 
 from elicense.api.deps import local_iso, pool
+from elicense.service import queries
 
 router = APIRouter(tags=["statistics"])
 
@@ -24,25 +25,7 @@ async def issuers(request: Request, principal: CurrentPrincipal, unit: str | Non
         unit = principal.unit
     else:
         principal.require(Role.operator, Role.auditor, Role.inspector)
-    async with pool(request).acquire() as conn:
-        rows = await conn.fetch(
-            """
-            WITH pushed AS (
-                SELECT issuer, count(*) AS licenses,
-                       count(*) FILTER (WHERE push_mode = 'stock') AS stock_pushed,
-                       count(*) FILTER (WHERE file_sha256 IS NOT NULL) AS with_file,
-                       count(*) FILTER (WHERE sealed) AS sealed,
-                       count(*) FILTER (WHERE status = 'revoked') AS revoked,
-                       array_agg(DISTINCT license_type) AS types,
-                       max(updated_at) FILTER (WHERE push_mode = 'auto_incremental') AS last_auto_push
-                FROM licenses WHERE ($1::text IS NULL OR issuer = $1) GROUP BY issuer
-            )
-            SELECT coalesce(c.unit, p.issuer) AS issuer, c.license_types AS claimed, c.declared_stock,
-                   p.licenses, p.stock_pushed, p.with_file, p.sealed, p.revoked, p.types, p.last_auto_push
-            FROM claims c FULL JOIN pushed p ON p.issuer = c.unit
-            WHERE ($1::text IS NULL OR coalesce(c.unit, p.issuer) = $1)
-            ORDER BY 1
-            """, unit)
+    rows = await queries.issuer_stats(pool(request), unit)
     out = []
     for r in rows:
         claimed = set(r["claimed"] or [])

@@ -111,3 +111,16 @@ def effective_status(status: str, valid_until: date | None, today: date) -> str:
     if status == "revoked":
         return "revoked"
     return "expired" if valid_until is not None and valid_until < today else "valid"
+
+
+PushOutcome = Literal["created", "updated", "unchanged"]
+
+
+def push_outcome(existing_fingerprint: bytes | None, existing_file: str | None, lic: CheckedLicense,
+                 file_sha256: str | None) -> PushOutcome:
+    """A push is idempotent on the license id: new, changed (data or file), or the same again."""
+    if existing_fingerprint is None:
+        return "created"
+    if existing_fingerprint == lic.fingerprint and existing_file == file_sha256:
+        return "unchanged"
+    return "updated"

@@ -84,3 +84,64 @@ async def file_row(conn: asyncpg.Connection, sha256: str) -> asyncpg.Record | No
 def signatures_of(row: asyncpg.Record) -> list[dict[str, Any]]:
     value = row["signatures"]
     return orjson.loads(value) if isinstance(value, str | bytes) else list(value)
+
+
+async def set_file(conn: asyncpg.Connection, license_id: str, sha256: str, sealed: bool, at: datetime) -> None:
+    await conn.execute("UPDATE licenses SET file_sha256 = $2, sealed = $3, updated_at = $4 WHERE license_id = $1",
+                       license_id, sha256, sealed, at)
+
+
+async def revoke(conn: asyncpg.Connection, license_id: str, reason: str, at: datetime) -> None:
+    await conn.execute("UPDATE licenses SET status = 'revoked', revoked_at = $2, revoke_reason = $3, "
+                       "updated_at = $2 WHERE license_id = $1", license_id, at, reason)
+
+
+async def claim_for_update(conn: asyncpg.Connection, unit: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT license_types, stock, declared_stock FROM claims WHERE unit = $1 FOR UPDATE",
+                               unit)
+
+
+async def save_claim(conn: asyncpg.Connection, unit: str, license_types: list[str], stock: dict[str, int],
+                     declared: int | None, at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO claims (unit, license_types, stock, declared_stock, claimed_at) VALUES ($1, $2, $3, $4, $5) "
+        "ON CONFLICT (unit) DO UPDATE SET license_types = excluded.license_types, stock = excluded.stock, "
+        "declared_stock = excluded.declared_stock, claimed_at = excluded.claimed_at",
+        unit, license_types, stock, declared, at)
+
+
+async def grant_use(conn: asyncpg.Connection, issuer: str, user_unit: str, license_types: list[str] | None,
+                    by: str, at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO use_authorisations (issuer, user_unit, license_types, granted_by, granted_at) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (issuer, user_unit) DO UPDATE SET "
+        "license_types = excluded.license_types, granted_by = excluded.granted_by, "
+        "granted_at = excluded.granted_at, revoked_at = NULL, revoked_by = NULL",
+        issuer, user_unit, license_types, by, at)
+
+
+async def withdraw_use(conn: asyncpg.Connection, issuer: str, user_unit: str, by: str, at: datetime) -> bool:
+    """False when no authorisation was in force."""
+    status = await conn.execute(
+        "UPDATE use_authorisations SET revoked_at = $3, revoked_by = $4 "
+        "WHERE issuer = $1 AND user_unit = $2 AND revoked_at IS NULL", issuer, user_unit, at, by)
+    return not status.endswith(" 0")
+
+
+async def authorised(conn: asyncpg.Connection, issuer: str, user: str, license_type: str) -> bool:
+    """May `user` use a license of this type issued by `issuer`? (An issuer may use its own.)"""
+    if issuer == user:
+        return True
+    return bool(await conn.fetchval(
+        "SELECT true FROM use_authorisations WHERE issuer = $1 AND user_unit = $2 AND revoked_at IS NULL "
+        "AND (license_types IS NULL OR $3 = ANY(license_types))", issuer, user, license_type))
+
+
+async def use(conn: asyncpg.Connection, use_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM uses WHERE use_id = $1", use_id)
+
+
+async def insert_use(conn: asyncpg.Connection, *, use_id: str, license_id: str, user_unit: str, item: str,
+                     waived_materials: int, at: datetime) -> None:
+    await conn.execute("INSERT INTO uses (use_id, license_id, user_unit, item, waived_materials, used_at) "
+                       "VALUES ($1, $2, $3, $4, $5, $6)", use_id, license_id, user_unit, item, waived_materials, at)

@@ -1,0 +1,77 @@
+"""What the e-license library is asked to do, each as a small immutable command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from hubkit.auth import Principal
+
+from elicense.domain.licenses import LicenseData
+
+
+@dataclass(frozen=True)
+class PushLicense:
+    actor: Principal
+    issuer: str
+    license: LicenseData
+    mode: str
+    file: bytes | None  # the license file as sent, or None
+    file_format: str | None  # what the caller says the file is
+    keep_without_file: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AttachFile:
+    actor: Principal
+    license_id: str
+    file: bytes
+    claimed_format: str | None
+    mode: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RevokeLicense:
+    actor: Principal
+    license_id: str
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ClaimTypes:
+    actor: Principal
+    unit: str
+    license_types: tuple[str, ...]
+    stock: dict[str, int] | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class GrantUse:
+    actor: Principal
+    issuer: str
+    user_unit: str
+    license_types: tuple[str, ...] | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class WithdrawUse:
+    actor: Principal
+    issuer: str
+    user_unit: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RecordUse:
+    actor: Principal
+    license_id: str
+    item: str
+    waived_materials: int
+    use_id: str
+    at: datetime
+    today: date

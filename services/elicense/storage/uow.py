@@ -1,0 +1,72 @@
+"""The e-license library's unit of work on PostgreSQL: its rows bound to the transaction's connection."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from hubkit.uow import AsyncpgUnitOfWork
+
+from elicense.domain.files import VerifiedFile
+from elicense.domain.licenses import CheckedLicense
+from elicense.service.ports import LicenseRows
+from elicense.storage import licenses as repo
+
+
+class PgLicenseRows:
+    """`storage.licenses` on one connection, as the handlers' `LicenseRows` port."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def get(self, license_id: str, *, lock: bool = False) -> Any:
+        return await repo.get(self.conn, license_id, lock=lock)
+
+    async def insert_one(self, lic: CheckedLicense, issuer: str, mode: str, at: datetime, file_sha256: str | None,
+                         sealed: bool) -> None:
+        await repo.insert_one(self.conn, lic, issuer, mode, at, file_sha256, sealed)
+
+    async def update_one(self, lic: CheckedLicense, at: datetime, file_sha256: str | None, sealed: bool) -> None:
+        await repo.update_one(self.conn, lic, at, file_sha256, sealed)
+
+    async def save_file(self, f: VerifiedFile) -> None:
+        await repo.save_file(self.conn, f)
+
+    async def set_file(self, license_id: str, sha256: str, sealed: bool, at: datetime) -> None:
+        await repo.set_file(self.conn, license_id, sha256, sealed, at)
+
+    async def revoke(self, license_id: str, reason: str, at: datetime) -> None:
+        await repo.revoke(self.conn, license_id, reason, at)
+
+    async def claim_for_update(self, unit: str) -> Any:
+        return await repo.claim_for_update(self.conn, unit)
+
+    async def save_claim(self, unit: str, license_types: list[str], stock: dict[str, int], declared: int | None,
+                         at: datetime) -> None:
+        await repo.save_claim(self.conn, unit, license_types, stock, declared, at)
+
+    async def grant_use(self, issuer: str, user_unit: str, license_types: list[str] | None, by: str,
+                        at: datetime) -> None:
+        await repo.grant_use(self.conn, issuer, user_unit, license_types, by, at)
+
+    async def withdraw_use(self, issuer: str, user_unit: str, by: str, at: datetime) -> bool:
+        return await repo.withdraw_use(self.conn, issuer, user_unit, by, at)
+
+    async def authorised(self, issuer: str, user: str, license_type: str) -> bool:
+        return await repo.authorised(self.conn, issuer, user, license_type)
+
+    async def use(self, use_id: str) -> Any:
+        return await repo.use(self.conn, use_id)
+
+    async def insert_use(self, *, use_id: str, license_id: str, user_unit: str, item: str, waived_materials: int,
+                         at: datetime) -> None:
+        await repo.insert_use(self.conn, use_id=use_id, license_id=license_id, user_unit=user_unit, item=item,
+                              waived_materials=waived_materials, at=at)
+
+
+class PgElicenseUnitOfWork(AsyncpgUnitOfWork):
+    licenses: LicenseRows
+
+    def _bind(self, conn: asyncpg.Connection) -> None:
+        self.licenses = PgLicenseRows(conn)

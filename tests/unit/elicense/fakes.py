@@ -1,0 +1,89 @@
+"""In-memory license rows and unit of work: the e-license handlers' port without a database."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import Any
+
+from elicense.domain.files import VerifiedFile
+from elicense.domain.licenses import CheckedLicense
+from hubkit.uow import FakeUnitOfWork
+
+
+class FakeLicenseRows:
+    def __init__(self) -> None:
+        self.licenses: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, VerifiedFile] = {}
+        self.claims: dict[str, dict[str, Any]] = {}
+        self.grants: dict[tuple[str, str], list[str] | None] = {}
+        self.uses: dict[str, dict[str, Any]] = {}
+
+    async def get(self, license_id: str, *, lock: bool = False) -> dict[str, Any] | None:
+        row = self.licenses.get(license_id)
+        if row is None:
+            return None
+        f = self.files.get(row["file_sha256"] or "")
+        return {**row, "file_format": f.format if f else None}
+
+    def _row(self, lic: CheckedLicense, at: datetime, sha: str | None, sealed: bool) -> dict[str, Any]:
+        return {"license_id": lic.license_id, "license_type": lic.license_type, "status": lic.status,
+                "valid_until": lic.valid_until, "fingerprint": lic.fingerprint, "file_sha256": sha,
+                "sealed": sealed, "updated_at": at}
+
+    async def insert_one(self, lic: CheckedLicense, issuer: str, mode: str, at: datetime, file_sha256: str | None,
+                         sealed: bool) -> None:
+        self.licenses[lic.license_id] = {**self._row(lic, at, file_sha256, sealed), "issuer": issuer}
+
+    async def update_one(self, lic: CheckedLicense, at: datetime, file_sha256: str | None, sealed: bool) -> None:
+        self.licenses[lic.license_id].update(self._row(lic, at, file_sha256, sealed))
+
+    async def save_file(self, f: VerifiedFile) -> None:
+        self.files[f.sha256] = f
+
+    async def set_file(self, license_id: str, sha256: str, sealed: bool, at: datetime) -> None:
+        self.licenses[license_id].update(file_sha256=sha256, sealed=sealed)
+
+    async def revoke(self, license_id: str, reason: str, at: datetime) -> None:
+        self.licenses[license_id].update(status="revoked")
+
+    async def claim_for_update(self, unit: str) -> dict[str, Any] | None:
+        return self.claims.get(unit)
+
+    async def save_claim(self, unit: str, license_types: list[str], stock: dict[str, int], declared: int | None,
+                         at: datetime) -> None:
+        self.claims[unit] = {"license_types": license_types, "stock": stock, "declared_stock": declared}
+
+    async def grant_use(self, issuer: str, user_unit: str, license_types: list[str] | None, by: str,
+                        at: datetime) -> None:
+        self.grants[(issuer, user_unit)] = license_types
+
+    async def withdraw_use(self, issuer: str, user_unit: str, by: str, at: datetime) -> bool:
+        return self.grants.pop((issuer, user_unit), False) is not False
+
+    async def authorised(self, issuer: str, user: str, license_type: str) -> bool:
+        if issuer == user:
+            return True
+        if (issuer, user) not in self.grants:
+            return False
+        types = self.grants[(issuer, user)]
+        return types is None or license_type in types
+
+    async def use(self, use_id: str) -> dict[str, Any] | None:
+        return self.uses.get(use_id)
+
+    async def insert_use(self, *, use_id: str, license_id: str, user_unit: str, item: str, waived_materials: int,
+                         at: datetime) -> None:
+        self.uses[use_id] = {"license_id": license_id, "user_unit": user_unit, "used_at": at}
+
+
+class FakeElicenseUnitOfWork(FakeUnitOfWork):
+    def __init__(self) -> None:
+        super().__init__()
+        self.licenses = FakeLicenseRows()
+
+    def _snapshot(self) -> Any:
+        return copy.deepcopy(self.licenses.__dict__)
+
+    def _restore(self, state: Any) -> None:
+        self.licenses.__dict__.update(copy.deepcopy(state))
