@@ -11,11 +11,13 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from hubkit.auth import CurrentPrincipal, Role
 from hubkit.egress import EgressPolicy, EgressRefused
-from hubkit.problems import invalid, not_found
+from hubkit.problems import invalid
 from pydantic import AnyHttpUrl, BaseModel, Field
 
 from scoring.api import deps
 from scoring.messaging.alert_feed import documents
+from scoring.service import commands as c
+from scoring.service import handlers
 from scoring.storage import alerts as repo
 
 router = APIRouter(tags=["alerts"])
@@ -70,15 +72,15 @@ async def stream_alerts(
 
 @router.put("/webhooks/{unit}", summary="Register a webhook for the unit's alerts (signed with HMAC-SHA256)")
 async def set_webhook(unit: str, body: WebhookBody, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
-    principal.require(Role.department, Role.operator)
-    principal.ensure_unit(unit)
-    try:
-        await EgressPolicy.parse(request.app.state.settings.egress_allow).check_destination(str(body.url))
-    except EgressRefused as exc:
-        raise invalid(f"url: {exc}") from None
+    async def public_only(url: str) -> None:
+        try:
+            await EgressPolicy.parse(request.app.state.settings.egress_allow).check_destination(url)
+        except EgressRefused as exc:
+            raise invalid(f"url: {exc}") from None
+
     secret = body.secret or secrets.token_urlsafe(32)
-    async with deps.pool(request).acquire() as conn:
-        webhook_id = await repo.set_webhook(conn, unit, str(body.url), secret)
+    cmd = c.SetWebhook(actor=principal, unit=unit, url=str(body.url), secret=secret)
+    webhook_id = await handlers.set_webhook(cmd, deps.uow(request), public_only)
     return {"id": webhook_id, "unit": unit, "url": str(body.url), "secret": secret,
             "signature": "X-Hub-Signature-256: sha256=HMAC_SHA256(secret, X-Hub-Timestamp + '.' + body)"}
 
@@ -93,11 +95,7 @@ async def get_webhooks(unit: str, request: Request, principal: CurrentPrincipal)
 
 @router.delete("/webhooks/{unit}/{webhook_id}", status_code=204, summary="Stop a webhook")
 async def delete_webhook(unit: str, webhook_id: int, request: Request, principal: CurrentPrincipal) -> None:
-    principal.require(Role.department, Role.operator)
-    principal.ensure_unit(unit)
-    async with deps.pool(request).acquire() as conn:
-        if not await repo.deactivate(conn, unit, webhook_id):
-            raise not_found("webhook", webhook_id)
+    await handlers.stop_webhook(c.StopWebhook(actor=principal, unit=unit, webhook_id=webhook_id), deps.uow(request))
 
 
 @router.get("/deliveries", summary="Webhook deliveries with every attempt (operators: dead ones to follow up)")

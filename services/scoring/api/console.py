@@ -21,6 +21,7 @@ from hubkit.auth import CONSOLE_LOGIN, Principal, Role, mint_token, verify_token
 from hubkit.problems import Problem
 
 from scoring.api import deps, months, scores
+from scoring.service import handlers
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -132,9 +133,7 @@ async def login(request: Request, code: str | None = None, token: str | None = N
         who = verify_token(settings.jwt_secret, code, purpose=CONSOLE_LOGIN)
     except Problem:
         return _page(request, "login.html", lang, t["login"], error=t["bad_code"], status_code=401)
-    async with deps.pool(request).acquire() as conn:
-        first = await conn.fetchval("INSERT INTO console_codes (jti) VALUES ($1) ON CONFLICT DO NOTHING RETURNING true",
-                                    who.jti)
+    first = await handlers.use_console_code(who.jti, deps.uow(request))
     if not first:
         return _page(request, "login.html", lang, t["login"], error=t["used_code"], status_code=401)
     session = mint_token(settings.jwt_secret, role=who.role, unit=who.unit, subject=who.subject)

@@ -12,6 +12,9 @@ from hubkit.problems import Problem
 from scoring.domain.clock import month_of, parse_month
 from scoring.domain.ruleset import Ruleset
 from scoring.messaging.projector import LiveProjector
+from scoring.service.ports import ScoringUnitOfWork
+from scoring.storage.uow import PgScoringUnitOfWork
+from scoring.views import LiveView
 
 
 def projector(request: Request) -> LiveProjector:
@@ -41,3 +44,13 @@ def aware(value: datetime, field: str) -> datetime:
         raise Problem(422, "Invalid request", f"{field}: an instant needs an offset, e.g. 2019-08-31T24:00+08:00",
                       kind="invalid-request")
     return value
+
+
+def uow(request: Request) -> ScoringUnitOfWork:
+    """A fresh unit of work on the service's pool (one per use case)."""
+    return PgScoringUnitOfWork(pool(request), "scoring")
+
+
+def live(request: Request) -> LiveView:
+    """The live projection as the API may see it."""
+    return LiveView(projector(request), ruleset(request))

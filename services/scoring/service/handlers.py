@@ -1,0 +1,97 @@
+"""The scoring service's write use cases: one handler per command, each one transaction and its events."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from contracts.scoring import ClosedResult, FindingRecorded, MonthClosed
+from hubkit.problems import Problem, conflict, not_found
+from pydantic import ValidationError
+
+from scoring.domain.clock import month_bounds, to_datetime
+from scoring.domain.finding_rules import FindingRejected, check_finding
+from scoring.domain.ruleset import Ruleset
+from scoring.service import commands as c
+from scoring.service.ports import Live, ScoringUnitOfWork
+
+
+def _rejected(detail: str) -> Problem:
+    return Problem(422, "Finding rejected", detail, kind="finding-rejected")
+
+
+async def record_finding(cmd: c.RecordFinding, uow: ScoringUnitOfWork, ruleset: Ruleset, live: Live) -> Any:
+    """An inspector's finding goes out through the outbox and comes back through Kafka like any fact;
+    its id is recorded once. Returns the event."""
+    try:
+        check_finding(ruleset, item=cmd.item, effect=cmd.effect, unit_kind=live.unit_kind(cmd.unit),
+                      attributed_unit=cmd.attributed_unit, unit=cmd.unit)
+        payload = FindingRecorded(
+            finding_id=cmd.finding_id, item=cmd.item, effect=cmd.effect, count=cmd.count,
+            numerator=cmd.numerator, denominator=cmd.denominator, size=cmd.size,
+            attributed_unit=cmd.attributed_unit, note=cmd.note, inspector=cmd.actor.subject)
+    except FindingRejected as exc:
+        raise _rejected(str(exc)) from None
+    except ValidationError as exc:
+        raise _rejected("; ".join(f"{'.'.join(map(str, e['loc'])) or 'finding'}: {e['msg']}"
+                                  for e in exc.errors())) from None
+    async with uow:
+        uow.emit(payload, unit=cmd.unit, at=cmd.at)
+        event = uow.events[-1]
+        if not await uow.rows.insert_finding(finding_id=cmd.finding_id, event_id=event.id, unit=cmd.unit,
+                                             item=cmd.item, effect=cmd.effect, inspector=cmd.actor.subject,
+                                             occurred_at=cmd.at):
+            raise conflict(f"finding {cmd.finding_id} was already recorded")
+        await uow.commit()
+    return event
+
+
+async def close_month(cmd: c.CloseMonth, uow: ScoringUnitOfWork, live: Live) -> dict[str, Any]:
+    """Freeze every unit's result of a month that has ended in event time, with its hash, once."""
+    wm = live.watermark
+    _, end = month_bounds(cmd.month)
+    if wm is None or wm < end:
+        seen = to_datetime(wm).isoformat() if wm is not None else "nothing"
+        raise Problem(409, "Conflict", f"{cmd.month} has not ended in event time yet (latest event: {seen})",
+                      kind="month-not-ended")
+    result = live.evaluate(cmd.month, end)
+    async with uow:
+        if await uow.rows.is_closed(cmd.month):
+            raise conflict(f"{cmd.month} is already closed")
+        position = live.position
+        frozen = await uow.rows.freeze(result, last_position=position, as_of=to_datetime(end),
+                                       closed_by=cmd.actor.subject)
+        uow.emit(MonthClosed(month=cmd.month, ruleset=result.ruleset_id, ruleset_version=result.ruleset_version,
+                             last_position=position,
+                             results=[ClosedResult(unit=u, total=t, sha256=h) for u, t, h in frozen]),
+                 unit=cmd.bureau_unit, at=cmd.at)
+        await uow.commit()
+    return {"month": cmd.month, "ruleset": result.ruleset_id, "ruleset_version": result.ruleset_version,
+            "last_position": position, "sha256": result.sha256(), "units": len(frozen)}
+
+
+async def set_webhook(cmd: c.SetWebhook, uow: ScoringUnitOfWork,
+                      check_destination: Callable[[str], Awaitable[None]]) -> int:
+    """A department's webhook for its own unit's alerts; the destination must pass the egress policy."""
+    cmd.actor.ensure_unit(cmd.unit)
+    await check_destination(cmd.url)
+    async with uow:
+        webhook_id = await uow.rows.set_webhook(cmd.unit, cmd.url, cmd.secret)
+        await uow.commit()
+    return webhook_id
+
+
+async def stop_webhook(cmd: c.StopWebhook, uow: ScoringUnitOfWork) -> None:
+    cmd.actor.ensure_unit(cmd.unit)
+    async with uow:
+        if not await uow.rows.deactivate_webhook(cmd.unit, cmd.webhook_id):
+            raise not_found("webhook", cmd.webhook_id)
+        await uow.commit()
+
+
+async def use_console_code(jti: str, uow: ScoringUnitOfWork) -> bool:
+    """A one-time console sign-in code works once: True the first time."""
+    async with uow:
+        first = await uow.rows.use_console_code(jti)
+        await uow.commit()
+    return first

@@ -1,0 +1,51 @@
+"""The scoring service's unit of work on PostgreSQL, for its API's writes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from hubkit.uow import AsyncpgUnitOfWork
+
+from scoring.domain.result import MonthResult
+from scoring.service.ports import ScoringRows
+from scoring.storage import alerts, months
+
+
+class PgScoringRows:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def insert_finding(self, *, finding_id: str, event_id: Any, unit: str, item: str, effect: str,
+                             inspector: str, occurred_at: datetime) -> bool:
+        """False when the finding id was recorded already."""
+        return bool(await self.conn.fetchval(
+            "INSERT INTO findings (finding_id, event_id, unit, item, effect, inspector, occurred_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING true",
+            finding_id, event_id, unit, item, effect, inspector, occurred_at))
+
+    async def is_closed(self, month: str) -> bool:
+        return await months.is_closed(self.conn, month)
+
+    async def freeze(self, result: MonthResult, *, last_position: int, as_of: datetime,
+                     closed_by: str) -> list[tuple[str, Any, str]]:
+        return await months.freeze(self.conn, result, last_position=last_position, as_of=as_of, closed_by=closed_by)
+
+    async def set_webhook(self, unit: str, url: str, secret: str) -> int:
+        return await alerts.set_webhook(self.conn, unit, url, secret)
+
+    async def deactivate_webhook(self, unit: str, webhook_id: int) -> bool:
+        return await alerts.deactivate(self.conn, unit, webhook_id)
+
+    async def use_console_code(self, jti: str) -> bool:
+        """True the first time a one-time sign-in code is used, False after."""
+        return bool(await self.conn.fetchval(
+            "INSERT INTO console_codes (jti) VALUES ($1) ON CONFLICT DO NOTHING RETURNING true", jti))
+
+
+class PgScoringUnitOfWork(AsyncpgUnitOfWork):
+    rows: ScoringRows
+
+    def _bind(self, conn: asyncpg.Connection) -> None:
+        self.rows = PgScoringRows(conn)

@@ -1,0 +1,34 @@
+"""What the API may know of the live projection, in one place, instead of reaching into the projector:
+the event-time watermark, the ledger position, a unit's kind in the directory, a month evaluated now."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from scoring.domain.engine import evaluate
+from scoring.domain.result import MonthResult
+from scoring.domain.ruleset import Ruleset
+from scoring.messaging.projector import LiveProjector
+
+
+class LiveView:
+    def __init__(self, projector: LiveProjector, ruleset: Ruleset) -> None:
+        self._projector, self.ruleset = projector, ruleset
+
+    @property
+    def watermark(self) -> int | None:
+        """The latest event time scored (epoch microseconds), or None before the first event."""
+        return self._projector.projection.watermark
+
+    @property
+    def position(self) -> int:
+        """The ledger position the live scores have reached."""
+        return self._projector.position
+
+    def unit_kind(self, unit: str) -> str | None:
+        reg = self._projector.projection.store.directory.get(unit)
+        return reg.kind if reg else None
+
+    def evaluate(self, month: str, as_of: datetime | int) -> MonthResult:
+        store = self._projector.projection.store
+        return evaluate(self.ruleset, store.directory, store, month, as_of)

@@ -1,0 +1,81 @@
+"""In-memory scoring rows and a live view over a FactStore built from an event log."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from hubkit.uow import FakeUnitOfWork
+from scoring.domain.engine import evaluate
+from scoring.domain.facts import FactStore
+from scoring.domain.result import MonthResult
+from scoring.domain.ruleset import Ruleset
+
+
+class FakeScoringRows:
+    def __init__(self) -> None:
+        self.findings: dict[str, dict[str, Any]] = {}
+        self.closed: dict[str, list[tuple[str, Any, str]]] = {}
+        self.webhooks: dict[int, tuple[str, str, bool]] = {}
+        self.codes: set[str] = set()
+
+    async def insert_finding(self, *, finding_id: str, event_id: Any, unit: str, item: str, effect: str,
+                             inspector: str, occurred_at: datetime) -> bool:
+        if finding_id in self.findings:
+            return False
+        self.findings[finding_id] = {"event_id": event_id, "unit": unit, "item": item}
+        return True
+
+    async def is_closed(self, month: str) -> bool:
+        return month in self.closed
+
+    async def freeze(self, result: MonthResult, *, last_position: int, as_of: datetime,
+                     closed_by: str) -> list[tuple[str, Any, str]]:
+        frozen = [(u.unit, u.total, hashlib.sha256(u.unit.encode()).hexdigest()) for u in result.units]
+        self.closed[result.month] = frozen
+        return frozen
+
+    async def set_webhook(self, unit: str, url: str, secret: str) -> int:
+        self.webhooks[len(self.webhooks) + 1] = (unit, url, True)
+        return len(self.webhooks)
+
+    async def deactivate_webhook(self, unit: str, webhook_id: int) -> bool:
+        hook = self.webhooks.get(webhook_id)
+        if hook is None or hook[0] != unit or not hook[2]:
+            return False
+        self.webhooks[webhook_id] = (hook[0], hook[1], False)
+        return True
+
+    async def use_console_code(self, jti: str) -> bool:
+        if jti in self.codes:
+            return False
+        self.codes.add(jti)
+        return True
+
+
+class FakeScoringUnitOfWork(FakeUnitOfWork):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows = FakeScoringRows()
+
+    def _snapshot(self) -> Any:
+        return copy.deepcopy(self.rows.__dict__)
+
+    def _restore(self, state: Any) -> None:
+        self.rows.__dict__.update(copy.deepcopy(state))
+
+
+class FakeLive:
+    """The live view over a store built from a log, with the watermark and position the test says."""
+
+    def __init__(self, store: FactStore, ruleset: Ruleset, watermark: int | None, position: int = 42) -> None:
+        self.store, self.ruleset, self.watermark, self.position = store, ruleset, watermark, position
+
+    def unit_kind(self, unit: str) -> str | None:
+        reg = self.store.directory.get(unit)
+        return reg.kind if reg else None
+
+    def evaluate(self, month: str, as_of: datetime | int) -> MonthResult:
+        return evaluate(self.ruleset, self.store.directory, self.store, month, as_of)

@@ -1,0 +1,89 @@
+"""The scoring service's API writes on an in-memory unit of work: findings checked against the rule
+table and the unit, recorded once; a month closed once, only after it ended in event time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from hubkit.auth import Principal, Role
+from hubkit.problems import Problem
+from scoring.domain.clock import SHANGHAI, month_bounds, to_instant
+from scoring.domain.ruleset import builtin_ruleset
+from scoring.service import commands as c
+from scoring.service import handlers
+
+from tests.scoring.builders import CITY, DEPT, Log, store_of
+
+from .fakes import FakeLive, FakeScoringUnitOfWork
+
+RULESET = builtin_ruleset()
+INSPECTOR = Principal("inspector:li", Role.inspector)
+OPERATOR = Principal("operator:hub", Role.operator)
+AT = datetime(2019, 8, 10, 9, tzinfo=SHANGHAI)
+
+
+def live(watermark: datetime | None) -> FakeLive:
+    log = Log()
+    log.register(DEPT)
+    log.register(CITY, kind="city")
+    return FakeLive(store_of(log), RULESET, to_instant(watermark) if watermark else None)
+
+
+def finding(finding_id: str = "f-1", unit: str = DEPT, item: str = "A1.2", effect: str = "holds") -> c.RecordFinding:
+    return c.RecordFinding(actor=INSPECTOR, finding_id=finding_id, unit=unit, item=item, effect=effect, count=None,
+                           numerator=None, denominator=None, size=None, attributed_unit=None, note="", at=AT)
+
+
+async def test_a_finding_is_said_once_and_a_wrong_one_not_at_all() -> None:
+    uow, view = FakeScoringUnitOfWork(), live(AT)
+    event = await handlers.record_finding(finding(), uow, RULESET, view)
+    assert [e.type for e in uow.committed_events] == ["scoring.finding-recorded"]
+    assert event.unit == DEPT and event.occurred_at == AT and event.data.inspector == "inspector:li"
+    with pytest.raises(Problem) as again:
+        await handlers.record_finding(finding(), uow, RULESET, view)
+    assert again.value.status == 409
+    for wrong in (finding("f-2", item="Z9.9"), finding("f-3", effect="rate")):
+        with pytest.raises(Problem) as rejected:
+            await handlers.record_finding(wrong, uow, RULESET, view)
+        assert rejected.value.kind == "finding-rejected", wrong
+    assert len(uow.committed_events) == 1 and list(uow.rows.findings) == ["f-1"]
+
+
+async def test_a_month_closes_once_and_only_after_it_ended_in_event_time() -> None:
+    uow = FakeScoringUnitOfWork()
+    close = c.CloseMonth(actor=OPERATOR, month="2019-08", bureau_unit=CITY, at=AT)
+    with pytest.raises(Problem) as early:
+        await handlers.close_month(close, uow, live(AT))
+    assert early.value.kind == "month-not-ended" and not uow.rows.closed
+    _, end = month_bounds("2019-08")
+    ended = live(datetime(2019, 9, 1, 0, 0, 1, tzinfo=SHANGHAI))
+    assert to_instant(datetime(2019, 9, 1, tzinfo=SHANGHAI)) == end
+    done = await handlers.close_month(close, uow, ended)
+    assert done["units"] == 2 and done["last_position"] == 42
+    [event] = uow.committed_events
+    assert event.type == "scoring.month-closed" and event.unit == CITY
+    assert {r.unit for r in event.data.results} == {DEPT, CITY}  # type: ignore[attr-defined]
+    with pytest.raises(Problem) as twice:
+        await handlers.close_month(close, uow, ended)
+    assert twice.value.status == 409 and len(uow.committed_events) == 1
+
+
+async def test_webhooks_are_their_units_own_and_a_console_code_works_once() -> None:
+    uow = FakeScoringUnitOfWork()
+    dept = Principal(f"department:{DEPT}", Role.department, unit=DEPT)
+
+    async def allow(url: str) -> None:
+        return None
+
+    with pytest.raises(Problem) as foreign:
+        await handlers.set_webhook(c.SetWebhook(actor=dept, unit=CITY, url="https://x.example", secret="s"), uow,
+                                   allow)
+    assert foreign.value.status == 403 and not uow.rows.webhooks
+    hook = await handlers.set_webhook(c.SetWebhook(actor=dept, unit=DEPT, url="https://x.example", secret="s"),
+                                      uow, allow)
+    await handlers.stop_webhook(c.StopWebhook(actor=dept, unit=DEPT, webhook_id=hook), uow)
+    with pytest.raises(Problem) as gone:
+        await handlers.stop_webhook(c.StopWebhook(actor=dept, unit=DEPT, webhook_id=hook), uow)
+    assert gone.value.status == 404
+    assert [await handlers.use_console_code("jti-1", uow) for _ in range(2)] == [True, False]
