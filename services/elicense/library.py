@@ -10,8 +10,9 @@ from pathlib import Path
 from cryptography import x509
 from hubkit.problems import Problem
 
+from elicense.adapters.seals import verify_file
 from elicense.domain import license_types
-from elicense.domain.files import VerifiedFile, verify_file
+from elicense.domain.files import VerifiedFile
 from elicense.domain.holders import HolderHasher
 from elicense.domain.license_types import LicenseType
 from elicense.settings import ElicenseSettings

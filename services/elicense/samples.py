@@ -4,7 +4,7 @@
 certificate (the trust root the service is configured with) and a sealing certificate it issued.
 `signed_pdf` seals a PDF with pyHanko; `sample_ofd` builds a minimal OFD package (GB/T 33190) whose
 signature list holds one signature: SHA-256 digests of the signed files and a detached CMS SignedData
-over Signature.xml, made with the sealing key (see domain/files.py for what is verified). `tamper`,
+over Signature.xml, made with the sealing key (see adapters/seals for what is verified). `tamper`,
 `seal_pdf` (a second seal, or sealing any PDF) and the OFD options make the negative cases.
 """
 

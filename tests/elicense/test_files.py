@@ -14,7 +14,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from elicense.domain.files import FileRejected, VerifiedFile, sniff, verify_file
+from elicense.adapters.seals import verify_file
+from elicense.domain.files import FileRejected, VerifiedFile, sniff
 from elicense.samples import (
     OFD_PAGE,
     SealAuthority,

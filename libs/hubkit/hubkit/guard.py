@@ -115,29 +115,15 @@ class RequestGuard:
         if matched is None:  # no operation has this method and path: the router answers 404 or 405
             await self.app(scope, receive, send)
             return
-        rule, params = matched
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        who: Principal | None = None
-        if not rule.public:
-            try:
-                who = self._authenticate(headers, rule)
-            except Problem as exc:
-                await _problem(scope, send, 401, "Unauthorized", exc.detail, kind="unauthorized")
-                return
-        if refused := rule.judge(who, params):
-            await _problem(scope, send, refused.status, refused.title, refused.detail, kind=refused.kind)
+        try:
+            who = self._admit(scope, headers, *matched)
+        except Problem as refused:
+            await _problem(scope, send, refused.status, refused.title, refused.detail, kind=refused.kind,
+                           retry_after=refused.extra.get("retry_after"))
             return
         if who is not None:
             scope.setdefault("state", {})["principal"] = who
-            gateway = path.startswith("/gateway/")
-            if gateway or scope["method"] in BODY_METHODS:
-                kind, rate = ("gateway", self.gateway_rate) if gateway else \
-                    ("write", self.write_rates.get(who.role.value, 0.0))
-                if wait := self._throttled(kind, who.subject, rate):
-                    await _problem(scope, send, 429, "Too many requests",
-                                   f"at most {rate:g} {kind} requests a second for this token; "
-                                   f"retry after {wait:.1f} s", retry_after=max(1, math.ceil(wait)))
-                    return
         if scope["method"] not in BODY_METHODS:
             await self.app(scope, receive, send)
             return
@@ -152,6 +138,27 @@ class RequestGuard:
             await self._json(scope, receive, send, limit)
         else:
             await self.app(scope, _counting(receive, limit), send)
+
+    def _admit(self, scope: Scope, headers: dict[str, str], rule: Rule, params: dict[str, str]) -> Principal | None:
+        """Who calls, if the rule lets them (None for a public operation); else the Problem to answer."""
+        who: Principal | None = None
+        if not rule.public:
+            try:
+                who = self._authenticate(headers, rule)
+            except Problem as exc:
+                raise Problem(401, "Unauthorized", exc.detail, kind="unauthorized") from None
+        if refused := rule.judge(who, params):
+            raise refused
+        if who is not None:
+            gateway = scope.get("path", "").startswith("/gateway/")
+            if gateway or scope["method"] in BODY_METHODS:
+                kind, rate = ("gateway", self.gateway_rate) if gateway else \
+                    ("write", self.write_rates.get(who.role.value, 0.0))
+                if wait := self._throttled(kind, who.subject, rate):
+                    raise Problem(429, "Too many requests", f"at most {rate:g} {kind} requests a second for this "
+                                  f"token; retry after {wait:.1f} s", kind="too-many-requests",
+                                  retry_after=max(1, math.ceil(wait)))
+        return who
 
     def _authenticate(self, headers: dict[str, str], rule: Rule) -> Principal:
         authorization = headers.get("authorization", "")

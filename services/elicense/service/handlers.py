@@ -13,7 +13,7 @@ from elicense.domain.files import FileRejected, VerifiedFile
 from elicense.domain.license_types import LicenseType
 from elicense.domain.licenses import HolderHasher, LicenseInvalid, check, effective_status, push_outcome
 from elicense.service import commands as c
-from elicense.service.ports import ElicenseUnitOfWork, FileVerifier
+from elicense.service.ports import ElicenseUnitOfWork, FileVerifier, Row
 
 
 def _invalid(detail: str, kind: str = "invalid-request") -> Problem:
@@ -24,6 +24,34 @@ def _issued_by(actor: Principal, license_id: str, issuer: str) -> None:
     """A department acts on the licenses it issued only; the bureau on any."""
     if actor.role is Role.department and issuer != actor.unit:
         raise forbidden(f"license {license_id} was issued by {issuer}, not by {actor.unit}")
+
+
+async def _pushed_file(cmd: c.PushLicense, verify: FileVerifier) -> tuple[VerifiedFile | None, str | None]:
+    """(the verified file or None, why it was refused when the license may go without it)."""
+    if cmd.file is None:
+        return None, None
+    try:
+        return await verify(cmd.file, cmd.file_format), None
+    except FileRejected as exc:
+        if not cmd.keep_without_file:
+            raise _invalid(f"file: {exc.reason}", kind="file-rejected") from None
+        return None, exc.reason
+
+
+def _may_push(existing: Row | None, license_id: str, issuer: str) -> None:
+    if existing is not None and existing["issuer"] != issuer:
+        raise conflict(f"license id {license_id} belongs to another issuer; license ids are unique in the library")
+    if existing is not None and existing["status"] == "revoked":
+        raise conflict(f"license {license_id} was revoked; a revoked license is not pushed again")
+
+
+def _file_after(existing: Row | None, verified: VerifiedFile | None) -> tuple[str | None, bool, str | None]:
+    """(sha256, sealed, format) of the license's file after the push: the new one, else the one it had."""
+    if verified is not None:
+        return verified.sha256, verified.sealed, verified.format
+    if existing is not None and existing["file_sha256"]:
+        return existing["file_sha256"], existing["sealed"], existing["file_format"]
+    return None, False, None
 
 
 @dataclass(frozen=True)
@@ -44,28 +72,13 @@ async def push_license(cmd: c.PushLicense, uow: ElicenseUnitOfWork, types: dict[
         lic = check(cmd.license, types, hasher)
     except LicenseInvalid as exc:
         raise _invalid(f"license.{exc}") from None
-    verified, refused = None, None
-    if cmd.file is not None:
-        try:
-            verified = await verify(cmd.file, cmd.file_format)
-        except FileRejected as exc:
-            if not cmd.keep_without_file:
-                raise _invalid(f"file: {exc.reason}", kind="file-rejected") from None
-            refused = exc.reason
+    verified, refused = await _pushed_file(cmd, verify)
     async with uow:
         existing = await uow.licenses.get(lic.license_id, lock=True)
-        if existing is not None and existing["issuer"] != cmd.issuer:
-            raise conflict(f"license id {lic.license_id} belongs to another issuer; license ids are unique "
-                           "in the library")
-        if existing is not None and existing["status"] == "revoked":
-            raise conflict(f"license {lic.license_id} was revoked; a revoked license is not pushed again")
+        _may_push(existing, lic.license_id, cmd.issuer)
         if verified is not None:
             await uow.licenses.save_file(verified)
-            sha, sealed, fmt = verified.sha256, verified.sealed, verified.format
-        elif existing is not None and existing["file_sha256"]:
-            sha, sealed, fmt = existing["file_sha256"], existing["sealed"], existing["file_format"]
-        else:
-            sha, sealed, fmt = None, False, None
+        sha, sealed, fmt = _file_after(existing, verified)
         outcome = push_outcome(existing["fingerprint"] if existing else None,
                                existing["file_sha256"] if existing else None, lic, sha)
         if outcome == "created":
