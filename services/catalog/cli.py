@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 app = typer.Typer(help="Catalog service tools.", no_args_is_help=True)
-REFERENCE = Path(__file__).resolve().parents[2] / "infra" / "reference" / "units.csv"
+REFERENCE = Path(__file__).resolve().parent / "reference" / "units.csv"  # package data
 
 
 def read_units(path: Path) -> list[tuple[int, dict[str, object]]]:

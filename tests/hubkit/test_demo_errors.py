@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from hubdemo import plan, run_demo
 from hubkit.cli import app
-from hubkit.demo import plan, run_demo
 from hubkit.runtime.ports import free_port
 from rich.console import Console
 from starlette.applications import Starlette

@@ -6,8 +6,8 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from hubkit.demo import progress as saved
-from hubkit.demo.progress import SH, Progress, days_of, month_after, plan
+from hubdemo import progress as saved
+from hubdemo.progress import SH, Progress, days_of, month_after, plan
 from hypothesis import given
 from hypothesis import strategies as st
 

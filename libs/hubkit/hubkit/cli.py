@@ -6,7 +6,9 @@ import json
 import shutil
 import signal
 import time
+from importlib.metadata import entry_points
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated
 
 import httpx
@@ -15,9 +17,6 @@ from rich.console import Console
 from rich.table import Table
 
 from .auth import CONSOLE_LOGIN, Role, mint_token
-from .demo import load as load_progress
-from .demo import plan as demo_plan
-from .demo import run_demo
 from .runtime.errors import RuntimeStartError
 from .runtime.launcher import Hub, hub_home, read_state, running_state, service_ports, stop_from_state
 from .runtime.ports import free_port
@@ -25,6 +24,19 @@ from .settings import HubSettings
 
 app = typer.Typer(help="gov-hub: run the hub locally, mint tokens, check status.", no_args_is_help=True)
 console = Console(stderr=True)
+# What the platform knows of what runs on it comes through entry points (pyproject.toml), so that it
+# imports nothing above it: each service's own commands, and the demo.
+CLI_GROUP, DEMO_GROUP = "gov_hub.cli", "gov_hub.demo"
+
+
+def _demo() -> ModuleType:
+    """The demo package (`hub up --demo`, `hub demo`): plan, load, run_demo."""
+    found = list(entry_points(group=DEMO_GROUP, name="demo"))
+    if not found:
+        console.print("[red]The demo is not installed (no gov_hub.demo entry point); reinstall the project.[/red]")
+        raise typer.Exit(2)
+    module: ModuleType = found[0].load()
+    return module
 
 
 def _summary(hub: Hub) -> Table:
@@ -58,7 +70,8 @@ def up(
         raise typer.Exit(1)
     if fresh:
         _reset(home, yes)
-    plan = demo_plan(load_progress(home), month=_month(month), seed=seed, units=units) if demo else None
+    demos = _demo() if demo else None
+    plan = demos.plan(demos.load(home), month=_month(month), seed=seed, units=units) if demos else None
     hub = Hub(home=home, simulated_start=plan.clock_start.isoformat() if plan else None,
               demo_provider_port=free_port() if demo else None)
     stopping = False
@@ -77,8 +90,9 @@ def up(
             hub.wait_healthy(60)
         hub.write_state(supervised=not detach)
         console.print(_summary(hub))
-        if plan is not None:
-            run_demo(ports=hub.ports, plan=plan, home=home, console=console, provider_port=hub.demo_provider_port)
+        if demos is not None and plan is not None:
+            demos.run_demo(ports=hub.ports, plan=plan, home=home, console=console,
+                           provider_port=hub.demo_provider_port)
         link = f"http://127.0.0.1:{hub.ports['scoring']}/console/login?code=" + console_code(
             settings.jwt_secret) + (f"&month={plan.month}" if plan else "")
         console.print(f"[bold]Operators' console:[/bold] {link}", soft_wrap=True)
@@ -309,9 +323,10 @@ def demo(
     if not state.get("demo_provider_port"):
         console.print("[yellow]This hub was not started with --demo: its egress policy will refuse the demo's local "
                       "providers, so their calls count as failures. Start it with `hub up --demo`.[/yellow]")
-    plan = demo_plan(load_progress(home), month=_month(month), seed=seed, units=units)
-    board = run_demo(ports=service_ports(), plan=plan, home=home, console=console, day_seconds=day_seconds,
-                     provider_port=state.get("demo_provider_port"))
+    demos = _demo()
+    plan = demos.plan(demos.load(home), month=_month(month), seed=seed, units=units)
+    board = demos.run_demo(ports=service_ports(), plan=plan, home=home, console=console, day_seconds=day_seconds,
+                           provider_port=state.get("demo_provider_port"))
     link = console_url(console_code(HubSettings().jwt_secret))
     console.print(f"[bold]Operators' console:[/bold] {link}&month={plan.month}", soft_wrap=True)
     if board is None:
@@ -343,11 +358,9 @@ def console_url(code: str) -> str:
 
 
 def _register_service_tools() -> None:
-    from catalog.cli import app as catalog_app
-    from elicense.cli import app as elicense_app
-
-    app.add_typer(catalog_app, name="catalog")
-    app.add_typer(elicense_app, name="elicense")
+    """Each service's own commands (`hub catalog ...`, `hub elicense ...`), as it registers them."""
+    for entry in entry_points(group=CLI_GROUP):
+        app.add_typer(entry.load(), name=entry.name)
 
 
 _register_service_tools()

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -53,21 +54,26 @@ def hub_home() -> Path:
     return Path(os.environ.get("HUB_HOME", ".hub")).resolve()
 
 
-def local_seal_authority(home: Path) -> Path:
-    """A seal authority of this machine's own (under HUB_HOME/seal), so that `hub up` can seal and verify
-    license files without the real unified e-seal authority; its certificate is what elicense trusts."""
-    from elicense.samples import SealAuthority, make_seal_authority
+LOCAL_ENV = "gov_hub.local_env"  # entry points: service name -> callable(home) -> extra environment
 
-    directory = home / "seal"
-    if not (directory / "authority.pem").exists():
-        make_seal_authority("gov-hub 本机测试电子印章签发机构").save(directory)
-    SealAuthority.load(directory)  # fail here, not in the service, if the files were damaged
-    return directory / "authority.pem"
+
+def local_env(name: str, home: Path) -> dict[str, str]:
+    """What a service needs on a hub of this machine beyond the platform's settings (e.g. the e-license
+    library's own seal authority), as each service registers it under the `gov_hub.local_env` entry
+    point: the platform names no service's resources itself."""
+    out: dict[str, str] = {}
+    for entry in entry_points(group=LOCAL_ENV, name=name):
+        out.update(entry.load()(home))
+    return out
 
 
 def service_migrations(name: str) -> Path:
-    module = __import__(f"{name}.storage", fromlist=["MIGRATIONS"])
-    return Path(module.MIGRATIONS)
+    """Where a service keeps its SQL migrations, as it registers them (`gov_hub.migrations` entry point)."""
+    found = list(entry_points(group="gov_hub.migrations", name=name))
+    if not found:
+        raise RuntimeStartError(f"service {name} registered no migrations (gov_hub.migrations entry point); "
+                                "reinstall the project")
+    return Path(found[0].load())
 
 
 @dataclass
@@ -142,8 +148,8 @@ class Hub:
             env["HUB_KAFKA_IDEMPOTENT"] = "false"
         if self.broker is not None:  # each service is its own principal on an authenticated broker
             env.update(self.broker.client_env(name))
-        if name == "elicense" and not env.get("HUB_SEAL_AUTHORITY_CERT"):
-            env["HUB_SEAL_AUTHORITY_CERT"] = str(local_seal_authority(self.home))
+        for key, value in local_env(name, self.home).items():
+            env.setdefault(key, value)  # what the environment already says wins (e.g. a real authority)
         if self.simulated_start:
             env.update(HUB_SIMULATED_CLOCK="true", HUB_SIMULATED_START=self.simulated_start)
         if self.demo_provider_port:

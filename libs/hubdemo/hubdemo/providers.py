@@ -8,12 +8,11 @@ import threading
 import time
 
 import uvicorn
+from hubkit.runtime.ports import free_port
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-
-from ..runtime.ports import free_port
 
 
 class ProviderServers:

@@ -32,16 +32,15 @@ import httpx
 from contracts.resource_codes import build_resource_code
 from contracts.values import make_uscc
 from contracts.workdays import add_working_days, is_working_day
+from hubkit.auth import Role, mint_token
+from hubkit.settings import HubSettings
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..auth import Role, mint_token
-from ..settings import HubSettings
 from . import progress as saved
 from .progress import SH, Plan, days_of
 from .providers import ProviderServers
 
-REFERENCE = Path(__file__).resolve().parents[4] / "infra" / "reference" / "units.csv"
 RESOURCE_KINDS = [
     ("行政许可信息", "unconditional", "daily"), ("行政处罚信息", "conditional", "daily"),
     ("监管对象名录", "conditional", "weekly"), ("业务办理结果", "unconditional", "daily"),
@@ -144,9 +143,8 @@ class Demo:
         self.subscriptions: list[tuple[str, str]] = []  # (consumer, code)
         self.counts: dict[str, int] = {}
         self.last_call = "none yet"
+        from elicense.local import local_seal_authority
         from elicense.samples import SealAuthority
-
-        from ..runtime.launcher import local_seal_authority
 
         self.seal = SealAuthority.load(local_seal_authority(home).parent)
 
@@ -239,6 +237,8 @@ class Demo:
     def load_directory(self) -> None:
         """The reference directory (or an even spread of `units` of it); profiles and the resources each
         requirement batch asks for follow from the seed, so every run agrees on them."""
+        from catalog.cli import REFERENCE  # the unit directory the catalog ships with (package data)
+
         with REFERENCE.open(encoding="utf-8") as f:
             rows = sorted(csv.DictReader(f), key=lambda r: r["kind"] == "county")
         scored = [r for r in rows if r["kind"] != "county"]

@@ -1,0 +1,1 @@
+"""The unit directory the catalog ships with (units.csv: the region's departments and cities)."""
