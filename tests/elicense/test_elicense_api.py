@@ -167,6 +167,10 @@ async def test_files_are_verified_on_ingest_and_the_bytes_decide(
     assert (await library.get("/licenses/F-LIE", headers=mine)).status_code == 404
     r = await push("F-KEPT", b"PK\x03\x04 not really a zip", "ofd", keep_without_file=True)
     assert r.status_code == 201 and r.json()["file_format"] is None and r.json()["file_refused"]
+    for not_base64 in ("证照文件", "@@@@"):  # non-ASCII text was a 500 (found by the fuzzer)
+        r = await library.post("/licenses", headers=mine, json={"license": license_body("F-B64", holder),
+                                                                "file_base64": not_base64})
+        assert r.status_code == 422 and "file_base64" in r.json()["detail"], r.text
 
     ofd_event = await events(kafka_bootstrap, PUSHED, "license_id", "F-OFD", 1)
     assert ofd_event[0]["data"]["file_format"] == "ofd" and ofd_event[0]["data"]["sealed"] is True

@@ -108,7 +108,7 @@ async def push(body: PushBody, request: Request, response: Response, principal: 
     if body.file_base64 is not None:
         try:
             data = base64.b64decode(body.file_base64, validate=True)
-        except binascii.Error:
+        except (binascii.Error, ValueError):  # ValueError: characters outside ASCII
             raise _invalid("file_base64: not valid base64") from None
     cmd = c.PushLicense(actor=principal, issuer=issuer_for(principal, body.issuer),
                         license=LicenseData(**body.license.model_dump()), mode=body.mode, file=data,
