@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from contracts.base import Payload
 from contracts.catalog import RequirementAssigned, ResourceMounted, ResourceUnmounted, ResourceUpdated
 from contracts.registry_events import UnitRegistered
 from contracts.resource_codes import build_resource_code, parse_resource_code, resource_code_matches_provider
@@ -132,50 +134,52 @@ async def publish_resource(cmd: c.PublishResource, uow: CatalogUnitOfWork) -> Re
     return after
 
 
-async def mount_resource(cmd: c.MountResource, uow: CatalogUnitOfWork) -> Resource:
-    """Mount a published resource; the same mount again changes nothing and says nothing."""
+async def _change_owned(uow: CatalogUnitOfWork, code: str, actor: Principal, at: datetime,
+                        precondition: Callable[[Resource], None],
+                        write: Callable[[Resource], Awaitable[Payload | None]]) -> Resource:
+    """The skeleton of a change to one resource: lock it (its owner or the bureau only), check the
+    state allows it (409 otherwise), write; the event `write` returns is said, None: nothing changed."""
     async with uow:
-        resource = await _owned(uow, cmd.code, cmd.actor)
+        resource = await _owned(uow, code, actor)
         try:
-            resource.require_published("mount it")
+            precondition(resource)
         except ResourceRejected as exc:
             raise conflict(str(exc)) from None
-        if resource.mount_kind == cmd.mount.kind and resource.mount_access == cmd.mount.access():
+        payload = await write(resource)
+        if payload is None:
             return resource
-        await uow.resources.mount(cmd.code, cmd.mount, cmd.at)
-        uow.emit(ResourceMounted(resource_code=cmd.code, mount_kind=cmd.mount.kind), unit=resource.provider,
-                 at=cmd.at)
-        after = await _reread(uow, cmd.code)
+        uow.emit(payload, unit=resource.provider, at=at)
+        after = await _reread(uow, code)
         await uow.commit()
     return after
+
+
+async def mount_resource(cmd: c.MountResource, uow: CatalogUnitOfWork) -> Resource:
+    """Mount a published resource; the same mount again changes nothing and says nothing."""
+    async def write(resource: Resource) -> Payload | None:
+        if resource.mount_kind == cmd.mount.kind and resource.mount_access == cmd.mount.access():
+            return None
+        await uow.resources.mount(cmd.code, cmd.mount, cmd.at)
+        return ResourceMounted(resource_code=cmd.code, mount_kind=cmd.mount.kind)
+
+    return await _change_owned(uow, cmd.code, cmd.actor, cmd.at, lambda r: r.require_published("mount it"), write)
 
 
 async def unmount_resource(cmd: c.UnmountResource, uow: CatalogUnitOfWork) -> Resource:
-    async with uow:
-        resource = await _owned(uow, cmd.code, cmd.actor)
-        try:
-            resource.require_mounted("unmount it")
-        except ResourceRejected as exc:
-            raise conflict(str(exc)) from None
+    async def write(resource: Resource) -> Payload:
         await uow.resources.unmount(cmd.code, cmd.reason, cmd.at)
-        uow.emit(ResourceUnmounted(resource_code=cmd.code, reason=cmd.reason), unit=resource.provider, at=cmd.at)
-        after = await _reread(uow, cmd.code)
-        await uow.commit()
-    return after
+        return ResourceUnmounted(resource_code=cmd.code, reason=cmd.reason)
+
+    return await _change_owned(uow, cmd.code, cmd.actor, cmd.at, lambda r: r.require_mounted("unmount it"), write)
 
 
 async def report_update(cmd: c.ReportUpdate, uow: CatalogUnitOfWork) -> Resource:
-    async with uow:
-        resource = await _owned(uow, cmd.code, cmd.actor)
-        try:
-            resource.require_mounted("report updates")
-        except ResourceRejected as exc:
-            raise conflict(str(exc)) from None
+    async def write(resource: Resource) -> Payload:
         await uow.resources.record_update(cmd.code, cmd.records, cmd.at)
-        uow.emit(ResourceUpdated(resource_code=cmd.code, records=cmd.records), unit=resource.provider, at=cmd.at)
-        after = await _reread(uow, cmd.code)
-        await uow.commit()
-    return after
+        return ResourceUpdated(resource_code=cmd.code, records=cmd.records)
+
+    return await _change_owned(uow, cmd.code, cmd.actor, cmd.at, lambda r: r.require_mounted("report updates"),
+                               write)
 
 
 async def assign_batch(cmd: c.AssignBatch, uow: CatalogUnitOfWork) -> list[str]:
