@@ -10,22 +10,18 @@ from pathlib import Path
 import httpx
 import pytest
 from hubkit.auth import mint_token
-from hubkit.runtime.ports import free_port
+from hubkit.runtime.ports import free_port_block
 from hubkit.settings import DEV_SECRET
-
-from tests.e2e.test_hub_up import _free
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.mark.timeout(600)  # the full 64-unit month: 200–250 s here, near the default 300 s
 def test_demo_month_scores_equal_the_replay_of_its_exported_log(tmp_path: Path) -> None:
-    base = free_port() // 10 * 10
-    while any(not _free(base + i) for i in range(1, 5)):
-        base = free_port() // 10 * 10
+    base = free_port_block(10)  # below the ephemeral range: no client takes a port before the hub
     env = {k: v for k, v in os.environ.items() if k not in ("HUB_DATABASE_URL", "HUB_KAFKA_BOOTSTRAP")}
-    env.update(HUB_HOME=str(tmp_path / "hub"), HUB_PORT_BASE=str(base), HUB_PG_PORT=str(free_port()),
-               HUB_KAFKA_PORT=str(free_port()))
+    env.update(HUB_HOME=str(tmp_path / "hub"), HUB_PORT_BASE=str(base), HUB_PG_PORT=str(base + 6),
+               HUB_KAFKA_PORT=str(base + 7))
     hub = [sys.executable, "-m", "hubkit.cli"]
     scoring_cli = [str(Path(sys.executable).with_name("hub-scoring"))]
     up = subprocess.run([*hub, "up", "--demo", "--detach"], env=env, capture_output=True, text=True, timeout=900)

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from hubkit.auth import mint_token
-from hubkit.runtime.ports import free_port, port_is_free
+from hubkit.runtime.ports import free_port_block
 from hubkit.settings import DEV_SECRET
 
 pytestmark = pytest.mark.e2e
@@ -31,13 +31,11 @@ OPERATOR = {"Authorization": f"Bearer {mint_token(DEV_SECRET, role='operator')}"
 
 class LocalHub:
     def __init__(self, home: Path) -> None:
-        base = free_port() // 10 * 10
-        while any(not port_is_free(base + i) for i in range(1, 5)):
-            base = free_port() // 10 * 10
+        base = free_port_block(10)  # below the ephemeral range: no client takes a port before the hub
         self.base = base
         self.env = {k: v for k, v in os.environ.items() if k not in ("HUB_DATABASE_URL", "HUB_KAFKA_BOOTSTRAP")}
-        self.env.update(HUB_HOME=str(home), HUB_PORT_BASE=str(base), HUB_PG_PORT=str(free_port()),
-                        HUB_KAFKA_PORT=str(free_port()))
+        self.env.update(HUB_HOME=str(home), HUB_PORT_BASE=str(base), HUB_PG_PORT=str(base + 6),
+                        HUB_KAFKA_PORT=str(base + 7))
         self.home = home
 
     def run(self, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:

@@ -8,18 +8,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hubkit.runtime.ports import free_port
+from hubkit.runtime.ports import free_port_block
 
 pytestmark = pytest.mark.e2e
 
 
 def test_hub_up_brings_four_healthy_services_and_hub_down_stops_them(tmp_path: Path) -> None:
-    base = free_port() // 10 * 10
-    while any(not _free(base + i) for i in range(1, 5)):
-        base = free_port() // 10 * 10
+    base = free_port_block(10)  # below the ephemeral range: no client takes a port before the hub
     env = {k: v for k, v in os.environ.items() if k not in ("HUB_DATABASE_URL", "HUB_KAFKA_BOOTSTRAP")}
-    env.update(HUB_HOME=str(tmp_path / "hub"), HUB_PORT_BASE=str(base), HUB_PG_PORT=str(free_port()),
-               HUB_KAFKA_PORT=str(free_port()))
+    env.update(HUB_HOME=str(tmp_path / "hub"), HUB_PORT_BASE=str(base), HUB_PG_PORT=str(base + 6),
+               HUB_KAFKA_PORT=str(base + 7))
     hub = [sys.executable, "-m", "hubkit.cli"]
     started = time.monotonic()
     up = subprocess.run([*hub, "up", "--detach"], env=env, capture_output=True, text=True, timeout=120)

@@ -18,7 +18,7 @@ import pytest
 from contracts.values import make_uscc
 from hubkit.auth import mint_token
 from hubkit.runtime.apache_kafka import find_java
-from hubkit.runtime.ports import free_port, port_is_free
+from hubkit.runtime.ports import free_port_block
 from hubkit.settings import DEV_SECRET
 
 pytestmark = pytest.mark.e2e
@@ -26,9 +26,7 @@ KINDS = ["tansu", *(["kafka"] if find_java() else [])]
 
 
 def _ports() -> int:
-    base = free_port() // 10 * 10
-    while any(not port_is_free(base + i) for i in range(1, 5)):
-        base = free_port() // 10 * 10
+    base = free_port_block(10)  # below the ephemeral range: no client takes a port before the hub
     return base
 
 
@@ -52,8 +50,8 @@ def _wait_score(base: int, unit: str, month: str, operator: dict[str, str], x: s
 def test_a_finding_accepted_after_a_restart_counts(tmp_path: Path, kind: str) -> None:
     base = _ports()
     env = {k: v for k, v in os.environ.items() if k not in ("HUB_DATABASE_URL", "HUB_KAFKA_BOOTSTRAP")}
-    env.update(HUB_HOME=str(tmp_path / "hub"), HUB_PORT_BASE=str(base), HUB_PG_PORT=str(free_port()),
-               HUB_KAFKA_PORT=str(free_port()), HUB_BROKER=kind)
+    env.update(HUB_HOME=str(tmp_path / "hub"), HUB_PORT_BASE=str(base), HUB_PG_PORT=str(base + 6),
+               HUB_KAFKA_PORT=str(base + 7), HUB_BROKER=kind)
     env.pop("HUB_KAFKA_IDEMPOTENT", None)  # the launcher decides from the broker
     hub = [sys.executable, "-m", "hubkit.cli"]
     operator = {"Authorization": f"Bearer {mint_token(DEV_SECRET, role='operator')}"}

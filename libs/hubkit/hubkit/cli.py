@@ -19,7 +19,7 @@ from rich.table import Table
 from .auth import CONSOLE_LOGIN, Role, mint_token
 from .runtime.errors import RuntimeStartError
 from .runtime.launcher import Hub, hub_home, read_state, running_state, service_ports, stop_from_state
-from .runtime.ports import free_port
+from .runtime.ports import free_port_block
 from .settings import HubSettings
 
 app = typer.Typer(help="gov-hub: run the hub locally, mint tokens, check status.", no_args_is_help=True)
@@ -73,7 +73,7 @@ def up(
     demos = _demo() if demo else None
     plan = demos.plan(demos.load(home), month=_month(month), seed=seed, units=units) if demos else None
     hub = Hub(home=home, simulated_start=plan.clock_start.isoformat() if plan else None,
-              demo_provider_port=free_port() if demo else None)
+              demo_provider_port=free_port_block(1) if demo else None)
     stopping = False
 
     def _interrupt(*_: object) -> None:

@@ -28,3 +28,28 @@ def wait_for_port(port: int, timeout: float, host: str = "127.0.0.1") -> bool:
                 return True
         time.sleep(0.05)
     return False
+
+
+def ephemeral_range() -> tuple[int, int]:
+    """The ports the kernel hands out as clients' source ports (Linux; a common default elsewhere)."""
+    try:
+        low, high = open("/proc/sys/net/ipv4/ip_local_port_range").read().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def free_port_block(count: int, host: str = "127.0.0.1") -> int:
+    """A base port with base .. base+count-1 all free, chosen below the kernel's ephemeral range: a port
+    from that range, free when checked, can be taken by any client's outgoing connection before the
+    server binds it, which is what made hubs started on such ports fail now and then."""
+    import random
+
+    low = 20000
+    high = min(ephemeral_range()[0], 32768) - count - 1
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(low, high) // 10 * 10
+        if all(port_is_free(base + i, host) for i in range(count)):
+            return base
+    raise OSError(f"no block of {count} free ports below the ephemeral range")
