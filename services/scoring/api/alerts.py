@@ -58,7 +58,7 @@ async def stream_alerts(
     pool, ruleset, projector = deps.pool(request), deps.ruleset(request), deps.projector(request)
     if seq is None:
         async with pool.acquire() as conn:
-            seq = int(await conn.fetchval("SELECT coalesce(max(seq), 0) FROM alerts WHERE unit = $1", unit))
+            seq = await repo.last_seq(conn, unit)
     while not await request.is_disconnected():
         async with pool.acquire() as conn:
             rows = await repo.after(conn, unit, seq, 100)

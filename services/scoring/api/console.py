@@ -22,6 +22,7 @@ from hubkit.problems import Problem
 
 from scoring.api import deps, months, scores
 from scoring.service import handlers
+from scoring.storage import reads
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -176,9 +177,8 @@ async def leaderboard_page(
         viewer = _viewer(request, token)
     except Problem:
         return _page(request, "login.html", lang, t["login"])
-    async with deps.pool(request).acquire() as conn:
-        # Read before the board: a change in between is then sent again (harmless), never lost.
-        after = int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM score_ledger"))
+    # Read before the board: a change in between is then sent again (harmless), never lost.
+    after = await reads.ledger_position(deps.pool(request))
     if month is None and deps.projector(request).projection.watermark is None:
         board: dict[str, Any] = {"month": "", "units": [], "as_of": None, "ruleset": deps.ruleset(request).id,
                                  "ruleset_version": deps.ruleset(request).version}
@@ -215,8 +215,7 @@ async def unit_page(unit: str, request: Request, viewer: Viewer, lang: Lang = "z
 
 @router.get("/months", response_class=HTMLResponse)
 async def months_page(request: Request, viewer: Viewer, lang: Lang = "zh") -> HTMLResponse:
-    async with deps.pool(request).acquire() as conn:
-        closed = [r["month"] for r in await conn.fetch("SELECT month FROM closed_months ORDER BY month DESC")]
+    closed = await reads.closed_months(deps.pool(request))
     found = [await months.read(m, request, viewer) for m in closed]
     return _page(request, "months.html", lang, LABELS[lang]["closed_months"], months=found)
 
@@ -231,11 +230,7 @@ async def stream(
     position = last_event_id if last_event_id is not None else after
     pool = deps.pool(request)
     while not await request.is_disconnected():
-        async with pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT position, unit, month, x, y, total, band, list, previous_total, as_of FROM score_ledger "
-                "WHERE position > $1 AND ($2::text IS NULL OR month = $2) ORDER BY position LIMIT 500",
-                position, month or None)
+        rows = await reads.ledger_after(pool, position, month or None)
         for r in rows:
             position = r["position"]
             yield ServerSentEvent(event="score", id=str(position), data={

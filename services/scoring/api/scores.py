@@ -14,6 +14,7 @@ from hubkit.problems import Problem, not_found
 from scoring.api import deps
 from scoring.domain.clock import month_of, to_datetime, to_instant
 from scoring.domain.engine import NotScored, evaluate_unit
+from scoring.storage import reads
 
 router = APIRouter(prefix="/scores", tags=["scores"])
 READERS = (Role.operator, Role.auditor, Role.inspector, Role.service, Role.department)
@@ -39,17 +40,8 @@ async def leaderboard(
     principal.require(*READERS)
     month = deps.month_or_current(request, month)
     wm = deps.projector(request).projection.watermark
-    async with deps.pool(request).acquire() as conn:
-        rows = await conn.fetch(
-            """SELECT s.unit, s.x, s.y, s.total, s.band, s.list, s.as_of, s.ruleset, s.ruleset_version,
-                      (SELECT l.total FROM score_ledger l WHERE l.unit = s.unit AND l.month = s.month
-                         AND l.as_of <= $2 ORDER BY l.position DESC LIMIT 1) AS yesterday
-               FROM scores s WHERE s.month = $1 ORDER BY s.total DESC, s.unit""",
-            month, to_datetime(wm - 86_400_000_000) if wm is not None else None,
-        )
-        trend_rows = await conn.fetch(
-            "SELECT unit, month, total FROM scores WHERE month <= $1 AND month >= to_char(to_date($1, 'YYYY-MM') "
-            "- interval '5 months', 'YYYY-MM') ORDER BY month", month)
+    rows, trend_rows = await reads.leaderboard(deps.pool(request), month,
+                                               to_datetime(wm - 86_400_000_000) if wm is not None else None)
     trends: dict[str, list[dict[str, str]]] = {}
     for r in trend_rows:
         trends.setdefault(r["unit"], []).append({"month": r["month"], "total": str(r["total"])})
@@ -77,16 +69,10 @@ async def breakdown(
     principal.require(*READERS)
     principal.ensure_unit(unit)
     month = deps.month_or_current(request, month)
-    async with deps.pool(request).acquire() as conn:
-        row = await conn.fetchrow("SELECT * FROM scores WHERE unit = $1 AND month = $2", unit, month)
-        if row is None:
-            raise not_found("score of unit", f"{unit} in {month}")
-        result = row["result"]
-        ids = sorted({i for causes in result["causes"].values() for i in causes})
-        events = await conn.fetch(
-            "SELECT position, event_id, type, unit, occurred_at, envelope FROM archive "
-            "WHERE event_id = ANY($1::uuid[])", ids)
-    return {**_unit_info(request, unit), **_explained(request, result, events),
+    row, events = await reads.unit_result(deps.pool(request), unit, month)
+    if row is None:
+        raise not_found("score of unit", f"{unit} in {month}")
+    return {**_unit_info(request, unit), **_explained(request, row["result"], events),
             "month": month, "ruleset": row["ruleset"], "ruleset_version": row["ruleset_version"],
             "as_of": row["as_of"].isoformat()}
 
@@ -125,14 +111,7 @@ def _event_summary(row: Any) -> dict[str, Any]:
 async def history(unit: str, request: Request, principal: CurrentPrincipal, month: str | None = None) -> dict[str, Any]:
     principal.require(*READERS)
     principal.ensure_unit(unit)
-    async with deps.pool(request).acquire() as conn:
-        months = await conn.fetch(
-            "SELECT month, x, y, total, band, list, as_of FROM scores WHERE unit = $1 ORDER BY month", unit)
-        changes = []
-        if month is not None:
-            changes = await conn.fetch(
-                "SELECT position, x, y, total, band, list, as_of FROM score_ledger WHERE unit = $1 AND month = $2 "
-                "ORDER BY position", unit, month)
+    months, changes = await reads.unit_history(deps.pool(request), unit, month)
     if not months:
         raise not_found("scores of unit", unit)
 

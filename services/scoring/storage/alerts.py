@@ -15,6 +15,11 @@ def _json(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, (str, bytes)) else value
 
 
+async def last_seq(conn: asyncpg.Connection, unit: str) -> int:
+    """The newest alert's sequence number of the unit (0: none yet)."""
+    return int(await conn.fetchval("SELECT coalesce(max(seq), 0) FROM alerts WHERE unit = $1", unit))
+
+
 async def after(conn: asyncpg.Connection, unit: str, seq: int, limit: int) -> list[asyncpg.Record]:
     return list(await conn.fetch("SELECT seq, event_id, unit, month, item, payload, created_at FROM alerts "
                                  "WHERE unit = $1 AND seq > $2 ORDER BY seq LIMIT $3", unit, seq, limit))

@@ -1,0 +1,65 @@
+"""What the scoring API reads from its tables: leaderboards, a unit's result with its events, history,
+ledger positions, closed months. No transaction needed; each function takes the pool."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+
+async def leaderboard(pool: asyncpg.Pool, month: str, yesterday: datetime | None) -> tuple[list[Any], list[Any]]:
+    """(each unit's score of the month with its total as of `yesterday`, the last six months' totals)."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            """SELECT s.unit, s.x, s.y, s.total, s.band, s.list, s.as_of, s.ruleset, s.ruleset_version,
+                      (SELECT l.total FROM score_ledger l WHERE l.unit = s.unit AND l.month = s.month
+                         AND l.as_of <= $2 ORDER BY l.position DESC LIMIT 1) AS yesterday
+               FROM scores s WHERE s.month = $1 ORDER BY s.total DESC, s.unit""", month, yesterday)
+        trends = await conn.fetch(
+            "SELECT unit, month, total FROM scores WHERE month <= $1 AND month >= to_char(to_date($1, 'YYYY-MM') "
+            "- interval '5 months', 'YYYY-MM') ORDER BY month", month)
+    return list(rows), list(trends)
+
+
+async def unit_result(pool: asyncpg.Pool, unit: str, month: str) -> tuple[Any, list[Any]]:
+    """(the unit's score row of the month or None, the archived events its items name as causes)."""
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow("SELECT * FROM scores WHERE unit = $1 AND month = $2", unit, month)
+        if row is None:
+            return None, []
+        ids = sorted({i for causes in row["result"]["causes"].values() for i in causes})
+        events = await conn.fetch("SELECT position, event_id, type, unit, occurred_at, envelope FROM archive "
+                                  "WHERE event_id = ANY($1::uuid[])", ids)
+    return row, list(events)
+
+
+async def unit_history(pool: asyncpg.Pool, unit: str, month: str | None) -> tuple[list[Any], list[Any]]:
+    """(the unit's score in every month, its changes within `month` if given)."""
+    async with pool.acquire() as conn:
+        months = await conn.fetch(
+            "SELECT month, x, y, total, band, list, as_of FROM scores WHERE unit = $1 ORDER BY month", unit)
+        changes = [] if month is None else await conn.fetch(
+            "SELECT position, x, y, total, band, list, as_of FROM score_ledger WHERE unit = $1 AND month = $2 "
+            "ORDER BY position", unit, month)
+    return list(months), list(changes)
+
+
+async def ledger_position(pool: asyncpg.Pool) -> int:
+    async with pool.acquire() as conn:
+        return int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM score_ledger"))
+
+
+async def ledger_after(pool: asyncpg.Pool, position: int, month: str | None, limit: int = 500) -> list[Any]:
+    """Score changes after a ledger position (of one month, if given), in order."""
+    async with pool.acquire() as conn:
+        return list(await conn.fetch(
+            "SELECT position, unit, month, x, y, total, band, list, previous_total, as_of FROM score_ledger "
+            "WHERE position > $1 AND ($2::text IS NULL OR month = $2) ORDER BY position LIMIT $3",
+            position, month, limit))
+
+
+async def closed_months(pool: asyncpg.Pool) -> list[str]:
+    async with pool.acquire() as conn:
+        return [r["month"] for r in await conn.fetch("SELECT month FROM closed_months ORDER BY month DESC")]
