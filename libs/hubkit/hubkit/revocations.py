@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 import orjson
 from aiokafka import TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, UnknownTopicOrPartitionError
 
 from .auth import MAX_TOKEN_SECONDS
 from .db import check_schema_name
@@ -122,7 +122,12 @@ class RevocationFollower:
         consumer = make_consumer(self.settings, enable_auto_commit=False, group_id=None)
         await consumer.start()
         try:
-            partitions = [TopicPartition(TOPIC, p) for p in sorted(consumer.partitions_for_topic(TOPIC) or {0})]
+            # A consumer without subscriptions knows no topic's partitions yet (the projection met this):
+            # ask the broker, and read every partition, wherever the key put a revocation.
+            known = (await consumer._client.fetch_all_metadata()).partitions_for_topic(TOPIC)
+            if not known:
+                raise UnknownTopicOrPartitionError(f"{TOPIC} is not on the broker yet")
+            partitions = [TopicPartition(TOPIC, p) for p in sorted(known)]
             consumer.assign(partitions)
             ends = await consumer.end_offsets(partitions)
             stored = {r["kafka_partition"]: r["next_offset"] for r in await self.pool.fetch(
