@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from scoring.domain.fastdecode import uscc_check_char
+from contracts.fastdecode import uscc_check_char
 
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _ORG_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -291,7 +291,7 @@ def peak_kib():
 # the generator's memory nor interpreter start-up is charged to the replay.
 _DECODE_ONLY = _PEAK + """
 import json, sys, time
-from scoring.domain.fastdecode import decode
+from contracts.fastdecode import decode
 t0 = time.perf_counter()
 with open(sys.argv[1], "rb") as f:
     for line in f:

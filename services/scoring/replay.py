@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
 
+from contracts.fastdecode import DecodeError, decode
+
 from scoring.domain.clock import month_bounds, to_instant
 from scoring.domain.engine import evaluate
 from scoring.domain.facts import FactStore
-from scoring.domain.fastdecode import DecodeError, decode
 from scoring.domain.result import MonthResult
 from scoring.domain.ruleset import Ruleset
 

@@ -9,10 +9,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from contracts.fastdecode import decode, uscc_check_char
 from scoring.domain.clock import SHANGHAI, month_bounds, to_instant
 from scoring.domain.engine import evaluate, evaluate_unit
 from scoring.domain.facts import FactStore
-from scoring.domain.fastdecode import decode, uscc_check_char
 from scoring.domain.result import MonthResult, UnitResult
 from scoring.domain.ruleset import Ruleset, builtin_ruleset
 

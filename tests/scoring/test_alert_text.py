@@ -62,3 +62,33 @@ def test_retrying_for_a_day_takes_dozens_of_attempts_not_thousands() -> None:
         attempt += 1
         elapsed += backoff(attempt, 5.0, 3600.0)
     assert 20 < attempt < 40
+
+
+def test_open_requests_are_the_provider_s_undecided_forwarded_requests_not_yet_due() -> None:
+    """The 'what to do next' of an alert reads the unit's exchange facts: a forwarded request
+    without a decision is an obligation until its deadline (3 working days; 5 for supervision)."""
+    import json
+
+    from contracts.fastdecode import decode
+    from scoring.domain.alert_text import open_requests
+    from scoring.domain.facts import FactStore
+
+    from tests.scoring.builders import DEPT, DEPT2, Log, code
+
+    log = Log()
+    log.register(DEPT)
+    log.register(DEPT2)
+    for rid, kind in (("r-1", "government"), ("r-2", "supervision"), ("r-3", "government")):
+        log.add("exchange.request-submitted", DEPT, "2019-08-05 09:00", request_id=rid, requester_unit=DEPT2,
+                resource_code=code(DEPT, 1), data_kind=kind)
+        log.add("exchange.request-forwarded", DEPT, "2019-08-05 10:00", request_id=rid, data_kind=kind)
+    log.add("exchange.request-approved", DEPT, "2019-08-06 10:00", request_id="r-3", data_kind="government",
+            forwarded_at="2019-08-05T10:00:00+08:00")
+    store = FactStore()
+    store.apply_all(decode(json.dumps(e)) for e in log.events)
+    facts = store.facts(DEPT).exchange
+    monday = datetime(2019, 8, 6, 12, 0, tzinfo=SHANGHAI)
+    assert [o.what for o in open_requests(facts, monday)] == ["审核答复共享申请 r-1", "审核答复共享申请 r-2"]
+    later = datetime(2019, 8, 9, 12, 0, tzinfo=SHANGHAI)  # past r-1's 3 working days, within r-2's 5
+    assert [o.what for o in open_requests(facts, later)] == ["审核答复共享申请 r-2"]
+    assert open_requests(store.facts(DEPT2).exchange, monday) == []

@@ -10,13 +10,13 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from contracts.fastdecode import decode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scoring.domain.clock import month_bounds, month_of, to_instant
 from scoring.domain.dependencies import EVENT_CHANNELS, METRIC_CHANNELS, item_channels
 from scoring.domain.engine import evaluate_unit
 from scoring.domain.facts import FactStore
-from scoring.domain.fastdecode import decode
 from scoring.domain.incremental import IncrementalScorer
 from scoring.domain.metrics import METRICS
 from scoring.domain.projection import Change, Projection
@@ -116,7 +116,7 @@ def test_without_new_facts_a_result_holds_until_its_horizon(seed: int, data: st.
 
 def test_every_metric_and_every_folded_event_type_has_its_channels() -> None:
     assert set(METRIC_CHANNELS) == set(METRICS)
-    assert set(EVENT_CHANNELS) == set(FactStore()._handlers)
+    assert set(EVENT_CHANNELS) == set(FactStore().folded_types)
     for item in RULESET.items.values():
         assert item_channels(item)
 

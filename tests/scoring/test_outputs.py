@@ -12,9 +12,9 @@ from decimal import Decimal
 import orjson
 import pytest
 from contracts import Envelope, decode, encode, new_envelope
+from contracts.fastdecode import decode as fast_decode
 from contracts.scoring import DeductionAlerted, ScoreChanged
 from scoring.domain.clock import to_datetime
-from scoring.domain.fastdecode import decode as fast_decode
 from scoring.domain.projection import Change, Projection
 from scoring.domain.ruleset import Ruleset, builtin_ruleset
 from scoring.messaging.outputs import build, two

@@ -1,6 +1,6 @@
 """The live projection's incremental evaluation equals a from-scratch evaluation, whatever the arrival order."""
 
-from scoring.domain.fastdecode import decode
+from contracts.fastdecode import decode
 from scoring.domain.projection import Projection
 from scoring.domain.ruleset import builtin_ruleset
 

@@ -1,4 +1,4 @@
-"""metrics.stale_resources (per-resource cache, bisect over sorted updates) finds exactly what the
+"""metrics.stale_resources (per-resource memo, bisect over sorted updates) finds exactly what the
 straightforward walk over every anchor finds, at any instant, however facts arrive."""
 
 from __future__ import annotations
@@ -8,10 +8,11 @@ import random
 from bisect import bisect_right
 
 import pytest
+from contracts.fastdecode import decode
 from scoring.domain.clock import DAY_US, add_months, month_bounds
-from scoring.domain.facts import FactStore, UnitFacts
-from scoring.domain.fastdecode import decode
-from scoring.domain.metrics import stale_resources
+from scoring.domain.facts import CatalogFacts, FactStore
+from scoring.domain.memo import Memo
+from scoring.domain.metrics.catalog import stale_resources
 from scoring.domain.ruleset import builtin_ruleset
 from scoring.domain.window import Occurrence, UnitView, Window
 
@@ -23,7 +24,7 @@ _MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
 CYCLES = (*_DAYS, *_MONTHS)
 
 
-def _walk(facts: UnitFacts, win: Window) -> list[Occurrence]:
+def _walk(facts: CatalogFacts, win: Window) -> list[Occurrence]:
     """The former implementation, kept as the specification."""
     out: list[Occurrence] = []
     for code_, pubs in facts.published.items():
@@ -75,16 +76,17 @@ def test_equals_the_walk_over_every_anchor(seed: int) -> None:
     rng = random.Random(seed)
     events = [decode(json.dumps(e)) for e in _log(rng).events]
     rng.shuffle(events)
-    store = FactStore()
+    store, memo = FactStore(), Memo()  # one memo throughout, as the live scorer keeps
     for k, env in enumerate(events):
         store.apply(env)
         last = k == len(events) - 1
         for unit in (DEPT, DEPT2, CITY) if last else (rng.choice((DEPT, DEPT2, CITY)),):
             facts = store.facts(unit)
-            view = UnitView(unit, "department", facts, store)
+            view = UnitView(unit, "department", facts, store, memo)
             for month in ("2019-06", "2019-07", "2019-08", "2019-09", "2019-10"):
                 start, end = month_bounds(month)
                 # the same instant after every event: the cache must notice what changed
                 for t in (end, start + 1, rng.randrange(start, end)) if last else (end,):
                     for _ in range(2):  # the second call answers from the cache
-                        assert stale_resources(view, ITEM, Window.of(month, t)) == _walk(facts, Window.of(month, t))
+                        found = stale_resources(view, ITEM, Window.of(month, t)).value
+                        assert found == _walk(facts.catalog, Window.of(month, t))

@@ -10,10 +10,10 @@ from typing import Any
 
 import asyncpg
 import pytest
+from contracts.fastdecode import decode
 from hubkit.db import create_pool, migrate_service
 from hubkit.testing import fresh_database
 from scoring.domain.clock import to_datetime
-from scoring.domain.fastdecode import decode
 from scoring.domain.projection import Projection
 from scoring.domain.ruleset import builtin_ruleset
 from scoring.storage import MIGRATIONS, state

@@ -14,6 +14,7 @@ from contracts.workdays import SHANGHAI
 
 from scoring.domain.clock import to_datetime
 from scoring.domain.deadlines import working_deadline_at
+from scoring.domain.facts import ExchangeFacts
 
 BANDS_ZH = {"very-high": "非常高", "high": "高", "medium": "中", "low": "低"}
 LISTS_ZH = {"red": "红榜", "black": "黑榜", "none": "未上榜"}
@@ -113,10 +114,10 @@ def _deadline(due: datetime) -> str:
     return local.strftime("%Y-%m-%d %H:%M")
 
 
-def open_requests(facts: Any, now: datetime) -> list[Obligation]:
+def open_requests(facts: ExchangeFacts, now: datetime) -> list[Obligation]:
     """Forwarded requests still undecided whose deadline has not passed (3 working days, 5 for supervision)."""
     found = []
-    for request_id, req in getattr(facts, "requests", {}).items():
+    for request_id, req in sorted(facts.requests.items()):
         start = req.clock_start()
         if start is None or req.decisions:
             continue

@@ -14,6 +14,7 @@ from uuid import UUID
 from scoring.domain.clock import Instant, to_instant
 from scoring.domain.facts import Directory, EventId, FactStore
 from scoring.domain.kinds import ZERO, ItemOutcome, evaluate_item
+from scoring.domain.memo import Memo
 from scoring.domain.result import MonthResult, UnitResult, round_half_up
 from scoring.domain.ruleset import Indicator, Item, Ruleset
 from scoring.domain.window import UnitView, Window
@@ -140,14 +141,15 @@ def assemble(
 
 
 def evaluate_unit(
-    ruleset: Ruleset, directory: Directory, facts: FactStore, unit: str, month: str, as_of: datetime | Instant
+    ruleset: Ruleset, directory: Directory, facts: FactStore, unit: str, month: str, as_of: datetime | Instant,
+    memo: Memo | None = None,
 ) -> UnitResult:
     """One unit's score for `month` as of instant `as_of` (clamped to the month's end)."""
-    reg = directory.get(unit)
-    if reg is None or reg.kind not in ("department", "city"):
+    reg = directory.scored(unit)
+    if reg is None:
         raise NotScored(f"{unit} is not a registered department or city")
     win = Window.of(month, _instant(as_of))
-    view = UnitView(unit, reg.kind, facts.facts(unit), facts)
+    view = UnitView(unit, reg.kind, facts.facts(unit), facts, memo if memo is not None else Memo())
     plan = plan_for(ruleset, reg.kind, reg.absent_indicators)
     return assemble(ruleset, plan, unit, month, win.t, lambda item: evaluate_item(item, view, win))
 
@@ -156,8 +158,8 @@ def evaluate(
     ruleset: Ruleset, directory: Directory, facts: FactStore, month: str, as_of: datetime | Instant
 ) -> MonthResult:
     """Every registered department and city, sorted by unit code."""
-    t = _instant(as_of)
-    units = tuple(evaluate_unit(ruleset, directory, facts, unit, month, t) for unit in directory.scored_units())
+    t, memo = _instant(as_of), Memo()
+    units = tuple(evaluate_unit(ruleset, directory, facts, unit, month, t, memo) for unit in directory.scored_units())
     return MonthResult(ruleset.id, ruleset.version, month, Window.of(month, t).t, units)
 
 

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from scoring.domain.facts import FlagFinding, UnitFacts
+from scoring.domain.facts import FlagFinding
 from scoring.domain.ruleset import Item
-from scoring.domain.window import Achievement, Interval, Occurrence, Rate, UnitView, Window
+from scoring.domain.window import Achievement, Interval, Occurrence, Rate, Seen, UnitView, Window
 
 
-def flag_intervals(view: UnitView, item: Item, win: Window) -> list[Interval]:
+def flag_intervals(view: UnitView, item: Item, win: Window) -> Seen[list[Interval]]:
     """`holds` opens a flag until a `resolved` for the same unit and item; C2.1 adds counties'."""
     units = [view.unit]
     if item.attribution == "parent_city" and view.kind == "city":
         units += view.directory.counties_of(view.unit)
     out: list[Interval] = []
     for unit in units:
-        found = view.store.facts(unit).flag_findings.get(item.id)
+        found = view.store.facts(unit).findings.flags.get(item.id)
         if found:
             out += _intervals(sorted(found.values(), key=lambda f: f.stamp))
-    return out
+    return Seen(out)
 
 
 def _intervals(findings: list[FlagFinding]) -> list[Interval]:
@@ -40,9 +40,9 @@ def _intervals(findings: list[FlagFinding]) -> list[Interval]:
     return out
 
 
-def occurrences(view: UnitView, item: Item, win: Window) -> list[Occurrence]:
+def occurrences(view: UnitView, item: Item, win: Window) -> Seen[list[Occurrence]]:
     """Own findings of the month, plus findings elsewhere that attribute the cause to this unit."""
-    facts: UnitFacts = view.facts
+    facts = view.findings
     out: list[Occurrence] = []
     for occ in facts.occurrences.get(item.id, {}).get(win.month, {}).values():
         shifted = item.attribution == "provider" and occ.attributed_unit not in (None, view.unit)
@@ -54,22 +54,22 @@ def occurrences(view: UnitView, item: Item, win: Window) -> list[Occurrence]:
         provider_points: Decimal | None = item.provider_points if item.attribution == "provider" else None
         for occ in facts.attributed_to_me.get(item.id, {}).get(win.month, {}).values():
             out.append(Occurrence(occ.stamp[0], occ.count, provider_points, (occ.stamp[1],)))
-    return out
+    return Seen(out)
 
 
-def latest_rate(view: UnitView, item: Item, win: Window) -> Rate | None:
+def latest_rate(view: UnitView, item: Item, win: Window) -> Seen[Rate | None]:
     """The latest rate finding at or before T."""
     best = None
-    for f in view.facts.rates.get(item.id, {}).values():
+    for f in view.findings.rates.get(item.id, {}).values():
         if f.stamp[0] <= win.last and (best is None or f.stamp > best.stamp):
             best = f
     if best is None:
-        return None
-    return Rate(best.numerator, best.denominator, (best.stamp[1],))
+        return Seen(None)
+    return Seen(Rate(best.numerator, best.denominator, (best.stamp[1],)))
 
 
-def achievements(view: UnitView, item: Item, win: Window) -> list[Achievement]:
+def achievements(view: UnitView, item: Item, win: Window) -> Seen[list[Achievement]]:
     """Achievements recorded at or before T, earliest first."""
-    found = [f for f in view.facts.achievements.get(item.id, {}).values() if f.stamp[0] <= win.last]
+    found = [f for f in view.findings.achievements.get(item.id, {}).values() if f.stamp[0] <= win.last]
     found.sort(key=lambda f: f.stamp)
-    return [Achievement(f.stamp[0], f.size, f.count, (f.stamp[1],)) for f in found]
+    return Seen([Achievement(f.stamp[0], f.size, f.count, (f.stamp[1],)) for f in found])

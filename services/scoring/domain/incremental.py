@@ -5,9 +5,9 @@ same store at the same instant; it keeps, per (unit, month), every item's outcom
 an item only when
 
 - a channel it reads (dependencies.py) changed for the unit since it was evaluated, or
-- T reached the item's horizon: the earliest instant the evaluator compared T with that was
-  still ahead (Window.watch: a deadline, a staleness limit, a start date, ...). Every fact is at
-  or before the watermark, so until then every decision the evaluator took stays the same, or
+- T reached the item's horizon (ItemOutcome.until): the earliest instant the evaluation compared
+  T with that was still ahead (a deadline, a staleness limit, a start date, ...). Every fact is
+  at or before the watermark, so until then every decision the evaluator took stays the same, or
 - the month ended since (T clamped to the month's end: everything is evaluated once more).
 
 Only the live projection uses it: T only moves forward and every folded fact is at or before
@@ -24,6 +24,7 @@ from scoring.domain.dependencies import MONTH_CHANNELS, REGISTRY, item_channels
 from scoring.domain.engine import NotScored, Plan, assemble, causes_text, plan_for
 from scoring.domain.facts import EventId, FactStore, Registration
 from scoring.domain.kinds import ItemOutcome, evaluate_item
+from scoring.domain.memo import Memo
 from scoring.domain.result import UnitResult
 from scoring.domain.ruleset import Ruleset
 from scoring.domain.window import NEVER, UnitView, Window
@@ -60,6 +61,7 @@ class _Entry:
 class IncrementalScorer:
     def __init__(self, ruleset: Ruleset, store: FactStore) -> None:
         self.ruleset, self.store = ruleset, store
+        self.memo = Memo()  # what evaluations derived from facts, kept across them
         self.tick = 0  # counts folds that changed something
         self._changed: dict[str, dict[str, int]] = {}  # unit -> channel -> tick of its last change
         self._changed_in: dict[tuple[str, str], dict[str, int]] = {}  # (unit, month) -> MONTH_CHANNELS ->
@@ -87,8 +89,8 @@ class IncrementalScorer:
             self._latest[unit] = tick
 
     def evaluate(self, unit: str, month: str, as_of: Instant) -> UnitResult:
-        reg = self.store.directory.get(unit)
-        if reg is None or reg.kind not in ("department", "city"):
+        reg = self.store.directory.scored(unit)
+        if reg is None:
             raise NotScored(f"{unit} is not a registered department or city")
         win = Window.of(month, as_of)
         entry = self._entries.get((unit, month))
@@ -111,16 +113,15 @@ class IncrementalScorer:
         moved = False
         if dirty:
             outcomes, until = entry.outcomes, entry.until
-            view = UnitView(unit, reg.kind, self.store.facts(unit), self.store)
-            horizon, items = win.horizon, self.ruleset.items
+            view = UnitView(unit, reg.kind, self.store.facts(unit), self.store, self.memo)
+            items = self.ruleset.items
             for item_id in dirty:
                 old = outcomes.get(item_id)
                 if old is None:
                     continue  # not scored for this unit (kind, absent indicator)
-                horizon[0] = NEVER
                 new = evaluate_item(items[item_id], view, win)
-                if horizon[0] != NEVER:
-                    until[item_id] = horizon[0]
+                if new.until != NEVER:
+                    until[item_id] = new.until
                 else:
                     until.pop(item_id, None)
                 if new != old:
@@ -136,15 +137,13 @@ class IncrementalScorer:
 
     def _full(self, unit: str, month: str, reg: Registration, win: Window) -> UnitResult:
         plan = plan_for(self.ruleset, reg.kind, reg.absent_indicators)
-        view = UnitView(unit, reg.kind, self.store.facts(unit), self.store)
+        view = UnitView(unit, reg.kind, self.store.facts(unit), self.store, self.memo)
         outcomes: dict[str, ItemOutcome] = {}
         until: dict[str, Instant] = {}
-        horizon = win.horizon
         for item in plan.items:
-            horizon[0] = NEVER
-            outcomes[item.id] = evaluate_item(item, view, win)
-            if horizon[0] != NEVER:
-                until[item.id] = horizon[0]
+            outcome = outcomes[item.id] = evaluate_item(item, view, win)
+            if outcome.until != NEVER:
+                until[item.id] = outcome.until
         old = self._entries.get((unit, month))
         entry = self._entries[(unit, month)] = _Entry(reg, plan, win.t, self.tick, outcomes, until)
         if old is not None:

@@ -143,8 +143,7 @@ class Projection:
             changes = []
             for key in ordered[start:start + step]:
                 unit, month = key
-                reg = directory.get(unit)
-                if reg is None or reg.kind not in ("department", "city"):
+                if directory.scored(unit) is None:
                     continue
                 result = evaluate(unit, month, watermark)
                 before = published.get(key)

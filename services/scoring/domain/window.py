@@ -1,15 +1,28 @@
-"""The slice of time one monthly evaluation looks at, and the observation shapes kinds consume."""
+"""The slice of time one monthly evaluation looks at, what an evaluator may read, and the
+observation shapes kinds consume."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Generic, TypeVar
 
 from scoring.domain.clock import Instant, date_end, date_start, month_bounds
-from scoring.domain.facts import Directory, EventId, FactStore, UnitFacts
+from scoring.domain.facts import (
+    CatalogFacts,
+    Directory,
+    ElicenseFacts,
+    EventId,
+    ExchangeFacts,
+    FactStore,
+    FindingFacts,
+    UnitFacts,
+)
+from scoring.domain.memo import Memo
 
 NEVER: Instant = 2**63  # a horizon no watermark reaches
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,11 +31,6 @@ class Window:
 
     `last` is the latest instant whose events are visible: the state at T includes events at T,
     and a closed month (T = end) sees everything strictly before the next month.
-
-    `horizon` is for the live projection: evaluators `watch` every instant they compare T
-    with that is not the time of a fact they read (deadlines, staleness, start dates, ...).
-    Every fact is at or before the watermark, so with the same facts nothing an evaluator
-    decides can change while T stays below the earliest watched instant after it.
     """
 
     month: str
@@ -30,7 +38,6 @@ class Window:
     end: Instant
     t: Instant
     last: Instant
-    horizon: list[Instant] = field(default_factory=lambda: [NEVER], compare=False, repr=False)
 
     @classmethod
     def of(cls, month: str, as_of: Instant) -> Window:
@@ -38,13 +45,29 @@ class Window:
         t = min(as_of, end)
         return cls(month, start, end, t, min(t, end - 1))
 
+
+class Horizon:
+    """What one evaluation compared T with: the earliest instant after T at which a decision it
+    took may differ (NEVER: none). Every fact is at or before the watermark, so with the same
+    facts nothing the evaluation decided can change while T stays below it. The live projection
+    re-evaluates an item only once T reaches the horizon its last outcome returned."""
+
+    __slots__ = ("at", "t")
+
+    def __init__(self, win: Window) -> None:
+        self.t, self.at = win.t, NEVER
+
     def watch(self, x: Instant) -> None:
         """A decision compares T with x: it may differ for any T' >= x (or T + 1 when x is T)."""
         t = self.t
         if x >= t:
             at = x if x > t else t + 1
-            if at < self.horizon[0]:
-                self.horizon[0] = at
+            if at < self.at:
+                self.at = at
+
+    def watch_all(self, xs: tuple[Instant, ...]) -> None:
+        for x in xs:
+            self.watch(x)
 
     def after_start(self, starts: date | None) -> bool:
         """'From date D': applies only when T is later than D 00:00."""
@@ -64,17 +87,44 @@ class Window:
 
 
 @dataclass(frozen=True, slots=True)
+class Seen(Generic[T]):
+    """What a metric observed, with the instants it compared T with that are not the times of what
+    it returns (a deadline not yet reached, the end of an update period, ...)."""
+
+    value: T
+    watched: tuple[Instant, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class UnitView:
-    """What an evaluator may read for one unit: its facts, and the store for related units."""
+    """What an evaluator may read for one unit: its facts, the store for related units, and the
+    scorer's memo of what it derived from facts before."""
 
     unit: str
     kind: str
     facts: UnitFacts
     store: FactStore
+    memo: Memo = field(default_factory=Memo, compare=False)
 
     @property
     def directory(self) -> Directory:
         return self.store.directory
+
+    @property
+    def catalog(self) -> CatalogFacts:
+        return self.facts.catalog
+
+    @property
+    def exchange(self) -> ExchangeFacts:
+        return self.facts.exchange
+
+    @property
+    def elicense(self) -> ElicenseFacts:
+        return self.facts.elicense
+
+    @property
+    def findings(self) -> FindingFacts:
+        return self.facts.findings
 
 
 @dataclass(frozen=True, slots=True)

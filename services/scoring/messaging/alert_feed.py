@@ -27,7 +27,7 @@ async def documents(conn: asyncpg.Connection, rows: list[Any], ruleset: Ruleset,
     docs = []
     for row, payload in zip(rows, payloads, strict=True):
         item = items.get(payload["item"])
-        obligations = open_requests(projection.store.units.get(payload["unit"]), now) if now else []
+        obligations = open_requests(projection.store.facts(payload["unit"]).exchange, now) if now else []
         words = render(payload, item.label_zh if item else payload["item"],
                        [causes.get(i, {"id": i}) for i in payload["cause_event_ids"]], obligations)
         docs.append({"id": str(row["event_id"]), "seq": row["seq"], "type": "scoring.deduction-alerted",

@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from contracts import topic_for
+from contracts.fastdecode import PAYLOADS, DecodeError, decode
 from hubkit import outbox
 from hubkit.kafka import make_consumer, send_deadletter, too_large
 from hubkit.logident import ClusterWatch, StoredPosition, fingerprint, position_problem
@@ -33,7 +34,6 @@ from hubkit.service import ServiceHost
 from hubkit.telemetry import get_logger, meter
 
 from scoring.domain.clock import month_of, to_datetime, to_instant
-from scoring.domain.fastdecode import PAYLOADS, DecodeError, decode
 from scoring.domain.projection import Change, Projection
 from scoring.domain.ruleset import Ruleset
 from scoring.messaging import outputs

@@ -1,22 +1,25 @@
 """A fast validating decoder for event logs (JSON Lines), never more permissive than contracts.
 
-Pydantic validation of every line is too slow for bulk replay, so the events scoring folds are
-mirrored as msgspec Structs (a tagged union on `type`, unknown fields forbidden, strict types),
-and the checks msgspec cannot express (USCC and resource-code check rules, cross-field rules)
-run afterwards with contracts' own validators, cached per distinct code.
+Pydantic validation of every line is too slow for bulk replay (scoring's `replay`, its live
+projection), so the events scoring folds are mirrored as msgspec Structs (a tagged union on
+`type`, unknown fields forbidden, strict types), and the checks msgspec cannot express (USCC and
+resource-code check rules, cross-field rules) run afterwards with contracts' own validators, cached per distinct code.
 
 Anything the fast path does not accept goes to `contracts.decode`, which has the last word: a
 line is rejected only with contracts' reason, and event types scoring does not mirror are
-validated (and returned) by contracts. tests/scoring/test_fastdecode.py keeps both in step.
+validated (and returned) by contracts. tests/contracts/test_fastdecode.py keeps both in step: the
+same lines accepted and rejected, and every mirrored field generated from the models compared.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, Union
 
 import msgspec
+
 from contracts import ContractError
 from contracts import decode as contract_decode
 from contracts.values import check_division_code, uscc_check_char, validate_resource_code, validate_uscc
@@ -250,6 +253,54 @@ def _code(value: str) -> None:
         _valid_codes.add(value)
 
 
+def _division(value: str) -> None:
+    if value not in _valid_divisions:
+        try:
+            check_division_code(value)
+        except ValueError:
+            raise _Invalid from None
+        _valid_divisions.add(value)
+
+
+def _check_requirement(data: Any) -> None:
+    for c in data.resource_codes:
+        _code(c)
+
+
+def _check_published(data: Any) -> None:
+    for c in data.related_codes or ():
+        _code(c)
+
+
+def _check_registered(data: Any) -> None:
+    _division(data.division_code)
+    if (data.kind == "county") != (data.parent_unit is not None):
+        raise _Invalid
+    if len(set(data.absent_indicators)) != len(data.absent_indicators):
+        raise _Invalid
+
+
+def _check_finding(data: Any) -> None:
+    for name, effect in _FINDING_FIELD_EFFECT.items():
+        if getattr(data, name) is not None and data.effect != effect:
+            raise _Invalid
+    if data.effect == "occurrence" and data.count is None:
+        raise _Invalid
+    if data.effect == "rate" and (
+        data.numerator is None or data.denominator is None or data.numerator > data.denominator
+    ):
+        raise _Invalid
+
+
+# the cross-field rules of the payloads that have some (contracts' model validators)
+_CROSS_FIELD: dict[type[_Data], Callable[[Any], None]] = {
+    RequirementAssigned: _check_requirement,
+    ResourcePublished: _check_published,
+    UnitRegistered: _check_registered,
+    FindingRecorded: _check_finding,
+}
+
+
 def _check(env: Any) -> None:
     """The rules msgspec cannot express; raises _Invalid when contracts might disagree."""
     _uscc(env.unit)
@@ -262,33 +313,9 @@ def _check(env: Any) -> None:
     code = getattr(data, "resource_code", None)
     if code is not None:
         _code(code)
-    if kind is RequirementAssigned:
-        for c in data.resource_codes:
-            _code(c)
-    elif kind is ResourcePublished and data.related_codes:
-        for c in data.related_codes:
-            _code(c)
-    elif kind is UnitRegistered:
-        if data.division_code not in _valid_divisions:
-            try:
-                check_division_code(data.division_code)
-            except ValueError:
-                raise _Invalid from None
-            _valid_divisions.add(data.division_code)
-        if (data.kind == "county") != (data.parent_unit is not None):
-            raise _Invalid
-        if len(set(data.absent_indicators)) != len(data.absent_indicators):
-            raise _Invalid
-    elif kind is FindingRecorded:
-        for name, effect in _FINDING_FIELD_EFFECT.items():
-            if getattr(data, name) is not None and data.effect != effect:
-                raise _Invalid
-        if data.effect == "occurrence" and data.count is None:
-            raise _Invalid
-        if data.effect == "rate" and (
-            data.numerator is None or data.denominator is None or data.numerator > data.denominator
-        ):
-            raise _Invalid
+    cross = _CROSS_FIELD.get(kind)
+    if cross is not None:
+        cross(data)
 
 
 def decode(line: bytes | str) -> Any:

@@ -10,7 +10,7 @@ import msgspec
 import pytest
 from contracts import ContractError
 from contracts import decode as contract_decode
-from scoring.domain.fastdecode import PAYLOADS, DecodeError, decode
+from contracts.fastdecode import PAYLOADS, DecodeError, decode
 
 from tests.scoring.builders import CITY, DEPT, Log, code, sample_log
 
@@ -116,3 +116,63 @@ def test_not_json() -> None:
     with pytest.raises(DecodeError):
         decode(b"{not json")
     assert CITY  # the builders' codes are valid USCCs
+
+
+# --- the mirror, field by field, generated from the models ----------------------------------------
+
+# Fields whose pattern the fast path checks after msgspec, with contracts' own validators.
+_POST_CHECKED = {"resource_code", "resource_codes", "related_codes", "division_code"}
+
+
+def _resolve(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, dict) and "$ref" in node:
+        return _resolve(defs[node["$ref"].split("/")[-1]], defs)
+    return node
+
+
+def _shape(node: Any, defs: dict[str, Any], drop_pattern: bool) -> frozenset[Any]:
+    """A field's JSON Schema reduced to what decides acceptance: the alternatives' type, enum,
+    bounds, pattern and item shape (titles, descriptions and enum order do not matter)."""
+    node = _resolve(node, defs)
+    shapes = set()
+    for alt in node.get("anyOf") or [node]:
+        alt = _resolve(alt, defs)
+        enum = frozenset(alt["enum"]) if "enum" in alt else frozenset([alt["const"]]) if "const" in alt else None
+        type_ = alt.get("type") or ("string" if enum and all(isinstance(e, str) for e in enum) else None)
+        items = _shape(alt["items"], defs, drop_pattern) if "items" in alt else None
+        pattern = None if drop_pattern else alt.get("pattern")
+        shapes.add((type_, enum, alt.get("minimum"), alt.get("maximum"), alt.get("minLength"), alt.get("minItems"),
+                    pattern, items, alt.get("format")))
+    return frozenset(shapes)
+
+
+@pytest.mark.parametrize("name", sorted(PAYLOADS))
+def test_every_mirrored_field_accepts_what_the_model_accepts(name: str) -> None:
+    """Same fields, same required ones, same types, enums and bounds; a pattern the model has and
+    the struct lacks only on fields checked after msgspec by contracts' validators."""
+    from contracts import REGISTRY
+    from contracts.fastdecode import _USCC_FIELDS
+
+    model = REGISTRY[name].model_json_schema()
+    struct_type = PAYLOADS[name][1]
+    struct = msgspec.json.schema(struct_type)
+    mdefs, sdefs = model.get("$defs", {}), struct.get("$defs", {})
+    struct = _resolve(struct, sdefs)
+    assert set(struct["properties"]) == set(model["properties"])
+    assert set(struct.get("required", [])) == set(model.get("required", []))
+    post_checked = _POST_CHECKED | set(_USCC_FIELDS.get(struct_type, ()))
+    for field_name, field_schema in model["properties"].items():
+        drop = field_name in post_checked
+        assert _shape(struct["properties"][field_name], sdefs, drop) == _shape(field_schema, mdefs, drop), field_name
+
+
+def test_every_uscc_field_of_a_mirrored_model_is_post_checked() -> None:
+    """A model field with the USCC pattern must be in _USCC_FIELDS, or the fast path would let
+    any string through it."""
+    from contracts import REGISTRY
+    from contracts.fastdecode import _USCC_FIELDS
+
+    for name, (_, struct_type) in PAYLOADS.items():
+        schema = REGISTRY[name].model_json_schema()
+        uscc = {f for f, s in schema["properties"].items() if "{10}$" in json.dumps(s)}
+        assert uscc <= set(_USCC_FIELDS.get(struct_type, ())), name

@@ -1,0 +1,73 @@
+"""A unit's catalog facts: requirement batches, publications, mounts and updates of its resources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from contracts import catalog as c
+from contracts import fastdecode as fast
+
+from scoring.domain.clock import Instant
+from scoring.domain.facts.stamps import EventId, Stamp, earlier
+
+Assigned = c.RequirementAssigned | fast.RequirementAssigned
+Published = c.ResourcePublished | fast.ResourcePublished
+Mounted = c.ResourceMounted | fast.ResourceMounted
+Updated = c.ResourceUpdated | fast.ResourceUpdated
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    stamp: Stamp
+    kind: str
+    codes: frozenset[str]
+    deadline: date
+
+
+@dataclass(slots=True)
+class CatalogFacts:
+    batches: dict[str, Batch] = field(default_factory=dict)  # batch id -> the latest assignment
+    published: dict[str, dict[EventId, tuple[Instant, str]]] = field(default_factory=dict)  # code -> (t, cycle)
+    first_published: dict[str, Instant] = field(default_factory=dict)  # code -> earliest publication
+    mounted: dict[str, Stamp] = field(default_factory=dict)  # code -> earliest mount
+    updates: dict[str, dict[Instant, EventId]] = field(default_factory=dict)  # code -> t -> least id
+    # code -> how many folds changed its publications, mount or updates: what a scorer derives from
+    # one resource (sorted updates, staleness) stays valid while this is unchanged
+    versions: dict[str, int] = field(default_factory=dict)
+
+    def touch(self, code: str) -> None:
+        self.versions[code] = self.versions.get(code, 0) + 1
+
+
+def assign(facts: CatalogFacts, d: Assigned, s: Stamp) -> None:
+    cur = facts.batches.get(d.batch_id)
+    if cur is None or s > cur.stamp:  # a re-assignment of the same batch replaces it
+        facts.batches[d.batch_id] = Batch(s, str(d.batch_kind), frozenset(d.resource_codes), d.deadline)
+
+
+def publish(facts: CatalogFacts, d: Published, s: Stamp) -> None:
+    code = d.resource_code
+    facts.touch(code)
+    facts.published.setdefault(code, {})[s[1]] = (s[0], str(d.update_cycle))
+    first = facts.first_published.get(code)
+    if first is None or s[0] < first:
+        facts.first_published[code] = s[0]
+
+
+def mount(facts: CatalogFacts, d: Mounted, s: Stamp) -> None:
+    if earlier(facts.mounted.get(d.resource_code), s):
+        facts.mounted[d.resource_code] = s
+        facts.touch(d.resource_code)
+
+
+def update(facts: CatalogFacts, d: Updated, s: Stamp) -> None:
+    code = d.resource_code
+    facts.touch(code)
+    times = facts.updates.get(code)
+    if times is None:
+        facts.updates[code] = {s[0]: s[1]}
+        return
+    cur = times.get(s[0])
+    if cur is None or s[1] < cur:
+        times[s[0]] = s[1]

@@ -1,0 +1,82 @@
+"""A unit's e-license facts, as issuer (claims, pushes, uses of its licenses without the seal) and
+as user (its first waiver of application materials)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from contracts import elicense as e
+from contracts import fastdecode as fast
+
+from scoring.domain.clock import Instant, month_of
+from scoring.domain.facts.stamps import EventId, Stamp, earlier
+
+Claimed = e.TypesClaimed | fast.TypesClaimed
+Pushed = e.LicensePushed | fast.LicensePushed
+Used = e.LicenseUsed | fast.LicenseUsed
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    stamp: Stamp
+    types: frozenset[str]
+    declared_stock: int | None
+
+
+# Per license: [first push, first push with a file, first stock-mode push] (None: not yet).
+# A plain list, not an object: a log holds hundreds of thousands of them.
+LicenseFirsts = list[Stamp | None]
+PUSH, FILE, STOCK = 0, 1, 2
+
+
+@dataclass(slots=True)
+class ElicenseFacts:
+    claims: dict[EventId, Claim] = field(default_factory=dict)
+    type_first_push: dict[str, Stamp] = field(default_factory=dict)
+    licenses: dict[str, LicenseFirsts] = field(default_factory=dict)
+    pushes: int = 0  # folds of a push so far: what a scorer derives from `licenses` is valid while equal
+    first_ofd_auto: Stamp | None = None
+    unsealed_uses: dict[str, dict[EventId, Instant]] = field(default_factory=dict)  # as issuer; month ->
+    first_waiver: Stamp | None = None  # as user
+
+    def claim_at(self, t: Instant) -> Claim | None:
+        """The claim in force at t: the latest one at or before t."""
+        best: Claim | None = None
+        for claim in self.claims.values():
+            if claim.stamp[0] <= t and (best is None or claim.stamp > best.stamp):
+                best = claim
+        return best
+
+
+def claim(facts: ElicenseFacts, d: Claimed, s: Stamp) -> None:
+    facts.claims[s[1]] = Claim(s, frozenset(d.license_types), d.declared_stock)
+
+
+def push(facts: ElicenseFacts, d: Pushed, s: Stamp) -> None:
+    first_type = facts.type_first_push
+    cur = first_type.get(d.license_type)
+    if cur is None or s < cur:
+        first_type[d.license_type] = s
+    fmt, mode = d.file_format, d.push_mode
+    lic = facts.licenses.get(d.license_id)
+    if lic is None:
+        facts.licenses[d.license_id] = [s, s if fmt is not None else None, s if mode == "stock" else None]
+    else:
+        for slot, applies in ((PUSH, True), (FILE, fmt is not None), (STOCK, mode == "stock")):
+            first = lic[slot]
+            if applies and (first is None or s < first):
+                lic[slot] = s
+    if fmt == "ofd" and mode == "auto_incremental" and earlier(facts.first_ofd_auto, s):
+        facts.first_ofd_auto = s
+    facts.pushes += 1
+
+
+def waive(facts: ElicenseFacts, d: Used, s: Stamp) -> None:
+    """The user's side of a use: its first use that waived application materials."""
+    if d.waived_materials > 0 and earlier(facts.first_waiver, s):
+        facts.first_waiver = s
+
+
+def unsealed_use(issuer: ElicenseFacts, s: Stamp) -> None:
+    """The issuer's side of a use of its license without the unified e-seal (B2.4)."""
+    issuer.unsealed_uses.setdefault(month_of(s[0]), {})[s[1]] = s[0]
