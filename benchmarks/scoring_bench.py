@@ -14,12 +14,13 @@ from aiokafka import AIOKafkaConsumer
 from hubkit.kafka import ensure_topics, make_producer
 from hubkit.settings import HubSettings
 from hubkit.testing import fresh_database, running_app
-from scoring.bench_replay import _Gen
+
+from benchmarks.eventlog import EventLog
 
 WARMUP = 5
 
 
-class _AugustGen(_Gen):
+class _AugustGen(EventLog):
     def when(self) -> str:
         return (datetime(2019, 8, 1) + timedelta(seconds=self.rng.randrange(31 * 86400))).isoformat() + "+08:00"
 
@@ -169,6 +170,6 @@ async def _background(producer: Any, unit: str, per_s: int) -> None:
 
 
 def replay_bench(n: int) -> dict[str, Any]:
-    from scoring.bench_replay import run
+    from benchmarks.replay_bench import run
 
     return run(n)

@@ -37,7 +37,7 @@ from hubkit.runtime.launcher import NAMES, Hub
 from hubkit.runtime.ports import free_port, port_is_free
 from hubkit.settings import DEV_SECRET
 from scoring.domain.ruleset import builtin_ruleset
-from scoring.messaging.projector import FACT_TOPICS
+from scoring.messaging.positions import FACT_TOPICS
 from scoring.replay import replay
 
 FAULTS = ("kill-catalog", "kill-exchange", "kill-elicense", "kill-scoring", "restart-broker", "restart-postgres",

@@ -110,7 +110,7 @@ async def test_a_service_cannot_read_what_it_does_not_consume(secured: ApacheKaf
 
 def test_the_matrix_matches_what_the_services_do() -> None:
     from exchange.messaging import consumers as exchange_consumers
-    from scoring.messaging.projector import FACT_TOPICS
+    from scoring.messaging.positions import FACT_TOPICS
 
     for spec in exchange_consumers:
         assert set(spec.topics) <= set(consumed_by("exchange"))

@@ -18,15 +18,16 @@ import pytest
 from hubkit.kafka import make_producer
 from hubkit.runtime.ports import free_port
 from hubkit.settings import HubSettings
-from scoring.bench_replay import _Gen
 from scoring.domain.ruleset import builtin_ruleset
 from scoring.replay import replay
+
+from benchmarks.eventlog import EventLog
 
 pytestmark = pytest.mark.integration
 SEED = 20190801
 
 
-class MonthGen(_Gen):
+class MonthGen(EventLog):
     """The replay benchmark's generator, with every fact inside July to mid-September 2019."""
 
     def when(self) -> str:
@@ -54,10 +55,10 @@ def generated_month(seed: int, n: int) -> list[dict[str, Any]]:
     return events
 
 
-def _unit(gen: _Gen, division: str, n: int) -> str:
-    from scoring.bench_replay import _uscc
+def _unit(gen: EventLog, division: str, n: int) -> str:
+    from benchmarks.eventlog import uscc
 
-    return _uscc(division, n)
+    return uscc(division, n)
 
 
 async def publish(bootstrap: str, events: list[dict[str, Any]]) -> None:

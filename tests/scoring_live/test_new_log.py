@@ -21,7 +21,7 @@ from hubkit.runtime.broker import LocalBroker
 from hubkit.runtime.ports import free_port
 from hubkit.testing import own_broker, running_app
 from scoring.bootstrap import create_app
-from scoring.messaging.projector import FACT_TOPICS
+from scoring.messaging.positions import FACT_TOPICS
 from scoring.settings import ScoringSettings
 
 from tests.scoring_live.test_live_projection import failed_call, publish, registered, unique_unit, wait_score

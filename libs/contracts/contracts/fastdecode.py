@@ -15,21 +15,42 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime
-from typing import Annotated, Any, Literal, Union
+from typing import Any, Literal, Union
 
 import msgspec
 
 from contracts import ContractError
 from contracts import decode as contract_decode
+from contracts.mirrors import (
+    PAYLOADS,
+    AwareDateTime,
+    CallFailed,
+    DataKind,
+    DataUsed,
+    DisputeUpheld,
+    FindingRecorded,
+    LicensePushed,
+    LicenseUsed,
+    MirroredPayload,
+    RequestApproved,
+    RequestForwarded,
+    RequestRejected,
+    RequestSubmitted,
+    RequirementAssigned,
+    ResourceMounted,
+    ResourcePublished,
+    ResourceUpdated,
+    TypesClaimed,
+    UnitRegistered,
+)
 from contracts.values import check_division_code, uscc_check_char, validate_resource_code, validate_uscc
 
-__all__ = ["DecodeError", "decode", "uscc_check_char"]
-
-AwareDateTime = Annotated[datetime, msgspec.Meta(tz=True)]
-NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
-Count = Annotated[int, msgspec.Meta(ge=0)]
-DataKind = Literal["government", "supervision"]
+__all__ = [
+    "PAYLOADS", "CallFailed", "DataKind", "DataUsed", "DecodeError", "DisputeUpheld", "FindingRecorded",
+    "LicensePushed", "LicenseUsed", "RequestApproved", "RequestForwarded", "RequestRejected", "RequestSubmitted",
+    "RequirementAssigned", "ResourceMounted", "ResourcePublished", "ResourceUpdated", "TypesClaimed",
+    "UnitRegistered", "decode", "uscc_check_char",
+]
 
 
 class DecodeError(ValueError):
@@ -40,141 +61,7 @@ class _Invalid(Exception):
     """The fast path cannot vouch for the line; contracts decides."""
 
 
-class _Data(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    pass
-
-
-class UnitRegistered(_Data, kw_only=True, frozen=True):
-    name: NonEmpty
-    kind: Literal["department", "city", "county"]
-    division_code: str
-    parent_unit: str | None = None
-    absent_indicators: list[Literal["A1", "A2", "A3", "A4", "B3"]] = []
-
-
-class RequirementAssigned(_Data, kw_only=True, frozen=True):
-    batch_id: NonEmpty
-    batch_kind: Literal["first_batch_catalog", "business_environment", "high_frequency", "theme"]
-    resource_codes: Annotated[list[str], msgspec.Meta(min_length=1)]
-    deadline: date
-
-
-class InformationItem(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    name: NonEmpty
-    type: NonEmpty
-    length: Annotated[int, msgspec.Meta(ge=1)] | None = None
-
-
-class ResourcePublished(_Data, kw_only=True, frozen=True):
-    resource_code: str
-    name: NonEmpty
-    share_type: Literal["unconditional", "conditional", "not_shared"]
-    update_cycle: Literal["realtime", "daily", "weekly", "monthly", "quarterly", "yearly"]
-    classification: str | None = None
-    summary: str | None = None
-    format: str | None = None
-    domain: str | None = None
-    provider_name: str | None = None
-    items: list[InformationItem] | None = None
-    share_condition: str | None = None
-    share_method: str | None = None
-    share_basis: str | None = None
-    open_type: Literal["open", "conditional", "not_open"] | None = None
-    open_condition: str | None = None
-    publish_date: date | None = None
-    related_codes: list[str] | None = None
-
-
-class ResourceMounted(_Data, kw_only=True, frozen=True):
-    resource_code: str
-    mount_kind: Literal["table", "file", "api"]
-
-
-class ResourceUpdated(_Data, kw_only=True, frozen=True):
-    resource_code: str
-    records: Count | None = None
-
-
-class RequestSubmitted(_Data, kw_only=True, frozen=True):
-    request_id: NonEmpty
-    requester_unit: str
-    resource_code: str
-    data_kind: DataKind
-
-
-class RequestForwarded(_Data, kw_only=True, frozen=True):
-    request_id: NonEmpty
-    data_kind: DataKind
-
-
-class RequestApproved(_Data, kw_only=True, frozen=True):
-    request_id: NonEmpty
-    data_kind: DataKind
-    forwarded_at: AwareDateTime
-
-
-class RequestRejected(_Data, kw_only=True, frozen=True):
-    request_id: NonEmpty
-    data_kind: DataKind
-    forwarded_at: AwareDateTime
-    reason: str
-
-
-class CallFailed(_Data, kw_only=True, frozen=True):
-    call_id: NonEmpty
-    resource_code: str
-    consumer_unit: str
-    data_kind: DataKind
-    error: Literal["timeout", "unavailable", "server_error", "bad_response"]
-
-
-class DisputeUpheld(_Data, kw_only=True, frozen=True):
-    dispute_id: NonEmpty
-    resource_code: str
-    data_kind: DataKind
-
-
-class DataUsed(_Data, kw_only=True, frozen=True):
-    resource_code: str
-    consumer_unit: str
-    purpose: Literal["general", "high_frequency", "business_environment"]
-
-
-class TypesClaimed(_Data, kw_only=True, frozen=True):
-    license_types: list[str]
-    declared_stock: Count | None = None
-
-
-class LicensePushed(_Data, kw_only=True, frozen=True):
-    license_id: NonEmpty
-    license_type: NonEmpty
-    push_mode: Literal["stock", "auto_incremental", "manual"]
-    file_format: Literal["ofd", "pdf"] | None = None
-    sealed: bool
-
-
-class LicenseUsed(_Data, kw_only=True, frozen=True):
-    license_id: NonEmpty
-    issuer_unit: str
-    sealed: bool
-    waived_materials: Count
-
-
-class FindingRecorded(_Data, kw_only=True, frozen=True):
-    finding_id: NonEmpty
-    item: Annotated[str, msgspec.Meta(pattern=r"^[A-E][0-9]+(\.[0-9]+)?$")]
-    effect: Literal["occurrence", "holds", "resolved", "rate", "achieved"]
-    count: Annotated[int, msgspec.Meta(ge=1)] | None = None
-    numerator: Count | None = None
-    denominator: Count | None = None
-    size: Count | None = None
-    attributed_unit: str | None = None
-    note: str = ""
-    inspector: NonEmpty
-
-
-# payload fields holding a USCC / resource code(s), checked with contracts' validators
-_USCC_FIELDS: dict[type[_Data], tuple[str, ...]] = {
+_USCC_FIELDS: dict[type[MirroredPayload], tuple[str, ...]] = {
     UnitRegistered: ("parent_unit",),
     RequestSubmitted: ("requester_unit",),
     CallFailed: ("consumer_unit",),
@@ -185,27 +72,7 @@ _USCC_FIELDS: dict[type[_Data], tuple[str, ...]] = {
 _CODE_FIELDS = ("resource_code",)
 _FINDING_FIELD_EFFECT = {"count": "occurrence", "numerator": "rate", "denominator": "rate", "size": "achieved"}
 
-PAYLOADS: dict[str, tuple[str, type[_Data]]] = {
-    "registry.unit-registered": ("registry", UnitRegistered),
-    "catalog.requirement-assigned": ("catalog", RequirementAssigned),
-    "catalog.resource-published": ("catalog", ResourcePublished),
-    "catalog.resource-mounted": ("catalog", ResourceMounted),
-    "catalog.resource-updated": ("catalog", ResourceUpdated),
-    "exchange.request-submitted": ("exchange", RequestSubmitted),
-    "exchange.request-forwarded": ("exchange", RequestForwarded),
-    "exchange.request-approved": ("exchange", RequestApproved),
-    "exchange.request-rejected": ("exchange", RequestRejected),
-    "exchange.call-failed": ("exchange", CallFailed),
-    "exchange.dispute-upheld": ("exchange", DisputeUpheld),
-    "exchange.data-used": ("exchange", DataUsed),
-    "elicense.types-claimed": ("elicense", TypesClaimed),
-    "elicense.license-pushed": ("elicense", LicensePushed),
-    "elicense.license-used": ("elicense", LicenseUsed),
-    "scoring.finding-recorded": ("scoring", FindingRecorded),
-}
-
-
-def _envelope(type_name: str, source: str, payload: type[_Data]) -> type[msgspec.Struct]:
+def _envelope(type_name: str, source: str, payload: type[MirroredPayload]) -> type[msgspec.Struct]:
     return msgspec.defstruct(
         payload.__name__ + "Envelope",
         [
@@ -293,7 +160,7 @@ def _check_finding(data: Any) -> None:
 
 
 # the cross-field rules of the payloads that have some (contracts' model validators)
-_CROSS_FIELD: dict[type[_Data], Callable[[Any], None]] = {
+_CROSS_FIELD: dict[type[MirroredPayload], Callable[[Any], None]] = {
     RequirementAssigned: _check_requirement,
     ResourcePublished: _check_published,
     UnitRegistered: _check_registered,

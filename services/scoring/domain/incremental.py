@@ -96,44 +96,56 @@ class IncrementalScorer:
         entry = self._entries.get((unit, month))
         if entry is None or entry.reg is not reg or win.t < entry.t or (entry.t < win.end and win.t >= win.end):
             return self._full(unit, month, reg, win)
-        dirty: set[str] = set()
-        if self._latest.get(unit, 0) > entry.stamp:
-            for channel, tick in self._changed[unit].items():
-                if tick > entry.stamp:
-                    if channel == REGISTRY:
-                        return self._full(unit, month, reg, win)
-                    dirty.update(self._readers.get(channel, ()))
-            for channel, tick in self._changed_in.get((unit, month), {}).items():
-                if tick > entry.stamp:
-                    dirty.update(self._readers.get(channel, ()))
+        dirty = self._dirty(entry, unit, month)
+        if dirty is None:
+            return self._full(unit, month, reg, win)
         t = win.t
         if t != entry.t and t >= entry.horizon:
             dirty.update(item for item, at in entry.until.items() if at <= t)
         entry.stamp = self.tick
-        moved = False
-        if dirty:
-            outcomes, until = entry.outcomes, entry.until
-            view = UnitView(unit, reg.kind, self.store.facts(unit), self.store, self.memo)
-            items = self.ruleset.items
-            for item_id in dirty:
-                old = outcomes.get(item_id)
-                if old is None:
-                    continue  # not scored for this unit (kind, absent indicator)
-                new = evaluate_item(items[item_id], view, win)
-                if new.until != NEVER:
-                    until[item_id] = new.until
-                else:
-                    until.pop(item_id, None)
-                if new != old:
-                    outcomes[item_id] = new
-                    moved = True
-            entry.horizon = min(until.values(), default=NEVER)
+        moved = self._reevaluate(entry, dirty, UnitView(unit, reg.kind, self.store.facts(unit), self.store, self.memo),
+                                 win) if dirty else False
         entry.t = t
         if moved:
             entry.result = self._assemble(entry, unit, month, t)
         elif entry.result.as_of != t:
             entry.result = replace(entry.result, as_of=t)
         return entry.result
+
+    def _dirty(self, entry: _Entry, unit: str, month: str) -> set[str] | None:
+        """The items whose channels changed for the unit since the entry was evaluated (None: the
+        registration changed, so everything must be evaluated again)."""
+        dirty: set[str] = set()
+        if self._latest.get(unit, 0) <= entry.stamp:
+            return dirty
+        for channel, tick in self._changed[unit].items():
+            if tick > entry.stamp:
+                if channel == REGISTRY:
+                    return None
+                dirty.update(self._readers.get(channel, ()))
+        for channel, tick in self._changed_in.get((unit, month), {}).items():
+            if tick > entry.stamp:
+                dirty.update(self._readers.get(channel, ()))
+        return dirty
+
+    def _reevaluate(self, entry: _Entry, dirty: set[str], view: UnitView, win: Window) -> bool:
+        """Evaluate the dirty items again, keeping their horizons; whether any outcome moved."""
+        outcomes, until, items = entry.outcomes, entry.until, self.ruleset.items
+        moved = False
+        for item_id in dirty:
+            old = outcomes.get(item_id)
+            if old is None:
+                continue  # not scored for this unit (kind, absent indicator)
+            new = evaluate_item(items[item_id], view, win)
+            if new.until != NEVER:
+                until[item_id] = new.until
+            else:
+                until.pop(item_id, None)
+            if new != old:
+                outcomes[item_id] = new
+                moved = True
+        entry.horizon = min(until.values(), default=NEVER)
+        return moved
 
     def _full(self, unit: str, month: str, reg: Registration, win: Window) -> UnitResult:
         plan = plan_for(self.ruleset, reg.kind, reg.absent_indicators)

@@ -18,20 +18,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from scoring.domain.metric_specs import METRIC_SPECS
+from scoring.domain.item_checks import RulesetError, check_item, fail, point_values
 
 RULESETS_DIR = Path(__file__).resolve().parent.parent / "rulesets"
-KINDS = ("flag", "occurrence", "tiered_rate", "deadline_batch", "achievement", "achievement_count")
 DEDUCTION_KINDS = frozenset({"flag", "occurrence", "tiered_rate", "deadline_batch"})
 BONUS_KINDS = frozenset({"achievement", "achievement_count"})
-SOURCES = ("insp", "cat", "exc", "lic")
 
 UnitKind = Literal["department", "city"]
 Attribution = Literal["none", "provider", "both", "parent_city"]
-
-
-class RulesetError(ValueError):
-    """The ruleset file is unusable; the message names the offending indicator or item."""
 
 
 class _Model(BaseModel):
@@ -82,7 +76,7 @@ class Item(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> Item:
-        _check_item(self)
+        check_item(self)
         return self
 
 
@@ -100,17 +94,17 @@ class Indicator(_Model):
     def _check(self) -> Indicator:
         for item in self.items:
             if item.id != self.id and not item.id.startswith(self.id + "."):
-                _fail(item.id, f"does not belong to indicator {self.id}")
-            for label, value in _point_values(item):
+                fail(item.id, f"does not belong to indicator {self.id}")
+            for label, value in point_values(item):
                 if value > self.points:
-                    _fail(item.id, f"{label} {value} exceed indicator {self.id}'s {self.points}")
+                    fail(item.id, f"{label} {value} exceed indicator {self.id}'s {self.points}")
             allowed = DEDUCTION_KINDS if self.part == "X" else BONUS_KINDS
             if item.kind not in allowed:
-                _fail(item.id, f"kind {item.kind!r} cannot appear in part {self.part}")
+                fail(item.id, f"kind {item.kind!r} cannot appear in part {self.part}")
         if self.absent_able and self.part != "X":
-            _fail(self.id, "only deduction indicators can be absent")
+            fail(self.id, "only deduction indicators can be absent")
         if self.tied_to is not None and self.part != "Y":
-            _fail(self.id, "only bonus indicators are tied to an absent-able indicator")
+            fail(self.id, "only bonus indicators are tied to an absent-able indicator")
         return self
 
 
@@ -161,7 +155,7 @@ class Ruleset(_Model):
         for ind in self.indicators:
             for item in ind.items:
                 if item.id in seen:
-                    _fail(item.id, "is defined twice")
+                    fail(item.id, "is defined twice")
                 seen.add(item.id)
         ind_ids = [i.id for i in self.indicators]
         if len(set(ind_ids)) != len(ind_ids):
@@ -173,7 +167,7 @@ class Ruleset(_Model):
         absent_able = {i.id for i in self.indicators if i.absent_able}
         for ind in self.indicators:
             if ind.tied_to is not None and ind.tied_to not in absent_able:
-                _fail(ind.id, f"is tied to {ind.tied_to}, which is not an absent-able indicator")
+                fail(ind.id, f"is tied to {ind.tied_to}, which is not an absent-able indicator")
         return self
 
     @cached_property
@@ -200,92 +194,6 @@ class Ruleset(_Model):
     def order(self) -> dict[str, int]:
         """Table order of item ids, used to list items the way the seed prints them."""
         return {item_id: n for n, item_id in enumerate(self.items)}
-
-
-def _fail(where: str, message: str) -> None:
-    raise RulesetError(f"{where}: {message}")
-
-
-def _point_values(item: Item) -> list[tuple[str, Decimal]]:
-    values = [("points", item.points)]
-    for label in ("provider_points", "reduced_points", "overdue_points"):
-        value = getattr(item, label)
-        if value is not None:
-            values.append((label, value))
-    return values
-
-
-def _check_item(item: Item) -> None:
-    if item.kind not in KINDS:
-        _fail(item.id, f"unknown kind {item.kind!r} (known: {', '.join(KINDS)})")
-    if item.source not in SOURCES:
-        _fail(item.id, f"unknown source {item.source!r} (known: {', '.join(SOURCES)})")
-    _check_metric(item)
-    if (item.kind == "tiered_rate") != bool(item.tiers):
-        _fail(item.id, "tiers are required for tiered_rate items and only for them")
-    _check_tiers(item)
-    if item.attribution == "provider" and item.provider_points is None:
-        _fail(item.id, "attribution 'provider' needs provider_points")
-    if item.attribution in ("provider", "both") and item.kind != "occurrence":
-        _fail(item.id, f"attribution {item.attribution!r} only applies to occurrence items")
-    if item.attribution == "parent_city" and item.kind != "flag":
-        _fail(item.id, "attribution 'parent_city' only applies to flag items")
-    if item.reduced_points is not None and item.reduced_points >= item.points:
-        _fail(item.id, "reduced_points must be below points")
-    if item.kind == "deadline_batch" and item.per_missing is None:
-        _fail(item.id, "deadline_batch items need per_missing")
-    if (item.overdue_points is None) != (item.overdue_after_months is None):
-        _fail(item.id, "overdue_points and overdue_after_months go together")
-    if item.kind == "achievement_count" and item.points_each is None:
-        _fail(item.id, "achievement_count items need points_each")
-    if (item.size_tiers or item.size_steps) and item.kind != "achievement":
-        _fail(item.id, "size_tiers/size_steps only apply to achievement items")
-    if item.size_tiers and item.size_steps:
-        _fail(item.id, "give size_tiers or size_steps, not both")
-    floors = [t.at_least for t in item.size_tiers]
-    if any(a <= b for a, b in pairwise(floors)):
-        _fail(item.id, "size_tiers must be listed from the largest size down")
-    for t in item.size_tiers:
-        if t.points > item.points:
-            _fail(item.id, f"size tier points {t.points} exceed the item's {item.points}")
-
-
-def _check_metric(item: Item) -> None:
-    if item.source == "insp":
-        if item.metric is not None:
-            _fail(item.id, "inspector items (source insp) take no metric")
-        return
-    if item.metric is None:
-        _fail(item.id, f"source {item.source!r} needs a metric naming the fact computation")
-        return
-    spec = METRIC_SPECS.get(item.metric)
-    if spec is None:
-        _fail(item.id, f"unknown metric {item.metric!r} (known: {', '.join(sorted(METRIC_SPECS))})")
-        return
-    if item.kind not in spec.kinds:
-        _fail(item.id, f"metric {item.metric!r} yields {'/'.join(spec.kinds)}, not {item.kind}")
-    missing = set(spec.params) - set(item.params)
-    extra = set(item.params) - set(spec.params)
-    if missing or extra:
-        _fail(item.id, f"metric {item.metric!r} takes params {sorted(spec.params)}, got {sorted(item.params)}")
-    for name, allowed in spec.params.items():
-        if allowed and item.params[name] not in allowed:
-            _fail(item.id, f"param {name}={item.params[name]!r} not one of {sorted(map(str, allowed))}")
-
-
-def _check_tiers(item: Item) -> None:
-    prev_below: Decimal | None = None
-    prev_points: Decimal | None = None
-    for tier in item.tiers:
-        if not Decimal(0) < tier.below <= Decimal(100):
-            _fail(item.id, f"tier threshold {tier.below} is not a percentage in (0, 100]")
-        if prev_below is not None and tier.below <= prev_below:
-            _fail(item.id, f"tier thresholds must increase ({prev_below} then {tier.below})")
-        if tier.points <= 0 or tier.points > item.points:
-            _fail(item.id, f"tier points {tier.points} must be in (0, {item.points}]")
-        if prev_points is not None and tier.points > prev_points:
-            _fail(item.id, f"tier points must not increase with the rate ({prev_points} then {tier.points})")
-        prev_below, prev_points = tier.below, tier.points
 
 
 def _resolve_parameters(raw: dict[str, Any]) -> dict[str, Any]:

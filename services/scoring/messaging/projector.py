@@ -4,10 +4,11 @@ On start it rebuilds the in-memory facts from its own archive and seeks every
 assigned partition to its own stored offset, so a crash at any instant neither
 loses nor double-counts an event: whatever was not committed is read again, and
 envelope ids already archived are skipped. An offset is kept with the cluster id
-and a fingerprint of the record before it (`hubkit.logident`): a partition whose
-log is not the one the offset was read from is read again from its beginning,
-at start and whenever the broker turns out to be another cluster while running. If a commit fails the loop raises and
-is restarted from the database, never from the half-applied memory.
+and a fingerprint of the record before it (`positions.py`, `hubkit.logident`): a
+partition whose log is not the one the offset was read from is read again from its
+beginning, at start and whenever the broker turns out to be another cluster while
+running. If a commit fails the loop raises and is restarted from the database,
+never from the half-applied memory.
 
 A batch is scored (`_prepare`) while the previous one commits (`_commit`), so that
 PostgreSQL's work overlaps Python's; commits stay one at a time and in order.
@@ -24,12 +25,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from contracts import topic_for
-from contracts.fastdecode import PAYLOADS, DecodeError, decode
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from contracts.fastdecode import DecodeError, decode
 from hubkit import outbox
 from hubkit.kafka import make_consumer, send_deadletter, too_large
-from hubkit.logident import ClusterWatch, StoredPosition, fingerprint, position_problem
+from hubkit.logident import ClusterWatch, StoredPosition, fingerprint
 from hubkit.service import ServiceHost
 from hubkit.telemetry import get_logger, meter
 
@@ -37,10 +37,10 @@ from scoring.domain.clock import month_of, to_datetime, to_instant
 from scoring.domain.projection import Change, Projection
 from scoring.domain.ruleset import Ruleset
 from scoring.messaging import outputs
+from scoring.messaging.positions import FACT_TOPICS, assign_fact_partitions
 from scoring.storage import archive, state
 
 log = get_logger(__name__)
-FACT_TOPICS = sorted(topic_for(t) for t in PAYLOADS)
 CONSUMER = "scoring.projection"
 _events_in = meter().create_counter("hub.scoring.events", description="fact events folded into the projection")
 _changes = meter().create_counter("hub.scoring.score_changes", description="published score changes")
@@ -128,70 +128,11 @@ class LiveProjector:
                        if (tp.topic, tp.partition) in self.offsets else ends[tp]) for tp in partitions)
 
     async def _assign(self, consumer: AIOKafkaConsumer) -> None:
-        """Take every partition of every fact topic and seek each to the offset stored with the state,
-        when that offset belongs to the log the broker has now; otherwise to the partition's beginning.
-
-        One instance owns all partitions: its memory holds every unit's facts (attributions cross
-        units). Without a consumer group a killed instance leaves no stale member behind to wait for.
-        """
-        # fetch_all_metadata answers with the metadata; the consumer's own stays limited to its topics.
-        cluster_meta = await consumer._client.fetch_all_metadata()
-        missing = [t for t in FACT_TOPICS if not cluster_meta.partitions_for_topic(t)]
-        if missing:  # never consume "all partitions" of a topic the broker does not have yet
-            raise RuntimeError(f"fact topics missing on the broker: {', '.join(missing)}")
-        partitions = [TopicPartition(topic, p) for topic in FACT_TOPICS
-                      for p in sorted(cluster_meta.partitions_for_topic(topic))]
-        consumer.assign(partitions)
-        self.watch = ClusterWatch(consumer._client)
-        cluster = await self.watch.current()
-        starts = await consumer.beginning_offsets(partitions)
-        ends = await consumer.end_offsets(partitions)
-        problems: dict[TopicPartition, str] = {}
-        to_verify: dict[TopicPartition, StoredPosition] = {}
-        for tp in partitions:
-            stored = self.offsets.get((tp.topic, tp.partition))
-            if stored is None:
-                await consumer.seek_to_beginning(tp)
-            elif problem := position_problem(stored, cluster, starts[tp], ends[tp]):
-                problems[tp] = problem
-            elif stored.last_digest is not None and stored.next_offset - 1 >= starts[tp]:
-                to_verify[tp] = stored
-            else:
-                consumer.seek(tp, stored.next_offset)
-        problems.update(await self._verify(consumer, to_verify))
-        for tp in problems:
-            await consumer.seek_to_beginning(tp)
-            self.offsets.pop((tp.topic, tp.partition), None)
-        if problems:
-            self.resets += len(problems)
-            log.warning("stored offsets belong to another log: reading those partitions again from the beginning",
-                        partitions=len(problems), reasons=sorted(set(problems.values())), cluster=cluster)
-
-    async def _verify(self, consumer: AIOKafkaConsumer,
-                      stored: dict[TopicPartition, StoredPosition]) -> dict[TopicPartition, str]:
-        """Fetch the record before each stored offset: it must be the one consumed there last time."""
-        if not stored:
-            return {}
-        for tp, position in stored.items():
-            consumer.seek(tp, position.next_offset - 1)
-        seen: dict[TopicPartition, ConsumerRecord] = {}
-        deadline = time.monotonic() + 10
-        while len(seen) < len(stored) and time.monotonic() < deadline:
-            wanted = [tp for tp in stored if tp not in seen]
-            batch = await consumer.getmany(*wanted, timeout_ms=200, max_records=len(wanted) * 50)
-            for tp, records in batch.items():
-                if records and tp not in seen:
-                    seen[tp] = records[0]
-        problems: dict[TopicPartition, str] = {}
-        for tp, position in stored.items():
-            record = seen.get(tp)
-            # Only a record at exactly that offset can be compared (compaction may have removed it).
-            if record is not None and record.offset == position.next_offset - 1 \
-                    and fingerprint(record.value) != position.last_digest:
-                problems[tp] = "another record before the offset"
-            else:
-                consumer.seek(tp, position.next_offset)
-        return problems
+        """Take every fact partition at the offset stored with the state, when it belongs to the log the
+        broker has now (else from the partition's beginning); see positions.assign_fact_partitions."""
+        assigned = await assign_fact_partitions(consumer, self.offsets)
+        self.watch = assigned.watch
+        self.resets += assigned.reset
 
     async def _reread_all(self, consumer: AIOKafkaConsumer) -> None:
         """The broker is another cluster now: assign its partitions afresh (a new log may have other

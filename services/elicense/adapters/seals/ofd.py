@@ -83,6 +83,17 @@ class _Package:
 
 def verify_ofd(data: bytes, trust_roots: Sequence[x509.Certificate]) -> tuple[list[SignatureCheck], int]:
     pkg = _Package(data)
+    documents = _documents(pkg)
+    items: list[SignatureCheck | Signed] = []
+    for body, doc_path, page_files in documents:
+        list_loc = _text(body, "Signatures")
+        if list_loc is not None:
+            items.extend(_ofd_signature_list(pkg, list_loc, doc_path, {doc_path, *page_files}))
+    return _judge(items, trust_roots), sum(len(page_files) for _, _, page_files in documents)
+
+
+def _documents(pkg: _Package) -> list[tuple[ElementTree.Element, str, list[str]]]:
+    """Each document of the package: its DocBody, its path and its page files."""
     if "OFD.xml" not in pkg.entries:
         raise FileRejected("not an OFD package: OFD.xml is missing at its root")
     _, root = pkg.xml("OFD.xml")
@@ -91,19 +102,18 @@ def verify_ofd(data: bytes, trust_roots: Sequence[x509.Certificate]) -> tuple[li
     bodies = root.findall(_q("DocBody"))
     if not bodies:
         raise FileRejected("OFD.xml has no DocBody")
-    pages, found = 0, []
+    found = []
     for body in bodies:
         doc_path, why = pkg.resolve("", _text(body, "DocRoot"))
         if doc_path is None:
             raise FileRejected(f"OFD.xml's DocRoot: {why}")
-        page_files = _page_files(pkg, doc_path)
-        pages += len(page_files)
-        found.append((body, doc_path, page_files))
-    items: list[SignatureCheck | Signed] = []
-    for body, doc_path, page_files in found:
-        list_loc = _text(body, "Signatures")
-        if list_loc is not None:
-            items.extend(_ofd_signature_list(pkg, list_loc, doc_path, {doc_path, *page_files}))
+        found.append((body, doc_path, _page_files(pkg, doc_path)))
+    return found
+
+
+def _judge(items: list[SignatureCheck | Signed], trust_roots: Sequence[x509.Certificate]) -> list[SignatureCheck]:
+    """A check for each signature: broken ones as found, CMS values verified against the trust
+    roots (all at once), SES/SM2 values said to be unverifiable here."""
     cms_items = [i for i in items if isinstance(i, Signed) and is_cms(i.value)]
     cms_checks = dict(zip(map(id, cms_items), run_sync(check_cms(cms_items, trust_roots)), strict=True)) \
         if cms_items else {}
@@ -119,7 +129,7 @@ def verify_ofd(data: bytes, trust_roots: Sequence[x509.Certificate]) -> tuple[li
         else:
             checks.append(SignatureCheck(item.sig_id, None, True, False, False,
                                          "the signature value is neither CMS SignedData nor an SES signature"))
-    return checks, pages
+    return checks
 
 
 def _page_files(pkg: _Package, doc_path: str) -> list[str]:
@@ -160,6 +170,22 @@ def _ofd_signature_list(pkg: _Package, list_loc: str, doc_path: str, must_cover:
     return items
 
 
+def _check_reference(pkg: _Package, base: str, ref: ElementTree.Element, digest: str) -> tuple[str | None, str]:
+    """The file a Reference covers when its recorded digest matches the file's, else the problem."""
+    target, why = pkg.resolve(base, ref.get("FileRef"))
+    if target is None:
+        return None, f"reference {ref.get('FileRef')!r}: {why}"
+    try:
+        recorded = base64.b64decode(_text(ref, "CheckValue") or "", validate=True)
+    except (binascii.Error, ValueError):
+        recorded = b""
+    if not recorded:
+        return None, f"reference {ref.get('FileRef')!r} has no base64 CheckValue"
+    if hashlib.new(digest, pkg.read(target)).digest() != recorded:
+        return None, f"{target} was changed after signing (digest mismatch)"
+    return target, ""
+
+
 def _ofd_signature(pkg: _Package, sig_id: str, path: str, must_cover: set[str]) -> SignatureCheck | Signed:
     """Check one Signature.xml's reference digests."""
     try:
@@ -179,17 +205,9 @@ def _ofd_signature(pkg: _Package, sig_id: str, path: str, must_cover: set[str]) 
     covered = set()
     base = posixpath.dirname(path)
     for ref in references:
-        target, why = pkg.resolve(base, ref.get("FileRef"))
+        target, problem = _check_reference(pkg, base, ref, "sha256" if method in SHA256 else "sm3")
         if target is None:
-            return _broken(sig_id, f"reference {ref.get('FileRef')!r}: {why}")
-        try:
-            recorded = base64.b64decode(_text(ref, "CheckValue") or "", validate=True)
-        except (binascii.Error, ValueError):
-            recorded = b""
-        if not recorded:
-            return _broken(sig_id, f"reference {ref.get('FileRef')!r} has no base64 CheckValue")
-        if hashlib.new("sha256" if method in SHA256 else "sm3", pkg.read(target)).digest() != recorded:
-            return _broken(sig_id, f"{target} was changed after signing (digest mismatch)")
+            return _broken(sig_id, problem)
         covered.add(target)
     value_path, why = pkg.resolve(base, _text(sig, "SignedValue"))
     if value_path is None:

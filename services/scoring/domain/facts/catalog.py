@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeAlias
 
+import contracts.fastdecode as fast
 from contracts import catalog as c
-from contracts import fastdecode as fast
 
 from scoring.domain.clock import Instant
 from scoring.domain.facts.stamps import EventId, Stamp, earlier
 
-Assigned = c.RequirementAssigned | fast.RequirementAssigned
-Published = c.ResourcePublished | fast.ResourcePublished
-Mounted = c.ResourceMounted | fast.ResourceMounted
-Updated = c.ResourceUpdated | fast.ResourceUpdated
+Assigned: TypeAlias = c.RequirementAssigned | fast.RequirementAssigned
+Published: TypeAlias = c.ResourcePublished | fast.ResourcePublished
+Mounted: TypeAlias = c.ResourceMounted | fast.ResourceMounted
+Updated: TypeAlias = c.ResourceUpdated | fast.ResourceUpdated
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,16 +4,17 @@ as user (its first waiver of application materials)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
+import contracts.fastdecode as fast
 from contracts import elicense as e
-from contracts import fastdecode as fast
 
 from scoring.domain.clock import Instant, month_of
 from scoring.domain.facts.stamps import EventId, Stamp, earlier
 
-Claimed = e.TypesClaimed | fast.TypesClaimed
-Pushed = e.LicensePushed | fast.LicensePushed
-Used = e.LicenseUsed | fast.LicenseUsed
+Claimed: TypeAlias = e.TypesClaimed | fast.TypesClaimed
+Pushed: TypeAlias = e.LicensePushed | fast.LicensePushed
+Used: TypeAlias = e.LicenseUsed | fast.LicenseUsed
 
 
 @dataclass(frozen=True, slots=True)

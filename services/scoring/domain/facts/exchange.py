@@ -4,20 +4,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
+import contracts.fastdecode as fast
 from contracts import exchange as x
-from contracts import fastdecode as fast
 
 from scoring.domain.clock import Instant, local_day, month_of, month_of_day, to_instant
 from scoring.domain.facts.stamps import EventId, Stamp, earlier
 
-Submitted = x.RequestSubmitted | fast.RequestSubmitted
-Forwarded = x.RequestForwarded | fast.RequestForwarded
-Decided = x.RequestApproved | fast.RequestApproved | x.RequestRejected | fast.RequestRejected
-Rejected = x.RequestRejected | fast.RequestRejected
-CallFailed = x.CallFailed | fast.CallFailed
-DisputeUpheld = x.DisputeUpheld | fast.DisputeUpheld
-DataUsed = x.DataUsed | fast.DataUsed
+Submitted: TypeAlias = x.RequestSubmitted | fast.RequestSubmitted
+Forwarded: TypeAlias = x.RequestForwarded | fast.RequestForwarded
+Decided: TypeAlias = x.RequestApproved | fast.RequestApproved | x.RequestRejected | fast.RequestRejected
+Rejected: TypeAlias = x.RequestRejected | fast.RequestRejected
+CallFailed: TypeAlias = x.CallFailed | fast.CallFailed
+DisputeUpheld: TypeAlias = x.DisputeUpheld | fast.DisputeUpheld
+DataUsed: TypeAlias = x.DataUsed | fast.DataUsed
 
 
 @dataclass(slots=True)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
-from contracts import fastdecode as fast
+import contracts.fastdecode as fast
 from contracts import scoring as sc
 
 from scoring.domain.clock import month_of
 from scoring.domain.facts.stamps import EventId, Stamp
 
-Recorded = sc.FindingRecorded | fast.FindingRecorded
+Recorded: TypeAlias = sc.FindingRecorded | fast.FindingRecorded
 
 
 @dataclass(frozen=True, slots=True)

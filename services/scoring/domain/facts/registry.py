@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
-from contracts import fastdecode as fast
+import contracts.fastdecode as fast
 from contracts.registry_events import UnitRegistered
 
 from scoring.domain.facts.stamps import Stamp
 
-Registered = UnitRegistered | fast.UnitRegistered
+Registered: TypeAlias = UnitRegistered | fast.UnitRegistered
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,17 +1,14 @@
-"""Replay benchmark: a realistic year-long event log, replay events/s vs a decode-only pass.
+"""A realistic year-long event log for benchmarks and tests: a hundred departments and fourteen cities
+(with counties) catalogue, exchange, push licenses and get findings over 2019, in random event-time order.
 
-`run(n_events)` writes a log to a temporary file, then times (in fresh subprocesses, so peak
-memory is the replay's own) a decode-only pass with the replay's decoder and the full replay
-(decode + fold + scoring of every unit). Usage: python -m scoring.bench_replay [n_events]
+`EventLog(seed)` draws envelopes (`setup()` registers the units, `one()` is one more event); `generate`
+writes `n_events` lines of JSON to a file. Only valid contract envelopes are made.
 """
 
 from __future__ import annotations
 
 import json
 import random
-import subprocess
-import sys
-import tempfile
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,20 +23,20 @@ _START = datetime(2019, 1, 1)
 _SECONDS = 365 * 86400
 
 
-def _uscc(division: str, n: int) -> str:
+def uscc(division: str, n: int) -> str:
     org8 = f"{n:08d}"
     c9 = 11 - sum(_ORG_CHARS.index(c) * w for c, w in zip(org8, _ORG_WEIGHTS, strict=True)) % 11
     first17 = "11" + division + org8 + ("X" if c9 == 10 else "0" if c9 == 11 else str(c9))
     return first17 + uscc_check_char(first17)
 
 
-class _Gen:
+class EventLog:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
         cities = [f"45{n:02d}00" for n in range(1, 15)]
-        self.departments = [_uscc("450000", 1000 + n) for n in range(100)]
-        self.cities = [_uscc(div, 2000 + n) for n, div in enumerate(cities)]
-        self.counties = [(_uscc(div[:4] + "02", 3000 + n), self.cities[n]) for n, div in enumerate(cities)]
+        self.departments = [uscc("450000", 1000 + n) for n in range(100)]
+        self.cities = [uscc(div, 2000 + n) for n, div in enumerate(cities)]
+        self.counties = [(uscc(div[:4] + "02", 3000 + n), self.cities[n]) for n, div in enumerate(cities)]
         self.units = self.departments + self.cities
         self.codes = {u: [self.code(u, s) for s in range(1, 41)] for u in self.units}
 
@@ -260,7 +257,7 @@ class _Gen:
 
 def generate(path: Path, n_events: int, seed: int = 2019) -> int:
     """Write a shuffled log of about n_events lines (1% duplicates) to path."""
-    gen = _Gen(seed)
+    gen = EventLog(seed)
     events = gen.setup()
     while len(events) < n_events * 0.99:
         events.append(gen.one())
@@ -274,78 +271,3 @@ def generate(path: Path, n_events: int, seed: int = 2019) -> int:
 
 # Peak RSS of this interpreter: VmHWM belongs to the address space exec created, whereas
 # ru_maxrss survives fork+exec on Linux and would report a big parent's peak instead.
-_PEAK = """
-def peak_kib():
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    import resource
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-"""
-
-# Each pass runs in a fresh interpreter and reports its own loop time and peak RSS, so neither
-# the generator's memory nor interpreter start-up is charged to the replay.
-_DECODE_ONLY = _PEAK + """
-import json, sys, time
-from contracts.fastdecode import decode
-t0 = time.perf_counter()
-with open(sys.argv[1], "rb") as f:
-    for line in f:
-        decode(line)
-seconds = time.perf_counter() - t0
-print(json.dumps({"seconds": seconds, "peak_kib": peak_kib()}))
-"""
-
-_REPLAY = _PEAK + """
-import json, sys, time
-from scoring.domain.ruleset import builtin_ruleset
-from scoring.replay import numbered_lines, replay
-ruleset = builtin_ruleset()
-t0 = time.perf_counter()
-with open(sys.argv[1], "rb") as f:
-    out = replay(numbered_lines(f), ruleset, "2019-08")
-seconds = time.perf_counter() - t0
-print(json.dumps({"seconds": seconds, "peak_kib": peak_kib(),
-                  "sha256": out.result.sha256(), "units": len(out.result.units)}))
-"""
-
-_GENERATE = """
-import sys
-from pathlib import Path
-from scoring.bench_replay import generate
-print(generate(Path(sys.argv[1]), int(sys.argv[2])))
-"""
-
-
-def _child(script: str, *args: str) -> str:
-    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"benchmark child failed: {done.stderr[-2000:]}")
-    return done.stdout
-
-
-def run(n_events: int = 1_000_000) -> dict[str, Any]:
-    """Generate a log of n_events, then time a decode-only pass and a full replay of 2019-08."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "events.jsonl"
-        n = int(_child(_GENERATE, str(path), str(n_events)))
-        decode = json.loads(_child(_DECODE_ONLY, str(path)))
-        full = json.loads(_child(_REPLAY, str(path)))
-        return {
-            "events": n,
-            "log_mib": round(path.stat().st_size / 2**20, 1),
-            "decode_only_events_per_s": round(n / decode["seconds"]),
-            "replay_events_per_s": round(n / full["seconds"]),
-            "replay_vs_decode": round(decode["seconds"] / full["seconds"], 3),
-            "replay_peak_rss_mib": round(full["peak_kib"] / 1024, 1),
-            "units_scored": full["units"],
-            "result_sha256": full["sha256"],
-        }
-
-
-if __name__ == "__main__":
-    print(json.dumps(run(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000), indent=2))

@@ -1,0 +1,156 @@
+"""The catalog's part of the demo: the unit directory and its profiles, requirement batches, and each
+unit's working day with its resources (catalogue and publish, mount, register API endpoints, report updates)."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from contracts.resource_codes import build_resource_code
+
+from .cast import BATCHES, PROFILES, RESOURCE_KINDS, Unit, sample
+from .client import DemoBase
+from .progress import SH, days_of
+from .providers import ProviderServers
+
+
+class CatalogActs(DemoBase):
+    def load_directory(self) -> None:
+        """The reference directory (or an even spread of `units` of it); profiles and the resources each
+        requirement batch asks for follow from the seed, so every run agrees on them."""
+        from catalog.cli import REFERENCE  # the unit directory the catalog ships with (package data)
+
+        with REFERENCE.open(encoding="utf-8") as f:
+            rows = sorted(csv.DictReader(f), key=lambda r: r["kind"] == "county")
+        scored = [r for r in rows if r["kind"] != "county"]
+        if self.progress.units:
+            scored = rows = sample(scored, self.progress.units)
+        self.directory = rows
+        weights = [v[0] for v in PROFILES.values()]
+        for index, row in enumerate(scored):
+            profile = self.rng_for("profile", row["uscc"]).choices(list(PROFILES), weights=weights)[0]
+            unit = Unit(row["uscc"], row["name"], row["kind"], row["division_code"], index, profile)
+            serial = 0
+            for month in self.progress.months:
+                # The first batch asks for 3 to 5 resources, each later month's for 1 or 2 more.
+                n = self.rng_for("batch", month, unit.uscc).randint(*((3, 5) if serial == 0 else (1, 2)))
+                codes = [build_resource_code(unit.division, unit.uscc, s) for s in range(serial + 1, serial + n + 1)]
+                serial += n
+                unit.codes += codes
+                if month == self.month:
+                    unit.month_codes = codes
+            self.units[unit.uscc] = unit
+
+    def survey_resources(self, u: Unit) -> None:
+        """What an earlier run left of a unit's resources: published (and mounted) ones and drafts."""
+        for r in self.read("catalog", "/resources", self.dept(u.uscc), unit=u.uscc, limit=1000).json():
+            if r["status"] == "published":
+                u.published.append(r["code"])
+                if r["mount_kind"]:
+                    u.mounted[r["code"]] = r["mount_kind"]
+            else:
+                u.drafts.append(r["code"])
+
+    def register_units(self, at: datetime) -> None:
+        known = {u["uscc"] for u in self.read("catalog", "/units", self.operator).json()}
+        for row in self.directory:
+            if row["uscc"] in known:
+                continue
+            body = {"uscc": row["uscc"], "name": row["name"], "kind": row["kind"],
+                    "division_code": row["division_code"], "parent_unit": row["parent_unit"] or None,
+                    "absent_indicators": [a for a in (row["absent_indicators"] or "").split(";") if a],
+                    "occurred_at": at.isoformat()}
+            self.call("catalog", "PUT", f"/units/{row['uscc']}", self.operator, "unit registered", json=body)
+
+    def assign_requirements(self, at: datetime) -> None:
+        days = days_of(self.month)
+        deadline = days[14]
+        later = len(self.progress.months) - 1  # the first month's batch is the first catalogue batch
+        kind, title = BATCHES[(later - 1) % len(BATCHES) + 1] if later else BATCHES[0]
+        parts = [{"unit": u.uscc, "resource_codes": u.month_codes} for u in self.units.values()]
+        body = {"batch_kind": kind, "title": f"{self.month} {title}", "deadline": deadline.isoformat(),
+                "units": parts}
+        self.call("catalog", "PUT", f"/requirements/B{self.month.replace('-', '')}-01", self.operator,
+                  "requirement batch", json=body)
+
+    def catalog_day(self, u: Unit, day: date, providers: ProviderServers) -> None:
+        """A unit's working day with its resources; its diligence decides how much of it gets done."""
+        diligence = PROFILES[u.profile][1]
+        # Cataloguing in the first days: each unit publishes what it is required to (or most of it).
+        for code in u.codes:
+            position = u.month_codes.index(code) + 1 if code in u.month_codes else 0
+            if code in u.published or day.day < position or self.rng.random() > diligence:
+                continue
+            self.catalogue(u, code)
+        for code in u.published:
+            if code in u.mounted or self.rng.random() > diligence:
+                continue
+            self.mount(u, code, providers)
+        for code in [c for c, k in u.mounted.items() if k == "api" and c not in u.endpoints]:
+            # The exchange learns of the resource from the catalog's events, a moment after publishing;
+            # registering again what it has is harmless, so a continued run simply registers them.
+            if self.call("exchange", "PUT", f"/endpoints/{code}", self.dept(u.uscc), "endpoint registered",
+                         ok=(200, 404), json={"base_url": providers.base_url(u.uscc),
+                                              "timeout_ms": 2000}).status_code == 200:
+                u.endpoints.add(code)
+        for code in u.mounted:
+            if self.rng.random() < diligence:
+                self.call("catalog", "POST", f"/resources/{code}/updates", self.dept(u.uscc), "data updated",
+                          json={"records": self.rng.randint(10, 5000)})
+
+    def mount(self, u: Unit, code: str, providers: ProviderServers) -> None:
+        """The first resource of a unit is an API on its provider server, the others tables or files."""
+        serial = int(code[-6:])
+        kind = "api" if serial == 1 else "table" if serial % 2 else "file"
+        mount: dict[str, Any] = {"kind": kind}
+        if kind == "api":
+            mount |= {"url": providers.base_url(u.uscc), "method": "GET"}
+        elif kind == "table":
+            mount |= {"system": "前置库", "table": f"t_{code[-6:]}"}
+        else:
+            mount |= {"url": f"https://files.gxzf.example/{code}.xlsx", "file_name": f"{code}.xlsx"}
+        if self.call("catalog", "PUT", f"/resources/{code}/mount", self.dept(u.uscc),
+                     "resource mounted", json=mount).status_code == 200:
+            u.mounted[code] = kind
+
+    def catalogue(self, u: Unit, code: str) -> None:
+        serial = int(code[-6:])
+        name, share, cycle = RESOURCE_KINDS[(serial - 1) % len(RESOURCE_KINDS)]
+        metadata: dict[str, Any] = {"name": f"{u.name.removeprefix('广西壮族自治区')}{name}",
+                                    "share_type": share, "update_cycle": cycle, "domain": "综合政务",
+                                    "summary": f"{u.name}{name}", "share_method": "共享交换平台",
+                                    "items": [{"name": "统一社会信用代码", "type": "string", "length": 18},
+                                              {"name": "名称", "type": "string", "length": 200}]}
+        if serial > len(RESOURCE_KINDS):
+            metadata["name"] += f"（{serial:02d}）"  # names are fixed once published, so they must differ
+        if share == "conditional":
+            metadata["share_condition"] = "仅用于政务服务事项办理和监管执法"
+        if share == "not_shared":
+            metadata["share_basis"] = "《中华人民共和国个人信息保护相关规定》"
+        if serial == 2:
+            metadata["classification"] = "监管数据/行政处罚"
+        if code not in u.drafts:
+            r = self.call("catalog", "POST", "/resources", self.dept(u.uscc), "resource catalogued",
+                          json={"provider": u.uscc, "resource_code": code, "metadata": metadata})
+            if r.status_code != 201:
+                return
+            u.drafts.append(code)
+        if self.call("catalog", "POST", f"/resources/{code}/publish", self.dept(u.uscc),
+                     "resource published").status_code == 200:
+            u.drafts.remove(code)
+            u.published.append(code)
+
+    def month_end(self, last: date) -> bool:
+        """One fact just after the month ends moves the watermark past it: the month is then final.
+        False when no unit has mounted anything to report an update of (then the next fact does it)."""
+        after = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=SH) + timedelta(hours=9)
+        self.set_clock(after)
+        unit = next((u for u in self.units.values() if u.mounted), None)
+        if unit is None:
+            self.console.print(f"no unit has mounted a resource yet: {self.month} becomes final with the next fact")
+            return False
+        code = next(iter(unit.mounted))
+        self.call("catalog", "POST", f"/resources/{code}/updates", self.dept(unit.uscc), "data updated",
+                  json={"records": 1})
+        return True

@@ -1,0 +1,142 @@
+"""The e-license part of the demo: issuers claim their types and declare their stock, import it, attach
+sealed files a few a day, push new licenses every working day, and service windows use them."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date, datetime
+from typing import Any
+
+from contracts.values import make_uscc
+
+from .cast import FILES_PER_DAY, LICENSING, Stock, Unit, issued_sector
+from .client import DemoBase
+
+
+class LicenseActs(DemoBase):
+    def survey_claims(self, u: Unit) -> None:
+        """The license types an earlier run claimed for an issuing unit."""
+        if issued_sector(u.kind, u.name) is not None:
+            claim = self.read("elicense", f"/claims/{u.uscc}", self.operator, ok=(200, 404))
+            if claim.status_code == 200:
+                u.license_types = [t["code"] for t in claim.json()["license_types"]]
+
+    def stock_of(self, u: Unit) -> Stock | None:
+        from elicense.domain import license_types
+
+        sector = issued_sector(u.kind, u.name)
+        if sector is None:
+            return None
+        rng = self.rng_for("stock", u.uscc)
+        mine = [t for t in license_types.load().values() if t.sector == sector]
+        claimed = [t.code for t in mine[: rng.randint(1, min(3, len(mine)))]]
+        declared = {code: rng.randint(10, 30) for code in claimed}
+        undeclared = u.profile == "lagging" and rng.random() < 0.5
+        share, file_share, _, _ = LICENSING[u.profile]
+        chosen = [t for t in mine if t.code in claimed]
+        if u.profile == "lagging":
+            chosen = chosen[:1]  # some claimed types never get any data
+        n = round(sum(declared[t.code] for t in chosen) * share)
+        return Stock(claimed, None if undeclared else declared, chosen, n, round(n * file_share), rng.randint(0, 10**6))
+
+    def claim_and_import(self, at: datetime) -> None:
+        from elicense.stock_gen import lines
+
+        for u in self.units.values():
+            stock = self.stock_of(u)
+            if stock is None:
+                continue
+            self.call("elicense", "PUT", f"/claims/{u.uscc}", self.dept(u.uscc), "license types claimed",
+                      json={"license_types": stock.license_types, "stock": stock.declared})
+            u.license_types = stock.license_types
+            if stock.count == 0:
+                continue
+            # Ids already there are skipped, so a setup interrupted and played again imports nothing twice.
+            body = b"\n".join(lines(u.uscc, stock.imported_types, stock.count, seed=stock.stock_seed,
+                                    authority=u.name)) + b"\n"
+            r = self.call("elicense", "POST", "/licenses/import",
+                          self.operator | {"Content-Type": "application/x-ndjson"}, "licenses imported (requests)",
+                          params={"issuer": u.uscc}, content=body)
+            if r.status_code == 200:
+                self.counts["stock licenses imported"] = self.counts.get("stock licenses imported", 0) \
+                    + r.json()["accepted"]
+
+    def prepare_licensing(self) -> None:
+        """Which imported stock still waits for a file: files go out five a working day, in order, from the
+        first working day after the import, so the working days begun so far say how many went."""
+        sent = FILES_PER_DAY * self.progress.working_days
+        for u in self.units.values():
+            stock = self.stock_of(u)
+            if stock is not None and u.license_types:
+                u.to_file = [f"STK-{u.uscc[8:17]}-{i:08d}" for i in range(sent, stock.files)]
+
+    def license_file(self, kind: str, text: str) -> tuple[bytes, str] | None:
+        from elicense.samples import sample_ofd, sample_pdf, signed_pdf
+
+        if kind == "ofd":
+            return sample_ofd(text, signed_by=self.seal), "application/ofd"
+        if kind == "pdf":
+            return signed_pdf(self.seal, [text]), "application/pdf"
+        if kind == "unsealed":
+            return sample_pdf([text]), "application/pdf"
+        return None
+
+    def license_day(self, day: date) -> None:
+        from elicense.domain.license_types import load
+
+        types = load()
+        issuers = [u for u in self.units.values() if u.license_types]
+        for u in issuers:
+            mode, kinds = LICENSING[u.profile][2:]
+            self.attach_files(u, mode)
+            # New licenses issued today; ids and numbers carry the day, so no two runs make the same one.
+            for k in range(self.rng.randint(1, 3)):
+                self.push_new(u, day, k, mode, kinds, types)
+        self.use_licenses(issuers)
+
+    def attach_files(self, u: Unit, mode: str) -> None:
+        """Files for the imported stock, a few each working day."""
+        batch, u.to_file = u.to_file[:FILES_PER_DAY], u.to_file[FILES_PER_DAY:]
+        for license_id in batch:
+            kind = "ofd" if u.profile != "lagging" else "unsealed"
+            made = self.license_file(kind, license_id)
+            assert made is not None
+            self.call("elicense", "PUT", f"/licenses/{license_id}/file",
+                      self.dept(u.uscc) | {"Content-Type": made[1]}, "license file attached",
+                      content=made[0], params={"mode": mode})
+
+    def push_new(self, u: Unit, day: date, k: int, mode: str, kinds: Any, types: dict[str, Any]) -> None:
+        from elicense.domain.holders import citizen_id_check_char
+
+        code = self.rng.choice(u.license_types)
+        p = (day.toordinal() * 100 + u.index) * 4 + k
+        if types[code].holder_kind == "person":
+            first17 = f"450103{date(1960 + p % 40, 1 + p % 12, 1 + p % 28):%Y%m%d}{p % 1000:03d}"
+            holder = first17 + citizen_id_check_char(first17)
+        else:
+            holder = make_uscc("450100", f"MA{p % 10**6:06d}")
+        license_id = f"INC-{u.uscc[8:17]}-{day:%Y%m%d}-{k}"
+        body: dict[str, Any] = {"mode": mode, "license": {
+            "license_id": license_id, "license_type": code,
+            "number": f"{code[-3:]}{day:%y%m%d}{u.index:03d}{k}",
+            "holder_name": "示例持证人", "holder_id": holder, "issue_date": day.isoformat(),
+            "issuing_authority": u.name}}
+        made = self.license_file(self.rng.choice(kinds), license_id)
+        if made is not None:
+            body["file_base64"] = base64.b64encode(made[0]).decode()
+        if self.call("elicense", "POST", "/licenses", self.dept(u.uscc), "license pushed",
+                     json=body).status_code == 201:
+            u.licenses.append(license_id)
+
+    def use_licenses(self, issuers: list[Unit]) -> None:
+        """Service windows use licenses instead of asking for paper copies."""
+        usable = [(u.uscc, lid) for u in issuers for lid in u.licenses]
+        windows = [u for u in self.units.values() if u.kind != "county"]
+        for issuer, license_id in self.rng.sample(usable, min(12, len(usable))):
+            window = self.rng.choice(windows)
+            # A window uses an issuer's licenses once the bureau has authorised it to (免证办 item lists).
+            self.call("elicense", "PUT", f"/use-authorisations/{issuer}/{window.uscc}", self.operator,
+                      "use authorised", json={"license_types": None})
+            self.call("elicense", "POST", "/uses", self.dept(window.uscc), "license used", json={
+                "license_id": license_id, "item": "企业开办" if license_id[-1] in "02468" else "社会保障卡申领",
+                "waived_materials": self.rng.randint(1, 3)})

@@ -1,0 +1,117 @@
+"""The demo's connection to the hub: HTTP clients with tokens per role and unit, the simulated clock,
+the saved progress, one generator per decision, and waiting for the scores."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from hubkit.auth import Role, mint_token
+from hubkit.settings import HubSettings
+from rich.console import Console
+
+from . import progress as saved
+from .cast import DemoFailed, Open, Unit, problem_of
+from .progress import SH, Plan
+
+
+class DemoBase:
+    def __init__(self, ports: dict[str, int], plan: Plan, home: Path, console: Console,
+                 day_seconds: float = 0.0, provider_port: int | None = None) -> None:
+        self.plan, self.home, self.console, self.day_seconds = plan, home, console, day_seconds
+        self.progress = plan.progress
+        self.month, self.seed = plan.month, plan.progress.seed
+        self.provider_port = provider_port
+        self.rng = self.rng_for("start")
+        secret = HubSettings().jwt_secret
+        self._secret = secret
+        self.http = {name: httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) for name, port in
+                     ports.items()}
+        self.operator = {"Authorization": f"Bearer {mint_token(secret, role=Role.operator)}"}
+        self.inspector = {"Authorization": f"Bearer {mint_token(secret, role=Role.inspector)}"}
+        self._tokens: dict[str, dict[str, str]] = {}
+        self.units: dict[str, Unit] = {}
+        self.directory: list[dict[str, str]] = []
+        self.open: list[Open] = []
+        self.to_review: list[str] = []
+        self.to_reply: list[str] = []
+        self.subscriptions: list[tuple[str, str]] = []  # (consumer, code)
+        self.counts: dict[str, int] = {}
+        self.last_call = "none yet"
+        from elicense.local import local_seal_authority
+        from elicense.samples import SealAuthority
+
+        self.seal = SealAuthority.load(local_seal_authority(home).parent)
+
+    def rng_for(self, *what: object) -> random.Random:
+        """A generator for one decision: the same seed and subject give the same draws in any run."""
+        return random.Random(":".join(map(str, (self.seed, *what))))
+
+    def dept(self, unit: str) -> dict[str, str]:
+        if unit not in self._tokens:
+            token = mint_token(self._secret, role=Role.department, unit=unit)
+            self._tokens[unit] = {"Authorization": f"Bearer {token}"}
+        return self._tokens[unit]
+
+    def call(self, service: str, method: str, path: str, headers: dict[str, str], what: str,
+             ok: tuple[int, ...] = (200, 201, 202), **kwargs: Any) -> httpx.Response:
+        self.last_call = f"{method} {service} {path}"
+        r = self.http[service].request(method, path, headers=headers, **kwargs)
+        self.last_call += f" → {r.status_code}"
+        self.counts[what] = self.counts.get(what, 0) + 1
+        if r.status_code not in ok:
+            self.counts[f"{what} refused"] = self.counts.get(f"{what} refused", 0) + 1
+        return r
+
+    def read(self, service: str, path: str, headers: dict[str, str], ok: tuple[int, ...] = (200,),
+             **params: Any) -> httpx.Response:
+        """A read the demo cannot go on without: anything else stops it with the problem document."""
+        self.last_call = f"GET {service} {path}"
+        r = self.http[service].get(path, headers=headers, params=params)
+        self.last_call += f" → {r.status_code}"
+        if r.status_code not in ok:
+            raise DemoFailed(f"{self.last_call}: {problem_of(r)}")
+        return r
+
+    def set_clock(self, when: datetime) -> None:
+        for name, client in self.http.items():
+            self.last_call = f"PUT {name} /admin/clock"
+            r = client.put("/admin/clock", headers=self.operator, json={"now": when.isoformat()})
+            if r.status_code not in (200, 409):  # 409: a clock already there (or on the system clock)
+                raise DemoFailed(f"{self.last_call} → {r.status_code}: {problem_of(r)}")
+        self.remember(clock=when.isoformat())
+
+    def remember(self, **changes: Any) -> None:
+        self.progress = replace(self.progress, **changes)
+        saved.save(self.home, self.progress)
+
+    def wait_for_scores(self, timeout: float = 180.0) -> dict[str, Any]:
+        """Until scoring has folded every event up to the month's end (its watermark passed it)."""
+        deadline = time.monotonic() + timeout
+        year, month = map(int, self.month.split("-"))
+        end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=SH)
+        board: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            r = self.http["scoring"].get("/scores", params={"month": self.month}, headers=self.operator)
+            if r.status_code == 200:
+                board = r.json()
+                if board.get("as_of") and datetime.fromisoformat(board["as_of"]) >= end and self._drained():
+                    return board
+            time.sleep(0.5)
+        return board
+
+    def board(self) -> dict[str, Any]:
+        body: dict[str, Any] = self.read("scoring", "/scores", self.operator, ok=(200, 404), month=self.month).json()
+        return body
+
+    def _drained(self) -> bool:
+        # Every service's outbox is empty once /health/ready says so is not exposed; a stable board will do.
+        r1 = self.http["scoring"].get("/scores", params={"month": self.month}, headers=self.operator).json()
+        time.sleep(1.5)
+        r2 = self.http["scoring"].get("/scores", params={"month": self.month}, headers=self.operator).json()
+        return bool(r1 == r2)
