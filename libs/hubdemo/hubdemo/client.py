@@ -20,6 +20,9 @@ from .cast import DemoFailed, Open, Unit, problem_of
 from .progress import SH, Plan
 
 
+RATE_LIMIT_RETRIES = 10
+
+
 class DemoBase:
     def __init__(self, ports: dict[str, int], plan: Plan, home: Path, console: Console,
                  day_seconds: float = 0.0, provider_port: int | None = None) -> None:
@@ -62,6 +65,13 @@ class DemoBase:
              ok: tuple[int, ...] = (200, 201, 202), **kwargs: Any) -> httpx.Response:
         self.last_call = f"{method} {service} {path}"
         r = self.http[service].request(method, path, headers=headers, **kwargs)
+        for _ in range(RATE_LIMIT_RETRIES):
+            if r.status_code != 429:
+                break
+            # Writes are rate-limited per token: a client waits as told instead of losing the write.
+            self.counts["waits for the rate limit"] = self.counts.get("waits for the rate limit", 0) + 1
+            time.sleep(min(float(r.headers.get("Retry-After", "1")), 5.0))
+            r = self.http[service].request(method, path, headers=headers, **kwargs)
         self.last_call += f" → {r.status_code}"
         self.counts[what] = self.counts.get(what, 0) + 1
         if r.status_code not in ok:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
 
-import asyncpg
 from fastapi import APIRouter, Query, Request, Response
 from hubkit.audit import note_target
 from hubkit.auth import CurrentPrincipal, Principal, Role
@@ -23,7 +22,6 @@ from elicense.domain.licenses import LicenseData, effective_status
 from elicense.library import Library
 from elicense.service import commands as c
 from elicense.service import handlers, queries
-from elicense.storage import licenses as repo
 
 router = APIRouter(tags=["licenses"])
 MEDIA = {"pdf": "application/pdf", "ofd": "application/ofd"}
@@ -72,7 +70,7 @@ def _invalid(detail: str, kind: str = "invalid-request") -> Problem:
     return Problem(422, "Invalid request", detail, kind=kind)
 
 
-def public_view(row: asyncpg.Record | dict[str, Any], today: date, lib_types: dict[str, Any]) -> dict[str, Any]:
+def public_view(row: Mapping[str, Any], today: date, lib_types: dict[str, Any]) -> dict[str, Any]:
     t = lib_types.get(row["license_type"])
     file = None
     if row["file_sha256"]:
@@ -154,13 +152,13 @@ def _may_read_details(principal: Principal, issuer: str) -> None:
 @router.get("/licenses/{license_id}", summary="A license (its issuer, the bureau, auditors, inspectors)")
 async def read(license_id: str, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
     principal.require(Role.department, Role.operator, Role.auditor, Role.inspector)
-    row, file = await queries.license_with_file(pool(request), license_id)
+    row, signatures = await queries.license_with_signatures(pool(request), license_id)
     if row is None:
         raise not_found("license", license_id)
     _may_read_details(principal, row["issuer"])
     view = public_view(row, today_of(request), library(request).types)
-    if file is not None:
-        view["file"]["signatures"] = repo.signatures_of(file)
+    if signatures is not None:
+        view["file"]["signatures"] = signatures
     return view
 
 

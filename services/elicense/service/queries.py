@@ -23,12 +23,12 @@ async def may_see_personal(conn: Any, principal: Principal, issuer: str, license
                                                                        license_type)
 
 
-async def license_with_file(pool: asyncpg.Pool, license_id: str) -> tuple[Any, Any]:
-    """(the license row or None, its file row or None)."""
+async def license_with_signatures(pool: asyncpg.Pool, license_id: str) -> tuple[Any, list[dict[str, Any]] | None]:
+    """(the license row or None, the checks of its file's signatures, or None without a file)."""
     async with pool.acquire() as conn:
         row = await repo.get(conn, license_id)
         file = await repo.file_row(conn, row["file_sha256"]) if row is not None and row["file_sha256"] else None
-    return row, file
+    return row, repo.signatures_of(file) if file is not None else None
 
 
 async def by_number(pool: asyncpg.Pool, principal: Principal, number: str, license_type: str | None

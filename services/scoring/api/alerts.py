@@ -15,10 +15,8 @@ from hubkit.problems import invalid
 from pydantic import AnyHttpUrl, BaseModel, Field
 
 from scoring.api import deps
-from scoring.messaging.alert_feed import documents
 from scoring.service import commands as c
-from scoring.service import handlers
-from scoring.storage import alerts as repo
+from scoring.service import handlers, queries
 
 router = APIRouter(tags=["alerts"])
 READERS = (Role.operator, Role.department, Role.service)
@@ -36,9 +34,7 @@ async def list_alerts(unit: str, request: Request, principal: CurrentPrincipal,
                       limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:
     principal.require(*READERS)
     principal.ensure_unit(unit)
-    async with deps.pool(request).acquire() as conn:
-        rows = await repo.latest(conn, unit, limit)
-        return await documents(conn, rows, deps.ruleset(request), deps.projector(request))
+    return await queries.alerts_latest(deps.pool(request), unit, limit, deps.ruleset(request), deps.projector(request))
 
 
 async def reader_of_unit(unit: str, principal: CurrentPrincipal) -> None:
@@ -57,16 +53,13 @@ async def stream_alerts(
     seq = last_event_id if last_event_id is not None else after
     pool, ruleset, projector = deps.pool(request), deps.ruleset(request), deps.projector(request)
     if seq is None:
-        async with pool.acquire() as conn:
-            seq = await repo.last_seq(conn, unit)
+        seq = await queries.last_alert_seq(pool, unit)
     while not await request.is_disconnected():
-        async with pool.acquire() as conn:
-            rows = await repo.after(conn, unit, seq, 100)
-            docs = await documents(conn, rows, ruleset, projector) if rows else []
+        docs = await queries.alerts_after(pool, unit, seq, ruleset, projector)
         for doc in docs:
             seq = doc["seq"]
             yield ServerSentEvent(data=doc, event="deduction-alerted", id=str(seq))
-        if not rows:
+        if not docs:
             await asyncio.sleep(POLL_SECONDS)
 
 
@@ -89,8 +82,7 @@ async def set_webhook(unit: str, body: WebhookBody, request: Request, principal:
 async def get_webhooks(unit: str, request: Request, principal: CurrentPrincipal) -> list[dict[str, Any]]:
     principal.require(Role.department, Role.operator)
     principal.ensure_unit(unit)
-    async with deps.pool(request).acquire() as conn:
-        return [dict(r) for r in await repo.webhooks(conn, unit)]
+    return await queries.webhooks(deps.pool(request), unit)
 
 
 @router.delete("/webhooks/{unit}/{webhook_id}", status_code=204, summary="Stop a webhook")
@@ -108,5 +100,4 @@ async def get_deliveries(
     principal.require(Role.department, Role.operator)
     if principal.role is Role.department:
         unit = principal.unit
-    async with deps.pool(request).acquire() as conn:
-        return await repo.deliveries(conn, unit=unit, status=status, limit=limit)
+    return await queries.deliveries(deps.pool(request), unit=unit, status=status, limit=limit)

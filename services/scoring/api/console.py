@@ -21,8 +21,7 @@ from hubkit.auth import CONSOLE_LOGIN, Principal, Role, mint_token, verify_token
 from hubkit.problems import Problem
 
 from scoring.api import deps, months, scores
-from scoring.service import handlers
-from scoring.storage import reads
+from scoring.service import handlers, queries
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -178,7 +177,7 @@ async def leaderboard_page(
     except Problem:
         return _page(request, "login.html", lang, t["login"])
     # Read before the board: a change in between is then sent again (harmless), never lost.
-    after = await reads.ledger_position(deps.pool(request))
+    after = await queries.ledger_position(deps.pool(request))
     if month is None and deps.projector(request).projection.watermark is None:
         board: dict[str, Any] = {"month": "", "units": [], "as_of": None, "ruleset": deps.ruleset(request).id,
                                  "ruleset_version": deps.ruleset(request).version}
@@ -215,7 +214,7 @@ async def unit_page(unit: str, request: Request, viewer: Viewer, lang: Lang = "z
 
 @router.get("/months", response_class=HTMLResponse)
 async def months_page(request: Request, viewer: Viewer, lang: Lang = "zh") -> HTMLResponse:
-    closed = await reads.closed_months(deps.pool(request))
+    closed = await queries.closed_months(deps.pool(request))
     found = [await months.read(m, request, viewer) for m in closed]
     return _page(request, "months.html", lang, LABELS[lang]["closed_months"], months=found)
 
@@ -230,7 +229,7 @@ async def stream(
     position = last_event_id if last_event_id is not None else after
     pool = deps.pool(request)
     while not await request.is_disconnected():
-        rows = await reads.ledger_after(pool, position, month or None)
+        rows = await queries.ledger_after(pool, position, month or None)
         for r in rows:
             position = r["position"]
             yield ServerSentEvent(event="score", id=str(position), data={

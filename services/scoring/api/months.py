@@ -9,10 +9,9 @@ from hubkit.auth import CurrentPrincipal, Role
 from hubkit.problems import not_found
 
 from scoring.api import deps
-from scoring.domain.clock import month_bounds, month_of, to_datetime
+from scoring.domain.clock import month_bounds, month_of
 from scoring.service import commands as c
-from scoring.service import handlers
-from scoring.storage import months
+from scoring.service import handlers, queries
 
 router = APIRouter(prefix="/months", tags=["months"])
 
@@ -30,15 +29,13 @@ async def read(month: str, request: Request, principal: CurrentPrincipal) -> dic
     principal.require(Role.operator, Role.auditor, Role.inspector, Role.service)
     deps.month_or_current(request, month)
     start, end = month_bounds(month)
-    async with deps.pool(request).acquire() as conn:
-        info = await months.closed(conn, month)
-        if info is None:
-            wm = deps.projector(request).projection.watermark
-            if wm is None or month_of(wm) < month:
-                raise not_found("month", month)
-            return {"month": month, "closed": False}
-        frozen = await months.frozen_results(conn, month)
-        late = await months.late_facts(conn, month, info["last_position"], to_datetime(start), to_datetime(end))
+    closed = await queries.closed_month(deps.pool(request), month, start, end)
+    if closed is None:
+        wm = deps.projector(request).projection.watermark
+        if wm is None or month_of(wm) < month:
+            raise not_found("month", month)
+        return {"month": month, "closed": False}
+    info, frozen, late = closed
     return {
         "month": month, "closed": True, "ruleset": info["ruleset"], "ruleset_version": info["ruleset_version"],
         "last_position": info["last_position"], "sha256": info["sha256"], "closed_at": info["closed_at"].isoformat(),

@@ -14,7 +14,7 @@ from hubkit.problems import Problem, not_found
 from scoring.api import deps
 from scoring.domain.clock import month_of, to_datetime, to_instant
 from scoring.domain.engine import NotScored, evaluate_unit
-from scoring.storage import reads
+from scoring.service import queries
 
 router = APIRouter(prefix="/scores", tags=["scores"])
 READERS = (Role.operator, Role.auditor, Role.inspector, Role.service, Role.department)
@@ -40,7 +40,7 @@ async def leaderboard(
     principal.require(*READERS)
     month = deps.month_or_current(request, month)
     wm = deps.projector(request).projection.watermark
-    rows, trend_rows = await reads.leaderboard(deps.pool(request), month,
+    rows, trend_rows = await queries.leaderboard(deps.pool(request), month,
                                                to_datetime(wm - 86_400_000_000) if wm is not None else None)
     trends: dict[str, list[dict[str, str]]] = {}
     for r in trend_rows:
@@ -69,7 +69,7 @@ async def breakdown(
     principal.require(*READERS)
     principal.ensure_unit(unit)
     month = deps.month_or_current(request, month)
-    row, events = await reads.unit_result(deps.pool(request), unit, month)
+    row, events = await queries.unit_result(deps.pool(request), unit, month)
     if row is None:
         raise not_found("score of unit", f"{unit} in {month}")
     return {**_unit_info(request, unit), **_explained(request, row["result"], events),
@@ -111,7 +111,7 @@ def _event_summary(row: Any) -> dict[str, Any]:
 async def history(unit: str, request: Request, principal: CurrentPrincipal, month: str | None = None) -> dict[str, Any]:
     principal.require(*READERS)
     principal.ensure_unit(unit)
-    months, changes = await reads.unit_history(deps.pool(request), unit, month)
+    months, changes = await queries.unit_history(deps.pool(request), unit, month)
     if not months:
         raise not_found("scores of unit", unit)
 

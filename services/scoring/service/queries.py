@@ -1,0 +1,65 @@
+"""Scoring's reads for the routers: leaderboards, a unit's result and history, closed months, alerts in
+words, webhooks and their deliveries. Routers read through here, never through storage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from scoring.domain.clock import to_datetime
+from scoring.domain.ruleset import Ruleset
+from scoring.messaging.alert_feed import documents
+from scoring.messaging.projector import LiveProjector
+from scoring.storage import alerts, months
+
+# The leaderboard, results and ledger reads are storage's own queries, served as they are.
+from scoring.storage.reads import closed_months, leaderboard, ledger_after, ledger_position, unit_history, unit_result
+
+__all__ = [
+    "alerts_after", "alerts_latest", "closed_month", "closed_months", "deliveries", "last_alert_seq",
+    "leaderboard", "ledger_after", "ledger_position", "unit_history", "unit_result", "webhooks",
+]
+
+
+async def alerts_latest(pool: asyncpg.Pool, unit: str, limit: int, ruleset: Ruleset, projector: LiveProjector
+                        ) -> list[dict[str, Any]]:
+    """The unit's latest alerts, newest first, as departments read them (words, causes, what to do)."""
+    async with pool.acquire() as conn:
+        return await documents(conn, await alerts.latest(conn, unit, limit), ruleset, projector)
+
+
+async def last_alert_seq(pool: asyncpg.Pool, unit: str) -> int:
+    async with pool.acquire() as conn:
+        return await alerts.last_seq(conn, unit)
+
+
+async def alerts_after(pool: asyncpg.Pool, unit: str, seq: int, ruleset: Ruleset, projector: LiveProjector,
+                       limit: int = 100) -> list[dict[str, Any]]:
+    """The unit's alerts after `seq`, oldest first (a stream resumes from the last one it sent)."""
+    async with pool.acquire() as conn:
+        rows = await alerts.after(conn, unit, seq, limit)
+        return await documents(conn, rows, ruleset, projector) if rows else []
+
+
+async def webhooks(pool: asyncpg.Pool, unit: str) -> list[dict[str, Any]]:
+    async with pool.acquire() as conn:
+        return [dict(r) for r in await alerts.webhooks(conn, unit)]
+
+
+async def deliveries(pool: asyncpg.Pool, *, unit: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
+    async with pool.acquire() as conn:
+        return await alerts.deliveries(conn, unit=unit, status=status, limit=limit)
+
+
+async def closed_month(pool: asyncpg.Pool, month: str, start: int, end: int
+                       ) -> tuple[Any, list[Any], list[Any]] | None:
+    """A closed month's record, its frozen results (with the live totals beside them) and the facts of
+    the month that arrived after it closed; None when the month is not closed."""
+    async with pool.acquire() as conn:
+        info = await months.closed(conn, month)
+        if info is None:
+            return None
+        frozen = await months.frozen_results(conn, month)
+        late = await months.late_facts(conn, month, info["last_position"], to_datetime(start), to_datetime(end))
+    return info, frozen, late
