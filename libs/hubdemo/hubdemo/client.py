@@ -19,7 +19,6 @@ from . import progress as saved
 from .cast import DemoFailed, Open, Unit, problem_of
 from .progress import SH, Plan
 
-
 RATE_LIMIT_RETRIES = 10
 
 

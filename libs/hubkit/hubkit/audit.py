@@ -80,6 +80,11 @@ class AuditTrail:
             log.error("audit row not written", error=repr(exc), request_id=request_id, target=target)
 
     def _who(self, scope: Scope) -> Principal | None:
+        """The caller the guard admitted (its principal is in the request state); for a request the
+        guard refused, whoever the token names, so that a denial records who was denied."""
+        admitted = (scope.get("state") or {}).get("principal")
+        if isinstance(admitted, Principal):
+            return admitted
         headers = dict(scope.get("headers") or [])
         scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
         if scheme.lower() != "bearer" or not token:

@@ -31,7 +31,7 @@ class UnitOfWork(Protocol):
     async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None: ...
 
-    def emit(self, payload: Payload, *, unit: str, at: datetime) -> None: ...
+    def emit(self, payload: Payload, *, unit: str, at: datetime) -> Envelope: ...
 
     def savepoint(self) -> contextlib.AbstractAsyncContextManager[None]: ...
 
@@ -43,8 +43,11 @@ class _Events:
 
     events: list[Envelope]
 
-    def emit(self, payload: Payload, *, unit: str, at: datetime) -> None:
-        self.events.append(new_envelope(payload, unit=unit, occurred_at=at))
+    def emit(self, payload: Payload, *, unit: str, at: datetime) -> Envelope:
+        """Collect an event for the outbox (written at commit); the envelope, for the caller to answer with."""
+        envelope = new_envelope(payload, unit=unit, occurred_at=at)
+        self.events.append(envelope)
+        return envelope
 
 
 class AsyncpgUnitOfWork(_Events):

@@ -36,8 +36,7 @@ async def record_finding(cmd: c.RecordFinding, uow: ScoringUnitOfWork, ruleset: 
         raise _rejected("; ".join(f"{'.'.join(map(str, e['loc'])) or 'finding'}: {e['msg']}"
                                   for e in exc.errors())) from None
     async with uow:
-        uow.emit(payload, unit=cmd.unit, at=cmd.at)
-        event = uow.events[-1]
+        event = uow.emit(payload, unit=cmd.unit, at=cmd.at)
         if not await uow.rows.insert_finding(finding_id=cmd.finding_id, event_id=event.id, unit=cmd.unit,
                                              item=cmd.item, effect=cmd.effect, inspector=cmd.actor.subject,
                                              occurred_at=cmd.at):
