@@ -6,9 +6,12 @@ from fastapi import FastAPI
 from hubkit.service import ServiceSpec, build_app
 
 from .api import routers
-from .domain.ruleset import Ruleset, builtin_ruleset, load_ruleset
+from .domain.item_checks import RulesetError
+from .domain.ruleset import RULESETS_DIR, Ruleset, builtin_ruleset, load_ruleset
+from .domain.submissions import Requirements, builtin_requirements, parse_requirements
 from .messaging import consumers
 from .messaging.projector import LiveProjector
+from .messaging.submission_sweep import SubmissionSweep
 from .messaging.webhooks import WebhookSender
 from .settings import ScoringSettings
 from .storage import MIGRATIONS
@@ -22,14 +25,31 @@ def ruleset_of(settings: ScoringSettings) -> Ruleset:
     return load_ruleset(settings.ruleset_path) if settings.ruleset_path else builtin_ruleset(settings.ruleset)
 
 
+def requirements_of(settings: ScoringSettings, ruleset: Ruleset) -> Requirements:
+    """The submission requirements, checked against the ruleset at start like the ruleset itself."""
+    if settings.submissions == "none":
+        return Requirements(ruleset.id, ())
+    if settings.submissions == "builtin":
+        return builtin_requirements(ruleset, RULESETS_DIR)
+    path = Path(settings.submissions)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RulesetError(f"{path}: cannot read submission requirements: {exc.strerror}") from None
+    return parse_requirements(text, ruleset, str(path))
+
+
 def spec(settings: ScoringSettings | None = None) -> ServiceSpec:
     settings = settings or ScoringSettings()
     ruleset = ruleset_of(settings)
+    requirements = requirements_of(settings, ruleset)
     projector = LiveProjector(ruleset, max_batch=settings.projection_batch)
     webhooks = WebhookSender(settings, ruleset, projector)
+    sweep = SubmissionSweep(requirements, ruleset, projector, settings.submission_sweep_seconds)
 
     def configure(app: FastAPI) -> None:
         app.state.ruleset = ruleset
+        app.state.requirements = requirements
         app.state.projector = projector
 
     return ServiceSpec(
@@ -40,8 +60,9 @@ def spec(settings: ScoringSettings | None = None) -> ServiceSpec:
         routers=routers,
         consumers=consumers,
         description=DESCRIPTION,
-        jobs=[projector.run, webhooks.run],
+        jobs=[projector.run, webhooks.run, sweep.run],
         lag_sources=[projector],
+        body_limits={"/submissions/": 17 * 1024 * 1024},  # a file of up to 12 MiB, in base64
         configure=configure,
     )
 

@@ -18,3 +18,7 @@ class ScoringSettings(HubSettings):
     webhook_retry_hours: float = Field(24.0, gt=0, description="How long a delivery is retried before it is dead")
     webhook_timeout_seconds: float = Field(10.0, gt=0, description="Timeout of one webhook POST")
     webhook_poll_seconds: float = Field(0.5, gt=0, description="How often due deliveries are looked for")
+    submissions: str = Field(
+        "builtin", description="Submission requirements: 'builtin' (the file beside the ruleset, "
+        "<id>.submissions.toml), a path to such a file, or 'none' (no submission is required of anyone)")
+    submission_sweep_seconds: float = Field(1.0, gt=0, description="How often missed submissions are looked for")

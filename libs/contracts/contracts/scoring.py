@@ -60,6 +60,54 @@ class FindingRecorded(_Scoring):
         return self
 
 
+SubmissionKind = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,60}$")]
+# "once" for a one-off submission (a survey form, a plan), else the month it is due in (YYYY-MM)
+Period = Annotated[str, Field(pattern=r"^(once|(19|20)[0-9]{2}-(0[1-9]|1[0-2]))$")]
+
+
+@register
+class SubmissionReceived(_Scoring):
+    """A unit submitted a document the ruleset requires of it (a survey form, a plan, a monthly report)."""
+
+    TYPE: ClassVar[str] = "scoring.submission-received"
+
+    submission_id: str = Field(min_length=1, description="id of the submission")
+    kind: SubmissionKind = Field(description="what it is, as the ruleset's submission requirements name it")
+    period: Period = Field(description='"once" for a one-off document, else the month (YYYY-MM) it is due in')
+    file_sha256: Sha256 = Field(description="SHA-256 of the submitted file")
+    file_name: str = Field(min_length=1, max_length=200, description="the file's name as submitted")
+    file_format: Literal["pdf", "ofd", "docx", "xlsx", "doc", "xls"] = Field(description="the file's format")
+    completed: bool = Field(default=False, description="a progress report saying the work is complete: "
+                                                       "no further monthly reports are due")
+    entered_by: str | None = Field(default=None, description="the bureau's operator who entered a document "
+                                                             "received outside the hub (null: submitted here)")
+
+
+@register
+class SubmissionAccepted(_Scoring):
+    """The bureau's inspector accepted a submission: it satisfies its requirement."""
+
+    TYPE: ClassVar[str] = "scoring.submission-accepted"
+
+    submission_id: str = Field(min_length=1, description="id of the submission")
+    kind: SubmissionKind = Field(description="what it is")
+    period: Period = Field(description="the period it is for")
+    inspector: str = Field(min_length=1, description="who accepted it")
+
+
+@register
+class SubmissionReturned(_Scoring):
+    """The bureau's inspector returned a submission with a reason: it does not satisfy its requirement."""
+
+    TYPE: ClassVar[str] = "scoring.submission-returned"
+
+    submission_id: str = Field(min_length=1, description="id of the submission")
+    kind: SubmissionKind = Field(description="what it is")
+    period: Period = Field(description="the period it is for")
+    reason: str = Field(min_length=1, max_length=2000, description="why it was returned")
+    inspector: str = Field(min_length=1, description="who returned it")
+
+
 @register
 class ScoreChanged(_Scoring):
     """The unit's live score for a month changed."""

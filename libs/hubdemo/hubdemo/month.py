@@ -29,6 +29,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from .acts_catalog import CatalogActs
 from .acts_exchange import ExchangeActs
 from .acts_licenses import LicenseActs
+from .acts_submissions import SubmissionActs
 from .cast import ACHIEVEMENTS, LAGGING_FLAGS, ORDINARY_FLAGS, PROFILES, DemoFailed
 from .progress import SH, days_of
 from .providers import ProviderServers
@@ -36,7 +37,7 @@ from .providers import ProviderServers
 __all__ = ["Demo", "DemoFailed"]
 
 
-class Demo(CatalogActs, ExchangeActs, LicenseActs):
+class Demo(CatalogActs, ExchangeActs, LicenseActs, SubmissionActs):
     """The month, day by day: each context's acts live in its own module (acts_*.py)."""
 
     # ── the month ─────────────────────────────────────────────────────────────────────────
@@ -49,11 +50,13 @@ class Demo(CatalogActs, ExchangeActs, LicenseActs):
             self.load_directory()
             self.survey()
             progress.advance(setup)
+            self.load_requirements()
             if not self.progress.setup_done:
                 self.register_units(start)
                 self.assign_requirements(start + timedelta(hours=9))
                 if len(self.progress.months) == 1:  # the stock is imported once, in the hub's first month
                     self.claim_and_import(start + timedelta(hours=10))
+                    self.enter_paper_submissions()
                 self.remember(setup_done=True)
             progress.advance(setup)
             self.prepare_licensing()
@@ -97,6 +100,7 @@ class Demo(CatalogActs, ExchangeActs, LicenseActs):
             self.catalog_day(u, day, providers)
         self.exchange_day(day)
         self.license_day(day)
+        self.submissions_day(day)
 
     # ── the month's end ───────────────────────────────────────────────────────────────────
     def findings(self, last: date) -> None:

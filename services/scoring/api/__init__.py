@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
-from scoring.api import alerts, console, findings, months, scores
+from scoring.api import alerts, console, findings, months, scores, submissions
 
-routers: list[APIRouter] = [scores.router, findings.router, months.router, alerts.router, console.router]
+routers: list[APIRouter] = [scores.router, findings.router, submissions.router, months.router, alerts.router,
+                             console.router]

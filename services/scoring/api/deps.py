@@ -11,6 +11,7 @@ from hubkit.problems import Problem
 
 from scoring.domain.clock import month_of, parse_month
 from scoring.domain.ruleset import Ruleset
+from scoring.domain.submissions import Requirements
 from scoring.messaging.projector import LiveProjector
 from scoring.service.ports import ScoringUnitOfWork
 from scoring.storage.uow import PgScoringUnitOfWork
@@ -23,6 +24,10 @@ def projector(request: Request) -> LiveProjector:
 
 def ruleset(request: Request) -> Ruleset:
     return request.app.state.ruleset
+
+
+def requirements(request: Request) -> Requirements:
+    return request.app.state.requirements
 
 
 def month_or_current(request: Request, month: str | None) -> str:

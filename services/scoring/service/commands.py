@@ -45,3 +45,32 @@ class StopWebhook:
     actor: Principal
     unit: str
     webhook_id: int
+
+
+@dataclass(frozen=True)
+class Submit:
+    actor: Principal
+    unit: str
+    kind: str
+    period: str | None  # None: "once" for a one-off requirement, the current month for a monthly one
+    file_name: str
+    file: bytes
+    completed: bool
+    at: datetime
+    # The bureau enters a document it received outside the hub (on paper, by mail) with the day it came.
+    received_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Review:
+    actor: Principal
+    unit: str
+    submission_id: str
+    accept: bool
+    reason: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class SweepSubmissions:
+    at: datetime  # the service clock: deadlines up to here (less the grace) are judged

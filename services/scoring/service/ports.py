@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from hubkit.uow import UnitOfWork
 
 from scoring.domain.result import MonthResult
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionRow:
+    submission_id: str
+    unit: str
+    kind: str
+    period: str
+    received_at: datetime
+    file_sha256: str
+    file_name: str
+    file_format: str
+    completed: bool
+    status: str = "received"  # received | accepted | returned
+    reviewed_at: datetime | None = None
+    reviewer: str | None = None
+    reason: str | None = None
 
 
 class ScoringRows(Protocol):
@@ -25,6 +43,23 @@ class ScoringRows(Protocol):
 
     async def use_console_code(self, jti: str) -> bool: ...
 
+    async def insert_submission(self, row: SubmissionRow, file: bytes) -> None: ...
+
+    async def submission_for_review(self, unit: str, submission_id: str) -> SubmissionRow | None:
+        """The submission, locked until the unit of work ends (None: no such submission of the unit)."""
+        ...
+
+    async def review_submission(self, submission_id: str, *, status: str, at: datetime, reviewer: str,
+                                reason: str | None) -> None: ...
+
+    async def submissions_to_judge(self) -> list[SubmissionRow]:
+        """Every submission, without its file (the sweep judges them all)."""
+        ...
+
+    async def automatic_findings(self) -> set[str]:
+        """The ids of the findings the hub recorded itself (from submissions) so far."""
+        ...
+
 
 class ScoringUnitOfWork(UnitOfWork, Protocol):
     rows: ScoringRows
@@ -40,5 +75,9 @@ class Live(Protocol):
     def position(self) -> int: ...
 
     def unit_kind(self, unit: str) -> str | None: ...
+
+    def scored_units(self) -> list[tuple[str, str, frozenset[str], int]]:
+        """(unit, kind, absent indicators, registered at) of every registered department and city."""
+        ...
 
     def evaluate(self, month: str, as_of: datetime | int) -> MonthResult: ...

@@ -11,14 +11,28 @@ from scoring.domain.clock import to_datetime
 from scoring.domain.ruleset import Ruleset
 from scoring.messaging.alert_feed import documents
 from scoring.messaging.projector import LiveProjector
+from scoring.service.ports import SubmissionRow
 from scoring.storage import alerts, months
+from scoring.storage import submissions as submission_rows
 
 # The leaderboard, results and ledger reads are storage's own queries, served as they are.
 from scoring.storage.reads import closed_months, leaderboard, ledger_after, ledger_position, unit_history, unit_result
 
 __all__ = [
-    "alerts_after", "alerts_latest", "closed_month", "closed_months", "deliveries", "last_alert_seq",
-    "leaderboard", "ledger_after", "ledger_position", "unit_history", "unit_result", "webhooks",
+    "alerts_after",
+    "alerts_latest",
+    "closed_month",
+    "closed_months",
+    "deliveries",
+    "last_alert_seq",
+    "leaderboard",
+    "ledger_after",
+    "ledger_position",
+    "submission_file",
+    "submissions",
+    "unit_history",
+    "unit_result",
+    "webhooks",
 ]
 
 
@@ -63,3 +77,13 @@ async def closed_month(pool: asyncpg.Pool, month: str, start: int, end: int
         frozen = await months.frozen_results(conn, month)
         late = await months.late_facts(conn, month, info["last_position"], to_datetime(start), to_datetime(end))
     return info, frozen, late
+
+
+async def submissions(pool: asyncpg.Pool, unit: str) -> list[SubmissionRow]:
+    async with pool.acquire() as conn:
+        return await submission_rows.of_unit(conn, unit)
+
+
+async def submission_file(pool: asyncpg.Pool, unit: str, submission_id: str) -> tuple[SubmissionRow, bytes] | None:
+    async with pool.acquire() as conn:
+        return await submission_rows.file_of(conn, unit, submission_id)

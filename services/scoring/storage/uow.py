@@ -9,8 +9,8 @@ import asyncpg
 from hubkit.uow import AsyncpgUnitOfWork
 
 from scoring.domain.result import MonthResult
-from scoring.service.ports import ScoringRows
-from scoring.storage import alerts, months
+from scoring.service.ports import ScoringRows, SubmissionRow
+from scoring.storage import alerts, months, submissions
 
 
 class PgScoringRows:
@@ -42,6 +42,23 @@ class PgScoringRows:
         """True the first time a one-time sign-in code is used, False after."""
         return bool(await self.conn.fetchval(
             "INSERT INTO console_codes (jti) VALUES ($1) ON CONFLICT DO NOTHING RETURNING true", jti))
+
+
+    async def insert_submission(self, row: SubmissionRow, file: bytes) -> None:
+        await submissions.insert(self.conn, row, file)
+
+    async def submission_for_review(self, unit: str, submission_id: str) -> SubmissionRow | None:
+        return await submissions.for_review(self.conn, unit, submission_id)
+
+    async def review_submission(self, submission_id: str, *, status: str, at: datetime, reviewer: str,
+                                reason: str | None) -> None:
+        await submissions.review(self.conn, submission_id, status=status, at=at, reviewer=reviewer, reason=reason)
+
+    async def submissions_to_judge(self) -> list[SubmissionRow]:
+        return await submissions.all_rows(self.conn)
+
+    async def automatic_findings(self) -> set[str]:
+        return await submissions.automatic_findings(self.conn)
 
 
 class PgScoringUnitOfWork(AsyncpgUnitOfWork):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from scoring.domain.engine import evaluate
 from scoring.domain.facts import FactStore
 from scoring.domain.result import MonthResult
 from scoring.domain.ruleset import Ruleset
+from scoring.service.ports import SubmissionRow
 
 
 class FakeScoringRows:
@@ -20,12 +22,14 @@ class FakeScoringRows:
         self.closed: dict[str, list[tuple[str, Any, str]]] = {}
         self.webhooks: dict[int, tuple[str, str, bool]] = {}
         self.codes: set[str] = set()
+        self.submissions: dict[str, tuple[SubmissionRow, bytes]] = {}
 
     async def insert_finding(self, *, finding_id: str, event_id: Any, unit: str, item: str, effect: str,
                              inspector: str, occurred_at: datetime) -> bool:
         if finding_id in self.findings:
             return False
-        self.findings[finding_id] = {"event_id": event_id, "unit": unit, "item": item}
+        self.findings[finding_id] = {"event_id": event_id, "unit": unit, "item": item, "effect": effect,
+                                     "inspector": inspector, "occurred_at": occurred_at}
         return True
 
     async def is_closed(self, month: str) -> bool:
@@ -55,6 +59,26 @@ class FakeScoringRows:
         return True
 
 
+    async def insert_submission(self, row: SubmissionRow, file: bytes) -> None:
+        self.submissions[row.submission_id] = (row, file)
+
+    async def submission_for_review(self, unit: str, submission_id: str) -> SubmissionRow | None:
+        found = self.submissions.get(submission_id)
+        return found[0] if found is not None and found[0].unit == unit else None
+
+    async def review_submission(self, submission_id: str, *, status: str, at: datetime, reviewer: str,
+                                reason: str | None) -> None:
+        row, file = self.submissions[submission_id]
+        self.submissions[submission_id] = (replace(row, status=status, reviewed_at=at, reviewer=reviewer,
+                                                   reason=reason), file)
+
+    async def submissions_to_judge(self) -> list[SubmissionRow]:
+        return [row for row, _ in self.submissions.values()]
+
+    async def automatic_findings(self) -> set[str]:
+        return {f for f, v in self.findings.items() if v.get("inspector") == "hub:submissions"}
+
+
 class FakeScoringUnitOfWork(FakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
@@ -76,6 +100,11 @@ class FakeLive:
     def unit_kind(self, unit: str) -> str | None:
         reg = self.store.directory.get(unit)
         return reg.kind if reg else None
+
+    def scored_units(self) -> list[tuple[str, str, frozenset[str], int]]:
+        units = self.store.directory.units
+        return [(u, units[u].kind, units[u].absent_indicators, units[u].stamp[0])
+                for u in self.store.directory.scored_units()]
 
     def evaluate(self, month: str, as_of: datetime | int) -> MonthResult:
         return evaluate(self.ruleset, self.store.directory, self.store, month, as_of)
