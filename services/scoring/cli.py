@@ -147,3 +147,20 @@ def export(
 
 if __name__ == "__main__":  # pragma: no cover
     app()
+
+
+@app.command()
+def sources(
+    write: Annotated[Path | None, typer.Option(help="Write the table to this file instead of printing it")] = None,
+) -> None:
+    """Where each item's facts come from: service events, submissions, or an inspector's judgement."""
+    from scoring.domain.ruleset import RULESETS_DIR
+    from scoring.domain.sources import sources_markdown
+    from scoring.domain.submissions import builtin_requirements
+
+    ruleset = builtin_ruleset("gx-2019")
+    text = sources_markdown(ruleset, builtin_requirements(ruleset, RULESETS_DIR))
+    if write is None:
+        typer.echo(text, nl=False)
+    else:
+        write.write_text(text, encoding="utf-8")

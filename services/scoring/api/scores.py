@@ -19,7 +19,7 @@ from scoring.service import queries
 router = APIRouter(prefix="/scores", tags=["scores"])
 READERS = (Role.operator, Role.auditor, Role.inspector, Role.service, Role.department)
 _DETAIL_FIELDS = ("resource_code", "request_id", "license_id", "call_id", "finding_id", "item", "dispute_id",
-                  "batch_id", "consumer_unit", "error", "reason", "effect", "count", "purpose")
+                  "batch_id", "consumer_unit", "error", "reason", "effect", "count", "purpose", "note")
 
 
 def _unit_info(request: Request, unit: str) -> dict[str, Any]:

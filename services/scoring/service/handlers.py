@@ -37,6 +37,8 @@ from scoring.domain.submissions import (
 from scoring.service import commands as c
 from scoring.service.ports import Live, ScoringUnitOfWork, SubmissionRow
 
+AUTOMATIC_PREFIX = "sub:"  # the ids of the findings the hub records from submissions
+
 
 def _rejected(detail: str) -> Problem:
     return Problem(422, "Finding rejected", detail, kind="finding-rejected")
@@ -45,6 +47,8 @@ def _rejected(detail: str) -> Problem:
 async def record_finding(cmd: c.RecordFinding, uow: ScoringUnitOfWork, ruleset: Ruleset, live: Live) -> Any:
     """An inspector's finding goes out through the outbox and comes back through Kafka like any fact;
     its id is recorded once. Returns the event."""
+    if cmd.finding_id.startswith(AUTOMATIC_PREFIX):
+        raise _rejected(f"finding_id: ids starting with {AUTOMATIC_PREFIX!r} are the hub's own (from submissions)")
     try:
         check_finding(ruleset, item=cmd.item, effect=cmd.effect, unit_kind=live.unit_kind(cmd.unit),
                       attributed_unit=cmd.attributed_unit, unit=cmd.unit)
@@ -189,7 +193,8 @@ async def submit(cmd: c.Submit, uow: ScoringUnitOfWork, requirements: Requiremen
                         received_at=received, file_sha256=hashlib.sha256(cmd.file).hexdigest(),
                         file_name=cmd.file_name, file_format=fmt, completed=cmd.completed)
     async with uow:
-        if entered_by is not None and f"sub:{cmd.unit}:{req.kind}:{period}" in await uow.rows.automatic_findings():
+        missed = f"{AUTOMATIC_PREFIX}{cmd.unit}:{req.kind}:{period}"
+        if entered_by is not None and missed in await uow.rows.automatic_findings():
             raise conflict(f"the hub recorded already that {req.kind} for {period} was missed; a document entered "
                            "now does not change that")
         await uow.rows.insert_submission(row, cmd.file)
@@ -233,6 +238,7 @@ async def sweep_submissions(now: Instant, uow: ScoringUnitOfWork, requirements: 
         return 0
     recorded = 0
     async with uow:
+        await uow.rows.lock_submission_sweep()  # one sweep at a time, across instances: each finding once
         by_unit: dict[tuple[str, str], list[Submitted]] = {}
         for r in await uow.rows.submissions_to_judge():
             by_unit.setdefault((r.unit, r.kind), []).append(_submitted(r))
@@ -256,8 +262,9 @@ async def _record_automatic(uow: ScoringUnitOfWork, finding_id: str, unit: str, 
     event = uow.emit(FindingRecorded(finding_id=finding_id, item=item, effect=effect,
                                      count=1 if effect == "occurrence" else None, note=note, inspector=AUTOMATIC),
                      unit=unit, at=when)
-    await uow.rows.insert_finding(finding_id=finding_id, event_id=event.id, unit=unit, item=item, effect=effect,
-                                  inspector=AUTOMATIC, occurred_at=when)
+    if not await uow.rows.insert_finding(finding_id=finding_id, event_id=event.id, unit=unit, item=item,
+                                         effect=effect, inspector=AUTOMATIC, occurred_at=when):
+        raise RuntimeError(f"finding {finding_id} appeared during the sweep")  # rolls the sweep back
 
 
 def _submitted(r: SubmissionRow) -> Submitted:
@@ -276,7 +283,7 @@ def _misses(req: Requirement, subs: list[Submitted], now: Instant, ruleset: Rule
         miss = judge(req, period, subs, now, flag)
         if miss is None:
             continue
-        finding_id = f"sub:{unit}:{req.kind}:{period}"
+        finding_id = f"{AUTOMATIC_PREFIX}{unit}:{req.kind}:{period}"
         out.append((finding_id, "holds" if flag else "occurrence", miss.at, req.describe(period)))
         if miss.resolved_at is not None:
             out.append((finding_id + ":resolved", "resolved", miss.resolved_at, f"已报送并通过审核：{req.title_zh}"))

@@ -56,6 +56,10 @@ class ScoringRows(Protocol):
         """Every submission, without its file (the sweep judges them all)."""
         ...
 
+    async def lock_submission_sweep(self) -> None:
+        """Wait until no other sweep runs (held until the unit of work ends)."""
+        ...
+
     async def automatic_findings(self) -> set[str]:
         """The ids of the findings the hub recorded itself (from submissions) so far."""
         ...

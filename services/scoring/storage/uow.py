@@ -57,6 +57,9 @@ class PgScoringRows:
     async def submissions_to_judge(self) -> list[SubmissionRow]:
         return await submissions.all_rows(self.conn)
 
+    async def lock_submission_sweep(self) -> None:
+        await self.conn.execute("SELECT pg_advisory_xact_lock(hashtext('scoring.submission-sweep'))")
+
     async def automatic_findings(self) -> set[str]:
         return await submissions.automatic_findings(self.conn)
 

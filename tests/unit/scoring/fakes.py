@@ -75,6 +75,9 @@ class FakeScoringRows:
     async def submissions_to_judge(self) -> list[SubmissionRow]:
         return [row for row, _ in self.submissions.values()]
 
+    async def lock_submission_sweep(self) -> None:
+        pass  # one event loop, one sweep at a time
+
     async def automatic_findings(self) -> set[str]:
         return {f for f, v in self.findings.items() if v.get("inspector") == "hub:submissions"}
 

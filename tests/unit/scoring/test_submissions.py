@@ -293,3 +293,25 @@ async def test_a_unit_is_judged_from_its_first_day_and_a_paper_entry_cannot_undo
     with pytest.raises(Problem) as late_entry:
         await handlers.submit(paper, uow, REQUIREMENTS, RULESET, live)
     assert late_entry.value.status == 409 and not uow.rows.submissions
+
+
+def test_the_item_sources_table_is_the_rules_own() -> None:
+    """docs/ITEM-SOURCES.md (linked from the README) is generated from the ruleset and its requirements."""
+    from pathlib import Path
+
+    from scoring.domain.sources import sources_markdown
+
+    doc = Path(__file__).resolve().parents[3] / "docs" / "ITEM-SOURCES.md"
+    assert doc.read_text(encoding="utf-8") == sources_markdown(RULESET, REQUIREMENTS), \
+        "run: hub-scoring sources --write docs/ITEM-SOURCES.md"
+
+
+async def test_an_inspector_cannot_take_an_id_of_the_hub_s_own_findings() -> None:
+    uow = FakeScoringUnitOfWork()
+    live = FakeLive(store_of(month_log()), RULESET, None)
+    cmd = c.RecordFinding(actor=INSPECTOR, finding_id=f"sub:{NEVER}:private-network-survey:once", unit=NEVER,
+                          item="A1.1", effect="holds", count=None, numerator=None, denominator=None, size=None,
+                          attributed_unit=None, note="", at=datetime(2019, 8, 1, tzinfo=SHANGHAI))
+    with pytest.raises(Problem) as refused:
+        await handlers.record_finding(cmd, uow, RULESET, live)
+    assert refused.value.status == 422 and "the hub's own" in refused.value.detail
