@@ -87,9 +87,10 @@ async def test_a_month_of_submissions_on_the_live_service(database_url: str, kaf
                         lambda b, p=points: _item(b, "A1.1") == p, operator)
         july = (await client.get(f"/scores/{on_time}?month=2019-07", headers=operator)).json()
         assert _item(july, "A1.1") is None
-        august = {u: _item((await client.get(f"/scores/{u}?month=2019-08", headers=operator)).json(), "A1.1")
-                  for u in (on_time, late, never, returned)}
-        assert august == {on_time: None, late: None, never: "1.00", returned: "1.00"}
+        # The late unit's flag ended with its acceptance in July: August is clean (the shared broker may
+        # have carried the event time past July before the test submitted, so the end may come a sweep later).
+        for unit, points in ((on_time, None), (late, None), (never, "1.00"), (returned, "1.00")):
+            await until(client, f"/scores/{unit}?month=2019-08", lambda b, p=points: _item(b, "A1.1") == p, operator)
         explained = (await client.get(f"/scores/{never}?month=2019-08", headers=operator)).json()
         a11 = next(i for ind in explained["indicators"] for i in ind["items"] if i["item"] == "A1.1")
         assert "未按要求报送《自治区本级现有业务专网信息调查表》" in a11["events"][0]["details"]["note"]
@@ -99,7 +100,7 @@ async def test_a_month_of_submissions_on_the_live_service(database_url: str, kaf
 
     # The auditor's replay of the exported log gives the live scores.
     out = io.BytesIO()
-    export(settings, "2019-08", out)
+    await asyncio.to_thread(export, settings, "2019-08", out)  # the auditor's command, on its own loop
     out.seek(0)
     replayed = orjson.loads(replay(numbered_lines(out), builtin_ruleset(), "2019-08").result.replay_json())
     audit = {u["unit"]: (u["x"], u["total"]) for u in replayed["units"]}

@@ -161,7 +161,9 @@ class IdempotentConsumer:
         try:
             await watch.current()
             while True:
-                if await watch.changed() and self.consumer.assignment():
+                # Asked only with partitions to seek: a change seen while the group is rejoining (no
+                # assignment yet, typical right after the broker came back) would be used up unacted.
+                if self.consumer.assignment() and await watch.changed():
                     await self.consumer.seek_to_beginning(*self.consumer.assignment())
                     log.warning("broker log is new: reading again from the beginning", consumer=self.name)
                 batch = await self.consumer.getmany(timeout_ms=500, max_records=500)

@@ -15,6 +15,7 @@ from hubkit.problems import Problem, not_found
 from pydantic import BaseModel, Field
 
 from scoring.api import deps
+from scoring.domain.clock import SHANGHAI
 from scoring.service import commands as c
 from scoring.service import handlers, queries
 from scoring.service.ports import SubmissionRow
@@ -43,11 +44,11 @@ class ReturnBody(BaseModel):
 
 
 def _view(row: SubmissionRow) -> dict[str, Any]:
+    reviewed = row.reviewed_at.astimezone(SHANGHAI).isoformat() if row.reviewed_at else None
     return {"submission_id": row.submission_id, "unit": row.unit, "kind": row.kind, "period": row.period,
-            "received_at": row.received_at.isoformat(), "file_name": row.file_name, "file_format": row.file_format,
-            "file_sha256": row.file_sha256, "completed": row.completed, "status": row.status,
-            "reviewed_at": row.reviewed_at.isoformat() if row.reviewed_at else None, "reviewer": row.reviewer,
-            "reason": row.reason}
+            "received_at": row.received_at.astimezone(SHANGHAI).isoformat(), "file_name": row.file_name,
+            "file_format": row.file_format, "file_sha256": row.file_sha256, "completed": row.completed,
+            "status": row.status, "reviewed_at": reviewed, "reviewer": row.reviewer, "reason": row.reason}
 
 
 @router.get("/requirements", summary="What units must submit, which item a missed submission costs, by when")

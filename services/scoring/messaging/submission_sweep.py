@@ -8,6 +8,7 @@ import asyncio
 from hubkit.service import ServiceHost
 from hubkit.telemetry import get_logger
 
+from scoring.domain.clock import to_instant
 from scoring.domain.ruleset import Ruleset
 from scoring.domain.submissions import Requirements
 from scoring.messaging.projector import LiveProjector
@@ -25,13 +26,16 @@ class SubmissionSweep:
         self.every_seconds = every_seconds
 
     async def once(self, host: ServiceHost) -> int:
-        """One pass at the live watermark (event time: wall-clock time never enters a score)."""
+        """One pass as of the earlier of the live watermark and the service's clock: a deadline is judged
+        once the facts' event time has passed it and no submission can still come in before it (they are
+        stamped with the clock). The findings carry the deadline's instant, so replay never needs either."""
         watermark = self.projector.projection.watermark
         if watermark is None or not self.projector.ready.is_set():
             return 0
+        now = min(watermark, to_instant(host.clock.now()))
         uow = PgScoringUnitOfWork(host.pool, host.spec.schema)
         live = LiveView(self.projector, self.ruleset)
-        found = await handlers.sweep_submissions(watermark, uow, self.requirements, self.ruleset, live)
+        found = await handlers.sweep_submissions(now, uow, self.requirements, self.ruleset, live)
         if found:
             log.info("missed submissions recorded as findings", count=found)
         return found
