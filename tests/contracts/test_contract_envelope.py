@@ -52,6 +52,10 @@ EXPECTED_TYPES = {
     "scoring.score-changed": scoring.ScoreChanged,
     "scoring.deduction-alerted": scoring.DeductionAlerted,
     "scoring.month-closed": scoring.MonthClosed,
+    "scoring.finding-retracted": scoring.FindingRetracted,
+    "scoring.submission-received": scoring.SubmissionReceived,
+    "scoring.submission-accepted": scoring.SubmissionAccepted,
+    "scoring.submission-returned": scoring.SubmissionReturned,
 }
 
 

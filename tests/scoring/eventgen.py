@@ -137,6 +137,12 @@ class LogGen:
 
     def _finding(self, when: str) -> dict[str, Any]:
         rng, log = self.rng, self.log
+        found = [e for e in log.events if e["type"] == "scoring.finding-recorded"]
+        if found and rng.random() < 0.25:  # a finding withdrawn, perhaps at an event time before its own
+            f = rng.choice(found)
+            return log.add("scoring.finding-retracted", f["unit"], when, finding_id=f["data"]["finding_id"],
+                           item=f["data"]["item"], attributed_unit=f["data"].get("attributed_unit"),
+                           finding_occurred_at=f["occurred_at"], reason="corrected", by="inspector-1")
         item, kind = rng.choice(FINDINGS)
         unit = COUNTY if item == "C2.1" and rng.random() < 0.6 else rng.choice(UNITS)
         if kind == "flag":

@@ -29,6 +29,7 @@ from contracts.mirrors import (
     DataUsed,
     DisputeUpheld,
     FindingRecorded,
+    FindingRetracted,
     LicensePushed,
     LicenseUsed,
     MirroredPayload,
@@ -47,6 +48,7 @@ from contracts.values import check_division_code, uscc_check_char, validate_reso
 
 __all__ = [
     "PAYLOADS", "CallFailed", "DataKind", "DataUsed", "DecodeError", "DisputeUpheld", "FindingRecorded",
+    "FindingRetracted",
     "LicensePushed", "LicenseUsed", "RequestApproved", "RequestForwarded", "RequestRejected", "RequestSubmitted",
     "RequirementAssigned", "ResourceMounted", "ResourcePublished", "ResourceUpdated", "TypesClaimed",
     "UnitRegistered", "decode", "uscc_check_char",
@@ -68,6 +70,7 @@ _USCC_FIELDS: dict[type[MirroredPayload], tuple[str, ...]] = {
     DataUsed: ("consumer_unit",),
     LicenseUsed: ("issuer_unit",),
     FindingRecorded: ("attributed_unit",),
+    FindingRetracted: ("attributed_unit",),
 }
 _CODE_FIELDS = ("resource_code",)
 _FINDING_FIELD_EFFECT = {"count": "occurrence", "numerator": "rate", "denominator": "rate", "size": "achieved"}

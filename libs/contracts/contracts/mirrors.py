@@ -151,6 +151,15 @@ class FindingRecorded(MirroredPayload, kw_only=True, frozen=True):
 
 
 # payload fields holding a USCC / resource code(s), checked with contracts' validators
+class FindingRetracted(MirroredPayload, kw_only=True, frozen=True):
+    finding_id: NonEmpty
+    item: Annotated[str, msgspec.Meta(pattern=r"^[A-E][0-9]+(\.[0-9]+)?$")]
+    attributed_unit: str | None = None
+    finding_occurred_at: AwareDateTime
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    by: NonEmpty
+
+
 PAYLOADS: dict[str, tuple[str, type[MirroredPayload]]] = {
     "registry.unit-registered": ("registry", UnitRegistered),
     "catalog.requirement-assigned": ("catalog", RequirementAssigned),
@@ -168,4 +177,5 @@ PAYLOADS: dict[str, tuple[str, type[MirroredPayload]]] = {
     "elicense.license-pushed": ("elicense", LicensePushed),
     "elicense.license-used": ("elicense", LicenseUsed),
     "scoring.finding-recorded": ("scoring", FindingRecorded),
+    "scoring.finding-retracted": ("scoring", FindingRetracted),
 }

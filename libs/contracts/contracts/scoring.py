@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from contracts.base import Payload, Source
 from contracts.event_types import register
@@ -58,6 +58,22 @@ class FindingRecorded(_Scoring):
             if self.numerator > self.denominator:
                 raise ValueError(f"numerator: {self.numerator} exceeds the denominator {self.denominator}")
         return self
+
+
+@register
+class FindingRetracted(_Scoring):
+    """A finding withdrawn (corrected by its inspector, or an appeal against it upheld): it never counted.
+    The envelope's unit is the finding's unit; `item` and `attributed_unit` repeat the finding's, so the
+    retraction tells whose scores it moves even when it is folded before the finding itself."""
+
+    TYPE: ClassVar[str] = "scoring.finding-retracted"
+
+    finding_id: str = Field(min_length=1, description="id of the finding withdrawn")
+    item: RuleItem = Field(description="the finding's rule item")
+    attributed_unit: Uscc | None = Field(default=None, description="the finding's attributed unit, if any")
+    finding_occurred_at: AwareDatetime = Field(description="the finding's event time (the month it moved)")
+    reason: str = Field(min_length=1, max_length=2000, description="why it is withdrawn")
+    by: str = Field(min_length=1, description="who withdrew it")
 
 
 SubmissionKind = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,60}$")]

@@ -39,6 +39,7 @@ EVENT_CHANNELS: dict[str, tuple[str, ...]] = {
     "elicense.license-pushed": ("licenses",),  # type_first_push, licenses, first_ofd_auto
     "elicense.license-used": ("first_waiver", "unsealed_uses"),
     "scoring.finding-recorded": (),  # finding:<item>, see channels_of
+    "scoring.finding-retracted": (),  # finding:<item> too
 }
 
 METRIC_CHANNELS: dict[str, tuple[str, ...]] = {
@@ -70,7 +71,7 @@ def finding_channel(item_id: str) -> str:
 
 def channels_of(type_: str, data: Any) -> tuple[str, ...]:
     """The channels an event of this type writes (findings: the channel of their item)."""
-    if type_ == "scoring.finding-recorded":
+    if type_ in ("scoring.finding-recorded", "scoring.finding-retracted"):
         return (finding_channel(data.item),)
     return EVENT_CHANNELS.get(type_, (REGISTRY,))  # an unknown folded type: assume anything changed
 

@@ -16,9 +16,11 @@ def flag_intervals(view: UnitView, item: Item, win: Window) -> Seen[list[Interva
         units += view.directory.counties_of(view.unit)
     out: list[Interval] = []
     for unit in units:
-        found = view.store.facts(unit).findings.flags.get(item.id)
+        facts = view.store.facts(unit).findings
+        found = facts.flags.get(item.id)
         if found:
-            out += _intervals(sorted(found.values(), key=lambda f: f.stamp))
+            standing = [f for f in found.values() if f.finding_id not in facts.retracted]
+            out += _intervals(sorted(standing, key=lambda f: f.stamp))
     return Seen(out)
 
 
@@ -45,6 +47,8 @@ def occurrences(view: UnitView, item: Item, win: Window) -> Seen[list[Occurrence
     facts = view.findings
     out: list[Occurrence] = []
     for occ in facts.occurrences.get(item.id, {}).get(win.month, {}).values():
+        if occ.finding_id in facts.retracted:
+            continue
         shifted = item.attribution == "provider" and occ.attributed_unit not in (None, view.unit)
         if shifted:
             continue  # the provider pays, the user nothing
@@ -53,6 +57,8 @@ def occurrences(view: UnitView, item: Item, win: Window) -> Seen[list[Occurrence
     if item.attribution in ("provider", "both"):
         provider_points: Decimal | None = item.provider_points if item.attribution == "provider" else None
         for occ in facts.attributed_to_me.get(item.id, {}).get(win.month, {}).values():
+            if occ.finding_id in view.store.facts(occ.unit).findings.retracted:
+                continue  # withdrawn at the unit it was found at
             out.append(Occurrence(occ.stamp[0], occ.count, provider_points, (occ.stamp[1],)))
     return Seen(out)
 
@@ -60,8 +66,9 @@ def occurrences(view: UnitView, item: Item, win: Window) -> Seen[list[Occurrence
 def latest_rate(view: UnitView, item: Item, win: Window) -> Seen[Rate | None]:
     """The latest rate finding at or before T."""
     best = None
+    retracted = view.findings.retracted
     for f in view.findings.rates.get(item.id, {}).values():
-        if f.stamp[0] <= win.last and (best is None or f.stamp > best.stamp):
+        if f.finding_id not in retracted and f.stamp[0] <= win.last and (best is None or f.stamp > best.stamp):
             best = f
     if best is None:
         return Seen(None)
@@ -70,6 +77,8 @@ def latest_rate(view: UnitView, item: Item, win: Window) -> Seen[Rate | None]:
 
 def achievements(view: UnitView, item: Item, win: Window) -> Seen[list[Achievement]]:
     """Achievements recorded at or before T, earliest first."""
-    found = [f for f in view.findings.achievements.get(item.id, {}).values() if f.stamp[0] <= win.last]
+    retracted = view.findings.retracted
+    found = [f for f in view.findings.achievements.get(item.id, {}).values()
+             if f.stamp[0] <= win.last and f.finding_id not in retracted]
     found.sort(key=lambda f: f.stamp)
     return Seen([Achievement(f.stamp[0], f.size, f.count, (f.stamp[1],)) for f in found])

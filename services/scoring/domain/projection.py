@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from scoring.domain.clock import EPOCH, Instant, month_of, shift_month
+from scoring.domain.clock import EPOCH, Instant, month_of, shift_month, to_instant
 from scoring.domain.dependencies import channels_of
 from scoring.domain.facts import EnvelopeLike, FactStore
 from scoring.domain.incremental import IncrementalScorer
@@ -83,7 +83,7 @@ class Projection:
             t = (td.days * 86_400 + td.seconds) * 1_000_000 + td.microseconds
             units = apply(env, t)
             if units:
-                key = (channels_of(env.type, env.data), month_of(t))
+                key = (channels_of(env.type, env.data), month_of(_moves_from(env, t)))
                 marked = marks.get(key)
                 if marked is None:
                     marks[key] = set(units)  # apply may hand back a set a handler keeps
@@ -158,3 +158,11 @@ class Projection:
 def _same_score(a: UnitResult, b: UnitResult) -> bool:
     """Equal but for the as-of instant."""
     return replace(a, as_of=b.as_of) == b
+
+
+def _moves_from(env: EnvelopeLike, t: Instant) -> Instant:
+    """The earliest instant an event can move scores from: its own time, or for a retraction the time
+    of the finding it voids (which may be months before)."""
+    if env.type == "scoring.finding-retracted":
+        return min(t, to_instant(env.data.finding_occurred_at))
+    return t

@@ -39,14 +39,18 @@ def produced_by(service: str) -> list[str]:
     return sorted(topic_for(t) for t, cls in REGISTRY.items() if PUBLISHER[cls.SOURCE] == service)
 
 
+# The scoring service's own events it scores: inspectors' findings and their retractions.
+SCORED_OWN_EVENTS = frozenset({"scoring.finding-recorded", "scoring.finding-retracted"})
+
+
 def consumed_by(service: str) -> list[str]:
     """What each service reads: exchange the catalog's events (its read model); scoring every event
-    of the other services and the findings it records itself (the facts it scores)."""
+    of the other services and the findings it records (and retracts) itself (the facts it scores)."""
     if service == "exchange":
         return sorted(topic_for(t) for t in REGISTRY if t.startswith("catalog."))
     if service == "scoring":
         return sorted(topic_for(t) for t, cls in REGISTRY.items()
-                      if PUBLISHER[cls.SOURCE] != "scoring" or t == "scoring.finding-recorded")
+                      if PUBLISHER[cls.SOURCE] != "scoring" or t in SCORED_OWN_EVENTS)
     return []
 
 

@@ -12,6 +12,7 @@ from scoring.domain.clock import month_of
 from scoring.domain.facts.stamps import EventId, Stamp
 
 Recorded: TypeAlias = sc.FindingRecorded | fast.FindingRecorded
+Retracted: TypeAlias = sc.FindingRetracted | fast.FindingRetracted
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,7 @@ class FlagFinding:
     stamp: Stamp
     holds: bool
     reduced: bool
+    finding_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,7 @@ class OccurrenceFinding:
     unit: str  # the unit the finding is about (the user, for attributed findings)
     attributed_unit: str | None
     reduced: bool
+    finding_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,7 @@ class RateFinding:
     stamp: Stamp
     numerator: int
     denominator: int
+    finding_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,7 @@ class AchievedFinding:
     stamp: Stamp
     size: int | None
     count: int
+    finding_id: str = ""
 
 
 @dataclass(slots=True)
@@ -52,6 +57,8 @@ class FindingFacts:
     attributed_to_me: dict[str, dict[str, dict[EventId, OccurrenceFinding]]] = field(default_factory=dict)
     rates: dict[str, dict[EventId, RateFinding]] = field(default_factory=dict)
     achievements: dict[str, dict[EventId, AchievedFinding]] = field(default_factory=dict)
+    # ids of this unit's findings withdrawn: they never count, whenever the withdrawal was folded
+    retracted: set[str] = field(default_factory=set)
 
 
 def record(facts: FindingFacts, d: Recorded, s: Stamp, unit: str) -> OccurrenceFinding | None:
@@ -60,18 +67,19 @@ def record(facts: FindingFacts, d: Recorded, s: Stamp, unit: str) -> OccurrenceF
     item, effect = d.item, str(d.effect)
     reduced = bool(getattr(d, "reduced", False))
     facts.items.add(item)
+    fid = d.finding_id
     if effect in ("holds", "resolved"):
-        facts.flags.setdefault(item, {})[s[1]] = FlagFinding(s, effect == "holds", reduced)
+        facts.flags.setdefault(item, {})[s[1]] = FlagFinding(s, effect == "holds", reduced, fid)
     elif effect == "occurrence":
-        occ = OccurrenceFinding(s, d.count if d.count is not None else 1, unit, d.attributed_unit, reduced)
+        occ = OccurrenceFinding(s, d.count if d.count is not None else 1, unit, d.attributed_unit, reduced, fid)
         facts.occurrences.setdefault(item, {}).setdefault(month_of(s[0]), {})[s[1]] = occ
         if d.attributed_unit and d.attributed_unit != unit:
             return occ
     elif effect == "rate":
-        facts.rates.setdefault(item, {})[s[1]] = RateFinding(s, d.numerator or 0, d.denominator or 0)
+        facts.rates.setdefault(item, {})[s[1]] = RateFinding(s, d.numerator or 0, d.denominator or 0, fid)
     elif effect == "achieved":
         count = d.count if d.count is not None else 1
-        facts.achievements.setdefault(item, {})[s[1]] = AchievedFinding(s, d.size, count)
+        facts.achievements.setdefault(item, {})[s[1]] = AchievedFinding(s, d.size, count, fid)
     return None
 
 
@@ -79,3 +87,9 @@ def attribute(provider: FindingFacts, item: str, occ: OccurrenceFinding) -> None
     """File an occurrence found at another unit with the unit it is attributed to."""
     provider.items.add(item)
     provider.attributed_to_me.setdefault(item, {}).setdefault(month_of(occ.stamp[0]), {})[occ.stamp[1]] = occ
+
+
+def retract(facts: FindingFacts, d: Retracted) -> None:
+    """Withdraw one of the unit's findings: it stops counting in every month, as if never recorded."""
+    facts.items.add(d.item)
+    facts.retracted.add(d.finding_id)

@@ -35,7 +35,9 @@ class UnitFacts:
 _OCCURRENCE_ONLY = frozenset({"exchange.call-failed", "exchange.dispute-upheld"})
 # Kept whatever their time: the registry is not time-bound, and a decision after T still tells
 # when its request was forwarded (when the forwarding event itself is missing).
-_ALWAYS_KEPT = frozenset({"registry.unit-registered", "exchange.request-approved", "exchange.request-rejected"})
+# A retraction voids its finding in every month, so it is kept whenever it was made.
+_ALWAYS_KEPT = frozenset({"registry.unit-registered", "exchange.request-approved", "exchange.request-rejected",
+                          "scoring.finding-retracted"})
 
 # A fold: (payload, stamp, unit) -> the units it touched, when not only `unit` (None: only it).
 Fold = Callable[[Any, Stamp, str], set[str] | None]
@@ -71,6 +73,7 @@ class FactStore:
             "elicense.license-pushed": self._part(elicense.push, "elicense"),
             "elicense.license-used": self._license_used,
             "scoring.finding-recorded": self._finding,
+            "scoring.finding-retracted": self._retraction,
         }
 
     @property
@@ -163,3 +166,10 @@ class FactStore:
             return {unit}
         findings.attribute(self._unit(attributed.attributed_unit).findings, d.item, attributed)
         return {unit, attributed.attributed_unit}
+
+    def _retraction(self, d: Any, s: Stamp, unit: str) -> set[str]:
+        findings.retract(self._unit(unit).findings, d)
+        if d.attributed_unit and d.attributed_unit != unit:
+            self._unit(d.attributed_unit).findings.items.add(d.item)
+            return {unit, d.attributed_unit}
+        return {unit}
