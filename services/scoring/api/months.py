@@ -44,5 +44,6 @@ async def read(month: str, request: Request, principal: CurrentPrincipal) -> dic
                    "adjusted": r["live_total"] is not None and r["live_total"] != r["frozen_total"]}
                   for r in frozen],
         "adjustments": [{"position": r["position"], "event_id": str(r["event_id"]), "type": r["type"],
-                         "unit": r["unit"], "occurred_at": r["occurred_at"].isoformat()} for r in late],
+                         "unit": r["unit"], "occurred_at": r["occurred_at"].isoformat(), "reason": r["reason"]}
+                        for r in late],
     }

@@ -25,6 +25,14 @@ class RecordFinding:
 
 
 @dataclass(frozen=True)
+class RetractFinding:
+    actor: Principal
+    finding_id: str
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class CloseMonth:
     actor: Principal
     month: str

@@ -12,6 +12,7 @@ from typing import Any
 from contracts.scoring import (
     ClosedResult,
     FindingRecorded,
+    FindingRetracted,
     MonthClosed,
     SubmissionAccepted,
     SubmissionReceived,
@@ -35,7 +36,7 @@ from scoring.domain.submissions import (
     judge,
 )
 from scoring.service import commands as c
-from scoring.service.ports import Live, ScoringUnitOfWork, SubmissionRow
+from scoring.service.ports import FindingRow, Live, ScoringUnitOfWork, SubmissionRow
 
 AUTOMATIC_PREFIX = "sub:"  # the ids of the findings the hub records from submissions
 
@@ -65,10 +66,31 @@ async def record_finding(cmd: c.RecordFinding, uow: ScoringUnitOfWork, ruleset: 
         event = uow.emit(payload, unit=cmd.unit, at=cmd.at)
         if not await uow.rows.insert_finding(finding_id=cmd.finding_id, event_id=event.id, unit=cmd.unit,
                                              item=cmd.item, effect=cmd.effect, inspector=cmd.actor.subject,
-                                             occurred_at=cmd.at):
+                                             occurred_at=cmd.at, attributed_unit=cmd.attributed_unit,
+                                             note=cmd.note, count=cmd.count):
             raise conflict(f"finding {cmd.finding_id} was already recorded")
         await uow.commit()
     return event
+
+
+async def retract_finding(cmd: c.RetractFinding, uow: ScoringUnitOfWork) -> FindingRow:
+    """Withdraw a finding with a reason, once: it stops counting in every month (a closed month keeps its
+    sealed result and shows the withdrawal as an adjustment beside it)."""
+    reason = cmd.reason.strip()
+    if not reason:
+        raise Problem(422, "Invalid request", "reason: say why the finding is withdrawn", kind="invalid-request")
+    async with uow:
+        row = await uow.rows.finding_for_retraction(cmd.finding_id)
+        if row is None:
+            raise not_found("finding", cmd.finding_id)
+        if row.retracted_at is not None:
+            raise conflict(f"finding {cmd.finding_id} was withdrawn already ({row.retract_reason})")
+        await uow.rows.retract_finding(row.finding_id, at=cmd.at, by=cmd.actor.subject, reason=reason)
+        uow.emit(FindingRetracted(finding_id=row.finding_id, item=row.item, attributed_unit=row.attributed_unit,
+                                  finding_occurred_at=row.occurred_at, reason=reason, by=cmd.actor.subject),
+                 unit=row.unit, at=cmd.at)
+        await uow.commit()
+    return replace(row, retracted_at=cmd.at, retracted_by=cmd.actor.subject, retract_reason=reason)
 
 
 async def close_month(cmd: c.CloseMonth, uow: ScoringUnitOfWork, live: Live) -> dict[str, Any]:
@@ -263,7 +285,8 @@ async def _record_automatic(uow: ScoringUnitOfWork, finding_id: str, unit: str, 
                                      count=1 if effect == "occurrence" else None, note=note, inspector=AUTOMATIC),
                      unit=unit, at=when)
     if not await uow.rows.insert_finding(finding_id=finding_id, event_id=event.id, unit=unit, item=item,
-                                         effect=effect, inspector=AUTOMATIC, occurred_at=when):
+                                         effect=effect, inspector=AUTOMATIC, occurred_at=when, note=note,
+                                         count=1 if effect == "occurrence" else None):
         raise RuntimeError(f"finding {finding_id} appeared during the sweep")  # rolls the sweep back
 
 

@@ -28,9 +28,33 @@ class SubmissionRow:
     reason: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class FindingRow:
+    finding_id: str
+    event_id: Any
+    unit: str
+    item: str
+    effect: str
+    inspector: str
+    occurred_at: datetime
+    attributed_unit: str | None = None
+    note: str = ""
+    count: int | None = None
+    retracted_at: datetime | None = None
+    retracted_by: str | None = None
+    retract_reason: str | None = None
+
+
 class ScoringRows(Protocol):
     async def insert_finding(self, *, finding_id: str, event_id: Any, unit: str, item: str, effect: str,
-                             inspector: str, occurred_at: datetime) -> bool: ...
+                             inspector: str, occurred_at: datetime, attributed_unit: str | None = None,
+                             note: str = "", count: int | None = None) -> bool: ...
+
+    async def finding_for_retraction(self, finding_id: str) -> FindingRow | None:
+        """The finding, locked until the unit of work ends (None: no such finding)."""
+        ...
+
+    async def retract_finding(self, finding_id: str, *, at: datetime, by: str, reason: str) -> None: ...
 
     async def is_closed(self, month: str) -> bool: ...
 

@@ -7,12 +7,13 @@ from typing import Any
 
 import asyncpg
 
-from scoring.domain.clock import to_datetime
+from scoring.domain.clock import month_bounds, to_datetime
 from scoring.domain.ruleset import Ruleset
 from scoring.messaging.alert_feed import documents
 from scoring.messaging.projector import LiveProjector
-from scoring.service.ports import SubmissionRow
+from scoring.service.ports import FindingRow, SubmissionRow
 from scoring.storage import alerts, months
+from scoring.storage import findings as finding_rows
 from scoring.storage import submissions as submission_rows
 
 # The leaderboard, results and ledger reads are storage's own queries, served as they are.
@@ -87,3 +88,11 @@ async def submissions(pool: asyncpg.Pool, unit: str) -> list[SubmissionRow]:
 async def submission_file(pool: asyncpg.Pool, unit: str, submission_id: str) -> tuple[SubmissionRow, bytes] | None:
     async with pool.acquire() as conn:
         return await submission_rows.file_of(conn, unit, submission_id)
+
+
+async def findings(pool: asyncpg.Pool, *, unit: str | None, item: str | None, month: str | None, status: str | None,
+                   limit: int) -> list[FindingRow]:
+    """Findings recorded here, newest first: about the unit or attributed to it, of an item, in a month."""
+    start, end = (to_datetime(b) for b in month_bounds(month)) if month else (None, None)
+    async with pool.acquire() as conn:
+        return await finding_rows.listed(conn, unit=unit, item=item, start=start, end=end, status=status, limit=limit)

@@ -56,7 +56,12 @@ async def frozen_results(conn: asyncpg.Connection, month: str) -> list[asyncpg.R
 
 async def late_facts(conn: asyncpg.Connection, month: str, after_position: int, start: datetime,
                      end: datetime) -> list[asyncpg.Record]:
-    """Facts about the closed month archived after its close: adjustments, never edited in."""
+    """Facts about the closed month archived after its close: adjustments, never edited in. A withdrawal
+    of a finding of the month counts among them whenever it was made (with its reason)."""
     return await conn.fetch(
-        "SELECT position, event_id, type, unit, occurred_at FROM archive WHERE position > $1 "
-        "AND occurred_at >= $2 AND occurred_at < $3 ORDER BY position", after_position, start, end)
+        "SELECT position, event_id, type, unit, occurred_at, "
+        "convert_from(envelope, 'UTF8')::jsonb #>> '{data,reason}' AS reason FROM archive WHERE position > $1 "
+        "AND ((occurred_at >= $2 AND occurred_at < $3) OR (type = 'scoring.finding-retracted' "
+        "AND (convert_from(envelope, 'UTF8')::jsonb #>> '{data,finding_occurred_at}')::timestamptz >= $2 "
+        "AND (convert_from(envelope, 'UTF8')::jsonb #>> '{data,finding_occurred_at}')::timestamptz < $3)) "
+        "ORDER BY position", after_position, start, end)

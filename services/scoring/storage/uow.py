@@ -9,8 +9,8 @@ import asyncpg
 from hubkit.uow import AsyncpgUnitOfWork
 
 from scoring.domain.result import MonthResult
-from scoring.service.ports import ScoringRows, SubmissionRow
-from scoring.storage import alerts, months, submissions
+from scoring.service.ports import FindingRow, ScoringRows, SubmissionRow
+from scoring.storage import alerts, findings, months, submissions
 
 
 class PgScoringRows:
@@ -18,12 +18,20 @@ class PgScoringRows:
         self.conn = conn
 
     async def insert_finding(self, *, finding_id: str, event_id: Any, unit: str, item: str, effect: str,
-                             inspector: str, occurred_at: datetime) -> bool:
+                             inspector: str, occurred_at: datetime, attributed_unit: str | None = None,
+                             note: str = "", count: int | None = None) -> bool:
         """False when the finding id was recorded already."""
         return bool(await self.conn.fetchval(
-            "INSERT INTO findings (finding_id, event_id, unit, item, effect, inspector, occurred_at) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING true",
-            finding_id, event_id, unit, item, effect, inspector, occurred_at))
+            "INSERT INTO findings (finding_id, event_id, unit, item, effect, inspector, occurred_at, "
+            "attributed_unit, note, count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+            "ON CONFLICT DO NOTHING RETURNING true",
+            finding_id, event_id, unit, item, effect, inspector, occurred_at, attributed_unit, note, count))
+
+    async def finding_for_retraction(self, finding_id: str) -> FindingRow | None:
+        return await findings.for_retraction(self.conn, finding_id)
+
+    async def retract_finding(self, finding_id: str, *, at: datetime, by: str, reason: str) -> None:
+        await findings.retract(self.conn, finding_id, at=at, by=by, reason=reason)
 
     async def is_closed(self, month: str) -> bool:
         return await months.is_closed(self.conn, month)

@@ -13,7 +13,7 @@ from scoring.domain.engine import evaluate
 from scoring.domain.facts import FactStore
 from scoring.domain.result import MonthResult
 from scoring.domain.ruleset import Ruleset
-from scoring.service.ports import SubmissionRow
+from scoring.service.ports import FindingRow, SubmissionRow
 
 
 class FakeScoringRows:
@@ -25,12 +25,21 @@ class FakeScoringRows:
         self.submissions: dict[str, tuple[SubmissionRow, bytes]] = {}
 
     async def insert_finding(self, *, finding_id: str, event_id: Any, unit: str, item: str, effect: str,
-                             inspector: str, occurred_at: datetime) -> bool:
+                             inspector: str, occurred_at: datetime, attributed_unit: str | None = None,
+                             note: str = "", count: int | None = None) -> bool:
         if finding_id in self.findings:
             return False
         self.findings[finding_id] = {"event_id": event_id, "unit": unit, "item": item, "effect": effect,
-                                     "inspector": inspector, "occurred_at": occurred_at}
+                                     "inspector": inspector, "occurred_at": occurred_at,
+                                     "attributed_unit": attributed_unit, "note": note, "count": count}
         return True
+
+    async def finding_for_retraction(self, finding_id: str) -> FindingRow | None:
+        f = self.findings.get(finding_id)
+        return FindingRow(finding_id=finding_id, **f) if f is not None else None
+
+    async def retract_finding(self, finding_id: str, *, at: datetime, by: str, reason: str) -> None:
+        self.findings[finding_id].update(retracted_at=at, retracted_by=by, retract_reason=reason)
 
     async def is_closed(self, month: str) -> bool:
         return month in self.closed

@@ -87,3 +87,27 @@ async def test_webhooks_are_their_units_own_and_a_console_code_works_once() -> N
         await handlers.stop_webhook(c.StopWebhook(actor=dept, unit=DEPT, webhook_id=hook), uow)
     assert gone.value.status == 404
     assert [await handlers.use_console_code("jti-1", uow) for _ in range(2)] == [True, False]
+
+
+async def test_a_finding_is_withdrawn_once_with_a_reason_and_its_event_says_what_it_moved() -> None:
+    uow, view = FakeScoringUnitOfWork(), live(AT)
+    attributed = c.RecordFinding(actor=INSPECTOR, finding_id="f-9", unit=DEPT, item="C2.2", effect="occurrence",
+                                 count=2, numerator=None, denominator=None, size=None, attributed_unit=CITY,
+                                 note="接口不可用", at=AT)
+    await handlers.record_finding(attributed, uow, RULESET, view)
+    later = datetime(2019, 9, 3, 10, tzinfo=SHANGHAI)
+    with pytest.raises(Problem) as no_reason:
+        await handlers.retract_finding(c.RetractFinding(actor=INSPECTOR, finding_id="f-9", reason=" ", at=later), uow)
+    assert no_reason.value.status == 422
+    with pytest.raises(Problem) as unknown:
+        await handlers.retract_finding(c.RetractFinding(actor=INSPECTOR, finding_id="f-0", reason="x", at=later), uow)
+    assert unknown.value.status == 404
+    row = await handlers.retract_finding(c.RetractFinding(actor=OPERATOR, finding_id="f-9", reason="申诉成立",
+                                                          at=later), uow)
+    assert row.retracted_by == "operator:hub" and row.retract_reason == "申诉成立"
+    event = uow.committed_events[-1]
+    assert event.type == "scoring.finding-retracted" and event.unit == DEPT and event.occurred_at == later
+    assert (event.data.item, event.data.attributed_unit, event.data.finding_occurred_at) == ("C2.2", CITY, AT)
+    with pytest.raises(Problem) as again:
+        await handlers.retract_finding(c.RetractFinding(actor=INSPECTOR, finding_id="f-9", reason="x", at=later), uow)
+    assert again.value.status == 409
