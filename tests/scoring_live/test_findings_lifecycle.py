@@ -4,30 +4,17 @@ sealed result, which stays as it was."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
-from typing import Any
 
-import httpx
 import pytest
 from hubkit.testing import running_app, token
 from scoring.bootstrap import create_app
 from scoring.settings import ScoringSettings
 
 from tests.scoring_live.test_live_projection import SH, failed_call, publish, registered, unique_unit
+from tests.scoring_live.test_scoring_api import eventually
 
 pytestmark = pytest.mark.integration
-
-
-async def until(client: httpx.AsyncClient, url: str, check: Any, headers: dict[str, str]) -> Any:
-    deadline = asyncio.get_running_loop().time() + 40
-    while True:
-        r = await client.get(url, headers=headers)
-        if r.status_code == 200 and check(r.json()):
-            return r.json()
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{url}: {r.status_code} {r.text[:800]}")
-        await asyncio.sleep(0.2)
 
 
 async def test_a_finding_withdrawn_after_the_close_is_an_adjustment(database_url: str, kafka_bootstrap: str) -> None:
@@ -41,7 +28,7 @@ async def test_a_finding_withdrawn_after_the_close_is_an_adjustment(database_url
         finding = {"finding_id": f"f-{unit}", "unit": unit, "item": "A1.2", "effect": "holds",
                    "occurred_at": "2019-08-10T09:00:00+08:00", "note": "未见迁移计划"}
         assert (await client.post("/findings", json=finding, headers=inspector)).status_code == 202
-        await until(client, f"/scores/{unit}?month=2019-08", lambda b: b["x"] == "98.00", own)
+        await eventually(client, f"/scores/{unit}?month=2019-08", lambda b: b["x"] == "98.00", own)
         listed = (await client.get("/findings", params={"unit": unit}, headers=own)).json()
         assert [(f["finding_id"], f["status"], f["note"]) for f in listed] == [
             (f"f-{unit}", "recorded", "未见迁移计划")]
@@ -51,7 +38,7 @@ async def test_a_finding_withdrawn_after_the_close_is_an_adjustment(database_url
         # August closes once September has begun in event time; then the finding is withdrawn.
         await publish(kafka_bootstrap, [failed_call(other, unique_unit(), 1).model_copy(
             update={"occurred_at": datetime(2019, 9, 2, 9, 0, tzinfo=SH)})])
-        await until(client, f"/scores/{other}?month=2019-09", lambda b: True, operator)
+        await eventually(client, f"/scores/{other}?month=2019-09", lambda b: True, operator)
         closed = await client.post("/months/2019-08/close", headers=operator)
         assert closed.status_code == 201, closed.text
         await client.put("/admin/clock", json={"now": "2019-09-05T10:00:00+08:00"}, headers=operator)
@@ -62,8 +49,8 @@ async def test_a_finding_withdrawn_after_the_close_is_an_adjustment(database_url
         assert again.status_code == 409
         assert (await client.post(f"/findings/f-{unit}/retract", json={"reason": "x"}, headers=own)).status_code == 403
 
-        await until(client, f"/scores/{unit}?month=2019-08", lambda b: b["x"] == "100.00", own)
-        month = await until(client, "/months/2019-08", lambda b: any(
+        await eventually(client, f"/scores/{unit}?month=2019-08", lambda b: b["x"] == "100.00", own)
+        month = await eventually(client, "/months/2019-08", lambda b: any(
             a["type"] == "scoring.finding-retracted" for a in b["adjustments"]), operator)
         row = next(u for u in month["units"] if u["unit"] == unit)
         assert row["frozen_total"] == "98.00" and row["adjusted_total"] == "100.00" and row["adjusted"] is True

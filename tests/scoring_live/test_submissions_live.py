@@ -10,7 +10,6 @@ import base64
 import io
 from typing import Any
 
-import httpx
 import orjson
 import pytest
 from hubkit.testing import running_app, token
@@ -21,21 +20,10 @@ from scoring.replay import numbered_lines, replay
 from scoring.settings import ScoringSettings
 
 from tests.scoring_live.test_live_projection import failed_call, publish, registered, unique_unit
+from tests.scoring_live.test_scoring_api import eventually
 
 pytestmark = pytest.mark.integration
 PDF = base64.b64encode(b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n").decode()
-
-
-async def until(client: httpx.AsyncClient, url: str, check: Any, headers: dict[str, str], timeout: float = 40.0
-                ) -> dict[str, Any]:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        r = await client.get(url, headers=headers)
-        if r.status_code == 200 and check(r.json()):
-            return r.json()  # type: ignore[no-any-return]
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{url}: {r.status_code} {r.text[:800]}")
-        await asyncio.sleep(0.2)
 
 
 async def test_a_month_of_submissions_on_the_live_service(database_url: str, kafka_bootstrap: str) -> None:
@@ -83,14 +71,15 @@ async def test_a_month_of_submissions_on_the_live_service(database_url: str, kaf
         # Event time reaches August (a fact of another unit): the July deadline has passed for everyone.
         await publish(kafka_bootstrap, [failed_call(unique_unit(), unique_unit(), 20)])
         for unit, points in ((late, "1.00"), (never, "1.00"), (returned, "1.00")):
-            await until(client, f"/scores/{unit}?month=2019-07",
+            await eventually(client, f"/scores/{unit}?month=2019-07",
                         lambda b, p=points: _item(b, "A1.1") == p, operator)
         july = (await client.get(f"/scores/{on_time}?month=2019-07", headers=operator)).json()
         assert _item(july, "A1.1") is None
         # The late unit's flag ended with its acceptance in July: August is clean (the shared broker may
         # have carried the event time past July before the test submitted, so the end may come a sweep later).
         for unit, points in ((on_time, None), (late, None), (never, "1.00"), (returned, "1.00")):
-            await until(client, f"/scores/{unit}?month=2019-08", lambda b, p=points: _item(b, "A1.1") == p, operator)
+            await eventually(client, f"/scores/{unit}?month=2019-08", lambda b, p=points: _item(b, "A1.1") == p,
+                             operator, timeout=40)
         explained = (await client.get(f"/scores/{never}?month=2019-08", headers=operator)).json()
         a11 = next(i for ind in explained["indicators"] for i in ind["items"] if i["item"] == "A1.1")
         assert "未按要求报送《自治区本级现有业务专网信息调查表》" in a11["events"][0]["details"]["note"]
