@@ -53,6 +53,8 @@ EXPECTED_TYPES = {
     "scoring.deduction-alerted": scoring.DeductionAlerted,
     "scoring.month-closed": scoring.MonthClosed,
     "scoring.finding-retracted": scoring.FindingRetracted,
+    "scoring.appeal-lodged": scoring.AppealLodged,
+    "scoring.appeal-decided": scoring.AppealDecided,
     "scoring.submission-received": scoring.SubmissionReceived,
     "scoring.submission-accepted": scoring.SubmissionAccepted,
     "scoring.submission-returned": scoring.SubmissionReturned,

@@ -76,6 +76,32 @@ class FindingRetracted(_Scoring):
     by: str = Field(min_length=1, description="who withdrew it")
 
 
+@register
+class AppealLodged(_Scoring):
+    """A unit contests a finding about it (or attributed to it) within the appeal window, with its reasons."""
+
+    TYPE: ClassVar[str] = "scoring.appeal-lodged"
+
+    appeal_id: str = Field(min_length=1, description="id of the appeal")
+    finding_id: str = Field(min_length=1, description="the finding contested")
+    item: RuleItem = Field(description="the finding's rule item")
+    reason: str = Field(min_length=1, max_length=4000, description="why the unit thinks the finding is wrong")
+    file_sha256: Sha256 | None = Field(default=None, description="SHA-256 of the supporting file, if any")
+
+
+@register
+class AppealDecided(_Scoring):
+    """The bureau upheld an appeal (the finding is withdrawn with it) or rejected it, with its reason."""
+
+    TYPE: ClassVar[str] = "scoring.appeal-decided"
+
+    appeal_id: str = Field(min_length=1, description="id of the appeal")
+    finding_id: str = Field(min_length=1, description="the finding contested")
+    upheld: bool = Field(description="true: the finding is withdrawn")
+    reason: str = Field(min_length=1, max_length=4000, description="the bureau's reason")
+    by: str = Field(min_length=1, description="who decided")
+
+
 SubmissionKind = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,60}$")]
 # "once" for a one-off submission (a survey form, a plan), else the month it is due in (YYYY-MM)
 Period = Annotated[str, Field(pattern=r"^(once|(19|20)[0-9]{2}-(0[1-9]|1[0-2]))$")]

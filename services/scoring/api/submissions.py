@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field
 from scoring.api import deps
 from scoring.domain.clock import SHANGHAI
 from scoring.service import commands as c
-from scoring.service import handlers, queries
+from scoring.service import queries
+from scoring.service import submissions as handlers
 from scoring.service.ports import SubmissionRow
 
 router = APIRouter(tags=["submissions"])

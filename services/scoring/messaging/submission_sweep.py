@@ -12,7 +12,7 @@ from scoring.domain.clock import to_instant
 from scoring.domain.ruleset import Ruleset
 from scoring.domain.submissions import Requirements
 from scoring.messaging.projector import LiveProjector
-from scoring.service import handlers
+from scoring.service import submissions as handlers
 from scoring.storage.uow import PgScoringUnitOfWork
 from scoring.views import LiveView
 

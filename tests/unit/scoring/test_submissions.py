@@ -31,7 +31,7 @@ from scoring.domain.submissions import (
     parse_requirements,
 )
 from scoring.service import commands as c
-from scoring.service import handlers
+from scoring.service import handlers, submissions
 
 from tests.scoring.builders import CITY, DEPT, Log, store_of, uscc
 
@@ -190,7 +190,7 @@ async def test_a_wrong_submission_is_a_422_and_changes_nothing(cmd: c.Submit, de
     uow = FakeScoringUnitOfWork()
     live = FakeLive(store_of(month_log()), RULESET, None)
     with pytest.raises(Problem) as refused:
-        await handlers.submit(cmd, uow, REQUIREMENTS, RULESET, live)
+        await submissions.submit(cmd, uow, REQUIREMENTS, RULESET, live)
     assert refused.value.status == 422 and detail in refused.value.detail
     assert not uow.rows.submissions and not uow.committed_events
 
@@ -198,18 +198,18 @@ async def test_a_wrong_submission_is_a_422_and_changes_nothing(cmd: c.Submit, de
 async def test_a_submission_is_reviewed_once_and_a_return_needs_a_reason() -> None:
     uow = FakeScoringUnitOfWork()
     live = FakeLive(store_of(month_log()), RULESET, None)
-    row = await handlers.submit(submit_cmd(DEPT, "2019-06-01T10:00:00"), uow, REQUIREMENTS, RULESET, live)
+    row = await submissions.submit(submit_cmd(DEPT, "2019-06-01T10:00:00"), uow, REQUIREMENTS, RULESET, live)
     assert row.period == "once" and row.file_format == "pdf" and row.status == "received"
     with pytest.raises(Problem) as no_reason:
-        await handlers.review_submission(review_cmd(DEPT, row.submission_id, "2019-06-02T10:00:00", False, " "), uow)
+        await submissions.review_submission(review_cmd(DEPT, row.submission_id, "2019-06-02T10:00:00", False, " "), uow)
     assert no_reason.value.status == 422
     with pytest.raises(Problem) as other_unit:
-        await handlers.review_submission(review_cmd(CITY, row.submission_id, "2019-06-02T10:00:00", True), uow)
+        await submissions.review_submission(review_cmd(CITY, row.submission_id, "2019-06-02T10:00:00", True), uow)
     assert other_unit.value.status == 404
-    done = await handlers.review_submission(review_cmd(DEPT, row.submission_id, "2019-06-02T10:00:00", True), uow)
+    done = await submissions.review_submission(review_cmd(DEPT, row.submission_id, "2019-06-02T10:00:00", True), uow)
     assert done.status == "accepted" and done.reviewer == "inspector:li"
     with pytest.raises(Problem) as again:
-        await handlers.review_submission(review_cmd(DEPT, row.submission_id, "2019-06-03T10:00:00", False, "x"), uow)
+        await submissions.review_submission(review_cmd(DEPT, row.submission_id, "2019-06-03T10:00:00", False, "x"), uow)
     assert again.value.status == 409
     assert [e.type for e in uow.committed_events] == ["scoring.submission-received", "scoring.submission-accepted"]
 
@@ -223,17 +223,17 @@ async def test_a_month_of_four_units_scores_each_as_the_rules_say() -> None:
     live = FakeLive(store, RULESET, None)
 
     async def sub_and_review(unit: str, at: str, review_at: str | None, accept: bool) -> None:
-        row = await handlers.submit(submit_cmd(unit, at), uow, REQUIREMENTS, RULESET, live)
+        row = await submissions.submit(submit_cmd(unit, at), uow, REQUIREMENTS, RULESET, live)
         if review_at:
-            await handlers.review_submission(review_cmd(unit, row.submission_id, review_at, accept,
+            await submissions.review_submission(review_cmd(unit, row.submission_id, review_at, accept,
                                                         None if accept else "缺少机房清单"), uow)
 
     await sub_and_review(ON_TIME, "2019-06-20T10:00:00", "2019-07-02T10:00:00", True)
     await sub_and_review(LATE, "2019-07-10T10:00:00", "2019-07-15T10:00:00", True)
     await sub_and_review(RETURNED, "2019-06-25T10:00:00", "2019-07-08T09:00:00", False)
     now = t("2019-08-20T00:00:00")
-    assert await handlers.sweep_submissions(now, uow, REQUIREMENTS, RULESET, live) > 0
-    assert await handlers.sweep_submissions(now, uow, REQUIREMENTS, RULESET, live) == 0  # once
+    assert await submissions.sweep_submissions(now, uow, REQUIREMENTS, RULESET, live) > 0
+    assert await submissions.sweep_submissions(now, uow, REQUIREMENTS, RULESET, live) == 0  # once
     findings = [e for e in uow.committed_events if e.type == "scoring.finding-recorded"]
     a11 = {(e.unit, e.data.effect, e.occurred_at.isoformat()) for e in findings
            if e.data.item == "A1.1" and e.unit != CITY}
@@ -271,11 +271,11 @@ async def test_the_bureau_enters_a_paper_submission_with_the_day_it_came() -> No
     live = FakeLive(store_of(month_log()), RULESET, None)
     paper = replace(submit_cmd(NEVER, "2019-08-01T10:00:00"), actor=OPERATOR,
                     received_at=datetime(2019, 6, 20, 15, tzinfo=SHANGHAI))
-    row = await handlers.submit(paper, uow, REQUIREMENTS, RULESET, live)
+    row = await submissions.submit(paper, uow, REQUIREMENTS, RULESET, live)
     assert row.received_at == paper.received_at
     received = uow.committed_events[-1]
     assert received.occurred_at == paper.received_at and received.data.entered_by == "operator:hub"
-    await handlers.sweep_submissions(t("2019-08-20T00:00:00"), uow, REQUIREMENTS, RULESET, live)
+    await submissions.sweep_submissions(t("2019-08-20T00:00:00"), uow, REQUIREMENTS, RULESET, live)
     assert not [e for e in uow.committed_events
                 if e.type == "scoring.finding-recorded" and e.unit == NEVER and e.data.item == "A1.1"]
 
@@ -286,12 +286,12 @@ async def test_a_unit_is_judged_from_its_first_day_and_a_paper_entry_cannot_undo
     uow = FakeScoringUnitOfWork()
     live = FakeLive(store_of(log), RULESET, None)
     # the bureau's first day with the unit: nothing is judged yet
-    assert await handlers.sweep_submissions(t("2019-08-02T08:00:00"), uow, REQUIREMENTS, RULESET, live) == 0
-    assert await handlers.sweep_submissions(t("2019-08-02T09:30:00"), uow, REQUIREMENTS, RULESET, live) > 0
+    assert await submissions.sweep_submissions(t("2019-08-02T08:00:00"), uow, REQUIREMENTS, RULESET, live) == 0
+    assert await submissions.sweep_submissions(t("2019-08-02T09:30:00"), uow, REQUIREMENTS, RULESET, live) > 0
     paper = replace(submit_cmd(NEVER, "2019-08-03T10:00:00"), actor=OPERATOR,
                     received_at=datetime(2019, 6, 20, 15, tzinfo=SHANGHAI))
     with pytest.raises(Problem) as late_entry:
-        await handlers.submit(paper, uow, REQUIREMENTS, RULESET, live)
+        await submissions.submit(paper, uow, REQUIREMENTS, RULESET, live)
     assert late_entry.value.status == 409 and not uow.rows.submissions
 
 
