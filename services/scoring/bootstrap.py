@@ -62,7 +62,8 @@ def spec(settings: ScoringSettings | None = None) -> ServiceSpec:
         description=DESCRIPTION,
         jobs=[projector.run, webhooks.run, sweep.run],
         lag_sources=[projector],
-        body_limits={"/submissions/": 17 * 1024 * 1024},  # a file of up to 12 MiB, in base64
+        body_limits={"/submissions/": 17 * 1024 * 1024,  # a file of up to 12 MiB, in base64
+                     "/findings/": 17 * 1024 * 1024},  # an appeal's supporting document
         configure=configure,
     )
 

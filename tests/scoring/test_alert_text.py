@@ -92,3 +92,17 @@ def test_open_requests_are_the_provider_s_undecided_forwarded_requests_not_yet_d
     later = datetime(2019, 8, 9, 12, 0, tzinfo=SHANGHAI)  # past r-1's 3 working days, within r-2's 5
     assert [o.what for o in open_requests(facts, later)] == ["审核答复共享申请 r-2"]
     assert open_requests(store.facts(DEPT2).exchange, monday) == []
+
+
+def test_an_alert_for_a_finding_says_until_when_it_may_be_appealed() -> None:
+    from scoring.domain.alert_text import appeal_windows
+
+    cause = {"id": "e2", "type": "scoring.finding-recorded", "occurred_at": "2019-09-27T15:00:00+08:00",
+             "details": {"finding_id": "f-7", "item": "C2.2", "count": 1}}
+    now = datetime(2019, 9, 28, 9, 0, tzinfo=SHANGHAI)
+    windows = appeal_windows([cause, {"id": "e1", "type": "exchange.call-failed"}], 5, now)
+    assert [(o.what.split("（")[0], o.due.isoformat()) for o in windows] == [
+        ("对督查发现 f-7 提出申诉", "2019-10-11T00:00:00+08:00")]
+    doc = render(ALERT, "未经授权使用共享数据", [cause], windows)
+    assert "请在 2019-10-10 24:00 前对督查发现 f-7 提出申诉" in doc["advice"][0]
+    assert appeal_windows([cause], 5, datetime(2019, 10, 11, 0, 0, tzinfo=SHANGHAI)) == []  # window closed

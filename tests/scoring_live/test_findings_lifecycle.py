@@ -58,3 +58,39 @@ async def test_a_finding_withdrawn_after_the_close_is_an_adjustment(database_url
         assert withdrawal["unit"] == unit and withdrawal["reason"] == "已于7月报送，系统未录入"
         assert [f["status"] for f in (await client.get("/findings", params={"unit": unit, "status": "retracted"},
                                                       headers=operator)).json()] == ["retracted"]
+
+
+async def test_an_appeal_upheld_after_the_close_shows_as_an_adjustment(database_url: str,
+                                                                        kafka_bootstrap: str) -> None:
+    unit, other = unique_unit(), unique_unit()
+    await publish(kafka_bootstrap, [registered(unit, "自治区申诉二厅"), registered(other, "自治区旁观二厅")])
+    settings = ScoringSettings(submissions="none",  # about findings only
+                               database_url=database_url, kafka_bootstrap=kafka_bootstrap, outbox_poll_seconds=0.1,
+                               simulated_clock=True, simulated_start="2019-08-28T10:00:00+08:00")
+    operator, inspector, own = token("operator"), token("inspector"), token("department", unit)
+    async with running_app(create_app(settings)) as client:
+        finding = {"finding_id": f"g-{unit}", "unit": unit, "item": "A1.4", "effect": "holds",
+                   "occurred_at": "2019-08-28T09:00:00+08:00"}
+        assert (await client.post("/findings", json=finding, headers=inspector)).status_code == 202
+        await eventually(client, f"/scores/{unit}?month=2019-08", lambda b: b["x"] == "98.00", own)
+        lodged = await client.post(f"/findings/g-{unit}/appeal", json={"reason": "专网已于8月20日联通"}, headers=own)
+        assert lodged.status_code == 201, lodged.text
+        appeal_id = lodged.json()["appeal_id"]
+        assert (await client.post(f"/findings/g-{unit}/appeal", json={"reason": "x"},
+                                  headers=token("department", other))).status_code == 403
+        assert [a["appeal_id"] for a in (await client.get("/appeals", headers=own)).json()] == [appeal_id]
+
+        await publish(kafka_bootstrap, [failed_call(other, unique_unit(), 1).model_copy(
+            update={"occurred_at": datetime(2019, 9, 2, 9, 0, tzinfo=SH)})])
+        await eventually(client, f"/scores/{other}?month=2019-09", lambda b: True, operator)
+        assert (await client.post("/months/2019-08/close", headers=operator)).status_code == 201
+        decided = await client.post(f"/appeals/{appeal_id}/decision", headers=operator,
+                                    json={"upheld": True, "reason": "联通记录属实"})
+        assert decided.status_code == 200 and decided.json()["status"] == "upheld", decided.text
+        await eventually(client, f"/scores/{unit}?month=2019-08", lambda b: b["x"] == "100.00", own)
+        month = await eventually(client, "/months/2019-08", lambda b: any(
+            a["type"] == "scoring.finding-retracted" and a["unit"] == unit for a in b["adjustments"]), operator)
+        row = next(u for u in month["units"] if u["unit"] == unit)
+        assert (row["frozen_total"], row["adjusted_total"]) == ("98.00", "100.00")
+        withdrawal = next(a for a in month["adjustments"] if a["type"] == "scoring.finding-retracted")
+        assert withdrawal["reason"] == "申诉成立：联通记录属实"

@@ -2,7 +2,8 @@
 
 from fastapi import APIRouter
 
-from scoring.api import alerts, console, findings, months, scores, submissions
+from scoring.api import alerts, appeals, console, findings, months, scores, submissions
 
-routers: list[APIRouter] = [scores.router, findings.router, submissions.router, months.router, alerts.router,
+routers: list[APIRouter] = [scores.router, findings.router, appeals.router, submissions.router, months.router,
+                             alerts.router,
                              console.router]

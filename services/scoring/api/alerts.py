@@ -34,7 +34,8 @@ async def list_alerts(unit: str, request: Request, principal: CurrentPrincipal,
                       limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:
     principal.require(*READERS)
     principal.ensure_unit(unit)
-    return await queries.alerts_latest(deps.pool(request), unit, limit, deps.ruleset(request), deps.projector(request))
+    return await queries.alerts_latest(deps.pool(request), unit, limit, deps.ruleset(request), deps.projector(request),
+                                       request.app.state.settings.appeal_working_days)
 
 
 async def reader_of_unit(unit: str, principal: CurrentPrincipal) -> None:
@@ -55,7 +56,8 @@ async def stream_alerts(
     if seq is None:
         seq = await queries.last_alert_seq(pool, unit)
     while not await request.is_disconnected():
-        docs = await queries.alerts_after(pool, unit, seq, ruleset, projector)
+        docs = await queries.alerts_after(pool, unit, seq, ruleset, projector,
+                                          appeal_days=request.app.state.settings.appeal_working_days)
         for doc in docs:
             seq = doc["seq"]
             yield ServerSentEvent(data=doc, event="deduction-alerted", id=str(seq))

@@ -12,7 +12,7 @@ from typing import Any
 
 from contracts.workdays import SHANGHAI
 
-from scoring.domain.clock import to_datetime
+from scoring.domain.clock import to_datetime, to_instant
 from scoring.domain.deadlines import working_deadline_at
 from scoring.domain.facts import ExchangeFacts
 
@@ -124,4 +124,19 @@ def open_requests(facts: ExchangeFacts, now: datetime) -> list[Obligation]:
         due = to_datetime(working_deadline_at(start, 5 if req.data_kind == "supervision" else 3))
         if due > now:
             found.append(Obligation(what=f"审核答复共享申请 {request_id}", due=due))
+    return found
+
+
+def appeal_windows(causes: list[dict[str, Any]], working_days: int, now: datetime) -> list[Obligation]:
+    """For each finding among the causes, until when the unit may appeal it (if that is still ahead)."""
+    found = []
+    for cause in causes:
+        finding_id = (cause.get("details") or {}).get("finding_id")
+        if cause.get("type") != "scoring.finding-recorded" or not finding_id or "occurred_at" not in cause:
+            continue
+        at = to_instant(datetime.fromisoformat(str(cause["occurred_at"])))
+        due = to_datetime(working_deadline_at(at, working_days))
+        if due > now:
+            what = f"对督查发现 {finding_id} 提出申诉（如有异议；POST /findings/{finding_id}/appeal）"
+            found.append(Obligation(what=what, due=due))
     return found

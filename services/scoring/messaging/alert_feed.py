@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from scoring.domain.alert_text import open_requests, render
+from scoring.domain.alert_text import appeal_windows, open_requests, render
 from scoring.domain.clock import to_datetime
 from scoring.domain.ruleset import Ruleset
 from scoring.messaging.projector import LiveProjector
@@ -16,7 +16,7 @@ from scoring.storage import alerts as repo
 
 
 async def documents(conn: asyncpg.Connection, rows: list[Any], ruleset: Ruleset,
-                    projector: LiveProjector) -> list[dict[str, Any]]:
+                    projector: LiveProjector, appeal_days: int = 5) -> list[dict[str, Any]]:
     payloads = [orjson.loads(r["payload"]) if isinstance(r["payload"], (str, bytes)) else r["payload"]
                 for r in rows]
     cause_ids = sorted({i for p in payloads for i in p["cause_event_ids"]})
@@ -27,9 +27,10 @@ async def documents(conn: asyncpg.Connection, rows: list[Any], ruleset: Ruleset,
     docs = []
     for row, payload in zip(rows, payloads, strict=True):
         item = items.get(payload["item"])
-        obligations = open_requests(projection.store.facts(payload["unit"]).exchange, now) if now else []
-        words = render(payload, item.label_zh if item else payload["item"],
-                       [causes.get(i, {"id": i}) for i in payload["cause_event_ids"]], obligations)
+        mine = [causes.get(i, {"id": i}) for i in payload["cause_event_ids"]]
+        obligations = [*open_requests(projection.store.facts(payload["unit"]).exchange, now),
+                       *appeal_windows(mine, appeal_days, now)] if now else []
+        words = render(payload, item.label_zh if item else payload["item"], mine, obligations)
         docs.append({"id": str(row["event_id"]), "seq": row["seq"], "type": "scoring.deduction-alerted",
                      "created_at": _iso(row["created_at"]), **payload, **words,
                      "causes": [causes.get(i, {"id": i}) for i in payload["cause_event_ids"]]})

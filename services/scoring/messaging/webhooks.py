@@ -72,7 +72,7 @@ class WebhookSender:
             due = await repo.claim_due(conn, lease_seconds=s.webhook_timeout_seconds * 3, limit=50)
             if not due:
                 return 0
-            docs = await documents(conn, due, self.ruleset, self.projector)
+            docs = await documents(conn, due, self.ruleset, self.projector, self.settings.appeal_working_days)
         await asyncio.gather(*(self._attempt(host, client, row, doc) for row, doc in zip(due, docs, strict=True)))
         return len(due)
 

@@ -82,3 +82,22 @@ class Review:
 @dataclass(frozen=True)
 class SweepSubmissions:
     at: datetime  # the service clock: deadlines up to here (less the grace) are judged
+
+
+@dataclass(frozen=True)
+class Appeal:
+    actor: Principal
+    finding_id: str
+    reason: str
+    file_name: str | None
+    file: bytes | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DecideAppeal:
+    actor: Principal
+    appeal_id: str
+    upheld: bool
+    reason: str
+    at: datetime

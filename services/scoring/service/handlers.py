@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from contracts.scoring import (
@@ -69,12 +70,16 @@ async def retract_finding(cmd: c.RetractFinding, uow: ScoringUnitOfWork) -> Find
             raise not_found("finding", cmd.finding_id)
         if row.retracted_at is not None:
             raise conflict(f"finding {cmd.finding_id} was withdrawn already ({row.retract_reason})")
-        await uow.rows.retract_finding(row.finding_id, at=cmd.at, by=cmd.actor.subject, reason=reason)
-        uow.emit(FindingRetracted(finding_id=row.finding_id, item=row.item, attributed_unit=row.attributed_unit,
-                                  finding_occurred_at=row.occurred_at, reason=reason, by=cmd.actor.subject),
-                 unit=row.unit, at=cmd.at)
+        await withdraw(uow, row, at=cmd.at, by=cmd.actor.subject, reason=reason)
         await uow.commit()
     return replace(row, retracted_at=cmd.at, retracted_by=cmd.actor.subject, retract_reason=reason)
+
+
+async def withdraw(uow: ScoringUnitOfWork, row: FindingRow, *, at: datetime, by: str, reason: str) -> None:
+    """Mark a finding withdrawn and say so (within the caller's unit of work)."""
+    await uow.rows.retract_finding(row.finding_id, at=at, by=by, reason=reason)
+    uow.emit(FindingRetracted(finding_id=row.finding_id, item=row.item, attributed_unit=row.attributed_unit,
+                              finding_occurred_at=row.occurred_at, reason=reason, by=by), unit=row.unit, at=at)
 
 
 async def close_month(cmd: c.CloseMonth, uow: ScoringUnitOfWork, live: Live) -> dict[str, Any]:

@@ -45,6 +45,22 @@ class FindingRow:
     retract_reason: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class AppealRow:
+    appeal_id: str
+    finding_id: str
+    unit: str
+    lodged_at: datetime
+    reason: str
+    file_name: str | None = None
+    file_format: str | None = None
+    file_sha256: str | None = None
+    status: str = "lodged"  # lodged | upheld | rejected
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    decision_reason: str | None = None
+
+
 class ScoringRows(Protocol):
     async def insert_finding(self, *, finding_id: str, event_id: Any, unit: str, item: str, effect: str,
                              inspector: str, occurred_at: datetime, attributed_unit: str | None = None,
@@ -55,6 +71,16 @@ class ScoringRows(Protocol):
         ...
 
     async def retract_finding(self, finding_id: str, *, at: datetime, by: str, reason: str) -> None: ...
+
+    async def insert_appeal(self, row: AppealRow, file: bytes | None) -> bool:
+        """False when the finding was appealed already (one appeal per finding)."""
+        ...
+
+    async def appeal_for_decision(self, appeal_id: str) -> AppealRow | None:
+        """The appeal, locked until the unit of work ends (None: no such appeal)."""
+        ...
+
+    async def decide_appeal(self, appeal_id: str, *, status: str, at: datetime, by: str, reason: str) -> None: ...
 
     async def is_closed(self, month: str) -> bool: ...
 

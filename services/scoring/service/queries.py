@@ -11,8 +11,9 @@ from scoring.domain.clock import month_bounds, to_datetime
 from scoring.domain.ruleset import Ruleset
 from scoring.messaging.alert_feed import documents
 from scoring.messaging.projector import LiveProjector
-from scoring.service.ports import FindingRow, SubmissionRow
+from scoring.service.ports import AppealRow, FindingRow, SubmissionRow
 from scoring.storage import alerts, months
+from scoring.storage import appeals as appeal_rows
 from scoring.storage import findings as finding_rows
 from scoring.storage import submissions as submission_rows
 
@@ -37,11 +38,11 @@ __all__ = [
 ]
 
 
-async def alerts_latest(pool: asyncpg.Pool, unit: str, limit: int, ruleset: Ruleset, projector: LiveProjector
-                        ) -> list[dict[str, Any]]:
+async def alerts_latest(pool: asyncpg.Pool, unit: str, limit: int, ruleset: Ruleset, projector: LiveProjector,
+                        appeal_days: int = 5) -> list[dict[str, Any]]:
     """The unit's latest alerts, newest first, as departments read them (words, causes, what to do)."""
     async with pool.acquire() as conn:
-        return await documents(conn, await alerts.latest(conn, unit, limit), ruleset, projector)
+        return await documents(conn, await alerts.latest(conn, unit, limit), ruleset, projector, appeal_days)
 
 
 async def last_alert_seq(pool: asyncpg.Pool, unit: str) -> int:
@@ -50,11 +51,11 @@ async def last_alert_seq(pool: asyncpg.Pool, unit: str) -> int:
 
 
 async def alerts_after(pool: asyncpg.Pool, unit: str, seq: int, ruleset: Ruleset, projector: LiveProjector,
-                       limit: int = 100) -> list[dict[str, Any]]:
+                       limit: int = 100, appeal_days: int = 5) -> list[dict[str, Any]]:
     """The unit's alerts after `seq`, oldest first (a stream resumes from the last one it sent)."""
     async with pool.acquire() as conn:
         rows = await alerts.after(conn, unit, seq, limit)
-        return await documents(conn, rows, ruleset, projector) if rows else []
+        return await documents(conn, rows, ruleset, projector, appeal_days) if rows else []
 
 
 async def webhooks(pool: asyncpg.Pool, unit: str) -> list[dict[str, Any]]:
@@ -96,3 +97,8 @@ async def findings(pool: asyncpg.Pool, *, unit: str | None, item: str | None, mo
     start, end = (to_datetime(b) for b in month_bounds(month)) if month else (None, None)
     async with pool.acquire() as conn:
         return await finding_rows.listed(conn, unit=unit, item=item, start=start, end=end, status=status, limit=limit)
+
+
+async def appeals(pool: asyncpg.Pool, *, unit: str | None, status: str | None, limit: int) -> list[AppealRow]:
+    async with pool.acquire() as conn:
+        return await appeal_rows.listed(conn, unit=unit, status=status, limit=limit)

@@ -9,8 +9,8 @@ import asyncpg
 from hubkit.uow import AsyncpgUnitOfWork
 
 from scoring.domain.result import MonthResult
-from scoring.service.ports import FindingRow, ScoringRows, SubmissionRow
-from scoring.storage import alerts, findings, months, submissions
+from scoring.service.ports import AppealRow, FindingRow, ScoringRows, SubmissionRow
+from scoring.storage import alerts, appeals, findings, months, submissions
 
 
 class PgScoringRows:
@@ -32,6 +32,15 @@ class PgScoringRows:
 
     async def retract_finding(self, finding_id: str, *, at: datetime, by: str, reason: str) -> None:
         await findings.retract(self.conn, finding_id, at=at, by=by, reason=reason)
+
+    async def insert_appeal(self, row: AppealRow, file: bytes | None) -> bool:
+        return await appeals.insert(self.conn, row, file)
+
+    async def appeal_for_decision(self, appeal_id: str) -> AppealRow | None:
+        return await appeals.for_decision(self.conn, appeal_id)
+
+    async def decide_appeal(self, appeal_id: str, *, status: str, at: datetime, by: str, reason: str) -> None:
+        await appeals.decide(self.conn, appeal_id, status=status, at=at, by=by, reason=reason)
 
     async def is_closed(self, month: str) -> bool:
         return await months.is_closed(self.conn, month)

@@ -13,7 +13,7 @@ from scoring.domain.engine import evaluate
 from scoring.domain.facts import FactStore
 from scoring.domain.result import MonthResult
 from scoring.domain.ruleset import Ruleset
-from scoring.service.ports import FindingRow, SubmissionRow
+from scoring.service.ports import AppealRow, FindingRow, SubmissionRow
 
 
 class FakeScoringRows:
@@ -23,6 +23,7 @@ class FakeScoringRows:
         self.webhooks: dict[int, tuple[str, str, bool]] = {}
         self.codes: set[str] = set()
         self.submissions: dict[str, tuple[SubmissionRow, bytes]] = {}
+        self.appeals: dict[str, AppealRow] = {}
 
     async def insert_finding(self, *, finding_id: str, event_id: Any, unit: str, item: str, effect: str,
                              inspector: str, occurred_at: datetime, attributed_unit: str | None = None,
@@ -40,6 +41,19 @@ class FakeScoringRows:
 
     async def retract_finding(self, finding_id: str, *, at: datetime, by: str, reason: str) -> None:
         self.findings[finding_id].update(retracted_at=at, retracted_by=by, retract_reason=reason)
+
+    async def insert_appeal(self, row: AppealRow, file: bytes | None) -> bool:
+        if any(a.finding_id == row.finding_id for a in self.appeals.values()):
+            return False
+        self.appeals[row.appeal_id] = row
+        return True
+
+    async def appeal_for_decision(self, appeal_id: str) -> AppealRow | None:
+        return self.appeals.get(appeal_id)
+
+    async def decide_appeal(self, appeal_id: str, *, status: str, at: datetime, by: str, reason: str) -> None:
+        self.appeals[appeal_id] = replace(self.appeals[appeal_id], status=status, decided_at=at, decided_by=by,
+                                          decision_reason=reason)
 
     async def is_closed(self, month: str) -> bool:
         return month in self.closed
