@@ -107,6 +107,7 @@ class Demo(CatalogActs, ExchangeActs, LicenseActs, SubmissionActs):
         at = datetime.combine(last - timedelta(days=3), datetime.min.time(), tzinfo=SH) + timedelta(hours=15)
         rng = self.rng_for("findings", self.month)
         n = 0
+        contested: dict[str, tuple[str, str]] = {}  # profile -> (unit, its first finding this month)
         for u in self.units.values():
             picks: list[dict[str, Any]] = []
             if u.profile == "lagging":
@@ -122,8 +123,27 @@ class Demo(CatalogActs, ExchangeActs, LicenseActs, SubmissionActs):
                           {"item": "C2.4", "effect": "occurrence", "count": rng.randint(0, 4) or 1}]
             else:
                 picks += [{"item": i, "effect": "achieved"} for i in rng.sample(ACHIEVEMENTS, 2)]
+            first = n + 1
             for pick in picks:
                 n += 1
                 body = {"finding_id": f"demo-{self.month}-{n}", "unit": u.uscc, "occurred_at": at.isoformat(),
                         "note": "督查发现", **pick}
                 self.call("scoring", "POST", "/findings", self.inspector, "finding recorded", ok=(202, 409), json=body)
+            if picks and u.profile != "exemplary":
+                contested.setdefault(u.profile, (u.uscc, f"demo-{self.month}-{first}"))
+        self.contest(contested)
+
+    def contest(self, contested: dict[str, tuple[str, str]]) -> None:
+        """Findings have a life after they are recorded: an inspector withdraws one of a lagging unit's on
+        review, and an ordinary unit appeals one of its own, which the bureau upholds."""
+        if "lagging" in contested:
+            _, finding_id = contested["lagging"]
+            self.call("scoring", "POST", f"/findings/{finding_id}/retract", self.inspector, "finding withdrawn",
+                      ok=(200, 409), json={"reason": "复核后认定检查记录有误"})
+        if "ordinary" in contested:
+            unit, finding_id = contested["ordinary"]
+            r = self.call("scoring", "POST", f"/findings/{finding_id}/appeal", self.dept(unit), "finding appealed",
+                          ok=(201, 409), json={"reason": "相关工作已于检查前完成，附整改说明"})
+            if r.status_code == 201:
+                self.call("scoring", "POST", f"/appeals/{r.json()['appeal_id']}/decision", self.operator,
+                          "appeal decided", json={"upheld": True, "reason": "整改材料属实"})
