@@ -83,6 +83,7 @@ async def test_a_month_of_submissions_on_the_live_service(database_url: str, kaf
         explained = (await client.get(f"/scores/{never}?month=2019-08", headers=operator)).json()
         a11 = next(i for ind in explained["indicators"] for i in ind["items"] if i["item"] == "A1.1")
         assert "未按要求报送《自治区本级现有业务专网信息调查表》" in a11["events"][0]["details"]["note"]
+        assert a11["facts_from"] == "submissions"  # the console shows where each item's facts come from
 
         board = (await client.get("/scores?month=2019-08", headers=operator)).json()
         live = {u["unit"]: (u["x"], u["total"]) for u in board["units"]}

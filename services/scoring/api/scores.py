@@ -14,6 +14,7 @@ from hubkit.problems import Problem, not_found
 from scoring.api import deps
 from scoring.domain.clock import month_of, to_datetime, to_instant
 from scoring.domain.engine import NotScored, evaluate_unit
+from scoring.domain.sources import source_keys
 from scoring.service import queries
 
 router = APIRouter(prefix="/scores", tags=["scores"])
@@ -79,12 +80,13 @@ async def breakdown(
 
 def _explained(request: Request, result: dict[str, Any], events: list[Any]) -> dict[str, Any]:
     ruleset = deps.ruleset(request)
+    sources = source_keys(ruleset, deps.requirements(request))
     by_id = {str(e["event_id"]): _event_summary(e) for e in events}
     indicators = []
     for indicator in ruleset.indicators:
         items = [
             {"item": item.id, "label_zh": item.label_zh, "label_en": item.label_en,
-             "points": result["items"][item.id],
+             "facts_from": sources[item.id], "points": result["items"][item.id],
              "events": [by_id.get(i, {"id": i}) for i in result["causes"].get(item.id, [])]}
             for item in indicator.items if item.id in result["items"]
         ]

@@ -10,6 +10,16 @@ from scoring.domain.submissions import Requirements
 _SERVICES = {"cat": "catalog", "exc": "exchange", "lic": "e-license"}
 
 
+def source_keys(ruleset: Ruleset, requirements: Requirements) -> dict[str, str]:
+    """Each item's source in one word: submissions, inspector, or the service whose events feed it."""
+    fed = {req.item for req in requirements.requirements}
+    return {item.id: _KEYS[item.source] if item.metric is not None else "submissions" if item.id in fed
+            else "inspector" for item in ruleset.items.values()}
+
+
+_KEYS = {"cat": "catalog", "exc": "exchange", "lic": "elicense"}
+
+
 def item_sources(ruleset: Ruleset, requirements: Requirements) -> list[tuple[str, str, str, str]]:
     """(item, label, where its facts come from, how) for every item of the ruleset, in table order."""
     fed: dict[str, list[str]] = {}
