@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Annotated, Any, Literal
 
 from contracts.values import Uscc
 from fastapi import APIRouter, Query, Request
 from hubkit.auth import CurrentPrincipal, Role
-from hubkit.problems import Problem
 from pydantic import BaseModel, Field
 
 from scoring.api import deps
@@ -20,7 +17,6 @@ from scoring.service import queries
 from scoring.service.ports import AppealRow
 
 router = APIRouter(tags=["appeals"])
-MAX_FILE_BYTES = 12 * 1024 * 1024
 
 
 class AppealBody(BaseModel):
@@ -45,14 +41,7 @@ def _view(row: AppealRow) -> dict[str, Any]:
 @router.post("/findings/{finding_id}/appeal", status_code=201,
              summary="Appeal a finding about the unit (or attributed to it) within the appeal window")
 async def lodge(finding_id: str, body: AppealBody, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
-    data = None
-    if body.file_base64 is not None:
-        try:
-            data = base64.b64decode(body.file_base64, validate=True)
-        except (binascii.Error, ValueError):
-            raise Problem(422, "Invalid request", "file_base64: not valid base64", kind="invalid-request") from None
-        if len(data) > MAX_FILE_BYTES:
-            raise Problem(413, "Content too large", f"file: {len(data)} bytes; at most {MAX_FILE_BYTES}")
+    data = deps.document_bytes(body.file_base64) if body.file_base64 is not None else None
     cmd = c.Appeal(actor=principal, finding_id=finding_id, reason=body.reason, file_name=body.file_name, file=data,
                    at=deps.now(request))
     return _view(await handlers.lodge(cmd, deps.uow(request), request.app.state.settings.appeal_working_days))

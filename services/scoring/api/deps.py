@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import datetime
 
 from fastapi import Request
@@ -59,3 +61,17 @@ def uow(request: Request) -> ScoringUnitOfWork:
 def live(request: Request) -> LiveView:
     """The live projection as the API may see it."""
     return LiveView(projector(request), ruleset(request))
+
+
+MAX_FILE_BYTES = 12 * 1024 * 1024  # a submitted or supporting document
+
+
+def document_bytes(file_base64: str) -> bytes:
+    """A document sent as base64 in a JSON body: 422 when it is not base64, 413 when it is too large."""
+    try:
+        data = base64.b64decode(file_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise Problem(422, "Invalid request", "file_base64: not valid base64", kind="invalid-request") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise Problem(413, "Content too large", f"file: {len(data)} bytes; at most {MAX_FILE_BYTES}")
+    return data

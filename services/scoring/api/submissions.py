@@ -3,15 +3,13 @@ reports), their review by the bureau's inspectors, and the requirements themselv
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from hubkit.auth import CurrentPrincipal
-from hubkit.problems import Problem, not_found
+from hubkit.problems import not_found
 from pydantic import BaseModel, Field
 
 from scoring.api import deps
@@ -22,7 +20,6 @@ from scoring.service import submissions as handlers
 from scoring.service.ports import SubmissionRow
 
 router = APIRouter(tags=["submissions"])
-MAX_FILE_BYTES = 12 * 1024 * 1024
 _MEDIA = {"pdf": "application/pdf", "ofd": "application/ofd",
           "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -63,12 +60,7 @@ async def requirements(request: Request, principal: CurrentPrincipal) -> list[di
 
 @router.post("/submissions/{unit}", status_code=201, summary="Submit a document the rules ask of the unit")
 async def submit(unit: str, body: SubmissionBody, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
-    try:
-        data = base64.b64decode(body.file_base64, validate=True)
-    except (binascii.Error, ValueError):
-        raise Problem(422, "Invalid request", "file_base64: not valid base64", kind="invalid-request") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise Problem(413, "Content too large", f"file: {len(data)} bytes; at most {MAX_FILE_BYTES}")
+    data = deps.document_bytes(body.file_base64)
     cmd = c.Submit(actor=principal, unit=unit, kind=body.kind, period=body.period, file_name=body.file_name,
                    file=data, completed=body.completed, at=deps.now(request),
                    received_at=deps.aware(body.received_at, "received_at") if body.received_at else None)
