@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiokafka.errors import KafkaError
 from contracts import Envelope
 from hubkit import outbox
 from hubkit.kafka import ensure_topics
@@ -83,3 +85,44 @@ async def lost_log_scenario(broker: LocalBroker, wired: Wiring) -> None:
     assert await relay.reseed(state["cluster_id"], force=True) >= 3
     await asyncio.sleep(2.0)
     assert [await seen(e) for e in [*before, after]] == [1, 1, 1]
+
+
+async def test_a_reseed_that_fails_because_the_topics_are_not_back_yet_is_retried(database_url: str,
+                                                                                   tmp_path: Path) -> None:
+    """The broker comes back with a new log but its topics are created only later (by `hub up`'s prepare,
+    slower under load): the relay sees the new cluster, cannot publish, and must re-seed once it can.
+    Before: the change was used up by the failed attempt and the retained events never reached the new log."""
+    port = free_port()
+    broker = local_broker("tansu", tmp_path, port)
+    settings = HubSettings(database_url=database_url, kafka_bootstrap=f"127.0.0.1:{port}", kafka_idempotent=False)
+    broker.start()
+    try:
+        await ensure_topics(broker.bootstrap, [TOPIC], partitions=1)
+        async with alpha_to_beta(settings, tmp_path) as wired:
+            before = [event(1), event(2)]
+            async with wired.alpha.acquire() as conn, conn.transaction():
+                await outbox.add(conn, "alpha", before)
+            await read_topic(broker.bootstrap, TOPIC, expect=2, timeout=20)
+            relay, send = wired.relay, wired.relay._send
+            failed: list[int] = []
+
+            async def not_yet(rows: Any) -> None:  # the first attempt on the new log fails, as without topics
+                if not failed:
+                    failed.append(len(rows))
+                    raise KafkaError("topic not there yet")
+                await send(rows)
+
+            relay._send = not_yet  # type: ignore[method-assign]
+            broker.stop()
+            broker.lose_log()
+            broker.start()
+            await ensure_topics(broker.bootstrap, [TOPIC], partitions=1)
+            await wait_for(lambda: _true(bool(failed)), timeout=30)
+            values = await read_topic(broker.bootstrap, TOPIC, expect=2, timeout=30)
+            assert {str(e.id) for e in before} <= {v.decode().split('"id":"')[1][:36] for v in values}
+    finally:
+        broker.stop()
+
+
+async def _true(value: bool) -> bool:
+    return value

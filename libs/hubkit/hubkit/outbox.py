@@ -100,6 +100,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self.healthy = True
         self.watch = ClusterWatch(producer.client)
+        self._follow = False  # a cluster change seen and not yet re-seeded
         self._purged = 0.0
 
     async def run(self) -> None:
@@ -133,17 +134,24 @@ class OutboxRelay:
             await self.pool.release(listener)
 
     async def _follow_cluster(self) -> None:
-        """At start, and whenever the broker is another cluster than the one recorded: re-seed."""
+        """At start, and whenever the broker is another cluster than the one recorded: re-seed.
+
+        A change seen is followed until a re-seed succeeds: right after a broker came back with a new
+        log its topics may not exist yet, the re-seed fails, and the watch will not report the same
+        change twice (a relay that forgot it never re-seeded, and the retained events were lost)."""
         if self.watch.known is None:
-            current = await self.watch.current()
-        elif (changed := await self.watch.changed()) is not None:
-            current = changed
-        else:
+            await self.watch.current()
+            self._follow = True
+        elif await self.watch.changed() is not None:
+            self._follow = True
+        if not self._follow or self.watch.known is None:
             return
+        current = self.watch.known
         async with self.pool.acquire() as conn:
             recorded = await conn.fetchval(f"SELECT cluster_id FROM {self.schema}.relay_state")
         if recorded != current:
             await self.reseed(current)
+        self._follow = False
 
     async def reseed(self, cluster: str, *, force: bool = False) -> int:
         """Publish every retained row again, in order, and record `cluster` as the one published to.
