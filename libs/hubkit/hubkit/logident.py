@@ -66,7 +66,10 @@ class ClusterWatch:
 
     async def changed(self) -> str | None:
         """The new cluster id when the broker is another cluster now; None when unchanged, not yet
-        due for a check, or unreachable (a broker that is down has not changed yet)."""
+        due for a check, or unreachable (a broker that is down has not changed yet).
+
+        A change is reported once: a caller that cannot act on it now (no partitions yet, topics not
+        back yet) must remember it until it has (see OutboxRelay._follow_cluster)."""
         if time.monotonic() - self._checked < CHECK_SECONDS:
             return None
         try:
