@@ -7,7 +7,10 @@ from scoring.domain.dependencies import METRIC_CHANNELS
 from scoring.domain.ruleset import Ruleset
 from scoring.domain.submissions import Requirements
 
-_SERVICES = {"cat": "catalog", "exc": "exchange", "lic": "e-license"}
+_KEYS = {"cat": "catalog", "exc": "exchange", "lic": "elicense"}
+# How the generated table says each source.
+_SAID = {"catalog": "catalog events", "exchange": "exchange events", "elicense": "e-license events",
+         "submissions": "submissions (the hub records the finding)", "inspector": "inspector's finding"}
 
 
 def source_keys(ruleset: Ruleset, requirements: Requirements) -> dict[str, str]:
@@ -17,9 +20,6 @@ def source_keys(ruleset: Ruleset, requirements: Requirements) -> dict[str, str]:
             else "inspector" for item in ruleset.items.values()}
 
 
-_KEYS = {"cat": "catalog", "exc": "exchange", "lic": "elicense"}
-
-
 def item_sources(ruleset: Ruleset, requirements: Requirements) -> list[tuple[str, str, str, str]]:
     """(item, label, where its facts come from, how) for every item of the ruleset, in table order."""
     fed: dict[str, list[str]] = {}
@@ -27,14 +27,13 @@ def item_sources(ruleset: Ruleset, requirements: Requirements) -> list[tuple[str
         when = f"by {req.deadline}" if req.due == "once" else f"monthly by day {req.day}, from {req.first_month}"
         fed.setdefault(req.item, []).append(f"`{req.kind}` ({when})")
     rows = []
-    for item in ruleset.items.values():
+    for item_id, key in source_keys(ruleset, requirements).items():
+        item = ruleset.items[item_id]
         if item.metric is not None:
             how = f"metric `{item.metric}` ({', '.join(METRIC_CHANNELS[item.metric])})"
-            rows.append((item.id, item.label_zh, f"{_SERVICES[item.source]} events", how))
-        elif item.id in fed:
-            rows.append((item.id, item.label_zh, "submissions (the hub records the finding)", "; ".join(fed[item.id])))
         else:
-            rows.append((item.id, item.label_zh, "inspector's finding", "`POST /findings`"))
+            how = "; ".join(fed[item_id]) if key == "submissions" else "`POST /findings`"
+        rows.append((item_id, item.label_zh, _SAID[key], how))
     return rows
 
 
