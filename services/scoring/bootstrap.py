@@ -6,12 +6,13 @@ from fastapi import FastAPI
 from hubkit.service import ServiceSpec, build_app
 
 from .api import routers
+from .domain.inventory import InventoryRules, builtin_inventory_rules, parse_inventory_rules
 from .domain.item_checks import RulesetError
 from .domain.ruleset import RULESETS_DIR, Ruleset, builtin_ruleset, load_ruleset
 from .domain.submissions import Requirements, builtin_requirements, parse_requirements
 from .messaging import consumers
 from .messaging.projector import LiveProjector
-from .messaging.submission_sweep import SubmissionSweep
+from .messaging.sweeps import FindingSweeps
 from .messaging.webhooks import WebhookSender
 from .settings import ScoringSettings
 from .storage import MIGRATIONS
@@ -39,17 +40,33 @@ def requirements_of(settings: ScoringSettings, ruleset: Ruleset) -> Requirements
     return parse_requirements(text, ruleset, str(path))
 
 
+def inventory_rules_of(settings: ScoringSettings, ruleset: Ruleset) -> InventoryRules:
+    """Which items the units' system inventories feed, checked against the ruleset at start."""
+    if settings.inventory == "none":
+        return InventoryRules(ruleset.id, 10, ())
+    if settings.inventory == "builtin":
+        return builtin_inventory_rules(ruleset, RULESETS_DIR)
+    path = Path(settings.inventory)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RulesetError(f"{path}: cannot read inventory rules: {exc.strerror}") from None
+    return parse_inventory_rules(text, ruleset, str(path))
+
+
 def spec(settings: ScoringSettings | None = None) -> ServiceSpec:
     settings = settings or ScoringSettings()
     ruleset = ruleset_of(settings)
     requirements = requirements_of(settings, ruleset)
     projector = LiveProjector(ruleset, max_batch=settings.projection_batch)
     webhooks = WebhookSender(settings, ruleset, projector)
-    sweep = SubmissionSweep(requirements, ruleset, projector, settings.submission_sweep_seconds)
+    inventory_rules = inventory_rules_of(settings, ruleset)
+    sweep = FindingSweeps(requirements, inventory_rules, ruleset, projector, settings.submission_sweep_seconds)
 
     def configure(app: FastAPI) -> None:
         app.state.ruleset = ruleset
         app.state.requirements = requirements
+        app.state.inventory_rules = inventory_rules
         app.state.projector = projector
 
     return ServiceSpec(

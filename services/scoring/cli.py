@@ -153,13 +153,15 @@ if __name__ == "__main__":  # pragma: no cover
 def sources(
     write: Annotated[Path | None, typer.Option(help="Write the table to this file instead of printing it")] = None,
 ) -> None:
-    """Where each item's facts come from: service events, submissions, or an inspector's judgement."""
+    """Where each item's facts come from: service events, submissions, inventories, or an inspector's judgement."""
+    from scoring.domain.inventory import builtin_inventory_rules
     from scoring.domain.ruleset import RULESETS_DIR
     from scoring.domain.sources import sources_markdown
     from scoring.domain.submissions import builtin_requirements
 
     ruleset = builtin_ruleset("gx-2019")
-    text = sources_markdown(ruleset, builtin_requirements(ruleset, RULESETS_DIR))
+    text = sources_markdown(ruleset, builtin_requirements(ruleset, RULESETS_DIR),
+                            builtin_inventory_rules(ruleset, RULESETS_DIR))
     if write is None:
         typer.echo(text, nl=False)
     else:

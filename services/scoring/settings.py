@@ -21,6 +21,10 @@ class ScoringSettings(HubSettings):
     submissions: str = Field(
         "builtin", description="Submission requirements: 'builtin' (the file beside the ruleset, "
         "<id>.submissions.toml), a path to such a file, or 'none' (no submission is required of anyone)")
-    submission_sweep_seconds: float = Field(1.0, gt=0, description="How often missed submissions are looked for")
+    inventory: str = Field(
+        "builtin", description="Items fed by the units' system inventories: 'builtin' (the file beside the ruleset, "
+        "<id>.inventory.toml), a path to such a file, or 'none' (inspectors type those items' findings)")
+    submission_sweep_seconds: float = Field(1.0, gt=0, description="How often missed submissions and inventory "
+                                            "changes are looked for")
     appeal_working_days: int = Field(5, ge=1, le=30, description="Working days (PRC calendar) after a finding's "
                                      "event time within which its unit may appeal it")

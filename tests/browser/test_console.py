@@ -29,7 +29,7 @@ async def test_console_leaderboard_moves_live_after_an_api_write(database_url: s
     provider, consumer = unique_unit(), unique_unit()
     await publish(kafka_bootstrap, [registered(provider, "自治区控制台厅"), registered(consumer, "自治区浏览厅"),
                                     failed_call(provider, consumer, 5)])
-    settings = ScoringSettings(submissions="none",  # about other things: no submission is asked
+    settings = ScoringSettings(submissions="none", inventory="none",  # about other things: no submission is asked
                                database_url=database_url, kafka_bootstrap=kafka_bootstrap, outbox_poll_seconds=0.05)
     OUTPUT.mkdir(exist_ok=True)
     async with serving(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:

@@ -81,3 +81,33 @@ async def test_register_units_with_rules_and_one_event_each(
     county_event = next(e for e in events if e.unit == county)
     assert county_event.data.parent_unit == city  # type: ignore[attr-defined]
     assert county_event.occurred_at.isoformat() == "2019-07-01T09:00:00+08:00"
+
+
+@pytest.mark.integration
+async def test_the_bureau_exempts_a_unit_from_a_day_with_its_document(database_url: str, kafka_bootstrap: str) -> None:
+    """标注红色的单位不列入检查和考核: an exemption is a change of the registration (an event), with the day and
+    the document together; a county is never exempted (its city answers for it)."""
+    dept = make_uscc("450000", uuid.uuid4().hex[:8].upper())
+    settings = CatalogSettings(database_url=database_url, kafka_bootstrap=kafka_bootstrap, outbox_poll_seconds=0.1)
+    operator = token("operator")
+    body = {"uscc": dept, "name": "自治区测试豁免厅", "kind": "department", "division_code": "450000"}
+    async with running_app(create_app(settings)) as client:
+        assert (await client.put(f"/units/{dept}", json=body, headers=operator)).json()["changed"] is True
+        half = await client.put(f"/units/{dept}", json={**body, "exempt_from": "2019-08-01"}, headers=operator)
+        assert half.status_code == 422 and "exempt_basis" in half.json()["detail"]
+        exempted = {**body, "exempt_from": "2019-08-01", "exempt_basis": "桂数函〔2019〕258号附件1标注红色"}
+        r = await client.put(f"/units/{dept}", json=exempted, headers=operator)
+        assert r.status_code == 200 and r.json()["changed"] is True
+        shown = (await client.get(f"/units/{dept}", headers=operator)).json()
+        assert (shown["exempt_from"], shown["exempt_basis"]) == ("2019-08-01", "桂数函〔2019〕258号附件1标注红色")
+        assert (await client.put(f"/units/{dept}", json=exempted, headers=operator)).json()["changed"] is False
+        found: list[bytes] = []
+        for _ in range(100):
+            found = [v for v in await read_topic(kafka_bootstrap, TOPIC, expect=10_000, timeout=0.5)
+                     if orjson.loads(v)["unit"] == dept]
+            if len(found) >= 2:
+                break
+            await asyncio.sleep(0.1)
+    events = sorted((decode(v) for v in found), key=lambda e: e.occurred_at)
+    assert len(events) == 2 and events[0].data.exempt_from is None  # type: ignore[attr-defined]
+    assert str(events[1].data.exempt_from) == "2019-08-01"  # type: ignore[attr-defined]

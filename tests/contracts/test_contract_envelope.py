@@ -58,6 +58,8 @@ EXPECTED_TYPES = {
     "scoring.submission-received": scoring.SubmissionReceived,
     "scoring.submission-accepted": scoring.SubmissionAccepted,
     "scoring.submission-returned": scoring.SubmissionReturned,
+    "scoring.inventory-claimed": scoring.InventoryClaimed,
+    "scoring.inventory-claim-reviewed": scoring.InventoryClaimReviewed,
 }
 
 

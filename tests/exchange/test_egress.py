@@ -140,7 +140,7 @@ async def test_webhooks_refuse_internal_destinations(database_url: str, kafka_bo
 
     member = unit()
     own = token("department", member)
-    async with running_app(create_app(ScoringSettings(submissions="none", database_url=database_url,
+    async with running_app(create_app(ScoringSettings(submissions="none", inventory="none", database_url=database_url,
                                                       kafka_bootstrap=kafka_bootstrap))) as client:
         for host in ("127.0.0.1:8104/admin/clock", "[::1]:8104", "0.0.0.0:8104", "2130706433:8104",
                      "169.254.169.254/latest", "10.0.0.8", "localhost:8104"):

@@ -41,7 +41,7 @@ HOOK_PORT = free_port()  # the one local destination webhooks may reach in these
 
 
 def settings(database_url: str, kafka_bootstrap: str, **extra: Any) -> ScoringSettings:
-    return ScoringSettings(submissions="none",  # about other things: no submission is asked
+    return ScoringSettings(submissions="none", inventory="none",  # about other things: no submission is asked
                                database_url=database_url, kafka_bootstrap=kafka_bootstrap, outbox_poll_seconds=0.1,
                            webhook_backoff_seconds=0.05, webhook_poll_seconds=0.05,
                            egress_allow=f"127.0.0.1:{HOOK_PORT}", **extra)

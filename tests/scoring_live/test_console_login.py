@@ -13,7 +13,8 @@ pytestmark = pytest.mark.integration
 
 async def test_console_signs_in_by_one_time_code_or_form_never_by_url_token(database_url: str,
                                                                             kafka_bootstrap: str) -> None:
-    settings = ScoringSettings(submissions="none", database_url=database_url, kafka_bootstrap=kafka_bootstrap)
+    settings = ScoringSettings(submissions="none", inventory="none",
+                               database_url=database_url, kafka_bootstrap=kafka_bootstrap)
     code = mint_token(DEV_SECRET, role="operator", purpose=CONSOLE_LOGIN, ttl_seconds=600)
     bearer = token("operator")["Authorization"][7:]
     async with running_app(create_app(settings)) as client:

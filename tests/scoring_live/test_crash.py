@@ -75,7 +75,8 @@ async def publish(bootstrap: str, events: list[dict[str, Any]]) -> None:
 def start_scoring(database_url: str, bootstrap: str, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "HUB_DATABASE_URL": database_url, "HUB_KAFKA_BOOTSTRAP": bootstrap,
            "HUB_HTTP_PORT": str(free_port()), "HUB_PROJECTION_BATCH": "5",
-           "HUB_LOG_LEVEL": "WARNING", "HUB_SUBMISSIONS": "none"}  # replayed against its own log only
+           "HUB_LOG_LEVEL": "WARNING",
+           "HUB_SUBMISSIONS": "none", "HUB_INVENTORY": "none"}  # replayed against its own log only
     return subprocess.Popen([sys.executable, "-m", "scoring"], env=env, stdout=log.open("ab"),
                             stderr=subprocess.STDOUT)
 

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 async def test_a_finding_withdrawn_after_the_close_is_an_adjustment(database_url: str, kafka_bootstrap: str) -> None:
     unit, other = unique_unit(), unique_unit()
     await publish(kafka_bootstrap, [registered(unit, "自治区申诉厅"), registered(other, "自治区旁观厅")])
-    settings = ScoringSettings(submissions="none",  # about findings only
+    settings = ScoringSettings(submissions="none", inventory="none",  # about findings only
                                database_url=database_url, kafka_bootstrap=kafka_bootstrap, outbox_poll_seconds=0.1,
                                simulated_clock=True, simulated_start="2019-08-10T10:00:00+08:00")
     operator, inspector, own = token("operator"), token("inspector"), token("department", unit)
@@ -64,7 +64,7 @@ async def test_an_appeal_upheld_after_the_close_shows_as_an_adjustment(database_
                                                                         kafka_bootstrap: str) -> None:
     unit, other = unique_unit(), unique_unit()
     await publish(kafka_bootstrap, [registered(unit, "自治区申诉二厅"), registered(other, "自治区旁观二厅")])
-    settings = ScoringSettings(submissions="none",  # about findings only
+    settings = ScoringSettings(submissions="none", inventory="none",  # about findings only
                                database_url=database_url, kafka_bootstrap=kafka_bootstrap, outbox_poll_seconds=0.1,
                                simulated_clock=True, simulated_start="2019-08-28T10:00:00+08:00")
     operator, inspector, own = token("operator"), token("inspector"), token("department", unit)

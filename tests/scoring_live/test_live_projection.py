@@ -89,7 +89,7 @@ async def test_live_scores_equal_replay_survive_restart_and_ignore_duplicates(
               failed_call(provider, consumer, 5), failed_call(provider, consumer, 5, 11),  # same day: one finding
               failed_call(provider, consumer, 6)]
     await publish(kafka_bootstrap, events)
-    settings = ScoringSettings(submissions="none",  # about other things: no submission is asked
+    settings = ScoringSettings(submissions="none", inventory="none",  # about other things: no submission is asked
                                database_url=database_url, kafka_bootstrap=kafka_bootstrap, outbox_poll_seconds=0.1)
 
     async with running_app(create_app(settings)):

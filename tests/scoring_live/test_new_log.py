@@ -72,7 +72,8 @@ class World:
 async def world(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
     port = free_port()
     broker = own_broker(tmp_path, port)
-    settings = ScoringSettings(submissions="none", database_url=database_url, kafka_bootstrap=f"127.0.0.1:{port}",
+    settings = ScoringSettings(submissions="none", inventory="none", database_url=database_url,
+                               kafka_bootstrap=f"127.0.0.1:{port}",
                                outbox_poll_seconds=0.1)
     broker.start()
     try:

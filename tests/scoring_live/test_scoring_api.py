@@ -32,7 +32,7 @@ async def test_scoring_api_end_to_end(database_url: str, kafka_bootstrap: str) -
     first, second = failed_call(provider, consumer, 5), failed_call(provider, consumer, 6)
     await publish(kafka_bootstrap, [registered(provider, "自治区测试厅"), registered(consumer, "自治区用数厅"),
                                     first, second])
-    settings = ScoringSettings(submissions="none",  # about other things: no submission is asked
+    settings = ScoringSettings(submissions="none", inventory="none",  # about other things: no submission is asked
                                database_url=database_url, kafka_bootstrap=kafka_bootstrap, outbox_poll_seconds=0.1,
                                simulated_clock=True, simulated_start="2019-08-20T10:00:00+08:00")
     operator, inspector = token("operator"), token("inspector")

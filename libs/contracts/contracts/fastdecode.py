@@ -148,6 +148,8 @@ def _check_registered(data: Any) -> None:
         raise _Invalid
     if len(set(data.absent_indicators)) != len(data.absent_indicators):
         raise _Invalid
+    if (data.exempt_from is None) != (data.exempt_basis is None) or (data.exempt_from and data.kind == "county"):
+        raise _Invalid
 
 
 def _check_finding(data: Any) -> None:

@@ -27,6 +27,8 @@ class UnitRegistered(MirroredPayload, kw_only=True, frozen=True):
     division_code: str
     parent_unit: str | None = None
     absent_indicators: list[Literal["A1", "A2", "A3", "A4", "B3"]] = []
+    exempt_from: date | None = None
+    exempt_basis: Annotated[str, msgspec.Meta(min_length=1, max_length=300)] | None = None
 
 
 class RequirementAssigned(MirroredPayload, kw_only=True, frozen=True):

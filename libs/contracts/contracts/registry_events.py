@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
@@ -28,6 +29,11 @@ class UnitRegistered(Payload):
     absent_indicators: list[AbsentIndicator] = Field(
         default_factory=list, description="indicators the unit declares it lacks (scored on a reduced base)"
     )
+    exempt_from: date | None = Field(
+        default=None, description="not checked from this day (标注红色的单位不列入检查和考核): not scored or ranked "
+        "in the month containing it and after; null: checked")
+    exempt_basis: str | None = Field(default=None, min_length=1, max_length=300,
+                                     description="the document that exempts the unit (with exempt_from)")
 
     @model_validator(mode="after")
     def _check(self) -> UnitRegistered:
@@ -35,4 +41,8 @@ class UnitRegistered(Payload):
             raise ValueError("parent_unit: a county names its city; departments and cities have none")
         if len(set(self.absent_indicators)) != len(self.absent_indicators):
             raise ValueError("absent_indicators: each indicator at most once")
+        if (self.exempt_from is None) != (self.exempt_basis is None):
+            raise ValueError("exempt_basis: an exemption names its day and the document that grants it, together")
+        if self.exempt_from is not None and self.kind == "county":
+            raise ValueError("exempt_from: a county is not checked anyway (its city answers for it)")
         return self

@@ -150,6 +150,47 @@ class SubmissionReturned(_Scoring):
     inspector: str = Field(min_length=1, description="who returned it")
 
 
+InventoryEntryId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+
+
+@register
+class InventoryClaimed(_Scoring):
+    """A unit states one entry of its system inventory whole (信息系统清单): what it is and how far its
+    work has come. What it is counts at once; the progress it claims counts while believed (a grace
+    period of working days, for good once verified, no more once rejected)."""
+
+    TYPE: ClassVar[str] = "scoring.inventory-claimed"
+
+    claim_id: str = Field(min_length=1, description="id of the claim")
+    entry_id: InventoryEntryId = Field(description="the entry, unique within the unit")
+    kind: Literal["private-network", "information-system"] = Field(description="业务专网 or 信息系统")
+    name: str = Field(min_length=1, max_length=200, description="the network's or system's name")
+    origin: Literal["self-built", "national-vertical"] | None = Field(
+        default=None, description="systems: built by the unit (自建) or the national vertical system (国垂)")
+    service_items: int = Field(default=0, ge=0, description="systems: service items it handles")
+    connected: bool = Field(default=False, description="networks: connected to the e-government extranet")
+    decommissioned: bool = Field(default=False, description="decommissioned, merged or reworked (撤并改)")
+    on_cloud: bool = Field(default=False, description="systems: migrated to the government cloud")
+    docked_items: int = Field(default=0, ge=0, description="systems: service items docked to the platform")
+    form_items: int = Field(default=0, ge=0, description="systems: service items whose business forms were "
+                                                         "submitted")
+    evidence: str = Field(min_length=1, max_length=500, description="the document or record that shows it")
+    claimant: str = Field(min_length=1, description="who stated it")
+
+
+@register
+class InventoryClaimReviewed(_Scoring):
+    """An inspector verified or rejected a claim of a unit's system inventory, once."""
+
+    TYPE: ClassVar[str] = "scoring.inventory-claim-reviewed"
+
+    claim_id: str = Field(min_length=1, description="id of the claim")
+    entry_id: InventoryEntryId = Field(description="the entry it is about")
+    verdict: Literal["verified", "rejected"] = Field(description="verified: its progress counts for good")
+    reason: str | None = Field(default=None, max_length=2000, description="rejected: why")
+    inspector: str = Field(min_length=1, description="who reviewed it")
+
+
 @register
 class ScoreChanged(_Scoring):
     """The unit's live score for a month changed."""

@@ -19,9 +19,10 @@ PROFILES = {  # share of units, update diligence, decision speed (days; None: ne
     "ordinary": (0.55, 0.85, (1, 3), 0.03),
     "lagging": (0.15, 0.35, None, 0.35),
 }
-# Flags an inspector judges (documents a unit must submit are the hub's own findings, from submissions).
-LAGGING_FLAGS = ["A1.4", "A1.7", "A3.1", "A4.1", "A4.4", "A5.1", "A5.4", "A5.5", "B3.1", "C2.1", "B2.5", "A5.6"]
-ORDINARY_FLAGS = ["A1.4", "A3.1", "A4.1", "A4.2", "A4.3", "A4.5", "A5.4", "A5.6", "B2.6", "B2.7", "B2.8", "B3.1",
+# Flags an inspector judges (documents a unit must submit are the hub's own findings, from submissions;
+# so are the private-network flags A1.4 and A1.7, from the units' system inventories).
+LAGGING_FLAGS = ["A4.2", "A4.3", "A3.1", "A4.1", "A4.4", "A5.1", "A5.4", "A5.5", "B3.1", "C2.1", "B2.5", "A5.6"]
+ORDINARY_FLAGS = ["A3.1", "A4.1", "A4.2", "A4.3", "A4.5", "A5.4", "A5.6", "B2.6", "B2.7", "B2.8", "B3.1",
                   "A5.1", "A4.4"]
 ACHIEVEMENTS = ["D1", "D3", "D7"]
 # Issuing departments: a distinctive part of the unit's name -> the sector of the license types it issues.

@@ -28,6 +28,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from .acts_catalog import CatalogActs
 from .acts_exchange import ExchangeActs
+from .acts_inventory import InventoryActs
 from .acts_licenses import LicenseActs
 from .acts_submissions import SubmissionActs
 from .cast import ACHIEVEMENTS, LAGGING_FLAGS, ORDINARY_FLAGS, PROFILES, DemoFailed
@@ -37,7 +38,7 @@ from .providers import ProviderServers
 __all__ = ["Demo", "DemoFailed"]
 
 
-class Demo(CatalogActs, ExchangeActs, LicenseActs, SubmissionActs):
+class Demo(CatalogActs, ExchangeActs, LicenseActs, SubmissionActs, InventoryActs):
     """The month, day by day: each context's acts live in its own module (acts_*.py)."""
 
     # ── the month ─────────────────────────────────────────────────────────────────────────
@@ -57,6 +58,7 @@ class Demo(CatalogActs, ExchangeActs, LicenseActs, SubmissionActs):
                 if len(self.progress.months) == 1:  # the stock is imported once, in the hub's first month
                     self.claim_and_import(start + timedelta(hours=10))
                     self.enter_paper_submissions()
+                    self.declare_inventories()
                 self.remember(setup_done=True)
             progress.advance(setup)
             self.prepare_licensing()
@@ -101,6 +103,7 @@ class Demo(CatalogActs, ExchangeActs, LicenseActs, SubmissionActs):
         self.exchange_day(day)
         self.license_day(day)
         self.submissions_day(day)
+        self.inventory_day(day)
 
     # ── the month's end ───────────────────────────────────────────────────────────────────
     def findings(self, last: date) -> None:
@@ -113,13 +116,11 @@ class Demo(CatalogActs, ExchangeActs, LicenseActs, SubmissionActs):
             if u.profile == "lagging":
                 picks += [{"item": i, "effect": "holds"} for i in rng.sample(LAGGING_FLAGS, 10)]
                 picks += [{"item": "C2.4", "effect": "occurrence", "count": rng.randint(3, 8)},
-                          {"item": "C2.2", "effect": "occurrence", "count": rng.randint(2, 6)},
-                          {"item": "A3.6", "effect": "rate", "numerator": 2, "denominator": 10}]
+                          {"item": "C2.2", "effect": "occurrence", "count": rng.randint(2, 6)}]
             elif u.profile == "ordinary":
                 picks += [{"item": i, "effect": "holds"}
                           for i in rng.sample(ORDINARY_FLAGS, rng.randint(4, 10))]
-                picks += [{"item": "A3.6", "effect": "rate", "numerator": rng.randint(4, 10), "denominator": 10},
-                          {"item": "C2.2", "effect": "occurrence", "count": rng.randint(1, 6)},
+                picks += [{"item": "C2.2", "effect": "occurrence", "count": rng.randint(1, 6)},
                           {"item": "C2.4", "effect": "occurrence", "count": rng.randint(0, 4) or 1}]
             else:
                 picks += [{"item": i, "effect": "achieved"} for i in rng.sample(ACHIEVEMENTS, 2)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from contracts.registry_events import AbsentIndicator
@@ -28,6 +28,10 @@ class UnitCreate(BaseModel):
     division_code: DivisionCode
     parent_unit: Uscc | None = Field(None, description="a county's city")
     absent_indicators: list[AbsentIndicator] = Field(default_factory=list)
+    exempt_from: date | None = Field(None, description="not checked from this day on (its month and later): "
+                                                       "not scored or ranked; with exempt_basis")
+    exempt_basis: str | None = Field(None, min_length=1, max_length=300,
+                                     description="the document that exempts the unit, e.g. 桂数函〔2019〕258号")
     occurred_at: AwareDatetime | None = Field(None, description="when the registration holds; default: now")
 
 
@@ -38,11 +42,14 @@ class UnitPublic(BaseModel):
     division_code: str
     parent_unit: str | None
     absent_indicators: list[str]
+    exempt_from: date | None = None
+    exempt_basis: str | None = None
 
     @classmethod
     def of(cls, unit: Unit) -> UnitPublic:
         return cls(uscc=unit.uscc, name=unit.name, kind=unit.kind, division_code=unit.division_code,
-                   parent_unit=unit.parent_unit, absent_indicators=list(unit.absent_indicators))
+                   parent_unit=unit.parent_unit, absent_indicators=list(unit.absent_indicators),
+                   exempt_from=unit.exempt_from, exempt_basis=unit.exempt_basis)
 
 
 @router.put("/{uscc}", summary="Register a unit or change its registration (emits registry.unit-registered)")
@@ -54,7 +61,8 @@ async def register(uscc: str, body: UnitCreate, request: Request, principal: Cur
     except UnitRejected as exc:
         raise invalid(str(exc)) from None
     unit = Unit(uscc=body.uscc, name=body.name, kind=body.kind, division_code=body.division_code,
-                parent_unit=body.parent_unit, absent_indicators=tuple(body.absent_indicators))
+                parent_unit=body.parent_unit, absent_indicators=tuple(body.absent_indicators),
+                exempt_from=body.exempt_from, exempt_basis=body.exempt_basis)
     at: datetime = body.occurred_at or deps.now(request)
     changed = await handlers.register_unit(RegisterUnit(actor=principal, unit=unit, at=at), uow(request))
     return {"unit": UnitPublic.of(unit).model_dump(), "changed": changed}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 UnitKind = Literal["department", "city", "county"]
@@ -20,6 +21,8 @@ class Unit:
     division_code: str
     parent_unit: str | None
     absent_indicators: tuple[str, ...]
+    exempt_from: date | None = None  # not checked from this day (its month and after)
+    exempt_basis: str | None = None  # the document that says so
 
 
 def check_division(kind: UnitKind, division_code: str) -> None:

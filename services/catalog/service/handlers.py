@@ -26,7 +26,8 @@ async def register_unit(cmd: c.RegisterUnit, uow: CatalogUnitOfWork) -> bool:
     unit = cmd.unit
     try:
         payload = UnitRegistered(name=unit.name, kind=unit.kind, division_code=unit.division_code,
-                                 parent_unit=unit.parent_unit, absent_indicators=list(unit.absent_indicators))
+                                 parent_unit=unit.parent_unit, absent_indicators=list(unit.absent_indicators),
+                                 exempt_from=unit.exempt_from, exempt_basis=unit.exempt_basis)
     except ValueError as exc:  # the event's own rules (a county names its city, ...)
         raise rejected(exc, "unit") from None
     async with uow:

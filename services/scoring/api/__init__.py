@@ -2,8 +2,7 @@
 
 from fastapi import APIRouter
 
-from scoring.api import alerts, appeals, console, findings, months, scores, submissions
+from scoring.api import alerts, appeals, console, findings, inventory, months, scores, submissions
 
-routers: list[APIRouter] = [scores.router, findings.router, appeals.router, submissions.router, months.router,
-                             alerts.router,
-                             console.router]
+routers: list[APIRouter] = [scores.router, findings.router, appeals.router, submissions.router, inventory.router,
+                             months.router, alerts.router, console.router]

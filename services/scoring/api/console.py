@@ -53,7 +53,9 @@ LABELS: dict[str, dict[str, Any]] = {
            "bands": {"very-high": "非常高", "high": "高", "medium": "中", "low": "低"},
            "lists": {"red": "红榜", "black": "黑榜", "none": "—"}, "history": "本月得分变化", "when": "时间",
            "indicator": "指标", "item": "评分项", "points": "分值", "cap": "上限", "events": "相关事件",
-           "from_submissions": "报送", "from_inspector": "督查", "from_catalog": "目录事件",
+           "from_submissions": "报送", "from_inventory": "系统清单", "exempt": "不列入检查和考核",
+           "exempt_from": "自",
+           "from_inspector": "督查", "from_catalog": "目录事件",
            "from_exchange": "共享事件", "from_elicense": "电子证照事件",
            "absent": "不适用指标", "raw": "未封顶", "closed_at": "关账于", "seal": "封存哈希",
            "adjustments": "关账后到达的事实（调整）", "frozen": "冻结得分", "adjusted": "调整后",
@@ -74,7 +76,9 @@ LABELS: dict[str, dict[str, Any]] = {
            "bands": {"very-high": "very high", "high": "high", "medium": "medium", "low": "low"},
            "lists": {"red": "red list", "black": "black list", "none": "—"}, "history": "Score this month",
            "when": "When", "indicator": "Indicator", "item": "Item", "points": "Points", "cap": "Cap",
-           "events": "Events", "from_submissions": "submissions", "from_inspector": "inspector",
+           "events": "Events", "from_submissions": "submissions", "from_inventory": "system inventory",
+           "exempt": "Not checked (not scored or ranked)", "exempt_from": "from",
+           "from_inspector": "inspector",
            "from_catalog": "catalog events", "from_exchange": "exchange events", "from_elicense": "e-license events",
            "absent": "absent indicator", "raw": "before cap", "closed_at": "closed at",
            "seal": "seal", "adjustments": "Facts that arrived after the close (adjustments)", "frozen": "Frozen",
@@ -183,7 +187,8 @@ async def leaderboard_page(
     # Read before the board: a change in between is then sent again (harmless), never lost.
     after = await queries.ledger_position(deps.pool(request))
     if month is None and deps.projector(request).projection.watermark is None:
-        board: dict[str, Any] = {"month": "", "units": [], "as_of": None, "ruleset": deps.ruleset(request).id,
+        board: dict[str, Any] = {"month": "", "units": [], "exempt": [], "as_of": None,
+                                 "ruleset": deps.ruleset(request).id,
                                  "ruleset_version": deps.ruleset(request).version}
     else:
         board = await scores.leaderboard(request, viewer, month=month, kind=kind or None, band=band or None,

@@ -12,6 +12,7 @@ from hubkit.deps import pool as pool
 from hubkit.problems import Problem
 
 from scoring.domain.clock import month_of, parse_month
+from scoring.domain.inventory import InventoryRules
 from scoring.domain.ruleset import Ruleset
 from scoring.domain.submissions import Requirements
 from scoring.messaging.projector import LiveProjector
@@ -30,6 +31,10 @@ def ruleset(request: Request) -> Ruleset:
 
 def requirements(request: Request) -> Requirements:
     return request.app.state.requirements
+
+
+def inventory_rules(request: Request) -> InventoryRules:
+    return request.app.state.inventory_rules
 
 
 def month_or_current(request: Request, month: str | None) -> str:

@@ -41,7 +41,8 @@ async def record(body: FindingCreate, request: Request, principal: CurrentPrinci
                           effect=body.effect, count=body.count, numerator=body.numerator,
                           denominator=body.denominator, size=body.size, attributed_unit=body.attributed_unit,
                           note=body.note, at=occurred)
-    event = await handlers.record_finding(cmd, deps.uow(request), deps.ruleset(request), deps.live(request))
+    event = await handlers.record_finding(cmd, deps.uow(request), deps.ruleset(request), deps.live(request),
+                                         frozenset(deps.inventory_rules(request).items()))
     return {"event_id": str(event.id), "finding_id": body.finding_id, "item": body.item,
             "occurred_at": occurred.isoformat()}
 

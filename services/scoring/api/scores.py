@@ -60,7 +60,20 @@ async def leaderboard(
         board.append(entry)
     ruleset = deps.ruleset(request)
     return {"month": month, "ruleset": ruleset.id, "ruleset_version": ruleset.version,
-            "as_of": to_datetime(wm).isoformat() if wm is not None else None, "units": board}
+            "as_of": to_datetime(wm).isoformat() if wm is not None else None, "units": board,
+            "exempt": exempt_units(request, month)}
+
+
+def exempt_units(request: Request, month: str) -> list[dict[str, Any]]:
+    """Units not checked in the month (not scored, not ranked), with the document that says so."""
+    directory = deps.projector(request).projection.store.directory
+    out = []
+    for unit in directory.exempt_units(month):
+        reg = directory.units[unit]
+        out.append({"unit": unit, "name": reg.name, "kind": reg.kind,
+                    "exempt_from": reg.exempt_from.isoformat() if reg.exempt_from else None,
+                    "exempt_basis": reg.exempt_basis})
+    return out
 
 
 @router.get("/{unit}", summary="One unit's breakdown: X, Y, ALL, band, list, every item with its cap and events")
@@ -72,6 +85,10 @@ async def breakdown(
     month = deps.month_or_current(request, month)
     row, events = await queries.unit_result(deps.pool(request), unit, month)
     if row is None:
+        exempt = next((e for e in exempt_units(request, month) if e["unit"] == unit), None)
+        if exempt is not None:
+            raise Problem(404, "Not found", f"{unit} is not checked from {exempt['exempt_from']} "
+                          f"({exempt['exempt_basis']}): it has no score in {month}", kind="not-found")
         raise not_found("score of unit", f"{unit} in {month}")
     return {**_unit_info(request, unit), **_explained(request, row["result"], events),
             "month": month, "ruleset": row["ruleset"], "ruleset_version": row["ruleset_version"],
@@ -80,7 +97,7 @@ async def breakdown(
 
 def _explained(request: Request, result: dict[str, Any], events: list[Any]) -> dict[str, Any]:
     ruleset = deps.ruleset(request)
-    sources = source_keys(ruleset, deps.requirements(request))
+    sources = source_keys(ruleset, deps.requirements(request), deps.inventory_rules(request))
     by_id = {str(e["event_id"]): _event_summary(e) for e in events}
     indicators = []
     for indicator in ruleset.indicators:

@@ -145,9 +145,9 @@ def evaluate_unit(
     memo: Memo | None = None,
 ) -> UnitResult:
     """One unit's score for `month` as of instant `as_of` (clamped to the month's end)."""
-    reg = directory.scored(unit)
+    reg = directory.scored(unit, month)
     if reg is None:
-        raise NotScored(f"{unit} is not a registered department or city")
+        raise NotScored(f"{unit} is not a registered department or city checked in {month}")
     win = Window.of(month, _instant(as_of))
     view = UnitView(unit, reg.kind, facts.facts(unit), facts, memo if memo is not None else Memo())
     plan = plan_for(ruleset, reg.kind, reg.absent_indicators)
@@ -157,9 +157,10 @@ def evaluate_unit(
 def evaluate(
     ruleset: Ruleset, directory: Directory, facts: FactStore, month: str, as_of: datetime | Instant
 ) -> MonthResult:
-    """Every registered department and city, sorted by unit code."""
+    """Every registered department and city checked in the month (not exempt), sorted by unit code."""
     t, memo = _instant(as_of), Memo()
-    units = tuple(evaluate_unit(ruleset, directory, facts, unit, month, t, memo) for unit in directory.scored_units())
+    units = tuple(evaluate_unit(ruleset, directory, facts, unit, month, t, memo)
+                  for unit in directory.scored_units(month))
     return MonthResult(ruleset.id, ruleset.version, month, Window.of(month, t).t, units)
 
 

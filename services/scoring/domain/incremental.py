@@ -89,9 +89,9 @@ class IncrementalScorer:
             self._latest[unit] = tick
 
     def evaluate(self, unit: str, month: str, as_of: Instant) -> UnitResult:
-        reg = self.store.directory.scored(unit)
+        reg = self.store.directory.scored(unit, month)
         if reg is None:
-            raise NotScored(f"{unit} is not a registered department or city")
+            raise NotScored(f"{unit} is not a registered department or city checked in {month}")
         win = Window.of(month, as_of)
         entry = self._entries.get((unit, month))
         if entry is None or entry.reg is not reg or win.t < entry.t or (entry.t < win.end and win.t >= win.end):

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from scoring.domain.clock import EPOCH, Instant, month_of, shift_month, to_instant
+from scoring.domain.clock import EPOCH, Instant, day_start, month_of, shift_month, to_instant
 from scoring.domain.dependencies import channels_of
 from scoring.domain.facts import EnvelopeLike, FactStore
 from scoring.domain.incremental import IncrementalScorer
@@ -68,6 +68,9 @@ class Projection:
         # keys whose stored row is known to equal `published` (see Change.restamp); the messaging
         # layer clears it when it rebuilds memory without storing what refresh reported
         self.stored: set[tuple[str, str]] = set()
+        # results withdrawn since the messaging layer last took them: the unit is exempt from the checks
+        # in that month now (registry.unit-registered with exempt_from)
+        self.removed: set[tuple[str, str]] = set()
         self.scorer = IncrementalScorer(ruleset, self.store)
         self.deduction_items = frozenset(item.id for indicator in ruleset.deductions for item in indicator.items)
 
@@ -115,6 +118,11 @@ class Projection:
             month = shift_month(month, 1)
         return months
 
+    def take_removed(self) -> set[tuple[str, str]]:
+        """The results withdrawn since the last call (the caller deletes their stored rows)."""
+        removed, self.removed = self.removed, set()
+        return removed
+
     def refresh(self, touched: set[tuple[str, str]], sweep_months: Iterable[str] = ()) -> list[Change]:
         """Re-evaluate what may have changed at the watermark; return what did."""
         return [change for part in self.refreshing(touched, sweep_months) for change in part]
@@ -136,14 +144,17 @@ class Projection:
                 month = shift_month(month, 1)
         directory = self.store.directory
         for month in sweep_months:
-            targets.update((unit, month) for unit in directory.scored_units())
+            targets.update((unit, month) for unit in directory.scored_units(month))
         ordered = sorted(targets)
         evaluate, published, stored, watermark = self.scorer.evaluate, self.published, self.stored, self.watermark
         for start in range(0, len(ordered), step):
             changes = []
             for key in ordered[start:start + step]:
                 unit, month = key
-                if directory.scored(unit) is None:
+                if directory.scored(unit, month) is None:
+                    if published.pop(key, None) is not None:
+                        self.removed.add(key)
+                        self.stored.discard(key)
                     continue
                 result = evaluate(unit, month, watermark)
                 before = published.get(key)
@@ -161,8 +172,10 @@ def _same_score(a: UnitResult, b: UnitResult) -> bool:
 
 
 def _moves_from(env: EnvelopeLike, t: Instant) -> Instant:
-    """The earliest instant an event can move scores from: its own time, or for a retraction the time
-    of the finding it voids (which may be months before)."""
+    """The earliest instant an event can move scores from: its own time, for a retraction the time of
+    the finding it voids, for a registration the day an exemption starts (either may be months before)."""
     if env.type == "scoring.finding-retracted":
         return min(t, to_instant(env.data.finding_occurred_at))
+    if env.type == "registry.unit-registered" and env.data.exempt_from is not None:
+        return min(t, day_start(env.data.exempt_from.toordinal()))
     return t

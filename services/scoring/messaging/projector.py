@@ -57,6 +57,7 @@ class _Batch:
     changes: list[Change]
     offsets: dict[tuple[str, int], StoredPosition]
     watermark: int | None  # after this batch (the next one may already have moved memory's on)
+    removed: set[tuple[str, str]]  # unit-months no longer scored (exempt units)
 
 
 class LiveProjector:
@@ -217,11 +218,12 @@ class LiveProjector:
                 (env.id, env.type, env.unit, env.occurred_at, msg.topic, msg.partition, msg.offset, msg.value or b"")
                 for msg, env in fresh
             ]
-        return _Batch(rows, changes, offsets, self.projection.watermark)
+        return _Batch(rows, changes, offsets, self.projection.watermark, self.projection.take_removed())
 
     async def _commit(self, host: ServiceHost, batch: _Batch) -> None:
         """Archive, scores, ledger, outbox, alerts, offsets and watermark in one transaction."""
         rows, changes, offsets, wm = batch.rows, batch.changes, batch.offsets, batch.watermark
+        removed = batch.removed
         try:
             with _cyclic_gc_paused():
                 async with host.pool.acquire() as conn, conn.transaction():
@@ -242,6 +244,7 @@ class LiveProjector:
                         )
                         await outbox.add_encoded(conn, "scoring", published.outbox)
                         await _record_alerts(conn, published.alerts)
+                    await state.remove_scores(conn, removed)
                     await state.save_offsets(conn, offsets)
                     await state.save_state(
                         conn, watermark=wm, position=position, ruleset=self.ruleset.id, version=self.ruleset.version

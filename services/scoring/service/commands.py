@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from hubkit.auth import Principal
 
@@ -100,4 +101,34 @@ class DecideAppeal:
     appeal_id: str
     upheld: bool
     reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ClaimEntry:
+    """One entry of a unit's system inventory, stated whole (see domain/inventory.py)."""
+
+    actor: Principal
+    unit: str
+    entry_id: str
+    kind: Literal["private-network", "information-system"]
+    name: str
+    origin: Literal["self-built", "national-vertical"] | None
+    service_items: int
+    connected: bool
+    decommissioned: bool
+    on_cloud: bool
+    docked_items: int
+    form_items: int
+    evidence: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ReviewClaim:
+    actor: Principal
+    unit: str
+    claim_id: str
+    verify: bool
+    reason: str | None
     at: datetime

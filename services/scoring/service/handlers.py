@@ -24,17 +24,26 @@ from scoring.service.ports import FindingRow, Live, ScoringUnitOfWork
 
 AUTOMATIC_PREFIX = "sub:"  # the ids of the findings the hub records from submissions (service/submissions.py)
 AUTOMATIC = "hub:submissions"  # the inspector named on them
+INVENTORY_PREFIX = "inv:"  # the ids of the findings the hub records from inventories (service/inventory.py)
+INVENTORY = "hub:inventory"
+_RESERVED = {AUTOMATIC_PREFIX: "submissions", INVENTORY_PREFIX: "system inventories"}
 
 
 def _rejected(detail: str) -> Problem:
     return Problem(422, "Finding rejected", detail, kind="finding-rejected")
 
 
-async def record_finding(cmd: c.RecordFinding, uow: ScoringUnitOfWork, ruleset: Ruleset, live: Live) -> Any:
+async def record_finding(cmd: c.RecordFinding, uow: ScoringUnitOfWork, ruleset: Ruleset, live: Live,
+                         computed: frozenset[str] = frozenset()) -> Any:
     """An inspector's finding goes out through the outbox and comes back through Kafka like any fact;
-    its id is recorded once. Returns the event."""
-    if cmd.finding_id.startswith(AUTOMATIC_PREFIX):
-        raise _rejected(f"finding_id: ids starting with {AUTOMATIC_PREFIX!r} are the hub's own (from submissions)")
+    its id is recorded once. Items the hub computes itself (`computed`, from the inventories) take no
+    typed finding. Returns the event."""
+    for prefix, source in _RESERVED.items():
+        if cmd.finding_id.startswith(prefix):
+            raise _rejected(f"finding_id: ids starting with {prefix!r} are the hub's own (from {source})")
+    if cmd.item in computed:
+        raise _rejected(f"item: {cmd.item} is computed from the units' system inventories "
+                        "(PUT /inventory/{unit}/{entry}); verify or reject the unit's claims instead")
     try:
         check_finding(ruleset, item=cmd.item, effect=cmd.effect, unit_kind=live.unit_kind(cmd.unit),
                       attributed_unit=cmd.attributed_unit, unit=cmd.unit)

@@ -29,6 +29,31 @@ class SubmissionRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ClaimRow:
+    """A claim of a unit's system inventory and its review (see domain/inventory.py)."""
+
+    claim_id: str
+    unit: str
+    entry_id: str
+    claimed_at: datetime
+    kind: str
+    name: str
+    origin: str | None
+    service_items: int
+    connected: bool
+    decommissioned: bool
+    on_cloud: bool
+    docked_items: int
+    form_items: int
+    evidence: str
+    claimant: str
+    status: str = "claimed"  # claimed | verified | rejected
+    reviewed_at: datetime | None = None
+    reviewer: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class FindingRow:
     finding_id: str
     event_id: Any
@@ -106,12 +131,29 @@ class ScoringRows(Protocol):
         """Every submission, without its file (the sweep judges them all)."""
         ...
 
-    async def lock_submission_sweep(self) -> None:
-        """Wait until no other sweep runs (held until the unit of work ends)."""
+    async def automatic_findings(self, inspector: str) -> set[str]:
+        """The ids of the findings the hub recorded itself as this inspector (hub:submissions, ...) so far."""
         ...
 
-    async def automatic_findings(self) -> set[str]:
-        """The ids of the findings the hub recorded itself (from submissions) so far."""
+    async def insert_claim(self, row: ClaimRow) -> None: ...
+
+    async def entry_kind(self, unit: str, entry_id: str) -> str | None:
+        """The kind of an entry of the unit's inventory (None: no such entry yet)."""
+        ...
+
+    async def claim_for_review(self, unit: str, claim_id: str) -> ClaimRow | None:
+        """The claim, locked until the unit of work ends (None: no such claim of the unit)."""
+        ...
+
+    async def review_claim(self, claim_id: str, *, status: str, at: datetime, reviewer: str,
+                           reason: str | None) -> None: ...
+
+    async def claims_to_judge(self) -> list[ClaimRow]:
+        """Every claim of every unit (the inventory sweep reads them all)."""
+        ...
+
+    async def lock_sweep(self, name: str) -> None:
+        """Wait until no other sweep of this name runs (held until the unit of work ends)."""
         ...
 
 

@@ -11,10 +11,11 @@ from scoring.domain.clock import month_bounds, to_datetime
 from scoring.domain.ruleset import Ruleset
 from scoring.messaging.alert_feed import documents
 from scoring.messaging.projector import LiveProjector
-from scoring.service.ports import AppealRow, FindingRow, SubmissionRow
+from scoring.service.ports import AppealRow, ClaimRow, FindingRow, SubmissionRow
 from scoring.storage import alerts, months
 from scoring.storage import appeals as appeal_rows
 from scoring.storage import findings as finding_rows
+from scoring.storage import inventory as inventory_rows
 from scoring.storage import submissions as submission_rows
 
 # The leaderboard, results and ledger reads are storage's own queries, served as they are.
@@ -26,6 +27,7 @@ __all__ = [
     "closed_month",
     "closed_months",
     "deliveries",
+    "inventory_claims",
     "last_alert_seq",
     "leaderboard",
     "ledger_after",
@@ -102,3 +104,8 @@ async def findings(pool: asyncpg.Pool, *, unit: str | None, item: str | None, mo
 async def appeals(pool: asyncpg.Pool, *, unit: str | None, status: str | None, limit: int) -> list[AppealRow]:
     async with pool.acquire() as conn:
         return await appeal_rows.listed(conn, unit=unit, status=status, limit=limit)
+
+
+async def inventory_claims(pool: asyncpg.Pool, unit: str) -> list[ClaimRow]:
+    async with pool.acquire() as conn:
+        return await inventory_rows.of_unit(conn, unit)

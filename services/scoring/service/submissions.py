@@ -97,7 +97,7 @@ async def submit(cmd: c.Submit, uow: ScoringUnitOfWork, requirements: Requiremen
                         file_name=cmd.file_name, file_format=fmt, completed=cmd.completed)
     async with uow:
         missed = f"{AUTOMATIC_PREFIX}{cmd.unit}:{req.kind}:{period}"
-        if entered_by is not None and missed in await uow.rows.automatic_findings():
+        if entered_by is not None and missed in await uow.rows.automatic_findings(AUTOMATIC):
             raise conflict(f"the hub recorded already that {req.kind} for {period} was missed; a document entered "
                            "now does not change that")
         await uow.rows.insert_submission(row, cmd.file)
@@ -141,11 +141,11 @@ async def sweep_submissions(now: Instant, uow: ScoringUnitOfWork, requirements: 
         return 0
     recorded = 0
     async with uow:
-        await uow.rows.lock_submission_sweep()  # one sweep at a time, across instances: each finding once
+        await uow.rows.lock_sweep("submission")  # one sweep at a time, across instances: each finding once
         by_unit: dict[tuple[str, str], list[Submitted]] = {}
         for r in await uow.rows.submissions_to_judge():
             by_unit.setdefault((r.unit, r.kind), []).append(_submitted(r))
-        done = await uow.rows.automatic_findings()
+        done = await uow.rows.automatic_findings(AUTOMATIC)
         for unit, kind, absent, registered in live.scored_units():
             if now < registered + ONBOARDING_US:
                 continue  # the bureau's first day with a unit: it enters what the unit sent before

@@ -114,6 +114,14 @@ async def save_changes(
         )
 
 
+async def remove_scores(conn: asyncpg.Connection, keys: set[tuple[str, str]]) -> None:
+    """Withdraw the results of unit-months no longer scored (the unit is exempt from the checks)."""
+    if keys:
+        await conn.execute("DELETE FROM scores USING unnest($1::text[], $2::text[]) AS k(unit, month) "
+                           "WHERE scores.unit = k.unit AND scores.month = k.month",
+                           [u for u, _ in keys], [m for _, m in keys])
+
+
 def _canonical(change: Change) -> bytes:
     return orjson.dumps(change.after.canonical())
 

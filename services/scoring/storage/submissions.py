@@ -51,8 +51,3 @@ async def file_of(conn: asyncpg.Connection, unit: str, submission_id: str) -> tu
     r = await conn.fetchrow(f"SELECT {_COLUMNS}, file FROM submissions WHERE submission_id = $1 AND unit = $2",
                             submission_id, unit)
     return (_row(r), bytes(r["file"])) if r is not None else None
-
-
-async def automatic_findings(conn: asyncpg.Connection) -> set[str]:
-    return {r["finding_id"] for r in await conn.fetch(
-        "SELECT finding_id FROM findings WHERE inspector = 'hub:submissions'")}

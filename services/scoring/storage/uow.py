@@ -9,8 +9,8 @@ import asyncpg
 from hubkit.uow import AsyncpgUnitOfWork
 
 from scoring.domain.result import MonthResult
-from scoring.service.ports import AppealRow, FindingRow, ScoringRows, SubmissionRow
-from scoring.storage import alerts, appeals, findings, months, submissions
+from scoring.service.ports import AppealRow, ClaimRow, FindingRow, ScoringRows, SubmissionRow
+from scoring.storage import alerts, appeals, findings, inventory, months, submissions
 
 
 class PgScoringRows:
@@ -74,11 +74,28 @@ class PgScoringRows:
     async def submissions_to_judge(self) -> list[SubmissionRow]:
         return await submissions.all_rows(self.conn)
 
-    async def lock_submission_sweep(self) -> None:
-        await self.conn.execute("SELECT pg_advisory_xact_lock(hashtext('scoring.submission-sweep'))")
+    async def lock_sweep(self, name: str) -> None:
+        await self.conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"scoring.{name}-sweep")
 
-    async def automatic_findings(self) -> set[str]:
-        return await submissions.automatic_findings(self.conn)
+    async def automatic_findings(self, inspector: str) -> set[str]:
+        return {r["finding_id"] for r in await self.conn.fetch(
+            "SELECT finding_id FROM findings WHERE inspector = $1", inspector)}
+
+    async def insert_claim(self, row: ClaimRow) -> None:
+        await inventory.insert(self.conn, row)
+
+    async def entry_kind(self, unit: str, entry_id: str) -> str | None:
+        return await inventory.entry_kind(self.conn, unit, entry_id)
+
+    async def claim_for_review(self, unit: str, claim_id: str) -> ClaimRow | None:
+        return await inventory.for_review(self.conn, unit, claim_id)
+
+    async def review_claim(self, claim_id: str, *, status: str, at: datetime, reviewer: str,
+                           reason: str | None) -> None:
+        await inventory.review(self.conn, claim_id, status=status, at=at, reviewer=reviewer, reason=reason)
+
+    async def claims_to_judge(self) -> list[ClaimRow]:
+        return await inventory.all_rows(self.conn)
 
 
 class PgScoringUnitOfWork(AsyncpgUnitOfWork):

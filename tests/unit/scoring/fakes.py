@@ -13,7 +13,7 @@ from scoring.domain.engine import evaluate
 from scoring.domain.facts import FactStore
 from scoring.domain.result import MonthResult
 from scoring.domain.ruleset import Ruleset
-from scoring.service.ports import AppealRow, FindingRow, SubmissionRow
+from scoring.service.ports import AppealRow, ClaimRow, FindingRow, SubmissionRow
 
 
 class FakeScoringRows:
@@ -24,6 +24,7 @@ class FakeScoringRows:
         self.codes: set[str] = set()
         self.submissions: dict[str, tuple[SubmissionRow, bytes]] = {}
         self.appeals: dict[str, AppealRow] = {}
+        self.claims: dict[str, ClaimRow] = {}
 
     async def insert_finding(self, *, finding_id: str, event_id: Any, unit: str, item: str, effect: str,
                              inspector: str, occurred_at: datetime, attributed_unit: str | None = None,
@@ -98,11 +99,29 @@ class FakeScoringRows:
     async def submissions_to_judge(self) -> list[SubmissionRow]:
         return [row for row, _ in self.submissions.values()]
 
-    async def lock_submission_sweep(self) -> None:
+    async def lock_sweep(self, name: str) -> None:
         pass  # one event loop, one sweep at a time
 
-    async def automatic_findings(self) -> set[str]:
-        return {f for f, v in self.findings.items() if v.get("inspector") == "hub:submissions"}
+    async def automatic_findings(self, inspector: str) -> set[str]:
+        return {f for f, v in self.findings.items() if v.get("inspector") == inspector}
+
+    async def insert_claim(self, row: ClaimRow) -> None:
+        self.claims[row.claim_id] = row
+
+    async def entry_kind(self, unit: str, entry_id: str) -> str | None:
+        return next((c.kind for c in self.claims.values() if c.unit == unit and c.entry_id == entry_id), None)
+
+    async def claim_for_review(self, unit: str, claim_id: str) -> ClaimRow | None:
+        found = self.claims.get(claim_id)
+        return found if found is not None and found.unit == unit else None
+
+    async def review_claim(self, claim_id: str, *, status: str, at: datetime, reviewer: str,
+                           reason: str | None) -> None:
+        self.claims[claim_id] = replace(self.claims[claim_id], status=status, reviewed_at=at, reviewer=reviewer,
+                                        reason=reason)
+
+    async def claims_to_judge(self) -> list[ClaimRow]:
+        return sorted(self.claims.values(), key=lambda c: (c.unit, c.claimed_at, c.claim_id))
 
 
 class FakeScoringUnitOfWork(FakeUnitOfWork):

@@ -296,13 +296,16 @@ async def test_a_unit_is_judged_from_its_first_day_and_a_paper_entry_cannot_undo
 
 
 def test_the_item_sources_table_is_the_rules_own() -> None:
-    """docs/ITEM-SOURCES.md (linked from the README) is generated from the ruleset and its requirements."""
+    """docs/ITEM-SOURCES.md (linked from the README) is generated from the ruleset and its submission and
+    inventory rules."""
     from pathlib import Path
 
+    from scoring.domain.inventory import builtin_inventory_rules
     from scoring.domain.sources import sources_markdown
 
     doc = Path(__file__).resolve().parents[3] / "docs" / "ITEM-SOURCES.md"
-    assert doc.read_text(encoding="utf-8") == sources_markdown(RULESET, REQUIREMENTS), \
+    assert doc.read_text(encoding="utf-8") == sources_markdown(
+        RULESET, REQUIREMENTS, builtin_inventory_rules(RULESET, RULESETS_DIR)), \
         "run: hub-scoring sources --write docs/ITEM-SOURCES.md"
 
 

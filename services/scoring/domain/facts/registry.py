@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TypeAlias
 
 import contracts.fastdecode as fast
@@ -21,6 +22,11 @@ class Registration:
     division_code: str
     parent_unit: str | None
     absent_indicators: frozenset[str]
+    exempt_from: date | None = None  # not checked from this day: not scored in its month and after
+    exempt_basis: str | None = None
+
+    def exempt_in(self, month: str) -> bool:
+        return self.exempt_from is not None and month >= f"{self.exempt_from:%Y-%m}"
 
     @classmethod
     def of(cls, d: Registered, s: Stamp) -> Registration:
@@ -31,6 +37,8 @@ class Registration:
             division_code=d.division_code,
             parent_unit=d.parent_unit,
             absent_indicators=frozenset(str(a) for a in d.absent_indicators),
+            exempt_from=d.exempt_from,
+            exempt_basis=d.exempt_basis,
         )
 
 
@@ -60,14 +68,22 @@ class Directory:
     def get(self, unit: str) -> Registration | None:
         return self.units.get(unit)
 
-    def scored(self, unit: str) -> Registration | None:
-        """The unit's registration if it is scored (a department or a city), else None."""
+    def scored(self, unit: str, month: str | None = None) -> Registration | None:
+        """The unit's registration if it is scored (a department or a city, and in `month` not exempt
+        from the checks), else None."""
         reg = self.units.get(unit)
-        return reg if reg is not None and reg.kind in SCORED_KINDS else None
+        if reg is None or reg.kind not in SCORED_KINDS or (month is not None and reg.exempt_in(month)):
+            return None
+        return reg
 
-    def scored_units(self) -> list[str]:
-        """Departments and cities; counties are only attributed to their city."""
-        return sorted(u for u, r in self.units.items() if r.kind in SCORED_KINDS)
+    def scored_units(self, month: str | None = None) -> list[str]:
+        """Departments and cities (in `month`: those not exempt); counties are only attributed to their city."""
+        return sorted(u for u, r in self.units.items()
+                      if r.kind in SCORED_KINDS and (month is None or not r.exempt_in(month)))
+
+    def exempt_units(self, month: str) -> list[str]:
+        """Departments and cities not checked in `month`."""
+        return sorted(u for u, r in self.units.items() if r.kind in SCORED_KINDS and r.exempt_in(month))
 
     def counties_of(self, city: str) -> list[str]:
         return sorted(self._counties.get(city, ()))

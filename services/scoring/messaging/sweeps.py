@@ -1,0 +1,54 @@
+"""The sweeps that record findings the hub judges itself, as event time passes: missed submissions
+(service/submissions.py) and what the units' system inventories show (service/inventory.py)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from hubkit.service import ServiceHost
+from hubkit.telemetry import get_logger
+
+from scoring.domain.clock import to_instant
+from scoring.domain.inventory import InventoryRules
+from scoring.domain.ruleset import Ruleset
+from scoring.domain.submissions import Requirements
+from scoring.messaging.projector import LiveProjector
+from scoring.service import inventory, submissions
+from scoring.storage.uow import PgScoringUnitOfWork
+from scoring.views import LiveView
+
+log = get_logger(__name__)
+
+
+class FindingSweeps:
+    def __init__(self, requirements: Requirements, inventory_rules: InventoryRules, ruleset: Ruleset,
+                 projector: LiveProjector, every_seconds: float) -> None:
+        self.requirements, self.inventory_rules = requirements, inventory_rules
+        self.ruleset, self.projector, self.every_seconds = ruleset, projector, every_seconds
+
+    async def once(self, host: ServiceHost) -> int:
+        """One pass as of the earlier of the live watermark and the service's clock: an instant is judged
+        once the facts' event time has passed it and nothing stamped before it can still come in (writes
+        are stamped with the clock). The findings carry the instants they are about, so replay needs
+        neither."""
+        watermark = self.projector.projection.watermark
+        if watermark is None or not self.projector.ready.is_set():
+            return 0
+        now = min(watermark, to_instant(host.clock.now()))
+        live = LiveView(self.projector, self.ruleset)
+        missed = await submissions.sweep_submissions(now, PgScoringUnitOfWork(host.pool, host.spec.schema),
+                                                     self.requirements, self.ruleset, live)
+        if missed:
+            log.info("missed submissions recorded as findings", count=missed)
+        shown = await inventory.sweep_inventory(now, PgScoringUnitOfWork(host.pool, host.spec.schema),
+                                                self.inventory_rules, live)
+        if shown:
+            log.info("inventory changes recorded as findings", count=shown)
+        return missed + shown
+
+    async def run(self, host: ServiceHost) -> None:
+        if not self.requirements.requirements and not self.inventory_rules.fed:
+            return  # nothing is judged by the hub itself
+        while True:
+            await self.once(host)
+            await asyncio.sleep(self.every_seconds)
