@@ -61,7 +61,8 @@ def spec(settings: ScoringSettings | None = None) -> ServiceSpec:
     projector = LiveProjector(ruleset, max_batch=settings.projection_batch)
     webhooks = WebhookSender(settings, ruleset, projector)
     inventory_rules = inventory_rules_of(settings, ruleset)
-    sweep = FindingSweeps(requirements, inventory_rules, ruleset, projector, settings.submission_sweep_seconds)
+    sweep = FindingSweeps(requirements, inventory_rules, ruleset, projector, settings.submission_sweep_seconds,
+                          settings.reminder_working_days)
 
     def configure(app: FastAPI) -> None:
         app.state.ruleset = ruleset

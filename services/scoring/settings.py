@@ -26,5 +26,7 @@ class ScoringSettings(HubSettings):
         "<id>.inventory.toml), a path to such a file, or 'none' (inspectors type those items' findings)")
     submission_sweep_seconds: float = Field(1.0, gt=0, description="How often missed submissions and inventory "
                                             "changes are looked for")
+    reminder_working_days: int = Field(3, ge=0, le=20, description="Working days before a submission deadline "
+                                       "from which a unit with nothing valid in is reminded (0: no reminders)")
     appeal_working_days: int = Field(5, ge=1, le=30, description="Working days (PRC calendar) after a finding's "
                                      "event time within which its unit may appeal it")

@@ -60,6 +60,7 @@ EXPECTED_TYPES = {
     "scoring.submission-returned": scoring.SubmissionReturned,
     "scoring.inventory-claimed": scoring.InventoryClaimed,
     "scoring.inventory-claim-reviewed": scoring.InventoryClaimReviewed,
+    "scoring.deadline-reminded": scoring.DeadlineReminded,
 }
 
 

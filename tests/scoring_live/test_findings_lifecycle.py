@@ -84,6 +84,10 @@ async def test_an_appeal_upheld_after_the_close_shows_as_an_adjustment(database_
             update={"occurred_at": datetime(2019, 9, 2, 9, 0, tzinfo=SH)})])
         await eventually(client, f"/scores/{other}?month=2019-09", lambda b: True, operator)
         assert (await client.post("/months/2019-08/close", headers=operator)).status_code == 201
+        sealed = (await client.get("/months/2019-08", headers=operator)).json()
+        marked = next(u for u in sealed["units"] if u["unit"] == unit)["under_appeal"]
+        assert [(a["appeal_id"], a["status"]) for a in marked] == [(appeal_id, "lodged")]  # final but for it
+        assert next(u for u in sealed["units"] if u["unit"] == other)["under_appeal"] == []
         decided = await client.post(f"/appeals/{appeal_id}/decision", headers=operator,
                                     json={"upheld": True, "reason": "联通记录属实"})
         assert decided.status_code == 200 and decided.json()["status"] == "upheld", decided.text
@@ -94,3 +98,4 @@ async def test_an_appeal_upheld_after_the_close_shows_as_an_adjustment(database_
         assert (row["frozen_total"], row["adjusted_total"]) == ("98.00", "100.00")
         withdrawal = next(a for a in month["adjustments"] if a["type"] == "scoring.finding-retracted")
         assert withdrawal["reason"] == "申诉成立：联通记录属实"
+        assert [a["status"] for a in row["under_appeal"]] == ["upheld"]

@@ -104,3 +104,40 @@ def _item(body: dict[str, Any], item: str) -> str | None:
             if i["item"] == item:
                 return str(i["points"])
     return None
+
+
+async def test_a_unit_is_reminded_before_a_deadline_through_its_alerts(database_url: str,
+                                                                       kafka_bootstrap: str) -> None:
+    """Three working days before the July progress reports are due (by the 5th) a unit that has sent
+    nothing sees a reminder in its alert feed; one that reported sees none for that report."""
+    quiet, diligent = unique_unit(), unique_unit()
+    await publish(kafka_bootstrap, [registered(quiet, "自治区提醒测试甲厅"), registered(diligent, "自治区提醒测试乙厅"),
+                                    failed_call(unique_unit(), unique_unit(), 20)])  # event time: August
+    settings = ScoringSettings(inventory="none", database_url=database_url, kafka_bootstrap=kafka_bootstrap,
+                               outbox_poll_seconds=0.1, simulated_clock=True,
+                               simulated_start="2019-07-02T10:00:00+08:00", submission_sweep_seconds=0.2)
+    async with running_app(create_app(settings)) as client:
+        body = {"kind": "network-docking-progress", "period": "2019-07", "file_name": "7月对接进度.pdf",
+                "file_base64": PDF}
+        for _ in range(100):  # the registration reaches the projection a moment after it is published
+            r = await client.post(f"/submissions/{diligent}", json=body, headers=token("department", diligent))
+            if r.status_code != 422:
+                break
+            await asyncio.sleep(0.1)
+        assert r.status_code == 201, r.text
+        r = await client.put("/admin/clock", json={"now": "2019-07-03T10:00:00+08:00"}, headers=token("operator"))
+        assert r.status_code == 200
+
+        def reminded(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [d for d in docs if d["type"] == "scoring.deadline-reminded"
+                    and (d["kind"], d["period"]) == ("network-docking-progress", "2019-07")]
+
+        for _ in range(150):
+            docs = (await client.get(f"/alerts/{quiet}", headers=token("department", quiet))).json()
+            if reminded(docs):
+                break
+            await asyncio.sleep(0.2)
+        [doc] = reminded(docs)
+        assert doc["working_days_left"] == 3 and "2019-07-05 24:00" in doc["title"] and "A1.3" in doc["text"]
+        others = (await client.get(f"/alerts/{diligent}", headers=token("department", diligent))).json()
+        assert not reminded(others)

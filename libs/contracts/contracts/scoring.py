@@ -150,6 +150,22 @@ class SubmissionReturned(_Scoring):
     inspector: str = Field(min_length=1, description="who returned it")
 
 
+@register
+class DeadlineReminded(_Scoring):
+    """A unit has nothing valid in yet for a submission whose deadline is near: it is reminded through
+    its alert channels (once per requirement and period). Moves no score; the deadline does."""
+
+    TYPE: ClassVar[str] = "scoring.deadline-reminded"
+
+    reminder_id: str = Field(min_length=1, description="id of the reminder: unit, kind and period")
+    kind: SubmissionKind = Field(description="what is due, as the submission requirements name it")
+    period: Period = Field(description='"once" or the month (YYYY-MM) the report is due in')
+    item: RuleItem = Field(description="the item a miss costs")
+    title_zh: str = Field(min_length=1, description="the document, as the requirement names it")
+    deadline: AwareDatetime = Field(description="the end of the deadline day")
+    working_days_left: int = Field(ge=1, description="working days left, counting today and the deadline day")
+
+
 InventoryEntryId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 
 
@@ -241,6 +257,8 @@ class ClosedResult(BaseModel):
     unit: Uscc = Field(description="the scored unit")
     total: Decimal2 = Field(description="ALL")
     sha256: Sha256 = Field(description="SHA-256 of the unit's canonical result JSON")
+    under_appeal: list[str] = Field(default_factory=list, description="ids of the appeals open at the close "
+                                    "against findings this result counts: final but for their outcome")
 
 
 @register

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from hubkit.auth import CurrentPrincipal, Role
 from hubkit.problems import not_found
@@ -41,9 +42,14 @@ async def read(month: str, request: Request, principal: CurrentPrincipal) -> dic
         "last_position": info["last_position"], "sha256": info["sha256"], "closed_at": info["closed_at"].isoformat(),
         "units": [{"unit": r["unit"], "frozen_total": str(r["frozen_total"]), "sha256": r["sha256"],
                    "adjusted_total": str(r["live_total"]) if r["live_total"] is not None else None,
-                   "adjusted": r["live_total"] is not None and r["live_total"] != r["frozen_total"]}
+                   "adjusted": r["live_total"] is not None and r["live_total"] != r["frozen_total"],
+                   "under_appeal": _json(r["under_appeal"])}
                   for r in frozen],
         "adjustments": [{"position": r["position"], "event_id": str(r["event_id"]), "type": r["type"],
                          "unit": r["unit"], "occurred_at": r["occurred_at"].isoformat(), "reason": r["reason"]}
                         for r in late],
     }
+
+
+def _json(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, (str, bytes)) else value

@@ -98,6 +98,19 @@ def render(alert: dict[str, Any], item_label: str, causes: list[dict[str, Any]],
     return {"title": title, "text": text, "reasons": reasons, "advice": advice}
 
 
+def render_reminder(reminder: dict[str, Any], item_label: str) -> dict[str, Any]:
+    """{title, text, advice, reasons} of a reminder before a submission deadline."""
+    due = _deadline(datetime.fromisoformat(reminder["deadline"]))
+    what = reminder["title_zh"] if reminder["period"] == "once" else f"{reminder['period']} {reminder['title_zh']}"
+    title = f"【报送提醒】{what} 应于 {due} 前报送"
+    left = reminder["working_days_left"]
+    lines = [f"本单位尚未报送{what}（或已报送的被退回），截止 {due}，含今天还剩 {left} 个工作日。",
+             f"逾期未报送将按指标 {reminder['item']}（{item_label}）扣 {reminder['points']} 分。"]
+    advice = [f"请在 {due} 前通过 POST /submissions/{reminder['unit']} 报送（kind={reminder['kind']}）。"]
+    text = "\n".join([*lines, "建议：", *(f"· {a}" for a in advice)])
+    return {"title": title, "text": text, "reasons": lines[:1], "advice": advice}
+
+
 def _local(value: Any) -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)

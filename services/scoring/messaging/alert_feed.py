@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from scoring.domain.alert_text import appeal_windows, open_requests, render
+from scoring.domain.alert_text import appeal_windows, open_requests, render, render_reminder
 from scoring.domain.clock import to_datetime
 from scoring.domain.ruleset import Ruleset
 from scoring.messaging.projector import LiveProjector
@@ -27,6 +27,11 @@ async def documents(conn: asyncpg.Connection, rows: list[Any], ruleset: Ruleset,
     docs = []
     for row, payload in zip(rows, payloads, strict=True):
         item = items.get(payload["item"])
+        if payload.get("alert") == "reminder":
+            docs.append({"id": str(row["event_id"]), "seq": row["seq"], "type": "scoring.deadline-reminded",
+                         "created_at": _iso(row["created_at"]), **payload,
+                         **render_reminder(payload, item.label_zh if item else payload["item"]), "causes": []})
+            continue
         mine = [causes.get(i, {"id": i}) for i in payload["cause_event_ids"]]
         obligations = [*open_requests(projection.store.facts(payload["unit"]).exchange, now),
                        *appeal_windows(mine, appeal_days, now)] if now else []

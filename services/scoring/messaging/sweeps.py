@@ -1,5 +1,6 @@
-"""The sweeps that record findings the hub judges itself, as event time passes: missed submissions
-(service/submissions.py) and what the units' system inventories show (service/inventory.py)."""
+"""The sweeps that act as event time passes: findings the hub judges itself (missed submissions,
+service/submissions.py; what the units' system inventories show, service/inventory.py) and reminders
+before submission deadlines (service/reminders.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from scoring.domain.inventory import InventoryRules
 from scoring.domain.ruleset import Ruleset
 from scoring.domain.submissions import Requirements
 from scoring.messaging.projector import LiveProjector
-from scoring.service import inventory, submissions
+from scoring.service import inventory, reminders, submissions
 from scoring.storage.uow import PgScoringUnitOfWork
 from scoring.views import LiveView
 
@@ -22,9 +23,10 @@ log = get_logger(__name__)
 
 class FindingSweeps:
     def __init__(self, requirements: Requirements, inventory_rules: InventoryRules, ruleset: Ruleset,
-                 projector: LiveProjector, every_seconds: float) -> None:
+                 projector: LiveProjector, every_seconds: float, reminder_days: int = 0) -> None:
         self.requirements, self.inventory_rules = requirements, inventory_rules
         self.ruleset, self.projector, self.every_seconds = ruleset, projector, every_seconds
+        self.reminder_days = reminder_days
 
     async def once(self, host: ServiceHost) -> int:
         """One pass as of the earlier of the live watermark and the service's clock: an instant is judged
@@ -44,7 +46,11 @@ class FindingSweeps:
                                                 self.inventory_rules, live)
         if shown:
             log.info("inventory changes recorded as findings", count=shown)
-        return missed + shown
+        reminded = await reminders.send_reminders(now, PgScoringUnitOfWork(host.pool, host.spec.schema),
+                                                  self.requirements, self.ruleset, live, self.reminder_days)
+        if reminded:
+            log.info("units reminded of submission deadlines", count=reminded)
+        return missed + shown + reminded
 
     async def run(self, host: ServiceHost) -> None:
         if not self.requirements.requirements and not self.inventory_rules.fed:

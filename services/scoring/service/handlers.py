@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from scoring.domain.clock import month_bounds, to_datetime
 from scoring.domain.finding_rules import FindingRejected, check_finding
+from scoring.domain.result import MonthResult
 from scoring.domain.ruleset import Ruleset
 from scoring.service import commands as c
 from scoring.service.ports import FindingRow, Live, ScoringUnitOfWork
@@ -104,15 +105,31 @@ async def close_month(cmd: c.CloseMonth, uow: ScoringUnitOfWork, live: Live) -> 
         if await uow.rows.is_closed(cmd.month):
             raise conflict(f"{cmd.month} is already closed")
         position = live.position
+        under_appeal = _under_appeal(result, await uow.rows.open_appeals())
         frozen = await uow.rows.freeze(result, last_position=position, as_of=to_datetime(end),
-                                       closed_by=cmd.actor.subject)
+                                       closed_by=cmd.actor.subject, under_appeal=under_appeal)
         uow.emit(MonthClosed(month=cmd.month, ruleset=result.ruleset_id, ruleset_version=result.ruleset_version,
                              last_position=position,
-                             results=[ClosedResult(unit=u, total=t, sha256=h) for u, t, h in frozen]),
+                             results=[ClosedResult(unit=u, total=t, sha256=h, under_appeal=under_appeal.get(u, []))
+                                      for u, t, h in frozen]),
                  unit=cmd.bureau_unit, at=cmd.at)
         await uow.commit()
     return {"month": cmd.month, "ruleset": result.ruleset_id, "ruleset_version": result.ruleset_version,
             "last_position": position, "sha256": result.sha256(), "units": len(frozen)}
+
+
+def _under_appeal(result: MonthResult, appeals: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """Per unit, the open appeals against findings its result counts (a finding counts where its event is
+    among an item's causes: at the unit found, or at the unit it is attributed to)."""
+    by_event: dict[str, list[str]] = {}
+    for appeal_id, event_id in appeals:
+        by_event.setdefault(event_id, []).append(appeal_id)
+    out: dict[str, list[str]] = {}
+    for unit in result.units:
+        found = sorted({a for ids in unit.causes.values() for i in ids for a in by_event.get(i, ())})
+        if found:
+            out[unit.unit] = found
+    return out
 
 
 async def set_webhook(cmd: c.SetWebhook, uow: ScoringUnitOfWork,

@@ -109,8 +109,12 @@ class ScoringRows(Protocol):
 
     async def is_closed(self, month: str) -> bool: ...
 
-    async def freeze(self, result: MonthResult, *, last_position: int, as_of: datetime,
-                     closed_by: str) -> list[tuple[str, Any, str]]: ...
+    async def open_appeals(self) -> list[tuple[str, str]]:
+        """(appeal id, event id of the appealed finding) of every appeal not decided yet."""
+        ...
+
+    async def freeze(self, result: MonthResult, *, last_position: int, as_of: datetime, closed_by: str,
+                     under_appeal: dict[str, list[str]]) -> list[tuple[str, Any, str]]: ...
 
     async def set_webhook(self, unit: str, url: str, secret: str) -> int: ...
 
@@ -150,6 +154,15 @@ class ScoringRows(Protocol):
 
     async def claims_to_judge(self) -> list[ClaimRow]:
         """Every claim of every unit (the inventory sweep reads them all)."""
+        ...
+
+    async def reminders_sent(self) -> set[str]:
+        """The ids of the reminders sent so far."""
+        ...
+
+    async def insert_reminder(self, *, reminder_id: str, event_id: Any, unit: str, month: str, item: str,
+                              remind_at: datetime, payload: dict[str, Any]) -> None:
+        """The reminder and its alert, owed to every active webhook of the unit."""
         ...
 
     async def lock_sweep(self, name: str) -> None:

@@ -144,7 +144,7 @@ async def sweep_submissions(now: Instant, uow: ScoringUnitOfWork, requirements: 
         await uow.rows.lock_sweep("submission")  # one sweep at a time, across instances: each finding once
         by_unit: dict[tuple[str, str], list[Submitted]] = {}
         for r in await uow.rows.submissions_to_judge():
-            by_unit.setdefault((r.unit, r.kind), []).append(_submitted(r))
+            by_unit.setdefault((r.unit, r.kind), []).append(as_submitted(r))
         done = await uow.rows.automatic_findings(AUTOMATIC)
         for unit, kind, absent, registered in live.scored_units():
             if now < registered + ONBOARDING_US:
@@ -171,7 +171,7 @@ async def _record_automatic(uow: ScoringUnitOfWork, finding_id: str, unit: str, 
         raise RuntimeError(f"finding {finding_id} appeared during the sweep")  # rolls the sweep back
 
 
-def _submitted(r: SubmissionRow) -> Submitted:
+def as_submitted(r: SubmissionRow) -> Submitted:
     reviewed = to_instant(r.reviewed_at) if r.reviewed_at is not None else None
     return Submitted(r.submission_id, r.period, to_instant(r.received_at),
                      accepted_at=reviewed if r.status == "accepted" else None,

@@ -50,6 +50,17 @@ async def causes(conn: asyncpg.Connection, ids: list[str]) -> dict[str, dict[str
     return out
 
 
+async def insert_reminder(conn: asyncpg.Connection, *, reminder_id: str, event_id: Any, unit: str, month: str,
+                          item: str, remind_at: Any, payload: dict[str, Any]) -> None:
+    await conn.execute("INSERT INTO alerts (event_id, unit, month, item, points_added, payload) "
+                       "VALUES ($1, $2, $3, $4, 0, $5::jsonb)", event_id, unit, month, item,
+                       orjson.dumps(payload).decode())
+    await conn.execute("INSERT INTO reminders (reminder_id, event_id, unit, remind_at) VALUES ($1, $2, $3, $4)",
+                       reminder_id, event_id, unit, remind_at)
+    await conn.execute("INSERT INTO deliveries (alert_id, webhook_id) SELECT $1, w.id FROM webhooks w "
+                       "WHERE w.unit = $2 AND w.active", event_id, unit)
+
+
 async def set_webhook(conn: asyncpg.Connection, unit: str, url: str, secret: str) -> int:
     return int(await conn.fetchval(
         "INSERT INTO webhooks (unit, url, secret) VALUES ($1, $2, $3) ON CONFLICT (unit, url) "

@@ -24,20 +24,22 @@ async def is_closed(conn: asyncpg.Connection, month: str) -> bool:
 
 
 async def freeze(conn: asyncpg.Connection, result: MonthResult, *, last_position: int, as_of: datetime,
-                 closed_by: str) -> list[tuple[str, Any, str]]:
-    """Store every unit's frozen result; returns (unit, total, sha256) per unit."""
+                 closed_by: str, under_appeal: dict[str, list[str]]) -> list[tuple[str, Any, str]]:
+    """Store every unit's frozen result (with the appeals open against what it counts); returns
+    (unit, total, sha256) per unit."""
     rows = []
     for i, unit in enumerate(result.units):
         canonical = unit_canonical(result, i)
         rows.append((result.month, unit.unit, unit.total, orjson.loads(canonical), canonical,
-                     hashlib.sha256(canonical).hexdigest()))
+                     hashlib.sha256(canonical).hexdigest(), under_appeal.get(unit.unit, [])))
     await conn.execute(
         "INSERT INTO closed_months (month, ruleset, ruleset_version, last_position, as_of, sha256, closed_by) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7)",
         result.month, result.ruleset_id, result.ruleset_version, last_position, as_of, result.sha256(), closed_by,
     )
     await conn.executemany(
-        "INSERT INTO closed_results (month, unit, total, result, canonical, sha256) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO closed_results (month, unit, total, result, canonical, sha256, under_appeal) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
         rows,
     )
     return [(r[1], r[2], r[5]) for r in rows]
@@ -49,7 +51,10 @@ async def closed(conn: asyncpg.Connection, month: str) -> asyncpg.Record | None:
 
 async def frozen_results(conn: asyncpg.Connection, month: str) -> list[asyncpg.Record]:
     return await conn.fetch(
-        "SELECT c.unit, c.total AS frozen_total, c.sha256, s.total AS live_total, s.band, s.list "
+        "SELECT c.unit, c.total AS frozen_total, c.sha256, s.total AS live_total, s.band, s.list, "
+        "(SELECT coalesce(json_agg(json_build_object('appeal_id', a.appeal_id, 'finding_id', a.finding_id, "
+        "'status', a.status, 'decision_reason', a.decision_reason) ORDER BY a.appeal_id), '[]') FROM appeals a "
+        "WHERE a.appeal_id = ANY(c.under_appeal)) AS under_appeal "
         "FROM closed_results c LEFT JOIN scores s ON s.unit = c.unit AND s.month = c.month "
         "WHERE c.month = $1 ORDER BY c.total DESC, c.unit", month)
 

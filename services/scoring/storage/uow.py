@@ -45,9 +45,15 @@ class PgScoringRows:
     async def is_closed(self, month: str) -> bool:
         return await months.is_closed(self.conn, month)
 
-    async def freeze(self, result: MonthResult, *, last_position: int, as_of: datetime,
-                     closed_by: str) -> list[tuple[str, Any, str]]:
-        return await months.freeze(self.conn, result, last_position=last_position, as_of=as_of, closed_by=closed_by)
+    async def open_appeals(self) -> list[tuple[str, str]]:
+        return [(r["appeal_id"], str(r["event_id"])) for r in await self.conn.fetch(
+            "SELECT a.appeal_id, f.event_id FROM appeals a JOIN findings f USING (finding_id) "
+            "WHERE a.status = 'lodged'")]
+
+    async def freeze(self, result: MonthResult, *, last_position: int, as_of: datetime, closed_by: str,
+                     under_appeal: dict[str, list[str]]) -> list[tuple[str, Any, str]]:
+        return await months.freeze(self.conn, result, last_position=last_position, as_of=as_of, closed_by=closed_by,
+                                   under_appeal=under_appeal)
 
     async def set_webhook(self, unit: str, url: str, secret: str) -> int:
         return await alerts.set_webhook(self.conn, unit, url, secret)
@@ -73,6 +79,14 @@ class PgScoringRows:
 
     async def submissions_to_judge(self) -> list[SubmissionRow]:
         return await submissions.all_rows(self.conn)
+
+    async def reminders_sent(self) -> set[str]:
+        return {r["reminder_id"] for r in await self.conn.fetch("SELECT reminder_id FROM reminders")}
+
+    async def insert_reminder(self, *, reminder_id: str, event_id: Any, unit: str, month: str, item: str,
+                              remind_at: datetime, payload: dict[str, Any]) -> None:
+        await alerts.insert_reminder(self.conn, reminder_id=reminder_id, event_id=event_id, unit=unit, month=month,
+                                     item=item, remind_at=remind_at, payload=payload)
 
     async def lock_sweep(self, name: str) -> None:
         await self.conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"scoring.{name}-sweep")

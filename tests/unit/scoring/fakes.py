@@ -25,6 +25,8 @@ class FakeScoringRows:
         self.submissions: dict[str, tuple[SubmissionRow, bytes]] = {}
         self.appeals: dict[str, AppealRow] = {}
         self.claims: dict[str, ClaimRow] = {}
+        self.reminders: dict[str, dict[str, Any]] = {}
+        self.under_appeal: dict[str, dict[str, list[str]]] = {}
 
     async def insert_finding(self, *, finding_id: str, event_id: Any, unit: str, item: str, effect: str,
                              inspector: str, occurred_at: datetime, attributed_unit: str | None = None,
@@ -59,10 +61,15 @@ class FakeScoringRows:
     async def is_closed(self, month: str) -> bool:
         return month in self.closed
 
-    async def freeze(self, result: MonthResult, *, last_position: int, as_of: datetime,
-                     closed_by: str) -> list[tuple[str, Any, str]]:
+    async def open_appeals(self) -> list[tuple[str, str]]:
+        return [(a.appeal_id, str(self.findings[a.finding_id]["event_id"])) for a in self.appeals.values()
+                if a.status == "lodged"]
+
+    async def freeze(self, result: MonthResult, *, last_position: int, as_of: datetime, closed_by: str,
+                     under_appeal: dict[str, list[str]]) -> list[tuple[str, Any, str]]:
         frozen = [(u.unit, u.total, hashlib.sha256(u.unit.encode()).hexdigest()) for u in result.units]
         self.closed[result.month] = frozen
+        self.under_appeal[result.month] = under_appeal
         return frozen
 
     async def set_webhook(self, unit: str, url: str, secret: str) -> int:
@@ -98,6 +105,14 @@ class FakeScoringRows:
 
     async def submissions_to_judge(self) -> list[SubmissionRow]:
         return [row for row, _ in self.submissions.values()]
+
+    async def reminders_sent(self) -> set[str]:
+        return set(self.reminders)
+
+    async def insert_reminder(self, *, reminder_id: str, event_id: Any, unit: str, month: str, item: str,
+                              remind_at: datetime, payload: dict[str, Any]) -> None:
+        self.reminders[reminder_id] = {"event_id": event_id, "unit": unit, "month": month, "item": item,
+                                       "remind_at": remind_at, "payload": payload}
 
     async def lock_sweep(self, name: str) -> None:
         pass  # one event loop, one sweep at a time

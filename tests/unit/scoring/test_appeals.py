@@ -98,3 +98,30 @@ async def test_a_rejected_appeal_leaves_the_finding_and_a_withdrawn_one_cannot_b
     with pytest.raises(Problem) as withdrawn:
         await appeals.lodge(appeal(dept(DEPT), FOUND), uow, 5)
     assert withdrawn.value.status == 409
+
+
+async def test_a_month_close_names_the_appeals_open_against_what_each_result_counts() -> None:
+    """C2.2 attributed to the city: the city's September result counts the finding, the department's does
+    not; the appeal is open at the close, so the city's frozen result says it is under appeal."""
+    import json
+
+    from contracts.fastdecode import decode
+    from scoring.domain.facts import FactStore
+
+    uow = await recorded()
+    lodged = await appeals.lodge(appeal(dept(CITY), FOUND), uow, 5)
+    log = Log()
+    for unit in (DEPT, OTHER_DEPT):
+        log.register(unit)
+    log.register(CITY, kind="city")
+    store = FactStore()
+    for env in [*(json.dumps(e) for e in log.events), uow.committed_events[0].model_dump_json()]:
+        store.apply(decode(env))
+    live = FakeLive(store, RULESET, watermark=int(datetime(2019, 10, 2, tzinfo=SHANGHAI).timestamp() * 1e6))
+    close = c.CloseMonth(actor=OPERATOR, month="2019-09", bureau_unit=CITY, at=datetime(2019, 10, 2,
+                                                                                            tzinfo=SHANGHAI))
+    await handlers.close_month(close, uow, live)
+    assert uow.rows.under_appeal["2019-09"] == {CITY: [lodged.appeal_id]}
+    closed = uow.committed_events[-1]
+    marks = {r.unit: r.under_appeal for r in closed.data.results}  # type: ignore[attr-defined]
+    assert marks[CITY] == [lodged.appeal_id] and marks[DEPT] == [] and marks[OTHER_DEPT] == []

@@ -1,0 +1,49 @@
+"""Reminders before submission deadlines (domain/reminders.py), sent through the units' alert channels:
+an event, and an alert row delivered to the unit's stream and webhooks like a deduction alert."""
+
+from __future__ import annotations
+
+from contracts.scoring import DeadlineReminded
+
+from scoring.domain.clock import Instant, month_of, to_datetime
+from scoring.domain.reminders import Reminder, reminders_due
+from scoring.domain.ruleset import Ruleset
+from scoring.domain.submissions import Requirement, Requirements, Submitted
+from scoring.service.ports import Live, ScoringUnitOfWork
+from scoring.service.submissions import as_submitted
+
+
+async def send_reminders(now: Instant, uow: ScoringUnitOfWork, requirements: Requirements, ruleset: Ruleset,
+                         live: Live, days: int) -> int:
+    """Remind, as of `now` (event time), every unit that has nothing valid in for a deadline less than
+    `days` working days away; each reminder once. Returns how many were sent."""
+    if days < 1 or not requirements.requirements:
+        return 0
+    sent = 0
+    async with uow:
+        await uow.rows.lock_sweep("reminder")  # one at a time, across instances: each reminder once
+        by_unit: dict[tuple[str, str], list[Submitted]] = {}
+        for r in await uow.rows.submissions_to_judge():
+            by_unit.setdefault((r.unit, r.kind), []).append(as_submitted(r))
+        done = await uow.rows.reminders_sent()
+        for unit, kind, absent, registered in live.scored_units():
+            for req in requirements.binding(ruleset, kind, absent):
+                for reminder in reminders_due(unit, req, by_unit.get((unit, req.kind), []), now, registered, days):
+                    if reminder.reminder_id not in done:
+                        await _send(uow, unit, req, reminder, ruleset)
+                        sent += 1
+        await uow.commit()
+    return sent
+
+
+async def _send(uow: ScoringUnitOfWork, unit: str, req: Requirement, reminder: Reminder, ruleset: Ruleset) -> None:
+    payload = DeadlineReminded(reminder_id=reminder.reminder_id, kind=req.kind, period=reminder.period, item=req.item,
+                               title_zh=req.title_zh, deadline=to_datetime(reminder.deadline),
+                               working_days_left=reminder.working_days_left)
+    event = uow.emit(payload, unit=unit, at=to_datetime(reminder.at))
+    alert = {"alert": "reminder", "unit": unit, "month": month_of(reminder.deadline - 1),
+             "points": str(ruleset.items[req.item].points), "cause_event_ids": [],
+             **payload.model_dump(mode="json")}
+    await uow.rows.insert_reminder(reminder_id=reminder.reminder_id, event_id=event.id, unit=unit,
+                                   month=alert["month"], item=req.item, remind_at=to_datetime(reminder.at),
+                                   payload=alert)
