@@ -1,6 +1,8 @@
 """Composition root of the scoring service."""
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from fastapi import FastAPI
 from hubkit.service import ServiceSpec, build_app
@@ -17,6 +19,7 @@ from .messaging.webhooks import WebhookSender
 from .settings import ScoringSettings
 from .storage import MIGRATIONS
 
+T = TypeVar("T")
 ACCESS = Path(__file__).parent / "access.toml"  # who may call what (hubkit.access)
 DESCRIPTION = "Live monthly scores under the gx-2019 rules: projection, ledger, findings, month close, replay."
 
@@ -26,32 +29,32 @@ def ruleset_of(settings: ScoringSettings) -> Ruleset:
     return load_ruleset(settings.ruleset_path) if settings.ruleset_path else builtin_ruleset(settings.ruleset)
 
 
-def requirements_of(settings: ScoringSettings, ruleset: Ruleset) -> Requirements:
-    """The submission requirements, checked against the ruleset at start like the ruleset itself."""
-    if settings.submissions == "none":
-        return Requirements(ruleset.id, ())
-    if settings.submissions == "builtin":
-        return builtin_requirements(ruleset, RULESETS_DIR)
-    path = Path(settings.submissions)
+def _rules_beside(setting: str, ruleset: Ruleset, what: str, none: T, builtin: Callable[[Ruleset, Path], T],
+                  parse: Callable[[str, Ruleset, str], T]) -> T:
+    """Rules kept beside the ruleset: 'none', 'builtin' (the file shipped beside it) or a path; checked
+    against the ruleset at start like the ruleset itself."""
+    if setting == "none":
+        return none
+    if setting == "builtin":
+        return builtin(ruleset, RULESETS_DIR)
+    path = Path(setting)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise RulesetError(f"{path}: cannot read submission requirements: {exc.strerror}") from None
-    return parse_requirements(text, ruleset, str(path))
+        raise RulesetError(f"{path}: cannot read {what}: {exc.strerror}") from None
+    return parse(text, ruleset, str(path))
+
+
+def requirements_of(settings: ScoringSettings, ruleset: Ruleset) -> Requirements:
+    """The submission requirements (HUB_SUBMISSIONS)."""
+    return _rules_beside(settings.submissions, ruleset, "submission requirements", Requirements(ruleset.id, ()),
+                         builtin_requirements, parse_requirements)
 
 
 def inventory_rules_of(settings: ScoringSettings, ruleset: Ruleset) -> InventoryRules:
-    """Which items the units' system inventories feed, checked against the ruleset at start."""
-    if settings.inventory == "none":
-        return InventoryRules(ruleset.id, 10, ())
-    if settings.inventory == "builtin":
-        return builtin_inventory_rules(ruleset, RULESETS_DIR)
-    path = Path(settings.inventory)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RulesetError(f"{path}: cannot read inventory rules: {exc.strerror}") from None
-    return parse_inventory_rules(text, ruleset, str(path))
+    """Which items the units' system inventories feed (HUB_INVENTORY)."""
+    return _rules_beside(settings.inventory, ruleset, "inventory rules", InventoryRules(ruleset.id, 10, ()),
+                         builtin_inventory_rules, parse_inventory_rules)
 
 
 def spec(settings: ScoringSettings | None = None) -> ServiceSpec:

@@ -37,6 +37,16 @@ from .telemetry import context_from_kafka, get_logger, meter, tracer
 log = get_logger(__name__)
 _consumed = meter().create_counter("hub.events.consumed", description="events applied by consumers")
 _deadlettered = meter().create_counter("hub.events.deadlettered", description="messages sent to the dead-letter topic")
+# OpenTelemetry semantic conventions for messaging: messages a consumer took, per destination
+_received = meter().create_counter("messaging.client.consumed.messages", unit="{message}",
+                                   description="messages consumers received from the broker")
+
+
+def record_fetch(name: str, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+    """Count what a fetch brought, per topic (the consumers' lag is the ops gauge `hub.consumer.lag`)."""
+    for tp, messages in batch.items():
+        _received.add(len(messages), {"messaging.system": "kafka", "messaging.destination.name": tp.topic,
+                                      "messaging.consumer.group.name": f"hub-{name}"})
 
 
 class Rejected(Exception):
@@ -167,6 +177,7 @@ class IdempotentConsumer:
                     await self.consumer.seek_to_beginning(*self.consumer.assignment())
                     log.warning("broker log is new: reading again from the beginning", consumer=self.name)
                 batch = await self.consumer.getmany(timeout_ms=500, max_records=500)
+                record_fetch(self.name, batch)
                 for tp, messages in batch.items():
                     await self._apply_partition(tp, messages)
                 if batch:

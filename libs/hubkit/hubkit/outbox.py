@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 import asyncpg
@@ -28,13 +28,20 @@ from aiokafka.errors import KafkaError
 from contracts import Envelope, encode
 from contracts.base import Payload
 from contracts.event_types import topic_for
+from opentelemetry import trace
 
 from .db import check_schema_name
 from .logident import ClusterWatch
-from .telemetry import current_trace_headers, get_logger, kafka_headers, meter
+from .telemetry import SECONDS, current_trace_headers, get_logger, headers_of, kafka_headers, meter, publish_span
 
 log = get_logger(__name__)
 _published = meter().create_counter("hub.outbox.published", description="events published from the outbox")
+# OpenTelemetry semantic conventions for messaging: messages sent, per destination
+_sent = meter().create_counter("messaging.client.sent.messages", unit="{message}",
+                               description="messages the relays sent to the broker")
+_waited = meter().create_histogram("hub.outbox.wait", unit="s", description="how long an event waited in the "
+                                   "outbox before the relay sent it",
+                                   explicit_bucket_boundaries_advisory=SECONDS)
 _reseeded = meter().create_counter("hub.outbox.reseeded", description="retained events published again to a new log")
 PURGE_SECONDS = 600.0
 
@@ -78,15 +85,18 @@ class EncodedEvents:
         return event_id, self.topic, self.key, b'{"id":"%s",%s,"data":%s}' % (str(event_id).encode(), self._head, data)
 
 
-async def add_encoded(conn: asyncpg.Connection, schema: str, rows: Sequence[EncodedRow]) -> None:
+async def add_encoded(conn: asyncpg.Connection, schema: str, rows: Sequence[EncodedRow],
+                      traces: Mapping[uuid.UUID, Mapping[str, str]] | None = None) -> None:
     """The bulk path: events already encoded as (event id, topic, key, payload), written with one COPY
-    and one NOTIFY. Same transaction rule as `add`; for imports of many thousands of events."""
+    and one NOTIFY. Same transaction rule as `add`; for imports of many thousands of events. Each row
+    continues the current trace, or the one `traces` names for its event id."""
     if not rows:
         return
     headers = current_trace_headers()
+    traces = traces or {}
     await conn.copy_records_to_table(
         "outbox", schema_name=check_schema_name(schema), columns=["event_id", "topic", "key", "payload", "headers"],
-        records=[(*r, headers) for r in rows])
+        records=[(*r, traces.get(r[0], headers)) for r in rows])
     await conn.execute("SELECT pg_notify($1, '')", channel(schema))
 
 
@@ -167,7 +177,7 @@ class OutboxRelay:
             after = 0
             while True:
                 rows = await conn.fetch(
-                    f"SELECT seq, topic, key, payload, headers FROM {self.schema}.outbox "
+                    f"SELECT seq, event_id, topic, key, payload, headers FROM {self.schema}.outbox "
                     "WHERE sent_at IS NOT NULL AND seq > $1 ORDER BY seq LIMIT $2", after, self.batch)
                 if not rows:
                     break
@@ -183,18 +193,35 @@ class OutboxRelay:
         return sent
 
     async def _send(self, rows: Sequence[asyncpg.Record]) -> None:
-        futures = [
-            await self.producer.send(
-                r["topic"], value=bytes(r["payload"]), key=bytes(r["key"]), headers=kafka_headers(r["headers"] or {}),
-            )
-            for r in rows
-        ]
-        await asyncio.gather(*futures)
+        """Publish the rows, each in a producer span that continues the trace the row was written in and
+        says how long it waited in the outbox; the message carries that span's context."""
+        spans, futures = [], []
+        for r in rows:
+            waited = float(r["waited"]) if r.get("waited") is not None else None  # None: a re-seed
+            span = publish_span(r["topic"], r["headers"], {"messaging.message.id": str(r["event_id"]),
+                                                           "hub.outbox.schema": self.schema,
+                                                           **({"hub.outbox.waited_s": waited} if waited else {})})
+            spans.append(span)
+            futures.append(await self.producer.send(r["topic"], value=bytes(r["payload"]), key=bytes(r["key"]),
+                                                    headers=kafka_headers(headers_of(span))))
+            if waited is not None:
+                _waited.record(waited, {"hub.outbox.schema": self.schema})
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        for span, result, r in zip(spans, results, rows, strict=True):
+            if isinstance(result, BaseException):
+                span.set_status(trace.Status(trace.StatusCode.ERROR, repr(result)))
+            else:
+                _sent.add(1, {"messaging.system": "kafka", "messaging.destination.name": r["topic"]})
+            span.end()
+        failed = next((x for x in results if isinstance(x, BaseException)), None)
+        if failed is not None:
+            raise failed
 
     async def publish_once(self) -> int:
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
-                f"SELECT seq, topic, key, payload, headers FROM {self.schema}.outbox "
+                f"SELECT seq, event_id, topic, key, payload, headers, "
+                f"extract(epoch FROM clock_timestamp() - created_at) AS waited FROM {self.schema}.outbox "
                 "WHERE sent_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
                 self.batch,
             )

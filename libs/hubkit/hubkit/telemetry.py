@@ -19,6 +19,10 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
 _configured = False
+# Histogram buckets (the SDK's defaults are for milliseconds): latencies from a millisecond to a minute,
+# and batch sizes from one event to a replay-sized batch.
+SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+EVENTS = (1, 5, 10, 50, 100, 500, 1000, 5000, 10000, 50000)
 
 
 def setup(service: str, *, endpoint: str | None, log_level: str = "INFO", log_json: bool = True) -> None:
@@ -93,6 +97,26 @@ def kafka_headers(carrier: Mapping[str, str]) -> list[tuple[str, bytes]]:
 def context_from_kafka(headers: Sequence[tuple[str, bytes]] | None) -> Any:
     carrier = {k: v.decode(errors="replace") for k, v in (headers or [])}
     return propagate.extract(carrier)
+
+
+def context_from_headers(carrier: Mapping[str, str] | None) -> Any:
+    """The trace context stored with a row (an outbox row, an alert): W3C headers in, a context out."""
+    return propagate.extract(dict(carrier or {}))
+
+
+def headers_of(span: trace.Span) -> dict[str, str]:
+    """W3C trace context naming `span` as the parent, to send with a message or store with a row."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, context=trace.set_span_in_context(span))
+    return carrier
+
+
+def publish_span(topic: str, parent: Mapping[str, str] | None, attributes: Mapping[str, Any]) -> trace.Span:
+    """A producer span for one message, continuing the trace its row was written in (ended by the caller
+    once the broker acknowledged the message)."""
+    return tracer().start_span(f"publish {topic}", context=context_from_headers(parent), kind=trace.SpanKind.PRODUCER,
+                               attributes={"messaging.system": "kafka", "messaging.operation.type": "send",
+                                           "messaging.destination.name": topic, **attributes})
 
 
 def get_logger(name: str | None = None) -> Any:

@@ -20,6 +20,7 @@ from hubkit.auth import CurrentPrincipal, Role
 from hubkit.deps import pool
 from hubkit.egress import EgressRefused, confine_path
 from hubkit.problems import Problem, forbidden, invalid, not_found
+from hubkit.telemetry import SECONDS, meter
 from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, Field
 
 from exchange.api.common import uow
@@ -28,6 +29,11 @@ from exchange.service import commands as c
 from exchange.service import handlers, queries
 
 router = APIRouter(tags=["gateway"])
+_calls = meter().create_counter("hub.gateway.calls", unit="{call}",
+                                description="calls through the gateway by outcome (ok, timeout, unavailable, ...)")
+_duration = meter().create_histogram("hub.gateway.call.duration", unit="s",
+                                     description="how long the provider took to answer a gateway call",
+                                     explicit_bucket_boundaries_advisory=SECONDS)
 ErrorKind = Literal["timeout", "unavailable", "server_error", "bad_response"]
 _FORWARDED_HEADERS = ("content-type", "accept")
 
@@ -132,6 +138,8 @@ async def call(code: str, path: str, request: Request, principal: CurrentPrincip
             exc = failure
     duration = (time.perf_counter() - clock) * 1000
     error = classify(status, content_type, body, exc)
+    _calls.add(1, {"outcome": error or "ok"})
+    _duration.record(duration / 1000, {"outcome": error or "ok"})
     call_id = f"c-{uuid.uuid4().hex}"
     record = {"id": call_id, "consumer": consumer, "provider": route["provider"], "resource_code": code,
               "started_at": started, "ended_at": started + timedelta(milliseconds=duration),

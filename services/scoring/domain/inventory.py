@@ -15,7 +15,6 @@ a finding whenever that value changes (`changes`), with the inventory's words in
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -25,7 +24,7 @@ from typing import Any, Literal
 from scoring.domain.clock import Instant, date_end
 from scoring.domain.deadlines import working_deadline_at
 from scoring.domain.item_checks import RulesetError
-from scoring.domain.ruleset import Ruleset
+from scoring.domain.ruleset import Ruleset, companion_toml
 
 NETWORK = "private-network"  # 非涉密业务专网
 SYSTEM = "information-system"  # 非涉密信息系统 (a business handling system when it handles service items)
@@ -211,12 +210,7 @@ class InventoryRules:
 
 
 def parse_inventory_rules(text: str, ruleset: Ruleset, origin: str) -> InventoryRules:
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RulesetError(f"{origin}: not valid TOML: {exc}") from None
-    if raw.get("ruleset") != ruleset.id:
-        raise RulesetError(f"{origin}: inventory rules for ruleset {raw.get('ruleset')!r}, not {ruleset.id!r}")
+    raw = companion_toml(text, ruleset, origin, "inventory rules")
     grace = raw.get("grace_working_days")
     if not isinstance(grace, int) or not 1 <= grace <= 60:
         raise RulesetError(f"{origin}: grace_working_days must be a whole number of working days, 1 to 60")

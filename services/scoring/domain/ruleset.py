@@ -242,6 +242,18 @@ def _describe(exc: ValidationError, raw: dict[str, Any]) -> str:
     return "; ".join(lines)
 
 
+def companion_toml(text: str, ruleset: Ruleset, origin: str, what: str) -> dict[str, Any]:
+    """A file kept beside a ruleset (submission requirements, inventory rules), parsed, and refused when
+    it is not valid TOML or names another ruleset."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesetError(f"{origin}: not valid TOML: {exc}") from None
+    if raw.get("ruleset") != ruleset.id:
+        raise RulesetError(f"{origin}: {what} for ruleset {raw.get('ruleset')!r}, not {ruleset.id!r}")
+    return raw
+
+
 def load_ruleset(path: str | Path) -> Ruleset:
     p = Path(path)
     try:

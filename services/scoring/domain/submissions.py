@@ -10,7 +10,6 @@ due from the requirement's first month until an accepted report says the work is
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any, Literal
 
 from scoring.domain.clock import Instant, date_end, month_of, shift_month
 from scoring.domain.item_checks import RulesetError
-from scoring.domain.ruleset import Ruleset
+from scoring.domain.ruleset import Ruleset, companion_toml
 
 ONCE: Literal["once"] = "once"
 # Submissions judged only this long after their deadline: one received just before it may still be
@@ -136,12 +135,7 @@ class Requirements:
 
 def parse_requirements(text: str, ruleset: Ruleset, origin: str) -> Requirements:
     """Requirements checked against the ruleset: each feeds an inspector's item (flag or occurrence)."""
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RulesetError(f"{origin}: not valid TOML: {exc}") from None
-    if raw.get("ruleset") != ruleset.id:
-        raise RulesetError(f"{origin}: requirements for ruleset {raw.get('ruleset')!r}, not {ruleset.id!r}")
+    raw = companion_toml(text, ruleset, origin, "requirements")
     found = tuple(_requirement(r, ruleset, origin) for r in raw.get("requirement", []))
     kinds = [r.kind for r in found]
     if len(set(kinds)) != len(kinds):

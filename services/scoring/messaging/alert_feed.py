@@ -37,9 +37,19 @@ async def documents(conn: asyncpg.Connection, rows: list[Any], ruleset: Ruleset,
                        *appeal_windows(mine, appeal_days, now)] if now else []
         words = render(payload, item.label_zh if item else payload["item"], mine, obligations)
         docs.append({"id": str(row["event_id"]), "seq": row["seq"], "type": "scoring.deduction-alerted",
-                     "created_at": _iso(row["created_at"]), **payload, **words,
+                     "created_at": _iso(row["created_at"]), "trace_id": trace_id(row), **payload, **words,
                      "causes": [causes.get(i, {"id": i}) for i in payload["cause_event_ids"]]})
     return docs
+
+
+def trace_id(row: Any) -> str | None:
+    """The trace the alert continues (open it in Jaeger: /trace/<id>), from its stored W3C context."""
+    headers = row.get("trace_headers") if hasattr(row, "get") else None
+    if isinstance(headers, (str, bytes)):
+        headers = orjson.loads(headers)
+    parent = (headers or {}).get("traceparent", "")
+    parts = parent.split("-")
+    return parts[1] if len(parts) == 4 else None
 
 
 def _iso(value: datetime) -> str:

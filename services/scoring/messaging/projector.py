@@ -28,15 +28,16 @@ import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from contracts.fastdecode import DecodeError, decode
 from hubkit import outbox
-from hubkit.kafka import make_consumer, send_deadletter, too_large
+from hubkit.kafka import make_consumer, record_fetch, send_deadletter, too_large
 from hubkit.logident import ClusterWatch, StoredPosition, fingerprint
 from hubkit.service import ServiceHost
 from hubkit.telemetry import get_logger, meter
+from opentelemetry import trace
 
 from scoring.domain.clock import month_of, to_datetime, to_instant
 from scoring.domain.projection import Change, Projection
 from scoring.domain.ruleset import Ruleset
-from scoring.messaging import outputs
+from scoring.messaging import outputs, tracing
 from scoring.messaging.positions import FACT_TOPICS, assign_fact_partitions
 from scoring.storage import archive, state
 
@@ -58,6 +59,9 @@ class _Batch:
     offsets: dict[tuple[str, int], StoredPosition]
     watermark: int | None  # after this batch (the next one may already have moved memory's on)
     removed: set[tuple[str, str]]  # unit-months no longer scored (exempt units)
+    fresh: list[tuple[ConsumerRecord, Any]]  # the new events and their messages (for the alerts' traces)
+    span: trace.Span  # the batch's, ended by its commit
+    began: float  # perf_counter when it was fetched
 
 
 class LiveProjector:
@@ -107,7 +111,9 @@ class LiveProjector:
                         done, committing = committing, None
                         done.result()  # raises if it failed
                     continue
-                batch = await self._prepare(host, messages)
+                span = tracing.start_batch(messages)
+                with trace.use_span(span, end_on_exit=False):
+                    batch = await self._prepare(host, messages, span)
                 if committing is not None:
                     await committing
                 committing = asyncio.create_task(self._commit(host, batch))
@@ -149,11 +155,13 @@ class LiveProjector:
         evaluations per event; when idle a lone event still goes through at once.
         """
         batch = await consumer.getmany(timeout_ms=100, max_records=self.max_batch)
+        record_fetch(CONSUMER, batch)
         messages = [m for records in batch.values() for m in records]
         while messages and len(messages) < self.max_batch:
             more = await consumer.getmany(timeout_ms=0, max_records=self.max_batch - len(messages))
             if not more:
                 break
+            record_fetch(CONSUMER, more)
             messages += [m for records in more.values() for m in records]
         return messages
 
@@ -176,8 +184,9 @@ class LiveProjector:
         self._settle_memory(full=True)
         log.info("projection rebuilt from archive", events=self.position, scores=len(keys))
 
-    async def _prepare(self, host: ServiceHost, messages: list[ConsumerRecord]) -> _Batch:
+    async def _prepare(self, host: ServiceHost, messages: list[ConsumerRecord], span: trace.Span) -> _Batch:
         """Decode, dedupe, fold and re-score a batch in memory (dead letters go out now)."""
+        began = time.perf_counter()
         fresh: list[tuple[ConsumerRecord, Any]] = []
         last: dict[tuple[str, int], ConsumerRecord] = {}
         # Every so often the previous batch's commit may take its next step (it runs on the
@@ -218,14 +227,16 @@ class LiveProjector:
                 (env.id, env.type, env.unit, env.occurred_at, msg.topic, msg.partition, msg.offset, msg.value or b"")
                 for msg, env in fresh
             ]
-        return _Batch(rows, changes, offsets, self.projection.watermark, self.projection.take_removed())
+        return _Batch(rows, changes, offsets, self.projection.watermark, self.projection.take_removed(), fresh, span,
+                      began)
 
     async def _commit(self, host: ServiceHost, batch: _Batch) -> None:
         """Archive, scores, ledger, outbox, alerts, offsets and watermark in one transaction."""
         rows, changes, offsets, wm = batch.rows, batch.changes, batch.offsets, batch.watermark
         removed = batch.removed
+        units = len({c.unit for c in changes})
         try:
-            with _cyclic_gc_paused():
+            with _cyclic_gc_paused(), tracing.committing(batch.span, batch.began, len(rows), units):
                 async with host.pool.acquire() as conn, conn.transaction():
                     await archive.lock(conn)
                     position = await archive.append(conn, rows)
@@ -242,8 +253,9 @@ class LiveProjector:
                         published = outputs.build(
                             changes, self.projection.deduction_items, self.ruleset, as_of, position
                         )
-                        await outbox.add_encoded(conn, "scoring", published.outbox)
-                        await _record_alerts(conn, published.alerts)
+                        traces = tracing.alert_traces(published.alerts, batch.fresh)
+                        await outbox.add_encoded(conn, "scoring", published.outbox, traces)
+                        await _record_alerts(conn, published.alerts, traces)
                     await state.remove_scores(conn, removed)
                     await state.save_offsets(conn, offsets)
                     await state.save_state(
@@ -293,12 +305,13 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-async def _record_alerts(conn: Any, alerts: list[outputs.AlertRow]) -> None:
+async def _record_alerts(conn: Any, alerts: list[outputs.AlertRow], traces: dict[Any, dict[str, str]]) -> None:
     if alerts:
         await conn.copy_records_to_table(
             "alerts",
-            columns=["event_id", "unit", "month", "item", "points_added", "payload"],
-            records=[(*row[:5], orjson.Fragment(row[5])) for row in alerts],  # the JSON as built, not re-encoded
+            columns=["event_id", "unit", "month", "item", "points_added", "payload", "trace_headers"],
+            # the JSON as built, not re-encoded; the trace the alert's deliveries continue
+            records=[(*row[:5], orjson.Fragment(row[5]), traces.get(row[0])) for row in alerts],
         )
         # Each alert is owed to every active webhook of its unit, in the same transaction.
         await conn.execute(

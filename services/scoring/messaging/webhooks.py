@@ -21,6 +21,8 @@ from hubkit import telemetry
 from hubkit.egress import EgressPolicy, egress_client
 from hubkit.egress import refused as egress_refused
 from hubkit.service import ServiceHost
+from hubkit.telemetry import context_from_headers, current_trace_headers, meter, tracer
+from opentelemetry import trace
 
 from scoring.domain.ruleset import Ruleset
 from scoring.messaging.alert_feed import documents
@@ -29,6 +31,16 @@ from scoring.settings import ScoringSettings
 from scoring.storage import alerts as repo
 
 log = telemetry.get_logger(__name__)
+_attempts = meter().create_counter("hub.webhook.attempts", unit="{attempt}",
+                                   description="webhook POST attempts by outcome (delivered, pending: to retry, dead)")
+
+
+def _json(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+def _host(row: Any) -> str:
+    return httpx.URL(row["url"]).host
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -86,19 +98,31 @@ class WebhookSender:
         started = time.perf_counter()
         code: int | None = None
         error: str | None = None
-        try:
-            response = await client.post(row["url"], content=body, headers=headers)
-            code = response.status_code
-            if not 200 <= code < 300:
-                error = f"HTTP {code}"
-        except httpx.HTTPError as exc:
-            error = failure_category(exc)
+        # The POST continues the trace of the alert (and so of the write that caused the deduction); the
+        # department's server receives the context as `traceparent`.
+        with tracer().start_as_current_span(
+                "webhook POST", context=context_from_headers(_json(row["trace_headers"])),
+                kind=trace.SpanKind.CLIENT, attributes={"http.request.method": "POST", "server.address": _host(row),
+                                                        "hub.alert.id": str(row["event_id"]),
+                                                        "hub.delivery.attempt": row["attempts"]}) as span:
+            headers.update(current_trace_headers())
+            try:
+                response = await client.post(row["url"], content=body, headers=headers)
+                code = response.status_code
+                span.set_attribute("http.response.status_code", code)
+                if not 200 <= code < 300:
+                    error = f"HTTP {code}"
+            except httpx.HTTPError as exc:
+                error = failure_category(exc)
+            if error:
+                span.set_status(trace.Status(trace.StatusCode.ERROR, error))
         duration = int((time.perf_counter() - started) * 1000)
         retry_in = backoff(row["attempts"], s.webhook_backoff_seconds, s.webhook_backoff_max_seconds)
         async with host.pool.acquire() as conn:
             status = await repo.record_attempt(
                 conn, delivery_id=row["id"], attempt=row["attempts"], duration_ms=duration, status_code=code,
                 error=error, delivered=error is None, retry_in=retry_in, window_seconds=s.webhook_retry_hours * 3600)
+        _attempts.add(1, {"outcome": "delivered" if error is None else status})
         if status == "dead":
             log.warning("webhook delivery dead", delivery=row["id"], url=row["url"], attempts=row["attempts"],
                         error=error)

@@ -11,6 +11,9 @@ _DETAIL_FIELDS = ("resource_code", "request_id", "license_id", "call_id", "findi
                   "batch_id", "consumer_unit", "error", "reason", "effect", "count", "purpose")
 
 
+_SELECT = "SELECT seq, event_id, unit, month, item, payload, created_at, trace_headers FROM alerts "
+
+
 def _json(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, (str, bytes)) else value
 
@@ -21,18 +24,18 @@ async def last_seq(conn: asyncpg.Connection, unit: str) -> int:
 
 
 async def after(conn: asyncpg.Connection, unit: str, seq: int, limit: int) -> list[asyncpg.Record]:
-    return list(await conn.fetch("SELECT seq, event_id, unit, month, item, payload, created_at FROM alerts "
+    return list(await conn.fetch(_SELECT +
                                  "WHERE unit = $1 AND seq > $2 ORDER BY seq LIMIT $3", unit, seq, limit))
 
 
 async def latest(conn: asyncpg.Connection, unit: str, limit: int) -> list[asyncpg.Record]:
-    rows = await conn.fetch("SELECT seq, event_id, unit, month, item, payload, created_at FROM alerts "
+    rows = await conn.fetch(_SELECT +
                             "WHERE unit = $1 ORDER BY seq DESC LIMIT $2", unit, limit)
     return list(reversed(rows))
 
 
 async def one(conn: asyncpg.Connection, event_id: Any) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT seq, event_id, unit, month, item, payload, created_at FROM alerts "
+    return await conn.fetchrow(_SELECT +
                                "WHERE event_id = $1", event_id)
 
 
@@ -97,7 +100,8 @@ async def claim_due(conn: asyncpg.Connection, lease_seconds: float, limit: int) 
         "attempts = d.attempts + 1 FROM webhooks w, alerts a "
         "WHERE d.id IN (SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= clock_timestamp() "
         "ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) AND w.id = d.webhook_id AND a.event_id = d.alert_id "
-        "RETURNING d.id, d.attempts, d.created_at, w.url, w.secret, a.event_id, a.unit, a.payload, a.seq",
+        "RETURNING d.id, d.attempts, d.created_at, w.url, w.secret, a.event_id, a.unit, a.payload, a.seq, "
+        "a.trace_headers",
         lease_seconds, limit))
 
 
