@@ -17,8 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 import orjson
@@ -44,6 +46,7 @@ _waited = meter().create_histogram("hub.outbox.wait", unit="s", description="how
                                    explicit_bucket_boundaries_advisory=SECONDS)
 _reseeded = meter().create_counter("hub.outbox.reseeded", description="retained events published again to a new log")
 PURGE_SECONDS = 600.0
+PER_ROW_SPANS = 32  # up to this many rows of one trace get a span each; more (a bulk import) share one
 
 
 def channel(schema: str) -> str:
@@ -193,29 +196,55 @@ class OutboxRelay:
         return sent
 
     async def _send(self, rows: Sequence[asyncpg.Record]) -> None:
-        """Publish the rows, each in a producer span that continues the trace the row was written in and
-        says how long it waited in the outbox; the message carries that span's context."""
-        spans, futures = [], []
-        for r in rows:
-            waited = float(r["waited"]) if r.get("waited") is not None else None  # None: a re-seed
-            span = publish_span(r["topic"], r["headers"], {"messaging.message.id": str(r["event_id"]),
-                                                           "hub.outbox.schema": self.schema,
-                                                           **({"hub.outbox.waited_s": waited} if waited else {})})
-            spans.append(span)
+        """Publish the rows in producer spans that continue the traces they were written in and say how
+        long they waited in the outbox; each message carries its span's context."""
+        spans = self._publish_spans(rows)
+        carried: dict[int, list[tuple[str, bytes]]] = {}
+        futures = []
+        for r, span in zip(rows, spans, strict=True):
+            headers = carried.get(id(span))
+            if headers is None:
+                headers = carried[id(span)] = kafka_headers(headers_of(span))
             futures.append(await self.producer.send(r["topic"], value=bytes(r["payload"]), key=bytes(r["key"]),
-                                                    headers=kafka_headers(headers_of(span))))
-            if waited is not None:
-                _waited.record(waited, {"hub.outbox.schema": self.schema})
+                                                    headers=headers))
+            if r.get("waited") is not None:  # None: a re-seed
+                _waited.record(float(r["waited"]), {"hub.outbox.schema": self.schema})
         results = await asyncio.gather(*futures, return_exceptions=True)
-        for span, result, r in zip(spans, results, rows, strict=True):
-            if isinstance(result, BaseException):
-                span.set_status(trace.Status(trace.StatusCode.ERROR, repr(result)))
-            else:
-                _sent.add(1, {"messaging.system": "kafka", "messaging.destination.name": r["topic"]})
-            span.end()
+        sent = Counter(r["topic"] for r, x in zip(rows, results, strict=True) if not isinstance(x, BaseException))
+        for topic, n in sent.items():
+            _sent.add(n, {"messaging.system": "kafka", "messaging.destination.name": topic})
         failed = next((x for x in results if isinstance(x, BaseException)), None)
+        for span in {id(s): s for s in spans}.values():
+            if failed is not None:
+                span.set_status(trace.Status(trace.StatusCode.ERROR, repr(failed)))
+            span.end()
         if failed is not None:
             raise failed
+
+    def _publish_spans(self, rows: Sequence[asyncpg.Record]) -> list[trace.Span]:
+        """A span per row, except for many rows of one trace (a bulk import): those share one span."""
+        groups: dict[str, list[int]] = {}
+        for i, r in enumerate(rows):
+            groups.setdefault((r["headers"] or {}).get("traceparent", ""), []).append(i)
+        spans: list[trace.Span | None] = [None] * len(rows)
+        for members in groups.values():
+            first = rows[members[0]]
+            if len(members) <= PER_ROW_SPANS:
+                for i in members:
+                    r = rows[i]
+                    spans[i] = publish_span(r["topic"], r["headers"], self._attributes(r))
+                continue
+            topics = {rows[i]["topic"] for i in members}
+            shared = publish_span(first["topic"] if len(topics) == 1 else "batch", first["headers"],
+                                  {**self._attributes(first), "messaging.batch.message_count": len(members)})
+            for i in members:
+                spans[i] = shared
+        return [s for s in spans if s is not None]
+
+    def _attributes(self, r: asyncpg.Record) -> dict[str, Any]:
+        waited = r.get("waited")
+        return {"messaging.message.id": str(r["event_id"]), "hub.outbox.schema": self.schema,
+                **({"hub.outbox.waited_s": float(waited)} if waited is not None else {})}
 
     async def publish_once(self) -> int:
         async with self.pool.acquire() as conn, conn.transaction():
