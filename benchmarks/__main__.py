@@ -45,6 +45,9 @@ async def _others(server: str, bootstrap: str, quick: bool) -> dict[str, Any]:
 
         out["elicense.import"] = await license_import(20_000 if quick else 200_000,
                                                       await fresh_database(server, "benchlic"), bootstrap)
+    from benchmarks import seals_bench
+
+    out["elicense.seal_verification"] = seals_bench.run(20 if quick else 200)
     return out
 
 

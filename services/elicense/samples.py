@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 from xml.sax.saxutils import escape
 
 from cryptography import x509
@@ -38,8 +39,18 @@ class SealAuthority:
     sealer_key: ec.EllipticCurvePrivateKey
     sealer_cert: x509.Certificate
 
+    check_method = SHA256_METHOD  # how an OFD's Signature.xml references are digested
+    signature_method = "1.2.840.10045.4.3.2"  # ECDSA with SHA-256
+
     def cert_pem(self) -> bytes:
         return self.cert.public_bytes(serialization.Encoding.PEM)
+
+    def digest(self, data: bytes) -> bytes:
+        return hashlib.sha256(data).digest()
+
+    def seal(self, signature_xml: bytes) -> bytes:
+        """The OFD signature value: a detached CMS SignedData over the Signature.xml."""
+        return cms_sign(self, signature_xml)
 
     def save(self, directory: Path) -> Path:
         """Write the authority (certificate, sealer certificate and keys) as PEM files; return the
@@ -195,13 +206,23 @@ OFD_SIGNED = ("Doc_0/Document.xml", OFD_PAGE)
 _ZIP_TIME = (2019, 8, 1, 0, 0, 0)
 
 
-def sample_ofd(text: str, signed_by: SealAuthority | None = None, drop: str | None = None,
+class OfdSealer(Protocol):
+    check_method: str
+    signature_method: str
+
+    def digest(self, data: bytes) -> bytes: ...
+
+    def seal(self, signature_xml: bytes) -> bytes: ...
+
+
+def sample_ofd(text: str, signed_by: OfdSealer | None = None, drop: str | None = None,
                alter_digest: bool = False, covers: tuple[str, ...] = OFD_SIGNED) -> bytes:
     """A minimal OFD package: OFD.xml → Doc_0/Document.xml → one page showing `text`. With `signed_by`,
-    OFD.xml names Doc_0/Signs/Signatures.xml, which lists Sign_0/Signature.xml: SHA-256 references to the
-    `covers` entries (default Document.xml and the page content) and Sign_0/SignedValue.dat, a detached CMS
-    SignedData over the bytes of Signature.xml made with the sealing key. `drop` leaves one entry out;
-    `alter_digest` records a wrong digest for the page (as if it were changed after signing).
+    OFD.xml names Doc_0/Signs/Signatures.xml, which lists Sign_0/Signature.xml: references to the `covers`
+    entries (default Document.xml and the page content) digested the sealer's way, and
+    Sign_0/SignedValue.dat, the sealer's value over the bytes of Signature.xml: a detached CMS SignedData
+    (`SealAuthority`, SHA-256) or a GB/T 38540 SES signature (`Sm2SealAuthority`, SM2/SM3). `drop` leaves
+    one entry out; `alter_digest` records a wrong digest for the page (as if it were changed after signing).
     Deterministic when unsigned (fixed ZIP timestamps); a signature carries the signing time."""
     files: dict[str, bytes] = {
         "OFD.xml": _xml(
@@ -222,22 +243,20 @@ def sample_ofd(text: str, signed_by: SealAuthority | None = None, drop: str | No
     if signed_by is not None:
         refs = ""
         for path in covers:
-            digest = hashlib.sha256(files[path]).digest()
-            if alter_digest and path == OFD_PAGE:
-                digest = hashlib.sha256(files[path] + b" ").digest()
+            digest = signed_by.digest(files[path] + (b" " if alter_digest and path == OFD_PAGE else b""))
             refs += (f'<ofd:Reference FileRef="/{path}"><ofd:CheckValue>{base64.b64encode(digest).decode()}'
                      "</ofd:CheckValue></ofd:Reference>")
         signature = _xml(
             f'<ofd:Signature xmlns:ofd="{OFD_NS}"><ofd:SignedInfo><ofd:Provider ProviderName="gov-hub"/>'
-            "<ofd:SignatureMethod>1.2.840.10045.4.3.2</ofd:SignatureMethod>"
+            f"<ofd:SignatureMethod>{signed_by.signature_method}</ofd:SignatureMethod>"
             f"<ofd:SignatureDateTime>{datetime.now(UTC):%Y%m%d%H%M%SZ}</ofd:SignatureDateTime>"
-            f'<ofd:References CheckMethod="{SHA256_METHOD}">{refs}</ofd:References></ofd:SignedInfo>'
+            f'<ofd:References CheckMethod="{signed_by.check_method}">{refs}</ofd:References></ofd:SignedInfo>'
             "<ofd:SignedValue>/Doc_0/Signs/Sign_0/SignedValue.dat</ofd:SignedValue></ofd:Signature>")
         files["Doc_0/Signs/Signatures.xml"] = _xml(
             f'<ofd:Signatures xmlns:ofd="{OFD_NS}"><ofd:MaxSignId>1</ofd:MaxSignId>'
             '<ofd:Signature ID="1" Type="Seal" BaseLoc="Sign_0/Signature.xml"/></ofd:Signatures>')
         files["Doc_0/Signs/Sign_0/Signature.xml"] = signature
-        files["Doc_0/Signs/Sign_0/SignedValue.dat"] = cms_sign(signed_by, signature)
+        files["Doc_0/Signs/Sign_0/SignedValue.dat"] = signed_by.seal(signature)
     return ofd_zip({path: data for path, data in files.items() if path != drop})
 
 

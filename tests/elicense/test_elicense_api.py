@@ -20,6 +20,7 @@ from elicense.domain import license_types
 from elicense.domain.holders import citizen_id_check_char
 from elicense.samples import SealAuthority, make_seal_authority, sample_ofd, sample_pdf, signed_pdf
 from elicense.settings import ElicenseSettings
+from elicense.sm2_samples import Sm2SealAuthority, make_sm2_seal_authority
 from hubkit.testing import read_topic, running_app, token
 
 pytestmark = pytest.mark.integration
@@ -49,11 +50,16 @@ def stranger() -> SealAuthority:
     return make_seal_authority("某非授权签章机构")
 
 
+@pytest.fixture(scope="module")
+def sm2_authority() -> Sm2SealAuthority:
+    return make_sm2_seal_authority()
+
+
 @pytest.fixture
-async def library(database_url: str, kafka_bootstrap: str, tmp_path: Path,
-                  authority: SealAuthority) -> AsyncIterator[httpx.AsyncClient]:
+async def library(database_url: str, kafka_bootstrap: str, tmp_path: Path, authority: SealAuthority,
+                  sm2_authority: Sm2SealAuthority) -> AsyncIterator[httpx.AsyncClient]:
     cert = tmp_path / "seal-authority.pem"
-    cert.write_bytes(authority.cert_pem())
+    cert.write_bytes(authority.cert_pem() + sm2_authority.cert_pem())  # CMS and SM2 roots in one bundle
     settings = ElicenseSettings(database_url=database_url, kafka_bootstrap=kafka_bootstrap,
                                 blob_dir=str(tmp_path / "blobs"), seal_authority_cert=str(cert),
                                 simulated_clock=True, simulated_start="2019-08-05T09:00:00+08:00",
@@ -139,7 +145,8 @@ async def test_bad_licenses_are_refused_naming_the_field_and_never_echoing_the_h
 
 
 async def test_files_are_verified_on_ingest_and_the_bytes_decide(
-        library: httpx.AsyncClient, kafka_bootstrap: str, authority: SealAuthority, stranger: SealAuthority) -> None:
+        library: httpx.AsyncClient, kafka_bootstrap: str, authority: SealAuthority, stranger: SealAuthority,
+        sm2_authority: Sm2SealAuthority) -> None:
     issuer = new_unit()
     mine = token("department", issuer)
     holder = make_uscc("450100", "MA5K0002")
@@ -160,6 +167,13 @@ async def test_files_are_verified_on_ingest_and_the_bytes_decide(
     assert r.status_code == 201 and (r.json()["file_format"], r.json()["sealed"]) == ("ofd", True)
     r = await push("F-PLAIN", sample_pdf(["营业执照"]))
     assert r.status_code == 201 and r.json()["sealed"] is False
+    # The national way: a GB/T 38540 seal (SM2/SM3) by the configured SM2 authority seals; a stranger's does not.
+    r = await push("F-SES", sample_ofd("营业执照", signed_by=sm2_authority), "ofd")
+    assert r.status_code == 201 and r.json()["sealed"] is True, r.text
+    assert sm2_authority.seal_name in r.json()["file"]["signatures"][0]["signer"]
+    r = await push("F-SES-STRANGER", sample_ofd("营业执照", signed_by=make_sm2_seal_authority("某非授权机构")), "ofd")
+    assert r.status_code == 201 and r.json()["sealed"] is False
+    assert "not issued by the configured SM2 seal authority" in r.json()["file"]["signatures"][0]["reason"]
 
     # A file that is not what it claims is refused with the reason, unless the caller keeps the license.
     r = await push("F-LIE", sealed_pdf, "ofd")

@@ -235,13 +235,14 @@ def test_a_signature_that_does_not_cover_the_page_is_not_valid(authority: SealAu
     assert reason == f"the signature does not cover {OFD_PAGE}"
 
 
-def test_an_ses_signature_value_is_reported_not_verifiable(authority: SealAuthority) -> None:
+def test_an_sm2_value_that_is_no_ses_signature_is_reported(authority: SealAuthority) -> None:
     files = package(sample_ofd("营业执照", signed_by=authority))
     files[SIGNATURE_XML] = files[SIGNATURE_XML].replace(b"1.2.840.10045.4.3.2", b"1.2.156.10197.1.501")
     files[SIGNED_VALUE] = bytes.fromhex("3082000a") + bytes.fromhex("06082a811ccf55018375")  # SES-like, SM2 OID
     v = verify_file(ofd_zip(files), [authority.cert])
     assert v.sealed is False
-    assert only(v) == ("1", None, True, False, False, "SES/SM2 signature value (GM/T 0031) not verifiable here")
+    assert only(v) == ("1", None, True, False, False,
+                       "an SM2 signature value that is not a version 4 SES signature (GB/T 38540)")
 
 
 def test_a_cms_value_over_other_bytes_is_not_intact(authority: SealAuthority) -> None:

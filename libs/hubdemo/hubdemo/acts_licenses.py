@@ -75,6 +75,8 @@ class LicenseActs(DemoBase):
 
         if kind == "ofd":
             return sample_ofd(text, signed_by=self.seal), "application/ofd"
+        if kind == "ses":  # the national way: a GB/T 38540 seal, SM2 with SM3
+            return sample_ofd(text, signed_by=self.sm2_seal), "application/ofd"
         if kind == "pdf":
             return signed_pdf(self.seal, [text]), "application/pdf"
         if kind == "unsealed":
@@ -98,7 +100,7 @@ class LicenseActs(DemoBase):
         """Files for the imported stock, a few each working day."""
         batch, u.to_file = u.to_file[:FILES_PER_DAY], u.to_file[FILES_PER_DAY:]
         for license_id in batch:
-            kind = "ofd" if u.profile != "lagging" else "unsealed"
+            kind = ("ses" if len(u.to_file) % 2 else "ofd") if u.profile != "lagging" else "unsealed"
             made = self.license_file(kind, license_id)
             assert made is not None
             self.call("elicense", "PUT", f"/licenses/{license_id}/file",

@@ -35,8 +35,8 @@ ISSUERS = {"市场监督管理局": "国家市场监督管理总局", "公安厅
            "广播电视局": "国家广播电视总局"}
 # Per profile: share of the declared stock imported, share of stock given a file, daily pushes (mode, file kinds)
 LICENSING = {
-    "exemplary": (1.0, 0.95, "auto_incremental", ["ofd", "ofd", "ofd", "pdf"]),
-    "ordinary": (0.8, 0.6, "auto_incremental", ["ofd", "pdf", "none", "unsealed"]),
+    "exemplary": (1.0, 0.95, "auto_incremental", ["ofd", "ses", "ses", "pdf"]),
+    "ordinary": (0.8, 0.6, "auto_incremental", ["ofd", "ses", "pdf", "none", "unsealed"]),
     "lagging": (0.3, 0.1, "manual", ["none", "none", "unsealed"]),
 }
 # The first month asks for the first catalogue batch; each later month for one more batch, in turn.

@@ -45,10 +45,11 @@ class DemoBase:
         self.subscriptions: list[tuple[str, str]] = []  # (consumer, code)
         self.counts: dict[str, int] = {}
         self.last_call = "none yet"
-        from elicense.local import local_seal_authority
+        from elicense.local import local_seal_authority, local_sm2_seal_authority
         from elicense.samples import SealAuthority
 
         self.seal = SealAuthority.load(local_seal_authority(home).parent)
+        self.sm2_seal = local_sm2_seal_authority(home)
 
     def rng_for(self, *what: object) -> random.Random:
         """A generator for one decision: the same seed and subject give the same draws in any run."""

@@ -24,13 +24,14 @@ OFD signatures. `DocBody/Signatures` names the signature list (a leading '/' is 
 relative location is resolved against the naming file's folder, and, for producers that write root-relative
 paths, the package root; a location that resolves to two different entries is refused as ambiguous). For each
 `Signature` entry, its `Signature.xml` is read. *intact*: every `SignedInfo/References/Reference` digest
-(`CheckMethod` SHA-256, or SM3 when the OpenSSL build offers it; anything else is not verifiable, hence not
-intact) equals the base64 `CheckValue` of the referenced entry, and the signature value does not show
-Signature.xml changed. The `SignedValue` must be a detached CMS SignedData (RSA or ECDSA, validated with
-pyHanko like a PDF signature) over the exact bytes of `Signature.xml`, which holds the references and digests;
-*trusted* and *valid* as for PDF, and in addition the references must cover the document root and every page
-content file, or the signature is not valid. A GM/T 0031 SES_Signature (SM2, with the seal image) is
-recognised and reported, intact per its digests, but not valid: no library available here verifies SES/SM2.
+(`CheckMethod` SHA-256 or SM3; anything else is not verifiable, hence not intact) equals the base64
+`CheckValue` of the referenced entry, and the signature value does not show Signature.xml changed. The
+`SignedValue` is either a detached CMS SignedData (RSA or ECDSA, validated with pyHanko like a PDF signature)
+over the exact bytes of `Signature.xml`, which holds the references and digests, or a GB/T 38540 (GM/T 0031
+version 4) SES_Signature verified with SM2/SM3 against the SM2 authorities among the trust roots (ses.py says
+exactly what is checked); *trusted* and *valid* as for PDF, and in addition the references must cover the
+document root and every page content file, or the signature is not valid. An SM2 value that is no version 4
+SES_Signature is reported, not valid.
 Not verified for OFD: files the signer did not reference (resources such as fonts and images, templates,
 attachments), the page description itself, and the seal appearance.
 

@@ -24,7 +24,10 @@ def validation_context(trust_roots: Sequence[x509.Certificate]) -> Any:
     from asn1crypto import x509 as asn1_x509
     from pyhanko_certvalidator import ValidationContext
 
-    roots = [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in trust_roots]
+    from elicense.adapters.seals.sm2 import is_sm2_certificate
+
+    ders = [c.public_bytes(serialization.Encoding.DER) for c in trust_roots]
+    roots = [asn1_x509.Certificate.load(d) for d in ders if not is_sm2_certificate(d)]  # SM2: SES only
     return ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
 
 
