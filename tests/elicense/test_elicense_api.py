@@ -170,7 +170,9 @@ async def test_files_are_verified_on_ingest_and_the_bytes_decide(
     # The national way: a GB/T 38540 seal (SM2/SM3) by the configured SM2 authority seals; a stranger's does not.
     r = await push("F-SES", sample_ofd("营业执照", signed_by=sm2_authority), "ofd")
     assert r.status_code == 201 and r.json()["sealed"] is True, r.text
-    assert sm2_authority.seal_name in r.json()["file"]["signatures"][0]["signer"]
+    shown = r.json()["file"]["signatures"][0]
+    assert (shown["kind"], shown["seal"], shown["valid"]) == ("ses", sm2_authority.seal_name, True)
+    assert shown["signed_at"] is not None and "签章人" in shown["signer"]
     r = await push("F-SES-STRANGER", sample_ofd("营业执照", signed_by=make_sm2_seal_authority("某非授权机构")), "ofd")
     assert r.status_code == 201 and r.json()["sealed"] is False
     assert "not issued by the configured SM2 seal authority" in r.json()["file"]["signatures"][0]["reason"]

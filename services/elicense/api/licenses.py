@@ -91,8 +91,7 @@ def public_view(row: Mapping[str, Any], today: date, lib_types: dict[str, Any]) 
 
 def _file_view(v: VerifiedFile) -> dict[str, Any]:
     return {"sha256": v.sha256, "format": v.format, "size": v.size, "pages": v.pages, "sealed": v.sealed,
-            "signatures": [{"field": s.field, "signer": s.signer, "intact": s.intact, "trusted": s.trusted,
-                            "valid": s.valid, "reason": s.reason} for s in v.signatures]}
+            "signatures": [s.as_dict() for s in v.signatures]}
 
 
 @router.post("/licenses", summary="Push one license (manual or automatic incremental), optionally with its file",

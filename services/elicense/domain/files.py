@@ -21,6 +21,15 @@ class SignatureCheck:
     trusted: bool  # the signer certificate chains to one of the trust roots
     valid: bool  # intact, cryptographically valid and trusted
     reason: str | None  # why not valid
+    kind: Literal["cms", "ses", "unknown"] = "cms"  # CMS (PDF, OFD) or a national seal (GB/T 38540, SM2)
+    seal: str | None = None  # SES: the seal's name
+    signed_at: str | None = None  # SES: the signing time the seal states (ISO 8601)
+
+    def as_dict(self) -> dict[str, object]:
+        """As stored with the file and shown by GET /licenses/{id}."""
+        return {"field": self.field, "kind": self.kind, "signer": self.signer, "seal": self.seal,
+                "signed_at": self.signed_at, "intact": self.intact, "trusted": self.trusted, "valid": self.valid,
+                "reason": self.reason}
 
 
 @dataclass(frozen=True)

@@ -70,8 +70,7 @@ async def update_one(conn: asyncpg.Connection, lic: CheckedLicense, at: datetime
 
 
 async def save_file(conn: asyncpg.Connection, f: VerifiedFile) -> None:
-    signatures = [{"field": s.field, "signer": s.signer, "intact": s.intact, "trusted": s.trusted,
-                   "valid": s.valid, "reason": s.reason} for s in f.signatures]
+    signatures = [s.as_dict() for s in f.signatures]
     await conn.execute(
         "INSERT INTO files (sha256, format, size, sealed, pages, signatures) VALUES ($1, $2, $3, $4, $5, $6) "
         "ON CONFLICT (sha256) DO NOTHING", f.sha256, f.format, f.size, f.sealed, f.pages, signatures)

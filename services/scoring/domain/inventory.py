@@ -15,7 +15,7 @@ a finding whenever that value changes (`changes`), with the inventory's words in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -266,6 +266,15 @@ def instants(claims: list[Claim], grace_days: int) -> list[Instant]:
         found.add(working_deadline_at(c.at, grace_days))
         found.update(t for t in (c.verified_at, c.rejected_at) if t is not None)
     return sorted(found)
+
+
+def due(claims: list[Claim], fed: Sequence[Fed], grace_days: int, since: Instant | None, now: Instant) -> bool:
+    """Whether a sweep as of `now` may find something a sweep as of `since` could not: an instant at which
+    the unit's state (or an item's judging) changes became final in between. None: never swept yet."""
+    if since is None:
+        return True
+    starts = [start for f in fed if (start := f.judged_from()) is not None]
+    return any(since < x + SETTLE_US <= now for x in (*instants(claims, grace_days), *starts))
 
 
 def changes(unit: str, claims: list[Claim], fed: Fed, grace_days: int, now: Instant) -> list[Change]:

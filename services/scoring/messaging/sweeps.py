@@ -27,6 +27,7 @@ class FindingSweeps:
         self.requirements, self.inventory_rules = requirements, inventory_rules
         self.ruleset, self.projector, self.every_seconds = ruleset, projector, every_seconds
         self.reminder_days = reminder_days
+        self.inventory_swept: int | None = None  # `now` of the last inventory sweep that completed
 
     async def once(self, host: ServiceHost) -> int:
         """One pass as of the earlier of the live watermark and the service's clock: an instant is judged
@@ -43,7 +44,8 @@ class FindingSweeps:
         if missed:
             log.info("missed submissions recorded as findings", count=missed)
         shown = await inventory.sweep_inventory(now, PgScoringUnitOfWork(host.pool, host.spec.schema),
-                                                self.inventory_rules, live)
+                                                self.inventory_rules, live, self.inventory_swept)
+        self.inventory_swept = now
         if shown:
             log.info("inventory changes recorded as findings", count=shown)
         reminded = await reminders.send_reminders(now, PgScoringUnitOfWork(host.pool, host.spec.schema),

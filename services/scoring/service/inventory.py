@@ -11,7 +11,7 @@ from contracts.scoring import FindingRecorded, InventoryClaimed, InventoryClaimR
 from hubkit.problems import Problem, conflict, not_found
 
 from scoring.domain.clock import Instant, to_datetime, to_instant
-from scoring.domain.inventory import NETWORK, Change, Claim, InventoryRules, Progress, changes
+from scoring.domain.inventory import NETWORK, Change, Claim, InventoryRules, Progress, changes, due
 from scoring.service import commands as c
 from scoring.service.handlers import INVENTORY
 from scoring.service.ports import ClaimRow, Live, ScoringUnitOfWork
@@ -95,9 +95,12 @@ def as_claim(r: ClaimRow) -> Claim:
                  rejected_at=reviewed if r.status == "rejected" else None)
 
 
-async def sweep_inventory(now: Instant, uow: ScoringUnitOfWork, rules: InventoryRules, live: Live) -> int:
+async def sweep_inventory(now: Instant, uow: ScoringUnitOfWork, rules: InventoryRules, live: Live,
+                          since: Instant | None = None) -> int:
     """Record, as of `now` (event time), every finding the inventories call for that is not recorded yet.
-    Finding ids name unit, item and instant, so each is recorded once. Returns how many."""
+    Finding ids name unit, item and instant, so each is recorded once. `since`: the `now` of the last
+    sweep that completed; a unit none of whose instants became final since then is not evaluated again.
+    Returns how many."""
     if not rules.fed:
         return 0
     recorded = 0
@@ -109,9 +112,10 @@ async def sweep_inventory(now: Instant, uow: ScoringUnitOfWork, rules: Inventory
         done = await uow.rows.automatic_findings(INVENTORY)
         for unit, _, absent, _ in live.scored_units():
             claims = by_unit.get(unit)
-            if not claims:
+            bound = rules.binding(absent)
+            if not claims or not due(claims, bound, rules.grace_working_days, since, now):
                 continue
-            for fed in rules.binding(absent):
+            for fed in bound:
                 for change in changes(unit, claims, fed, rules.grace_working_days, now):
                     if change.finding_id not in done:
                         await _record(uow, unit, change)

@@ -301,3 +301,27 @@ async def test_the_sweep_records_each_change_once_and_the_findings_score_as_the_
     assert points("A2.6", "2019-06") is None  # judged after 2019-06-30
     assert points("A1.4", "2019-07") == "2.00" and points("A1.4", "2019-08") is None  # connected 15 July
     assert points("A1.7", "2019-08") == "3.00"  # never decommissioned
+
+
+def test_a_sweep_looks_again_only_at_units_whose_instants_became_final() -> None:
+    from scoring.domain.inventory import due
+
+    claims = [system("d", "s1", "2019-06-20T10:00:00"), system("c", "s1", "2019-07-10T09:00:00", on_cloud=True)]
+    fed = [FED["A2.6"]]
+    assert due(claims, fed, GRACE, None, t("2019-07-11T00:00:00"))  # never swept: everything
+    assert not due(claims, fed, GRACE, t("2019-07-12T00:00:00"), t("2019-07-13T00:00:00"))  # nothing in between
+    assert due(claims, fed, GRACE, t("2019-07-24T23:00:00"), t("2019-07-25T01:00:00"))  # the grace ended
+    assert due(claims, fed, GRACE, t("2019-06-30T00:00:00"), t("2019-07-02T00:00:00"))  # judging began 1 July
+    assert not due(claims, fed, GRACE, t("2019-07-10T08:59:00"), t("2019-07-10T09:00:30"))  # still settling
+
+
+async def test_a_later_sweep_finds_what_came_in_after_the_one_before() -> None:
+    log = unit_log()
+    uow = FakeScoringUnitOfWork()
+    live = FakeLive(store_of(log), RULESET, None)
+    await inventory.claim_entry(claim_cmd(DEPT, "s1", "2019-07-01T10:00:00"), uow, live)
+    first = t("2019-07-02T00:00:00")
+    assert await inventory.sweep_inventory(first, uow, RULES, live) == 1  # A2.6: 0 of 1
+    await inventory.claim_entry(claim_cmd(DEPT, "s1", "2019-07-03T10:00:00", on_cloud=True), uow, live)
+    assert await inventory.sweep_inventory(t("2019-07-03T09:00:00"), uow, RULES, live, first) == 0
+    assert await inventory.sweep_inventory(t("2019-07-04T00:00:00"), uow, RULES, live, t("2019-07-03T09:00:00")) == 1

@@ -130,10 +130,12 @@ def _judge(items: list[SignatureCheck | Signed], trust_roots: Sequence[x509.Cert
             checks.append(check_ses(item, authorities))
         elif item.sm2 or any(oid in item.value for oid in SM2_OIDS):
             checks.append(SignatureCheck(item.sig_id, None, True, False, False,
-                                         "an SM2 signature value that is not a version 4 SES signature (GB/T 38540)"))
+                                         "an SM2 signature value that is not a version 4 SES signature (GB/T 38540)",
+                                         kind="unknown"))
         else:
             checks.append(SignatureCheck(item.sig_id, None, True, False, False,
-                                         "the signature value is neither CMS SignedData nor an SES signature"))
+                                         "the signature value is neither CMS SignedData nor an SES signature",
+                                         kind="unknown"))
     return checks
 
 

@@ -122,7 +122,7 @@ def _parse(value: bytes) -> Parsed:
                       to_sign["time_info"].native)
     except SesRejected:
         raise
-    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+    except (ValueError, TypeError, KeyError, OverflowError, AttributeError) as exc:
         raise SesRejected(f"the SES value does not parse: {exc}") from None
 
 
@@ -175,15 +175,17 @@ def check_ses(item: Signed, authorities: Sequence[ax.Certificate]) -> SignatureC
     try:
         parsed = _parse(item.value)
     except SesRejected as exc:
-        return SignatureCheck(item.sig_id, None, True, False, False, str(exc))
+        return SignatureCheck(item.sig_id, None, True, False, False, str(exc), kind="ses")
     try:
         intact, trusted, why = _checks(parsed, item.xml, authorities)
-    except (ValueError, TypeError, KeyError, OverflowError) as exc:  # a value that parsed but is not well-formed
-        return SignatureCheck(item.sig_id, None, True, False, False, f"the SES value does not parse: {exc}")
+    except (ValueError, TypeError, KeyError, OverflowError, AttributeError) as exc:  # parsed, not well-formed
+        return SignatureCheck(item.sig_id, None, True, False, False, f"the SES value does not parse: {exc}",
+                              kind="ses")
     if why is None and item.uncovered:
         why = f"the signature does not cover {', '.join(item.uncovered)}"
-    signer = f"{parsed.signer.subject.human_friendly} (seal: {parsed.seal_name})"
-    return SignatureCheck(item.sig_id, signer, intact, trusted, intact and trusted and why is None, why)
+    return SignatureCheck(item.sig_id, parsed.signer.subject.human_friendly, intact, trusted,
+                          intact and trusted and why is None, why, kind="ses", seal=parsed.seal_name,
+                          signed_at=parsed.signed_at.isoformat())
 
 
 def build_ses(xml: bytes, *, signer_key: Sm2Key, signer_cert: ax.Certificate, maker_key: Sm2Key,

@@ -71,13 +71,17 @@ class Sm2Key:
 
 
 def public_key_of(cert: ax.Certificate) -> Sm2Key:
-    """The SM2 public key of a certificate (NotSm2 for any other kind of key)."""
-    info = cert["tbs_certificate"]["subject_public_key_info"]
-    params = info["algorithm"]["parameters"]
-    curve = params.chosen.native if params.name == "named" else None
-    if info["algorithm"]["algorithm"].native != "ec" or curve != SM2_CURVE:
+    """The SM2 public key of a certificate (NotSm2 for any other kind of key, or a damaged one)."""
+    try:
+        info = cert["tbs_certificate"]["subject_public_key_info"]
+        params = info["algorithm"]["parameters"]
+        curve = params.chosen.native if getattr(params, "name", None) == "named" else None
+        algorithm = info["algorithm"]["algorithm"].native
+        point = bytes(info["public_key"])
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # asn1crypto parses lazily, fails here
+        raise NotSm2(f"the certificate's key cannot be read: {exc}") from None
+    if algorithm != "ec" or curve != SM2_CURVE:
         raise NotSm2("the certificate's key is not an SM2 key")
-    point = bytes(info["public_key"])
     if len(point) != 65 or point[0] != 4:
         raise NotSm2("the certificate's SM2 key is not an uncompressed point")
     return Sm2Key(point[1:].hex())
@@ -87,7 +91,7 @@ def is_sm2_certificate(der: bytes) -> bool:
     try:
         public_key_of(ax.Certificate.load(der))
         return True
-    except (NotSm2, ValueError, TypeError, KeyError):
+    except (NotSm2, ValueError, TypeError, KeyError, AttributeError):
         return False
 
 
@@ -100,14 +104,14 @@ def issued_by(cert: ax.Certificate, issuer: ax.Certificate) -> bool:
 def _issued_by(cert_der: bytes, issuer_der: bytes) -> bool:
     # The same few signer and maker certificates come with every file an authority sealed: a pure-Python
     # SM2 verification (about 10 ms) is done once per pair, not once per file.
-    cert, issuer = ax.Certificate.load(cert_der), ax.Certificate.load(issuer_der)
-    if cert["signature_algorithm"]["algorithm"].dotted != SM2_WITH_SM3 or cert.issuer != issuer.subject:
-        return False
     try:
+        cert, issuer = ax.Certificate.load(cert_der), ax.Certificate.load(issuer_der)
+        if cert["signature_algorithm"]["algorithm"].dotted != SM2_WITH_SM3 or cert.issuer != issuer.subject:
+            return False
         key = public_key_of(issuer)
-    except NotSm2:
+        return key.verify(bytes(cert["signature_value"]), cert["tbs_certificate"].dump())
+    except (NotSm2, ValueError, TypeError, KeyError, AttributeError):  # a damaged certificate issues nothing
         return False
-    return key.verify(bytes(cert["signature_value"]), cert["tbs_certificate"].dump())
 
 
 def issue(subject: ax.Name, key: Sm2Key, issuer: ax.Name, issuer_key: Sm2Key, serial: int, not_before: object,
