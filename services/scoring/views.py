@@ -29,9 +29,9 @@ class LiveView:
         reg = self._projector.projection.store.directory.get(unit)
         return reg.kind if reg else None
 
-    def scored_units(self) -> list[tuple[str, str, frozenset[str], int]]:
+    def scored_units(self, month: str | None = None) -> list[tuple[str, str, frozenset[str], int]]:
         directory = self._projector.projection.store.directory
-        return [(u, r.kind, r.absent_indicators, r.stamp[0]) for u in directory.scored_units()
+        return [(u, r.kind, r.absent_indicators, r.stamp[0]) for u in directory.scored_units(month)
                 if (r := directory.units[u]) is not None]
 
     def evaluate(self, month: str, as_of: datetime | int) -> MonthResult:

@@ -48,6 +48,8 @@ EXPECTED_TYPES = {
     "elicense.license-pushed": elicense.LicensePushed,
     "elicense.license-used": elicense.LicenseUsed,
     "elicense.license-revoked": elicense.LicenseRevoked,
+    "elicense.license-flagged": elicense.LicenseFlagged,
+    "elicense.license-corrected": elicense.LicenseCorrected,
     "scoring.finding-recorded": scoring.FindingRecorded,
     "scoring.score-changed": scoring.ScoreChanged,
     "scoring.deduction-alerted": scoring.DeductionAlerted,

@@ -345,3 +345,36 @@ async def test_the_audit_trail_answers_who_looked_up_a_holder(library: httpx.Asy
             await conn.execute("DELETE FROM elicense.audit")
     finally:
         await conn.close()
+
+
+async def test_abnormal_data_reaches_its_issuer_and_the_correction_shows_in_statistics(
+        library: httpx.AsyncClient, kafka_bootstrap: str) -> None:
+    issuer, other = new_unit(), new_unit()
+    mine = token("department", issuer)
+    holder = make_uscc("450100", "MA5K0003")
+    tag = uuid.uuid4().hex[:6]
+
+    async def push(lid: str, number: str) -> None:
+        r = await library.post("/licenses", headers=mine, json={
+            "license": license_body(lid, holder, number=number), "mode": "auto_incremental"})
+        assert r.status_code in (200, 201), r.text
+
+    await push(f"A-{tag}-1", f"N-{tag}")
+    await push(f"A-{tag}-2", f"N-{tag}")  # the same number as the first
+    [found] = (await library.get("/anomalies", headers=mine, params={"status": "open"})).json()
+    assert (found["license_id"], found["code"], found["status"]) == (f"A-{tag}-2", "duplicate-number", "open")
+    assert (await library.get("/anomalies", headers=token("department", other))).json() == []  # not its list
+    r = await library.put("/admin/clock", json={"now": "2019-08-06T15:00:00+08:00"}, headers=token("operator"))
+    assert r.status_code == 200
+    await push(f"A-{tag}-2", f"N-{tag}-B")  # corrected
+    assert (await library.get("/anomalies", headers=mine, params={"status": "open"})).json() == []
+    [line] = (await library.get("/anomalies/stats", headers=mine)).json()
+    assert (line["issuer"], line["open"], line["corrected"], line["mean_hours_to_correct"]) == (issuer, 0, 1, "30.00")
+    events: list[bytes] = []
+    for _ in range(100):
+        events = [v for v in await read_topic(kafka_bootstrap, "hub.elicense.license-corrected.v1", expect=10_000,
+                                              timeout=0.5) if orjson.loads(v)["unit"] == issuer]
+        if events:
+            break
+        await asyncio.sleep(0.1)
+    assert orjson.loads(events[0])["data"]["seconds_to_correct"] == 30 * 3600

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from contracts.base import Payload, Source
 from contracts.event_types import register
@@ -60,3 +60,37 @@ class LicenseRevoked(_Elicense):
     license_id: str = Field(min_length=1, description="id of the license")
     license_type: str = Field(min_length=1, description="national license-type code")
     reason: str | None = Field(default=None, description="why, if given")
+
+
+AnomalyCode = Literal["duplicate-number", "issued-in-the-future"]
+
+
+class AnomalyFound(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: AnomalyCode = Field(description="what is wrong")
+    detail: str = Field(min_length=1, max_length=500, description="in words, for the issuer")
+
+
+@register
+class LicenseFlagged(_Elicense):
+    """The library found abnormal data in a license the issuer (`unit`) pushed (电子证照总库异常数据)."""
+
+    TYPE: ClassVar[str] = "elicense.license-flagged"
+
+    license_id: str = Field(min_length=1, description="id of the license")
+    license_type: str = Field(min_length=1, description="national license-type code")
+    anomalies: list[AnomalyFound] = Field(min_length=1, description="what was found")
+
+
+@register
+class LicenseCorrected(_Elicense):
+    """A later push of the license no longer shows an anomaly the library had found."""
+
+    TYPE: ClassVar[str] = "elicense.license-corrected"
+
+    license_id: str = Field(min_length=1, description="id of the license")
+    license_type: str = Field(min_length=1, description="national license-type code")
+    code: AnomalyCode = Field(description="the anomaly corrected")
+    flagged_at: AwareDatetime = Field(description="when it was found")
+    seconds_to_correct: int = Field(ge=0, description="from finding to correction")

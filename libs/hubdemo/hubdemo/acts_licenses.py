@@ -12,8 +12,11 @@ from contracts.values import make_uscc
 from .cast import FILES_PER_DAY, LICENSING, Stock, Unit, issued_sector
 from .client import DemoBase
 
+SLIPS = {"ordinary": 0.05, "lagging": 0.2}  # share of new licenses pushed with the previous one's number
+
 
 class LicenseActs(DemoBase):
+    to_correct: list[tuple[str, dict[str, Any]]]  # (issuer, the license as it should have been pushed)
     def survey_claims(self, u: Unit) -> None:
         """The license types an earlier run claimed for an issuing unit."""
         if issued_sector(u.kind, u.name) is not None:
@@ -86,6 +89,11 @@ class LicenseActs(DemoBase):
     def license_day(self, day: date) -> None:
         from elicense.domain.license_types import load
 
+        corrections, self.to_correct = getattr(self, "to_correct", []), []
+        for unit, body in corrections:  # yesterday's slips, pushed again with the right number
+            self.call("elicense", "POST", "/licenses", self.dept(unit), "license corrected", ok=(200, 201),
+                      json={key: value for key, value in body.items() if key != "file_base64"})
+
         types = load()
         issuers = [u for u in self.units.values() if u.license_types]
         for u in issuers:
@@ -118,11 +126,16 @@ class LicenseActs(DemoBase):
         else:
             holder = make_uscc("450100", f"MA{p % 10**6:06d}")
         license_id = f"INC-{u.uscc[8:17]}-{day:%Y%m%d}-{k}"
+        number = f"{code[-3:]}{day:%y%m%d}{u.index:03d}{k}"
         body: dict[str, Any] = {"mode": mode, "license": {
-            "license_id": license_id, "license_type": code,
-            "number": f"{code[-3:]}{day:%y%m%d}{u.index:03d}{k}",
+            "license_id": license_id, "license_type": code, "number": number,
             "holder_name": "示例持证人", "holder_id": holder, "issue_date": day.isoformat(),
             "issuing_authority": u.name}}
+        if k and self.rng.random() < SLIPS.get(u.profile, 0.0):
+            # A clerk's slip: the number of the license before; the library flags it (abnormal data) and
+            # the issuer pushes the license again with its own number on the next working day.
+            body["license"] = {**body["license"], "number": number[:-1] + str(k - 1), "license_type": code}
+            self.to_correct.append((u.uscc, {**body, "license": {**body["license"], "number": number}}))
         made = self.license_file(self.rng.choice(kinds), license_id)
         if made is not None:
             body["file_base64"] = base64.b64encode(made[0]).decode()

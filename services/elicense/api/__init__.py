@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from elicense.api import authorisations, claims, imports, licenses, stats, uses
+from elicense.api import anomalies, authorisations, claims, imports, licenses, stats, uses
 
 # imports before licenses: POST /licenses/import must not be read as a license id
 routers: list[APIRouter] = [claims.router, imports.router, licenses.router, uses.router, authorisations.router,
-                             stats.router]
+                             stats.router, anomalies.router]

@@ -5,13 +5,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.elicense import LicensePushed, LicenseRevoked, LicenseUsed, TypesClaimed
+from contracts.elicense import (
+    AnomalyFound,
+    LicenseCorrected,
+    LicenseFlagged,
+    LicensePushed,
+    LicenseRevoked,
+    LicenseUsed,
+    TypesClaimed,
+)
+from contracts.workdays import SHANGHAI
 from hubkit.auth import Principal, Role
 from hubkit.problems import Problem, conflict, forbidden, not_found
 
+from elicense.domain.anomalies import anomalies_of, reconcile
 from elicense.domain.files import FileRejected, VerifiedFile
 from elicense.domain.license_types import LicenseType
-from elicense.domain.licenses import HolderHasher, LicenseInvalid, check, effective_status, push_outcome
+from elicense.domain.licenses import (
+    CheckedLicense,
+    HolderHasher,
+    LicenseInvalid,
+    check,
+    effective_status,
+    push_outcome,
+)
 from elicense.service import commands as c
 from elicense.service.ports import ElicenseUnitOfWork, FileVerifier, Row
 
@@ -92,8 +109,33 @@ async def push_license(cmd: c.PushLicense, uow: ElicenseUnitOfWork, types: dict[
             if lic.status == "revoked":
                 uow.emit(LicenseRevoked(license_id=lic.license_id, license_type=lic.license_type, reason=None),
                          unit=cmd.issuer, at=cmd.at)
+            await _check_data(uow, lic, cmd)
         await uow.commit()
     return Pushed(lic.license_id, outcome, sealed, fmt, verified, refused)
+
+
+async def _check_data(uow: ElicenseUnitOfWork, lic: CheckedLicense, cmd: c.PushLicense) -> None:
+    """Abnormal data back to its issuer: what this push shows wrong is flagged, what it no longer shows is
+    corrected (each an event with the time it took)."""
+    rows = uow.licenses
+    same = await rows.same_number(cmd.issuer, lic.license_type, lic.number, lic.license_id) \
+        if lic.status == "valid" else []
+    pushed_on = cmd.at.astimezone(SHANGHAI).date()
+    open_now = await rows.open_anomalies(lic.license_id)
+    new, corrected = reconcile(set(open_now), anomalies_of(lic, pushed_on, same))
+    for a in new:
+        await rows.flag(license_id=lic.license_id, issuer=cmd.issuer, license_type=lic.license_type, code=a.code,
+                        detail=a.detail, at=cmd.at)
+    if new:
+        uow.emit(LicenseFlagged(license_id=lic.license_id, license_type=lic.license_type,
+                                anomalies=[AnomalyFound(code=a.code, detail=a.detail) for a in new]),
+                 unit=cmd.issuer, at=cmd.at)
+    for code in sorted(corrected):
+        await rows.correct(lic.license_id, code, cmd.at)
+        uow.emit(LicenseCorrected(license_id=lic.license_id, license_type=lic.license_type, code=code,
+                                  flagged_at=open_now[code],
+                                  seconds_to_correct=max(0, int((cmd.at - open_now[code]).total_seconds()))),
+                 unit=cmd.issuer, at=cmd.at)
 
 
 async def attach_file(cmd: c.AttachFile, uow: ElicenseUnitOfWork, verify: FileVerifier) -> tuple[bool, VerifiedFile]:

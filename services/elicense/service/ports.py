@@ -46,6 +46,20 @@ class LicenseRows(Protocol):
                          at: datetime) -> None: ...
 
 
+    async def same_number(self, issuer: str, license_type: str, number: str, license_id: str) -> list[str]:
+        """Ids of the issuer's other valid licenses of the type that carry this number."""
+        ...
+
+    async def open_anomalies(self, license_id: str) -> dict[str, datetime]:
+        """The license's anomalies not corrected yet: code -> when found."""
+        ...
+
+    async def flag(self, *, license_id: str, issuer: str, license_type: str, code: str, detail: str,
+                   at: datetime) -> None: ...
+
+    async def correct(self, license_id: str, code: str, at: datetime) -> None: ...
+
+
 class ElicenseUnitOfWork(UnitOfWork, Protocol):
     licenses: LicenseRows
 

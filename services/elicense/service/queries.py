@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 from hubkit.auth import Principal, Role
 
+from elicense.storage import anomalies as anomaly_rows
 from elicense.storage import licenses as repo
 
 _WITH_FILE = ("SELECT l.*, f.format AS file_format, f.size AS file_size FROM licenses l "
@@ -101,3 +102,13 @@ ORDER BY 1
 async def issuer_stats(pool: asyncpg.Pool, unit: str | None) -> list[Any]:
     async with pool.acquire() as conn:
         return list(await conn.fetch(ISSUER_STATS, unit))
+
+
+async def anomalies(pool: asyncpg.Pool, issuer: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
+    async with pool.acquire() as conn:
+        return await anomaly_rows.listed(conn, issuer=issuer, status=status, limit=limit)
+
+
+async def anomaly_stats(pool: asyncpg.Pool, issuer: str | None) -> list[dict[str, Any]]:
+    async with pool.acquire() as conn:
+        return await anomaly_rows.stats(conn, issuer)

@@ -11,6 +11,7 @@ from hubkit.uow import AsyncpgUnitOfWork
 from elicense.domain.files import VerifiedFile
 from elicense.domain.licenses import CheckedLicense
 from elicense.service.ports import LicenseRows
+from elicense.storage import anomalies
 from elicense.storage import licenses as repo
 
 
@@ -63,6 +64,21 @@ class PgLicenseRows:
                          at: datetime) -> None:
         await repo.insert_use(self.conn, use_id=use_id, license_id=license_id, user_unit=user_unit, item=item,
                               waived_materials=waived_materials, at=at)
+
+
+    async def same_number(self, issuer: str, license_type: str, number: str, license_id: str) -> list[str]:
+        return await anomalies.same_number(self.conn, issuer, license_type, number, license_id)
+
+    async def open_anomalies(self, license_id: str) -> dict[str, datetime]:
+        return await anomalies.open_of(self.conn, license_id)
+
+    async def flag(self, *, license_id: str, issuer: str, license_type: str, code: str, detail: str,
+                   at: datetime) -> None:
+        await anomalies.flag(self.conn, license_id=license_id, issuer=issuer, license_type=license_type, code=code,
+                             detail=detail, at=at)
+
+    async def correct(self, license_id: str, code: str, at: datetime) -> None:
+        await anomalies.correct(self.conn, license_id, code, at)
 
 
 class PgElicenseUnitOfWork(AsyncpgUnitOfWork):

@@ -10,7 +10,7 @@ from typing import Literal
 from contracts.scoring import FindingRecorded, InventoryClaimed, InventoryClaimReviewed
 from hubkit.problems import Problem, conflict, not_found
 
-from scoring.domain.clock import Instant, to_datetime, to_instant
+from scoring.domain.clock import Instant, month_of, to_datetime, to_instant
 from scoring.domain.inventory import NETWORK, Change, Claim, InventoryRules, Progress, changes, due
 from scoring.service import commands as c
 from scoring.service.handlers import INVENTORY
@@ -110,7 +110,7 @@ async def sweep_inventory(now: Instant, uow: ScoringUnitOfWork, rules: Inventory
         for r in await uow.rows.claims_to_judge():
             by_unit.setdefault(r.unit, []).append(as_claim(r))
         done = await uow.rows.automatic_findings(INVENTORY)
-        for unit, _, absent, _ in live.scored_units():
+        for unit, _, absent, _ in live.scored_units(month_of(now)):
             claims = by_unit.get(unit)
             bound = rules.binding(absent)
             if not claims or not due(claims, bound, rules.grace_working_days, since, now):

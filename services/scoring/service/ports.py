@@ -185,8 +185,9 @@ class Live(Protocol):
 
     def unit_kind(self, unit: str) -> str | None: ...
 
-    def scored_units(self) -> list[tuple[str, str, frozenset[str], int]]:
-        """(unit, kind, absent indicators, registered at) of every registered department and city."""
+    def scored_units(self, month: str | None = None) -> list[tuple[str, str, frozenset[str], int]]:
+        """(unit, kind, absent indicators, registered at) of every registered department and city (checked
+        in `month`: not exempt then)."""
         ...
 
     def evaluate(self, month: str, as_of: datetime | int) -> MonthResult: ...

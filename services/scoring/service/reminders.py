@@ -26,7 +26,7 @@ async def send_reminders(now: Instant, uow: ScoringUnitOfWork, requirements: Req
         for r in await uow.rows.submissions_to_judge():
             by_unit.setdefault((r.unit, r.kind), []).append(as_submitted(r))
         done = await uow.rows.reminders_sent()
-        for unit, kind, absent, registered in live.scored_units():
+        for unit, kind, absent, registered in live.scored_units(month_of(now)):  # none to units not checked
             for req in requirements.binding(ruleset, kind, absent):
                 for reminder in reminders_due(unit, req, by_unit.get((unit, req.kind), []), now, registered, days):
                     if reminder.reminder_id not in done:

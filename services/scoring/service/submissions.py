@@ -146,7 +146,7 @@ async def sweep_submissions(now: Instant, uow: ScoringUnitOfWork, requirements: 
         for r in await uow.rows.submissions_to_judge():
             by_unit.setdefault((r.unit, r.kind), []).append(as_submitted(r))
         done = await uow.rows.automatic_findings(AUTOMATIC)
-        for unit, kind, absent, registered in live.scored_units():
+        for unit, kind, absent, registered in live.scored_units(month_of(now)):  # not checked: no misses
             if now < registered + ONBOARDING_US:
                 continue  # the bureau's first day with a unit: it enters what the unit sent before
             for req in requirements.binding(ruleset, kind, absent):

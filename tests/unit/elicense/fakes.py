@@ -18,6 +18,7 @@ class FakeLicenseRows:
         self.claims: dict[str, dict[str, Any]] = {}
         self.grants: dict[tuple[str, str], list[str] | None] = {}
         self.uses: dict[str, dict[str, Any]] = {}
+        self.anomalies: list[dict[str, Any]] = []
 
     async def get(self, license_id: str, *, lock: bool = False) -> dict[str, Any] | None:
         row = self.licenses.get(license_id)
@@ -28,6 +29,7 @@ class FakeLicenseRows:
 
     def _row(self, lic: CheckedLicense, at: datetime, sha: str | None, sealed: bool) -> dict[str, Any]:
         return {"license_id": lic.license_id, "license_type": lic.license_type, "status": lic.status,
+                "number": lic.number,
                 "valid_until": lic.valid_until, "fingerprint": lic.fingerprint, "file_sha256": sha,
                 "sealed": sealed, "updated_at": at}
 
@@ -75,6 +77,26 @@ class FakeLicenseRows:
     async def insert_use(self, *, use_id: str, license_id: str, user_unit: str, item: str, waived_materials: int,
                          at: datetime) -> None:
         self.uses[use_id] = {"license_id": license_id, "user_unit": user_unit, "used_at": at}
+
+
+    async def same_number(self, issuer: str, license_type: str, number: str, license_id: str) -> list[str]:
+        return sorted(i for i, r in self.licenses.items() if (r["issuer"], r["license_type"], r["number"],
+                                                              r["status"]) == (issuer, license_type, number, "valid")
+                      and i != license_id)
+
+    async def open_anomalies(self, license_id: str) -> dict[str, datetime]:
+        return {a["code"]: a["found_at"] for a in self.anomalies
+                if a["license_id"] == license_id and a["corrected_at"] is None}
+
+    async def flag(self, *, license_id: str, issuer: str, license_type: str, code: str, detail: str,
+                   at: datetime) -> None:
+        self.anomalies.append({"license_id": license_id, "issuer": issuer, "code": code, "detail": detail,
+                               "found_at": at, "corrected_at": None})
+
+    async def correct(self, license_id: str, code: str, at: datetime) -> None:
+        for a in self.anomalies:
+            if (a["license_id"], a["code"], a["corrected_at"]) == (license_id, code, None):
+                a["corrected_at"] = at
 
 
 class FakeElicenseUnitOfWork(FakeUnitOfWork):

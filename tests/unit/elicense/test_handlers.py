@@ -133,3 +133,27 @@ async def test_a_use_needs_the_issuers_authorisation_and_a_valid_license_and_cou
         await handlers.grant_use(c.GrantUse(actor=dept(WINDOW), issuer=ISSUER, user_unit=WINDOW,
                                             license_types=None, at=AT), uow)
     assert not_theirs.value.status == 403
+
+
+async def test_abnormal_data_goes_back_to_its_issuer_and_its_correction_is_timed() -> None:
+    """Two licenses of one issuer and type with one number: the second is flagged; pushed again with its
+    own number it is corrected, with the time it took. A license issued after the day it was pushed too."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    uow = FakeElicenseUnitOfWork()
+    await handlers.push_license(push(data("L-1")), uow, TYPES, HASHER, sealed_pdf)
+    await handlers.push_license(push(data("L-2")), uow, TYPES, HASHER, sealed_pdf)  # L-1's number
+    flagged = [e for e in uow.committed_events if e.type == "elicense.license-flagged"]
+    assert [(e.data.license_id, [a.code for a in e.data.anomalies]) for e in flagged] == [  # type: ignore[attr-defined]
+        ("L-2", ["duplicate-number"])]
+    assert "also carried by L-1" in flagged[0].data.anomalies[0].detail  # type: ignore[attr-defined]
+    await handlers.push_license(push(data("L-2")), uow, TYPES, HASHER, sealed_pdf)  # unchanged: nothing said
+    later = replace(push(data("L-2", number="91450000MA5K000009")), at=AT + timedelta(hours=30))
+    await handlers.push_license(later, uow, TYPES, HASHER, sealed_pdf)
+    [corrected] = [e for e in uow.committed_events if e.type == "elicense.license-corrected"]
+    assert (corrected.data.code, corrected.data.seconds_to_correct) == ("duplicate-number", 30 * 3600)  # type: ignore[attr-defined]
+    assert [a["corrected_at"] for a in uow.licenses.anomalies] == [AT + timedelta(hours=30)]
+    await handlers.push_license(push(data("L-3", number="91450000MA5K000003", issue_date=date(2019, 8, 6))), uow,
+                                TYPES, HASHER, sealed_pdf)
+    assert [a["code"] for a in uow.licenses.anomalies if a["license_id"] == "L-3"] == ["issued-in-the-future"]

@@ -161,10 +161,10 @@ class FakeLive:
         reg = self.store.directory.get(unit)
         return reg.kind if reg else None
 
-    def scored_units(self) -> list[tuple[str, str, frozenset[str], int]]:
+    def scored_units(self, month: str | None = None) -> list[tuple[str, str, frozenset[str], int]]:
         units = self.store.directory.units
         return [(u, units[u].kind, units[u].absent_indicators, units[u].stamp[0])
-                for u in self.store.directory.scored_units()]
+                for u in self.store.directory.scored_units(month)]
 
     def evaluate(self, month: str, as_of: datetime | int) -> MonthResult:
         return evaluate(self.ruleset, self.store.directory, self.store, month, as_of)

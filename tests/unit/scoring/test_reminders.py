@@ -79,3 +79,19 @@ async def test_the_sweep_reminds_each_unit_once_through_its_alerts() -> None:
     words = render_reminder(alert["payload"], "没有按计划开展网络对接")
     assert words["title"].startswith("【报送提醒】2019-08 业务专网与电子政务外网网络对接进度")
     assert "2019-08-05 24:00" in words["title"] and "还剩 3 个工作日" in words["text"] and "扣 0.5 分" in words["text"]
+
+
+async def test_a_unit_not_checked_is_neither_reminded_nor_judged() -> None:
+    """标注红色的单位不列入检查和考核: from its exemption's month, no reminders and no misses recorded."""
+    from scoring.service import submissions
+
+    log = Log()
+    log.register(DEPT)
+    exempt = log.register(DEPT2)
+    exempt["data"].update(exempt_from="2019-07-15", exempt_basis="桂数函〔2019〕258号附件1标注红色")
+    uow = FakeScoringUnitOfWork()
+    live = FakeLive(store_of(log), RULESET, None)
+    await reminders.send_reminders(t("2019-08-01T09:00:00"), uow, REQUIREMENTS, RULESET, live, 3)
+    await submissions.sweep_submissions(t("2019-08-20T00:00:00"), uow, REQUIREMENTS, RULESET, live)
+    units = {e.unit for e in uow.committed_events}
+    assert DEPT in units and DEPT2 not in units

@@ -1,0 +1,44 @@
+"""Abnormal data in pushed licenses (电子证照总库异常数据, seed 000 B2.7): what the library finds wrong in a
+license it accepted, so that the issuer corrects it. Pure: a checked license and what the library knows
+of its issuer's other licenses in, findings out.
+
+A license the contract refuses (a holder id with a wrong check character, dates out of order, a field
+missing) never enters the library; these are the problems of licenses it did accept:
+- `duplicate-number`: another license of the same issuer and type carries the same number;
+- `issued-in-the-future`: the issue date is after the day the license was pushed (Asia/Shanghai).
+A later push of the same license that no longer shows a problem corrects it; the time it took is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from elicense.domain.licenses import CheckedLicense
+
+Code = Literal["duplicate-number", "issued-in-the-future"]
+
+
+@dataclass(frozen=True, slots=True)
+class Anomaly:
+    code: Code
+    detail: str
+
+
+def anomalies_of(lic: CheckedLicense, pushed_on: date, same_number: list[str]) -> list[Anomaly]:
+    """What is abnormal in `lic` pushed on `pushed_on`; `same_number`: the ids of the issuer's other
+    licenses of the same type with the same number."""
+    found = []
+    if same_number:
+        found.append(Anomaly("duplicate-number", f"number {lic.number} is also carried by "
+                                                 f"{', '.join(sorted(same_number)[:5])} (same issuer and type)"))
+    if lic.issue_date > pushed_on:
+        found.append(Anomaly("issued-in-the-future", f"issue_date {lic.issue_date} is after the push ({pushed_on})"))
+    return found
+
+
+def reconcile(open_codes: set[str], found: list[Anomaly]) -> tuple[list[Anomaly], set[str]]:
+    """(the anomalies newly found, the open codes now corrected)."""
+    now = {a.code for a in found}
+    return [a for a in found if a.code not in open_codes], open_codes - now
