@@ -135,3 +135,15 @@ def test_any_signature_value_gets_a_verdict_never_an_exception(sm2: Sm2SealAutho
     files[SIGNED_VALUE] = value[:cut] + junk + value[cut + len(junk):]  # a damaged SES value
     v = verify_file(ofd_zip(files), roots)
     assert v.sealed is (files[SIGNED_VALUE] == value)
+
+
+def test_a_key_whose_x_coordinate_starts_with_04_signs_and_verifies() -> None:
+    """gmssl strips a leading "04" from a public key with str.lstrip, eating the x coordinate's own leading
+    0s and 4s: with such a key (the scalar 11 gives one) every signature failed to verify, about one key in
+    256 (found by an intermittent CI failure of a valid seal)."""
+    from elicense.adapters.seals.sm2 import Sm2Key
+
+    key = Sm2Key.generate(11)
+    assert key.public.startswith("04")
+    assert key.verify(key.sign(b"Signature.xml"), b"Signature.xml")
+    assert not key.verify(key.sign(b"Signature.xml"), b"Signature.xmL")

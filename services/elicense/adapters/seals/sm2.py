@@ -50,14 +50,14 @@ class Sm2Key:
         if not (0 < r < _ORDER and 0 < s < _ORDER):
             return False
         try:
-            return bool(sm2.CryptSM2(private_key="", public_key=self.public).verify_with_sm3(f"{r:064x}{s:064x}", data))
+            return bool(_crypt(self.public, "").verify_with_sm3(f"{r:064x}{s:064x}", data))
         except (ValueError, TypeError, ZeroDivisionError):  # a point that is not on the curve
             return False
 
     def sign(self, data: bytes) -> bytes:
         if self.private is None:
             raise ValueError("a public key cannot sign")
-        raw = sm2.CryptSM2(private_key=self.private, public_key=self.public).sign_with_sm3(data)
+        raw = _crypt(self.public, self.private).sign_with_sm3(data)
         return algos.DSASignature({"r": int(raw[:64], 16), "s": int(raw[64:], 16)}).dump()
 
     @classmethod
@@ -68,6 +68,15 @@ class Sm2Key:
         private = f"{secret:064x}"
         crypt = sm2.CryptSM2(private_key=private, public_key="")
         return cls(crypt._kg(secret, crypt.ecc_table["g"]), private)
+
+
+def _crypt(public: str, private: str) -> sm2.CryptSM2:
+    """gmssl's SM2 object for a key. Its constructor strips a leading "04" with `str.lstrip("04")`, which
+    also eats the x coordinate's own leading 0s and 4s (one key in 256 or so starts that way, and then
+    every signature fails to verify): the key is set after construction instead."""
+    crypt = sm2.CryptSM2(private_key=private, public_key="")
+    crypt.public_key = public
+    return crypt
 
 
 def public_key_of(cert: ax.Certificate) -> Sm2Key:
