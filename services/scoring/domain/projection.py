@@ -123,6 +123,11 @@ class Projection:
         removed, self.removed = self.removed, set()
         return removed
 
+    def unscored(self, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """The unit-months among `keys` that are not scored (the unit is exempt in that month)."""
+        scored = self.store.directory.scored
+        return {(unit, month) for unit, month in keys if scored(unit, month) is None}
+
     def refresh(self, touched: set[tuple[str, str]], sweep_months: Iterable[str] = ()) -> list[Change]:
         """Re-evaluate what may have changed at the watermark; return what did."""
         return [change for part in self.refreshing(touched, sweep_months) for change in part]

@@ -178,8 +178,12 @@ class LiveProjector:
                 self.position = position
         async with host.pool.acquire() as conn:
             self.offsets = await state.load_offsets(conn)
-            keys = await state.published_keys(conn)
-        self.projection.refresh({k for k in keys})
+            keys = set(await state.published_keys(conn))
+            # Memory starts with nothing published, so a stored row of a unit-month that is not scored
+            # (exempt) would never be seen as withdrawn: the stored rows are made to agree here.
+            stale = self.projection.unscored(keys)
+            await state.remove_scores(conn, stale)
+        self.projection.refresh(keys - stale)
         self.projection.stored.clear()  # what the rebuild evaluated was not stored: rows may differ
         self._settle_memory(full=True)
         log.info("projection rebuilt from archive", events=self.position, scores=len(keys))
