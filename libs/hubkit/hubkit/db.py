@@ -58,6 +58,14 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     )
 
 
+def json_value(value: Any) -> Any:
+    """A JSON column's value, whether it came through a pool connection (decoded by the codec above)
+    or through a bare connection or a text cast (still JSON text)."""
+    import orjson
+
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
 async def create_pool(url: str, schema: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
     check_schema_name(schema)
     pool = await asyncpg.create_pool(

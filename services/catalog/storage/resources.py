@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 import orjson
+from hubkit.db import json_value
 
 from catalog.domain.resources import Metadata, Mount, Resource
 
@@ -28,15 +29,12 @@ WHERE r.published_at <= $1
 """
 
 
-def _json(value: Any) -> Any:
-    return orjson.loads(value) if isinstance(value, str) else value
-
 
 def _resource(row: asyncpg.Record) -> Resource:
     return Resource(
         code=row["code"], provider=row["provider"], status=row["status"], version=row["version"],
-        metadata=Metadata.model_validate(_json(row["metadata"])), published_at=row["published_at"],
-        mount_kind=row["mount_kind"], mount_access=_json(row["mount_access"]), mounted_at=row["mounted_at"],
+        metadata=Metadata.model_validate(json_value(row["metadata"])), published_at=row["published_at"],
+        mount_kind=row["mount_kind"], mount_access=json_value(row["mount_access"]), mounted_at=row["mounted_at"],
         last_update_at=row["last_update_at"],
     )
 
@@ -137,12 +135,12 @@ class ResourceRows:
             "SELECT version, valid_from, changed, metadata FROM resource_versions WHERE code = $1 ORDER BY version",
             code)
         return [{"version": r["version"], "valid_from": r["valid_from"], "changed": list(r["changed"]),
-                 "metadata": _json(r["metadata"])} for r in rows]
+                 "metadata": json_value(r["metadata"])} for r in rows]
 
     async def history(self, code: str) -> list[dict[str, Any]]:
         rows = await self.conn.fetch(
             "SELECT at, action, detail FROM resource_history WHERE code = $1 ORDER BY at, id", code)
-        return [{"at": r["at"], "action": r["action"], **_json(r["detail"])} for r in rows]
+        return [{"at": r["at"], "action": r["action"], **json_value(r["detail"])} for r in rows]
 
     async def search(self, *, unit: str | None, domain: str | None, share_type: str | None,
                      update_cycle: str | None, q: str | None, mounted: bool | None, include_drafts_of: str | None,

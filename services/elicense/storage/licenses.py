@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-import orjson
+from hubkit.db import json_value
 
 from elicense.domain.files import VerifiedFile
 from elicense.domain.licenses import CheckedLicense
@@ -81,8 +81,7 @@ async def file_row(conn: asyncpg.Connection, sha256: str) -> asyncpg.Record | No
 
 
 def signatures_of(row: asyncpg.Record) -> list[dict[str, Any]]:
-    value = row["signatures"]
-    return orjson.loads(value) if isinstance(value, str | bytes) else list(value)
+    return list(json_value(row["signatures"]))
 
 
 async def set_file(conn: asyncpg.Connection, license_id: str, sha256: str, sealed: bool, at: datetime) -> None:

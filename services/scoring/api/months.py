@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Request
 from hubkit.auth import CurrentPrincipal, Role
+from hubkit.db import json_value
 from hubkit.problems import not_found
 
 from scoring.api import deps
@@ -43,7 +43,7 @@ async def read(month: str, request: Request, principal: CurrentPrincipal) -> dic
         "units": [{"unit": r["unit"], "frozen_total": str(r["frozen_total"]), "sha256": r["sha256"],
                    "adjusted_total": str(r["live_total"]) if r["live_total"] is not None else None,
                    "adjusted": r["live_total"] is not None and r["live_total"] != r["frozen_total"],
-                   "under_appeal": _json(r["under_appeal"])}
+                   "under_appeal": json_value(r["under_appeal"])}
                   for r in frozen],
         "adjustments": [{"position": r["position"], "event_id": str(r["event_id"]), "type": r["type"],
                          "unit": r["unit"], "occurred_at": r["occurred_at"].isoformat(), "reason": r["reason"]}
@@ -51,5 +51,3 @@ async def read(month: str, request: Request, principal: CurrentPrincipal) -> dic
     }
 
 
-def _json(value: Any) -> Any:
-    return orjson.loads(value) if isinstance(value, (str, bytes)) else value

@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-import orjson
+from hubkit.db import json_value
+from hubkit.telemetry import context_from_headers
+from opentelemetry import trace
 
 from scoring.domain.alert_text import appeal_windows, open_requests, render, render_reminder
 from scoring.domain.clock import to_datetime
@@ -17,8 +19,7 @@ from scoring.storage import alerts as repo
 
 async def documents(conn: asyncpg.Connection, rows: list[Any], ruleset: Ruleset,
                     projector: LiveProjector, appeal_days: int = 5) -> list[dict[str, Any]]:
-    payloads = [orjson.loads(r["payload"]) if isinstance(r["payload"], (str, bytes)) else r["payload"]
-                for r in rows]
+    payloads = [json_value(r["payload"]) for r in rows]
     cause_ids = sorted({i for p in payloads for i in p["cause_event_ids"]})
     causes = await repo.causes(conn, cause_ids)
     projection = projector.projection
@@ -44,12 +45,10 @@ async def documents(conn: asyncpg.Connection, rows: list[Any], ruleset: Ruleset,
 
 def trace_id(row: Any) -> str | None:
     """The trace the alert continues (open it in Jaeger: /trace/<id>), from its stored W3C context."""
-    headers = row.get("trace_headers") if hasattr(row, "get") else None
-    if isinstance(headers, (str, bytes)):
-        headers = orjson.loads(headers)
-    parent = (headers or {}).get("traceparent", "")
-    parts = parent.split("-")
-    return parts[1] if len(parts) == 4 else None
+    headers = json_value(row.get("trace_headers")) if hasattr(row, "get") else None
+    span = trace.get_current_span(context_from_headers(headers))
+    context = span.get_span_context()
+    return trace.format_trace_id(context.trace_id) if context.is_valid else None
 
 
 def _iso(value: datetime) -> str:

@@ -10,7 +10,6 @@ row's payload is the model's `model_dump(mode="json")`.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -23,9 +22,8 @@ from hubkit.outbox import EncodedEvents, EncodedRow
 
 from scoring.domain.projection import Change
 from scoring.domain.ruleset import Ruleset
+from scoring.storage.alerts import AlertRow
 
-# event id, unit, month, item, points added, payload (the event's data as JSON)
-AlertRow = tuple[uuid.UUID, str, str, str, Decimal, bytes]
 _CENT = Decimal("0.01")
 
 

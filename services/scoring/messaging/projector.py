@@ -24,7 +24,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from contracts.fastdecode import DecodeError, decode
 from hubkit import outbox
@@ -39,7 +38,7 @@ from scoring.domain.projection import Change, Projection
 from scoring.domain.ruleset import Ruleset
 from scoring.messaging import outputs, tracing
 from scoring.messaging.positions import FACT_TOPICS, assign_fact_partitions
-from scoring.storage import archive, state
+from scoring.storage import alerts, archive, state
 
 log = get_logger(__name__)
 CONSUMER = "scoring.projection"
@@ -259,7 +258,7 @@ class LiveProjector:
                         )
                         traces = tracing.alert_traces(published.alerts, batch.fresh)
                         await outbox.add_encoded(conn, "scoring", published.outbox, traces)
-                        await _record_alerts(conn, published.alerts, traces)
+                        await alerts.record(conn, published.alerts, traces)
                     await state.remove_scores(conn, removed)
                     await state.save_offsets(conn, offsets)
                     await state.save_state(
@@ -307,22 +306,6 @@ def _cyclic_gc_paused() -> Iterator[None]:
             # collector is back, or its first young pass walks all of it (ms per batch).
             gc.freeze()
             gc.enable()
-
-
-async def _record_alerts(conn: Any, alerts: list[outputs.AlertRow], traces: dict[Any, dict[str, str]]) -> None:
-    if alerts:
-        await conn.copy_records_to_table(
-            "alerts",
-            columns=["event_id", "unit", "month", "item", "points_added", "payload", "trace_headers"],
-            # the JSON as built, not re-encoded; the trace the alert's deliveries continue
-            records=[(*row[:5], orjson.Fragment(row[5]), traces.get(row[0])) for row in alerts],
-        )
-        # Each alert is owed to every active webhook of its unit, in the same transaction.
-        await conn.execute(
-            "INSERT INTO deliveries (alert_id, webhook_id) SELECT a.event_id, w.id FROM alerts a "
-            "JOIN webhooks w ON w.unit = a.unit AND w.active WHERE a.event_id = ANY($1::uuid[])",
-            [a[0] for a in alerts],
-        )
 
 
 def current_month(projector: LiveProjector) -> str | None:

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import orjson
 from hubkit import telemetry
+from hubkit.db import json_value
 from hubkit.egress import EgressPolicy, egress_client
 from hubkit.egress import refused as egress_refused
 from hubkit.service import ServiceHost
@@ -34,9 +35,6 @@ log = telemetry.get_logger(__name__)
 _attempts = meter().create_counter("hub.webhook.attempts", unit="{attempt}",
                                    description="webhook POST attempts by outcome (delivered, pending: to retry, dead)")
 
-
-def _json(value: Any) -> Any:
-    return orjson.loads(value) if isinstance(value, (str, bytes)) else value
 
 
 def _host(row: Any) -> str:
@@ -101,7 +99,7 @@ class WebhookSender:
         # The POST continues the trace of the alert (and so of the write that caused the deduction); the
         # department's server receives the context as `traceparent`.
         with tracer().start_as_current_span(
-                "webhook POST", context=context_from_headers(_json(row["trace_headers"])),
+                "webhook POST", context=context_from_headers(json_value(row["trace_headers"])),
                 kind=trace.SpanKind.CLIENT, attributes={"http.request.method": "POST", "server.address": _host(row),
                                                         "hub.alert.id": str(row["event_id"]),
                                                         "hub.delivery.attempt": row["attempts"]}) as span:

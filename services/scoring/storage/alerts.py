@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
 import orjson
+from hubkit.db import json_value
+
+# event id, unit, month, item, points added, the alert document as JSON
+AlertRow = tuple[uuid.UUID, str, str, str, Decimal, bytes]
 
 _DETAIL_FIELDS = ("resource_code", "request_id", "license_id", "call_id", "finding_id", "item", "dispute_id",
                   "batch_id", "consumer_unit", "error", "reason", "effect", "count", "purpose")
@@ -13,9 +20,6 @@ _DETAIL_FIELDS = ("resource_code", "request_id", "license_id", "call_id", "findi
 
 _SELECT = "SELECT seq, event_id, unit, month, item, payload, created_at, trace_headers FROM alerts "
 
-
-def _json(value: Any) -> Any:
-    return orjson.loads(value) if isinstance(value, (str, bytes)) else value
 
 
 async def last_seq(conn: asyncpg.Connection, unit: str) -> int:
@@ -90,7 +94,7 @@ async def deliveries(conn: asyncpg.Connection, *, unit: str | None, status: str 
         "FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id "
         "WHERE ($1::text IS NULL OR w.unit = $1) AND ($2::text IS NULL OR d.status = $2) "
         "ORDER BY d.id DESC LIMIT $3", unit, status, limit)
-    return [{**dict(r), "alert_id": str(r["alert_id"]), "attempt_log": _json(r["attempt_log"])} for r in rows]
+    return [{**dict(r), "alert_id": str(r["alert_id"]), "attempt_log": json_value(r["attempt_log"])} for r in rows]
 
 
 async def claim_due(conn: asyncpg.Connection, lease_seconds: float, limit: int) -> list[asyncpg.Record]:
@@ -121,3 +125,20 @@ async def record_attempt(conn: asyncpg.Connection, *, delivery_id: int, attempt:
         "created_at + make_interval(secs => $4) THEN clock_timestamp() END WHERE id = $1 RETURNING status",
         delivery_id, delivered, retry_in, window_seconds, error)
     return str(status)
+
+
+async def record(conn: Any, alerts: Sequence[AlertRow], traces: dict[Any, dict[str, str]]) -> None:
+    """The batch's alerts (as built, with the trace each continues) and the deliveries owed for them."""
+    if alerts:
+        await conn.copy_records_to_table(
+            "alerts",
+            columns=["event_id", "unit", "month", "item", "points_added", "payload", "trace_headers"],
+            # the JSON as built, not re-encoded; the trace the alert's deliveries continue
+            records=[(*row[:5], orjson.Fragment(row[5]), traces.get(row[0])) for row in alerts],
+        )
+        # Each alert is owed to every active webhook of its unit, in the same transaction.
+        await conn.execute(
+            "INSERT INTO deliveries (alert_id, webhook_id) SELECT a.event_id, w.id FROM alerts a "
+            "JOIN webhooks w ON w.unit = a.unit AND w.active WHERE a.event_id = ANY($1::uuid[])",
+            [a[0] for a in alerts],
+        )
