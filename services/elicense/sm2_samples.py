@@ -17,10 +17,9 @@ from asn1crypto import pem
 from asn1crypto import x509 as ax
 
 from elicense.adapters.seals.ses import build_ses
-from elicense.adapters.seals.sm2 import SM2_WITH_SM3, Sm2Key, issue, sm3
+from elicense.adapters.seals.sm2 import SM2_ORDER, SM2_WITH_SM3, Sm2Key, issue, sm3
 
 SM3_METHOD = "1.2.156.10197.1.401"
-_ORDER = int("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123", 16)
 
 
 def _name(cn: str) -> ax.Name:
@@ -28,7 +27,7 @@ def _name(cn: str) -> ax.Name:
 
 
 def _key() -> Sm2Key:
-    return Sm2Key.generate(secrets.randbelow(_ORDER - 1) + 1)
+    return Sm2Key.generate(secrets.randbelow(SM2_ORDER - 1) + 1)
 
 
 @dataclass(frozen=True)

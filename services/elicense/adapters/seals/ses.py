@@ -106,6 +106,7 @@ class Parsed:
     maker: ax.Certificate
     seal_name: str
     signed_at: datetime
+    signer_name: str
 
 
 def _parse(value: bytes) -> Parsed:
@@ -118,8 +119,10 @@ def _parse(value: bytes) -> Parsed:
             raise SesRejected("not a version 4 SES signature (GB/T 38540)")
         signer = ax.Certificate.load(ses["cert"].native, strict=True)
         maker = ax.Certificate.load(seal["cert"].native, strict=True)
+        for cert in (signer, maker):  # the certificates too: what _checks reads of them must not fail there
+            _ = cert.native, cert.dump(), cert.subject.human_friendly
         return Parsed(ses, signer, maker, str(seal["seal_info"]["property"]["name"].native),
-                      to_sign["time_info"].native)
+                      to_sign["time_info"].native, signer.subject.human_friendly)
     except SesRejected:
         raise
     except (ValueError, TypeError, KeyError, OverflowError, AttributeError) as exc:
@@ -176,14 +179,10 @@ def check_ses(item: Signed, authorities: Sequence[ax.Certificate]) -> SignatureC
         parsed = _parse(item.value)
     except SesRejected as exc:
         return SignatureCheck(item.sig_id, None, True, False, False, str(exc), kind="ses")
-    try:
-        intact, trusted, why = _checks(parsed, item.xml, authorities)
-    except (ValueError, TypeError, KeyError, OverflowError, AttributeError) as exc:  # parsed, not well-formed
-        return SignatureCheck(item.sig_id, None, True, False, False, f"the SES value does not parse: {exc}",
-                              kind="ses")
+    intact, trusted, why = _checks(parsed, item.xml, authorities)  # _parse read every field it reads
     if why is None and item.uncovered:
         why = f"the signature does not cover {', '.join(item.uncovered)}"
-    return SignatureCheck(item.sig_id, parsed.signer.subject.human_friendly, intact, trusted,
+    return SignatureCheck(item.sig_id, parsed.signer_name, intact, trusted,
                           intact and trusted and why is None, why, kind="ses", seal=parsed.seal_name,
                           signed_at=parsed.signed_at.isoformat())
 

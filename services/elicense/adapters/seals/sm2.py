@@ -16,7 +16,7 @@ from gmssl import sm2
 
 SM2_CURVE = "1.2.156.10197.1.301"  # sm2p256v1
 SM2_WITH_SM3 = "1.2.156.10197.1.501"
-_ORDER = int("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123", 16)
+SM2_ORDER = int("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123", 16)
 
 
 def sm3(data: bytes) -> bytes:
@@ -47,7 +47,7 @@ class Sm2Key:
             r, s = int(sig["r"].native), int(sig["s"].native)
         except (ValueError, TypeError, KeyError):
             return False
-        if not (0 < r < _ORDER and 0 < s < _ORDER):
+        if not (0 < r < SM2_ORDER and 0 < s < SM2_ORDER):
             return False
         try:
             return bool(_crypt(self.public, "").verify_with_sm3(f"{r:064x}{s:064x}", data))
@@ -63,7 +63,7 @@ class Sm2Key:
     @classmethod
     def generate(cls, secret: int) -> Sm2Key:
         """The key pair of a secret scalar (1 <= secret < n)."""
-        if not 0 < secret < _ORDER:
+        if not 0 < secret < SM2_ORDER:
             raise ValueError("an SM2 private key is in [1, n-1]")
         private = f"{secret:064x}"
         crypt = sm2.CryptSM2(private_key=private, public_key="")
@@ -96,7 +96,9 @@ def public_key_of(cert: ax.Certificate) -> Sm2Key:
     return Sm2Key(point[1:].hex())
 
 
+@lru_cache(maxsize=256)
 def is_sm2_certificate(der: bytes) -> bool:
+    # Asked of every trust root for every file checked; the bundle holds the same few certificates.
     try:
         public_key_of(ax.Certificate.load(der))
         return True
@@ -143,9 +145,10 @@ def issue(subject: ax.Name, key: Sm2Key, issuer: ax.Name, issuer_key: Sm2Key, se
 
 def sm2_authorities(roots: Sequence[x509.Certificate]) -> list[ax.Certificate]:
     """The SM2 seal authorities among the configured trust roots (the others are for CMS signatures)."""
-    out = []
-    for root in roots:
-        der = root.public_bytes(serialization.Encoding.DER)
-        if is_sm2_certificate(der):
-            out.append(ax.Certificate.load(der))
-    return out
+    return list(_authorities(tuple(root.public_bytes(serialization.Encoding.DER) for root in roots)))
+
+
+@lru_cache(maxsize=16)
+def _authorities(ders: tuple[bytes, ...]) -> tuple[ax.Certificate, ...]:
+    # One trust bundle serves every file: its SM2 authorities are parsed once, not once per file.
+    return tuple(ax.Certificate.load(der) for der in ders if is_sm2_certificate(der))
