@@ -81,6 +81,8 @@ async def test_inventories_score_themselves_on_the_live_service(database_url: st
             "denominator": 2})
         assert typed.status_code == 422 and "system inventories" in typed.json()["detail"]
         shown = (await client.get(f"/inventory/{idle}", headers=token("department", idle))).json()
+        peek = await client.get(f"/inventory/{idle}", headers=token("department", diligent))
+        assert peek.status_code == 403  # another department does not read the unit's inventory
         pending = next(c for c in shown["claims"] if c["claim_id"] == unverified)
         assert pending["status"] == "claimed" and pending["believed_until"] == "2019-07-16T00:00:00+08:00"
         a26 = next(i for i in shown["items"] if i["item"] == "A2.6")

@@ -10,6 +10,7 @@ due from the requirement's first month until an accepted report says the work is
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -111,6 +112,25 @@ def due_periods(req: Requirement, subs: list[Submitted], now: Instant) -> list[s
         return periods
     done = [(s.period, s.accepted_at) for s in subs if s.completed and s.accepted_at is not None]
     return [p for p in periods if not any(period < p and a < req.deadline_at(p) for period, a in done)]
+
+
+def next_change(requirements: Sequence[Requirement], subs: Iterable[Submitted], registered: Iterable[Instant],
+                now: Instant) -> Instant | None:
+    """The earliest instant after `now` at which a judgement of these submissions (and units registered at
+    these instants) can differ from the one at `now`: a period's deadline passing (with the grace), a
+    return or acceptance stamped ahead of `now`, a unit's first day ending. None: time alone changes nothing."""
+    ahead: list[Instant] = []
+    for req in requirements:
+        if req.due == ONCE:
+            ahead.append(req.deadline_at(ONCE) + GRACE_US)
+            continue
+        assert req.first_month is not None
+        month = max(req.first_month, month_of(now))
+        ahead += [req.deadline_at(month) + GRACE_US, req.deadline_at(shift_month(month, 1)) + GRACE_US]
+    for sub in subs:
+        ahead += [x for x in (sub.accepted_at, sub.returned_at) if x is not None]
+    ahead += [x + ONBOARDING_US for x in registered]
+    return min((x for x in ahead if x > now), default=None)
 
 
 @dataclass(frozen=True, slots=True)

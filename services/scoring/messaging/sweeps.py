@@ -28,6 +28,7 @@ class FindingSweeps:
         self.ruleset, self.projector, self.every_seconds = ruleset, projector, every_seconds
         self.reminder_days = reminder_days
         self.inventory_swept: int | None = None  # `now` of the last inventory sweep that completed
+        self.submissions_memo = submissions.SweepMemo()  # what the last submission sweep judged from
 
     async def once(self, host: ServiceHost) -> int:
         """One pass as of the earlier of the live watermark and the service's clock: an instant is judged
@@ -40,7 +41,7 @@ class FindingSweeps:
         now = min(watermark, to_instant(host.clock.now()))
         live = LiveView(self.projector, self.ruleset)
         missed = await submissions.sweep_submissions(now, PgScoringUnitOfWork(host.pool, host.spec.schema),
-                                                     self.requirements, self.ruleset, live)
+                                                     self.requirements, self.ruleset, live, self.submissions_memo)
         if missed:
             log.info("missed submissions recorded as findings", count=missed)
         shown = await inventory.sweep_inventory(now, PgScoringUnitOfWork(host.pool, host.spec.schema),

@@ -135,6 +135,10 @@ class ScoringRows(Protocol):
         """Every submission, without its file (the sweep judges them all)."""
         ...
 
+    async def submissions_stamp(self) -> tuple[int, int]:
+        """(submissions, reviewed submissions): changes whenever one is added or reviewed."""
+        ...
+
     async def automatic_findings(self, inspector: str) -> set[str]:
         """The ids of the findings the hub recorded itself as this inspector (hub:submissions, ...) so far."""
         ...

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from contracts.scoring import FindingRecorded, SubmissionAccepted, SubmissionReceived, SubmissionReturned
 from hubkit.auth import Role
@@ -23,6 +24,7 @@ from scoring.domain.submissions import (
     Submitted,
     due_periods,
     judge,
+    next_change,
 )
 from scoring.service import commands as c
 from scoring.service.handlers import AUTOMATIC, AUTOMATIC_PREFIX
@@ -132,21 +134,42 @@ async def review_submission(cmd: c.Review, uow: ScoringUnitOfWork) -> Submission
     return replace(row, status=status, reviewed_at=cmd.at, reviewer=cmd.actor.subject, reason=reason)
 
 
+@dataclass
+class SweepMemo:
+    """What the last completed sweep judged from, so that a pass that could find nothing new reads nothing:
+    the submissions' stamp (rows and reviews: a submission is added, or reviewed once), the scored units,
+    and the next instant at which time alone could change a judgement."""
+
+    stamp: tuple[int, int] | None = None
+    units: list[Any] | None = None
+    next_change: Instant | None = None
+
+    def unchanged(self, stamp: tuple[int, int], units: list[Any], now: Instant) -> bool:
+        return (stamp == self.stamp and units == self.units
+                and (self.next_change is None or now < self.next_change))
+
+
 async def sweep_submissions(now: Instant, uow: ScoringUnitOfWork, requirements: Requirements, ruleset: Ruleset,
-                            live: Live) -> int:
+                            live: Live, memo: SweepMemo | None = None) -> int:
     """Record the findings of every requirement missed as of `now` (event time) that are not recorded
     yet: a flag item's `holds` (and its `resolved` once a submission is accepted), an occurrence item's
-    occurrence. Finding ids name unit, kind and period, so each is recorded once. Returns how many."""
+    occurrence. Finding ids name unit, kind and period, so each is recorded once. With a `memo` (kept by
+    the caller between passes) a pass that could find nothing new returns at once. Returns how many."""
     if not requirements.requirements:
         return 0
     recorded = 0
+    units = live.scored_units(month_of(now))  # not checked: no misses
     async with uow:
+        # Read before the rows: a submission that comes in between makes the next pass read them again.
+        stamp = await uow.rows.submissions_stamp()
+        if memo is not None and memo.unchanged(stamp, units, now):
+            return 0
         await uow.rows.lock_sweep("submission")  # one sweep at a time, across instances: each finding once
         by_unit: dict[tuple[str, str], list[Submitted]] = {}
         for r in await uow.rows.submissions_to_judge():
             by_unit.setdefault((r.unit, r.kind), []).append(as_submitted(r))
         done = await uow.rows.automatic_findings(AUTOMATIC)
-        for unit, kind, absent, registered in live.scored_units(month_of(now)):  # not checked: no misses
+        for unit, kind, absent, registered in units:
             if now < registered + ONBOARDING_US:
                 continue  # the bureau's first day with a unit: it enters what the unit sent before
             for req in requirements.binding(ruleset, kind, absent):
@@ -156,6 +179,10 @@ async def sweep_submissions(now: Instant, uow: ScoringUnitOfWork, requirements: 
                         await _record_automatic(uow, finding_id, unit, req.item, effect, at, note)
                         recorded += 1
         await uow.commit()
+    if memo is not None:
+        memo.stamp, memo.units = stamp, units
+        memo.next_change = next_change(requirements.requirements, [s for subs in by_unit.values() for s in subs],
+                                       [registered for _, _, _, registered in units], now)
     return recorded
 
 

@@ -42,6 +42,11 @@ async def all_rows(conn: asyncpg.Connection) -> list[SubmissionRow]:
                                               "submission_id")]
 
 
+async def stamp(conn: asyncpg.Connection) -> tuple[int, int]:
+    row = await conn.fetchrow("SELECT count(*) AS n, count(reviewed_at) AS reviewed FROM submissions")
+    return int(row["n"]), int(row["reviewed"])
+
+
 async def of_unit(conn: asyncpg.Connection, unit: str) -> list[SubmissionRow]:
     return [_row(r) for r in await conn.fetch(f"SELECT {_COLUMNS} FROM submissions WHERE unit = $1 "
                                               "ORDER BY received_at DESC, submission_id", unit)]

@@ -80,6 +80,9 @@ class PgScoringRows:
     async def submissions_to_judge(self) -> list[SubmissionRow]:
         return await submissions.all_rows(self.conn)
 
+    async def submissions_stamp(self) -> tuple[int, int]:
+        return await submissions.stamp(self.conn)
+
     async def reminders_sent(self) -> set[str]:
         return {r["reminder_id"] for r in await self.conn.fetch("SELECT reminder_id FROM reminders")}
 

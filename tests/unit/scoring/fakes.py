@@ -106,6 +106,10 @@ class FakeScoringRows:
     async def submissions_to_judge(self) -> list[SubmissionRow]:
         return [row for row, _ in self.submissions.values()]
 
+    async def submissions_stamp(self) -> tuple[int, int]:
+        rows = [row for row, _ in self.submissions.values()]
+        return len(rows), sum(1 for r in rows if r.reviewed_at is not None)
+
     async def reminders_sent(self) -> set[str]:
         return set(self.reminders)
 

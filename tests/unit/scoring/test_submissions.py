@@ -32,6 +32,7 @@ from scoring.domain.submissions import (
 )
 from scoring.service import commands as c
 from scoring.service import handlers, submissions
+from scoring.service.ports import SubmissionRow
 
 from tests.scoring.builders import CITY, DEPT, Log, store_of, uscc
 
@@ -285,9 +286,10 @@ async def test_a_unit_is_judged_from_its_first_day_and_a_paper_entry_cannot_undo
     log.register(NEVER, when="2019-08-01 09:00")  # registered after the survey form's deadline
     uow = FakeScoringUnitOfWork()
     live = FakeLive(store_of(log), RULESET, None)
+    memo = submissions.SweepMemo()  # the first day's end is an instant the sweep waits for, as a deadline
     # the bureau's first day with the unit: nothing is judged yet
-    assert await submissions.sweep_submissions(t("2019-08-02T08:00:00"), uow, REQUIREMENTS, RULESET, live) == 0
-    assert await submissions.sweep_submissions(t("2019-08-02T09:30:00"), uow, REQUIREMENTS, RULESET, live) > 0
+    assert await submissions.sweep_submissions(t("2019-08-02T08:00:00"), uow, REQUIREMENTS, RULESET, live, memo) == 0
+    assert await submissions.sweep_submissions(t("2019-08-02T09:30:00"), uow, REQUIREMENTS, RULESET, live, memo) > 0
     paper = replace(submit_cmd(NEVER, "2019-08-03T10:00:00"), actor=OPERATOR,
                     received_at=datetime(2019, 6, 20, 15, tzinfo=SHANGHAI))
     with pytest.raises(Problem) as late_entry:
@@ -318,3 +320,52 @@ async def test_an_inspector_cannot_take_an_id_of_the_hub_s_own_findings() -> Non
     with pytest.raises(Problem) as refused:
         await handlers.record_finding(cmd, uow, RULESET, live)
     assert refused.value.status == 422 and "the hub's own" in refused.value.detail
+
+
+class _Counting(FakeScoringUnitOfWork):
+    """Counts how often a sweep read the submissions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+        read = self.rows.submissions_to_judge
+
+        async def counted() -> list[SubmissionRow]:
+            self.reads += 1
+            return await read()
+
+        self.rows.submissions_to_judge = counted  # type: ignore[method-assign]
+
+
+async def test_a_sweep_that_could_find_nothing_new_reads_nothing_and_one_that_could_finds_it() -> None:
+    """The sweep runs every second; between deadlines, returns and new submissions it reads nothing. A
+    return stamped ahead of the sweep's event time, a deadline passing and a new submission each make the
+    next pass read (and judge) again."""
+    uow, memo = _Counting(), submissions.SweepMemo()
+    live = FakeLive(store_of(month_log()), RULESET, None)
+
+    async def sweep(at: str) -> int:
+        return await submissions.sweep_submissions(t(at), uow, REQUIREMENTS, RULESET, live, memo)
+
+    survey = await submissions.submit(submit_cmd(RETURNED, "2019-06-25T10:00:00"), uow, REQUIREMENTS, RULESET, live)
+    # returned at 9:00 on 8 July, by a clock ahead of the facts' event time
+    await submissions.review_submission(review_cmd(RETURNED, survey.submission_id, "2019-07-08T09:00:00", False,
+                                                   "缺少机房清单"), uow)
+    first = await sweep("2019-07-03T10:00:00")
+    assert first > 0 and uow.reads == 1
+    assert await sweep("2019-07-03T10:00:01") == 0 and await sweep("2019-07-05T23:00:00") == 0
+    assert uow.reads == 1  # nothing changed: nothing read
+
+    def held(unit: str, item: str) -> bool:
+        return any(e.type == "scoring.finding-recorded" and e.unit == unit and e.data.item == item
+                   and e.data.effect in ("holds", "occurrence") for e in uow.committed_events)
+
+    assert not held(NEVER, "A1.3")
+    assert await sweep("2019-07-06T00:30:00") > 0  # the July docking reports were due by the 5th
+    assert uow.reads == 2 and held(NEVER, "A1.3") and not held(RETURNED, "A1.1")
+    assert await sweep("2019-07-08T08:59:00") == 0 and uow.reads == 2
+    assert await sweep("2019-07-08T09:30:00") > 0  # the return, stamped ahead of the earlier passes
+    assert uow.reads == 3 and held(RETURNED, "A1.1")
+    assert await sweep("2019-07-09T09:30:00") == 0 and uow.reads == 3
+    await submissions.submit(submit_cmd(NEVER, "2019-07-09T10:00:00"), uow, REQUIREMENTS, RULESET, live)
+    assert await sweep("2019-07-09T10:30:00") == 0 and uow.reads == 4  # a new submission: read again
