@@ -1,5 +1,5 @@
-"""What the e-license routes share for the life of the process: the license-type list, the holder-id
-hasher, the blob store and the certificates of the unified e-seal authority."""
+"""What the e-license routes share for the life of the process: the license-type registry (the reference
+list under it), the holder-id hasher, the blob store and the certificates of the unified e-seal authority."""
 
 from __future__ import annotations
 
@@ -14,14 +14,14 @@ from elicense.adapters.seals import verify_file
 from elicense.domain import license_types
 from elicense.domain.files import VerifiedFile
 from elicense.domain.holders import HolderHasher
-from elicense.domain.license_types import LicenseType
+from elicense.service.license_types import TypeRegistry
 from elicense.settings import ElicenseSettings
 from elicense.storage.blobs import BlobStore, open_store
 
 
 @dataclass
 class Library:
-    types: dict[str, LicenseType]
+    registry: TypeRegistry
     hasher: HolderHasher
     store: BlobStore
     trust_roots: list[x509.Certificate]
@@ -34,8 +34,8 @@ class Library:
         roots: list[x509.Certificate] = []
         if settings.seal_authority_cert:
             roots = x509.load_pem_x509_certificates(Path(settings.seal_authority_cert).read_bytes())
-        return cls(types, HolderHasher(settings.holder_key), open_store(settings.blob_dir, settings.blob_url),
-                   roots, settings)
+        return cls(TypeRegistry(types), HolderHasher(settings.holder_key),
+                   open_store(settings.blob_dir, settings.blob_url), roots, settings)
 
     async def verify_and_keep(self, data: bytes, claimed: str | None) -> VerifiedFile:
         """The handlers' `FileVerifier`: size limit, format and seals from the bytes (in a thread: PDF

@@ -378,3 +378,70 @@ async def test_abnormal_data_reaches_its_issuer_and_the_correction_shows_in_stat
             break
         await asyncio.sleep(0.1)
     assert orjson.loads(events[0])["data"]["seconds_to_correct"] == 30 * 3600
+
+
+async def test_a_new_license_type_is_proposed_returned_resubmitted_registered_claimed_and_pushed(
+        library: httpx.AsyncClient, kafka_bootstrap: str) -> None:
+    issuer, other = new_unit(), new_unit()
+    mine, bureau = token("department", issuer), token("operator")
+    tag = uuid.uuid4().hex[:6]
+    fields = [{"name": "capital", "label": "注册资本", "kind": "number", "required": True},
+              {"name": "scope", "label": "经营范围"}]
+    body = {"name": f"林木种子生产经营许可证-{tag}", "sector": "自治区林业局", "holder_kind": "organisation",
+            "fields": fields}
+    for bad, status in [({**body, "fields": [{"name": "Capital", "label": "x"}]}, 422),
+                        ({**body, "fields": [fields[0], fields[0]]}, 422),
+                        ({**body, "holder_kind": "robot"}, 422),
+                        ({**body, "name": "营业执照"}, 409)]:
+        r = await library.post("/license-types/proposals", headers=mine, json=bad)
+        assert r.status_code == status, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+    r = await library.post("/license-types/proposals", headers=mine, json=body)
+    assert r.status_code == 201, r.text
+    proposal = r.json()
+    pid = proposal["proposal_id"]
+    assert (proposal["status"], proposal["review_due"]) == ("proposed", "2019-08-13T00:00:00+08:00")
+    assert [p["proposal_id"] for p in (await library.get("/license-types/proposals", headers=token(
+        "department", other))).json()] == []  # another department does not see it
+    queue = (await library.get("/license-types/proposals", headers=bureau, params={"status": "proposed"})).json()
+    assert any(p["proposal_id"] == pid and p["overdue"] is False for p in queue)
+    assert (await library.post(f"/license-types/proposals/{pid}/register", headers=mine, json={})).status_code == 403
+    assert (await library.post("/license-types/proposals/ltp-000000000000/register", headers=bureau,
+                               json={})).status_code == 404
+    r = await library.post(f"/license-types/proposals/{pid}/return", headers=bureau,
+                           json={"reason": "经营范围应为必填", "field_reasons": {"fields.scope": "应为必填"}})
+    assert r.status_code == 200 and r.json()["status"] == "returned"
+    fields[1]["required"] = True
+    r = await library.put(f"/license-types/proposals/{pid}", headers=mine, json={**body, "fields": fields})
+    assert r.status_code == 200 and (r.json()["status"], r.json()["round"]) == ("proposed", 2)
+    r = await library.post(f"/license-types/proposals/{pid}/register", headers=bureau, json={})
+    assert r.status_code == 200, r.text
+    code = r.json()["code"]
+    assert code == f"{issuer}001"
+    shown = (await library.get(f"/license-types/{code}", headers=mine)).json()
+    assert (shown["version"], shown["source"], [f["name"] for f in shown["fields"]]) == (1, "registered",
+                                                                                        ["capital", "scope"])
+    assert any(t["code"] == code for t in (await library.get("/license-types", headers=mine,
+                                                             params={"source": "registered"})).json())
+    assert (await library.put(f"/claims/{issuer}", headers=mine, json={"license_types": [code]})).status_code == 200
+
+    holder = make_uscc("450100", "MA5K0007")
+    lic = license_body(f"T-{tag}-1", holder, license_type=code, fields={"capital": "500", "scope": "林木种子生产"})
+    r = await library.post("/licenses", headers=mine, json={"license": lic, "mode": "auto_incremental"})
+    assert r.status_code == 201, r.text
+    read = (await library.get(f"/licenses/T-{tag}-1", headers=mine)).json()
+    assert (read["fields"], read["type_version"], read["type_name"]) == (
+        {"capital": "500", "scope": "林木种子生产"}, 1, body["name"])
+    verified = (await library.get("/verify", headers=token("department", other),
+                                  params={"number": lic["number"]})).json()
+    assert verified and "fields" not in verified[0]  # what a stranger learns by verifying: not the details
+    wrong = await library.post("/licenses", headers=mine, json={"license": {**lic, "fields": {"colour": "red"}},
+                                                                 "mode": "auto_incremental"})
+    assert wrong.status_code == 422 and "not a field of license type" in wrong.json()["detail"]
+    bare = license_body(f"T-{tag}-2", holder, license_type=code, number=f"M-{tag}", fields={"capital": "1"})
+    assert (await library.post("/licenses", headers=mine, json={"license": bare})).status_code == 201
+    [found] = (await library.get("/anomalies", headers=mine, params={"status": "open"})).json()
+    assert (found["license_id"], found["code"]) == (f"T-{tag}-2", "missing-field") and "scope" in found["detail"]
+    registered = await events(kafka_bootstrap, "hub.elicense.license-type-registered.v1", "proposal_id", pid, 1)
+    assert registered[0]["data"]["code"] == code and registered[0]["data"]["fields"][1]["required"] is True
+    assert registered[0]["unit"] == issuer

@@ -105,7 +105,7 @@ def test_the_fingerprint_changes_with_any_field_and_not_otherwise() -> None:
 
 
 @pytest.mark.parametrize(("change", "reason"), [
-    ({"license_type": "11100000MB0143028R999"}, "license_type: .* not in the license-type list"),
+    ({"license_type": "11100000MB0143028R999"}, "license_type: .* not a registered license type"),
     ({"holder_id": "91450100MA5K00010X"}, "holder_id: "),
     ({"license_id": "has space"}, "license_id: "),
     ({"valid_until": date(2019, 2, 1)}, "valid_until: before"),

@@ -62,7 +62,7 @@ class LicenseRevoked(_Elicense):
     reason: str | None = Field(default=None, description="why, if given")
 
 
-AnomalyCode = Literal["duplicate-number", "issued-in-the-future"]
+AnomalyCode = Literal["duplicate-number", "issued-in-the-future", "missing-field", "file-mismatch"]
 
 
 class AnomalyFound(BaseModel):
@@ -94,3 +94,56 @@ class LicenseCorrected(_Elicense):
     code: AnomalyCode = Field(description="the anomaly corrected")
     flagged_at: AwareDatetime = Field(description="when it was found")
     seconds_to_correct: int = Field(ge=0, description="from finding to correction")
+
+
+class TypeField(BaseModel):
+    """One data item of a license type beyond the common ones (照面信息)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$", description="the key in a license's fields")
+    label: str = Field(min_length=1, max_length=100, description="as printed on the license")
+    kind: Literal["text", "date", "number"] = Field(default="text", description="what its value is")
+    required: bool = Field(default=False, description="a license without it is abnormal data")
+
+
+@register
+class LicenseTypeProposed(_Elicense):
+    """The issuing department (`unit`) proposed a new license type, or a change of a registered type's
+    fields (新增证照类型登记); the bureau reviews it."""
+
+    TYPE: ClassVar[str] = "elicense.license-type-proposed"
+
+    proposal_id: str = Field(min_length=1, description="id of the proposal")
+    change_of: str | None = Field(default=None, description="null: a new type; else the code whose fields change")
+    name: str = Field(min_length=1, max_length=100, description="the type's name")
+    sector: str = Field(min_length=1, max_length=100, description="the issuing sector")
+    holder_kind: Literal["person", "organisation", "either"] = Field(description="who holds such licenses")
+    fields: list[TypeField] = Field(description="the type's own data items")
+    round: int = Field(ge=1, description="1, or 2, 3, ... when resubmitted after a return")
+
+
+@register
+class LicenseTypeRegistered(_Elicense):
+    """The bureau registered a proposed type under its code (GB/T 36904: the competent department's USCC and
+    a serial), or the next version of a type's fields; licenses of it may be claimed and pushed from now."""
+
+    TYPE: ClassVar[str] = "elicense.license-type-registered"
+
+    proposal_id: str = Field(min_length=1, description="id of the proposal")
+    code: str = Field(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}[0-9]{3}$", description="the license-type code")
+    version: int = Field(ge=1, description="the version of the type's field list")
+    name: str = Field(min_length=1, max_length=100, description="the type's name")
+    holder_kind: Literal["person", "organisation", "either"] = Field(description="who holds such licenses")
+    fields: list[TypeField] = Field(description="the type's own data items, as of this version")
+
+
+@register
+class LicenseTypeReturned(_Elicense):
+    """The bureau returned a proposal to its department (`unit`) with reasons; it may be resubmitted."""
+
+    TYPE: ClassVar[str] = "elicense.license-type-returned"
+
+    proposal_id: str = Field(min_length=1, description="id of the proposal")
+    reason: str = Field(min_length=1, max_length=2000, description="why, in words")
+    field_reasons: dict[str, str] = Field(default_factory=dict, description="why, per field of the proposal")

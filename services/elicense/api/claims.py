@@ -1,4 +1,4 @@
-"""The license types an issuer claims, with its declared stock (elicense.types-claimed), and the list."""
+"""The license types an issuer claims, with its declared stock (elicense.types-claimed)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from hubkit.auth import CurrentPrincipal
 from hubkit.problems import not_found
 from pydantic import BaseModel, Field
 
-from elicense.api.deps import library, local_iso, now_of, pool, uow
+from elicense.api.deps import license_types, local_iso, now_of, pool, uow
 from elicense.service import commands as c
 from elicense.service import handlers, queries
 
-router = APIRouter(tags=["license types and claims"])
+router = APIRouter(tags=["claims"])
 
 
 class ClaimBody(BaseModel):
@@ -23,19 +23,12 @@ class ClaimBody(BaseModel):
         None, description="declared stock per claimed type; the total is their sum. Null: not declared")
 
 
-@router.get("/license-types", summary="The national license-type list (code, name, issuing sector, holders)")
-async def list_types(request: Request, sector: str | None = None, q: str | None = None) -> list[dict[str, str]]:
-    return [{"code": t.code, "name": t.name, "sector": t.sector, "holder_kind": t.holder_kind}
-            for t in library(request).types.values()
-            if (sector is None or t.sector == sector) and (q is None or q in t.name)]
-
-
 @router.put("/claims/{unit}", summary="Claim the license types a unit issues and declare its stock")
 async def claim(unit: Uscc, body: ClaimBody, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
     """Replaces the unit's previous claim. The same claim again changes nothing and emits nothing."""
     cmd = c.ClaimTypes(actor=principal, unit=unit, license_types=tuple(body.license_types), stock=body.stock,
                        at=now_of(request))
-    return await handlers.claim_types(cmd, uow(request), library(request).types)
+    return await handlers.claim_types(cmd, uow(request), await license_types(request))
 
 
 @router.get("/claims/{unit}", summary="A unit's claim in force")
@@ -43,7 +36,7 @@ async def read_claim(unit: Uscc, request: Request, principal: CurrentPrincipal) 
     row = await queries.claim(pool(request), unit)
     if row is None:
         raise not_found("claim of unit", unit)
-    types = library(request).types
+    types = await license_types(request)
     return {"unit": unit, "declared_stock": row["declared_stock"], "claimed_at": local_iso(row["claimed_at"]),
             "license_types": [{"code": c, "name": types[c].name if c in types else None,
                                "declared_stock": dict(row["stock"]).get(c)} for c in row["license_types"]]}

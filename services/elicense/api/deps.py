@@ -11,11 +11,12 @@ from hubkit.deps import now as now_of
 from hubkit.deps import today as today_of
 from hubkit.problems import Problem, forbidden
 
+from elicense.domain.license_types import LicenseType
 from elicense.library import Library
 from elicense.service.ports import ElicenseUnitOfWork
-from elicense.storage.uow import PgElicenseUnitOfWork
+from elicense.storage.uow import PgElicenseUnitOfWork, PgTypeRows
 
-__all__ = ["issuer_for", "library", "local_iso", "now_of", "pool", "today_of", "uow", "write_instant"]
+__all__ = ["issuer_for", "library", "license_types", "local_iso", "now_of", "pool", "today_of", "uow", "write_instant"]
 
 SCHEMA = "elicense"
 
@@ -23,6 +24,12 @@ SCHEMA = "elicense"
 def library(request: Request) -> Library:
     lib: Library = request.app.state.library
     return lib
+
+
+async def license_types(request: Request) -> dict[str, LicenseType]:
+    """The registry as of now: the reference list and every type registered (by any instance)."""
+    async with pool(request).acquire() as conn:
+        return await library(request).registry.current(PgTypeRows(conn))
 
 
 def issuer_for(principal: Principal, issuer: str | None) -> str:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from hubkit.auth import CurrentPrincipal
 from hubkit.problems import Problem
 
-from elicense.api.deps import SCHEMA, issuer_for, library, pool, write_instant
+from elicense.api.deps import SCHEMA, issuer_for, library, license_types, pool, write_instant
 from elicense.service.stock_import import StockImport
 
 router = APIRouter(tags=["stock import"])
@@ -37,5 +37,5 @@ async def stock_import(
     if occurred_at is not None and occurred_at.tzinfo is None:
         raise Problem(422, "Invalid request", "occurred_at: needs a UTC offset", kind="invalid-request")
     job = StockImport(pool(request), SCHEMA, library(request), unit, write_instant(request, principal, occurred_at),
-                      first_line)
+                      first_line, await license_types(request))
     return await job.run(request.stream())

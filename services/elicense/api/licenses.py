@@ -12,10 +12,21 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from hubkit.audit import note_target
 from hubkit.auth import CurrentPrincipal, Principal, Role
+from hubkit.db import json_value
 from hubkit.problems import Problem, forbidden, not_found
 from pydantic import AwareDatetime, BaseModel, Field
 
-from elicense.api.deps import issuer_for, library, local_iso, now_of, pool, today_of, uow, write_instant
+from elicense.api.deps import (
+    issuer_for,
+    library,
+    license_types,
+    local_iso,
+    now_of,
+    pool,
+    today_of,
+    uow,
+    write_instant,
+)
 from elicense.domain.files import VerifiedFile
 from elicense.domain.holders import validate_holder_id
 from elicense.domain.licenses import LicenseData, effective_status
@@ -42,6 +53,9 @@ class LicenseIn(BaseModel):
     valid_from: date | None = Field(None, description="defaults to issue_date")
     valid_until: date | None = Field(None, description="null: no expiry (长期)")
     status: Literal["valid", "revoked"] = "valid"
+    fields: dict[str, Annotated[str, Field(max_length=500)]] | None = Field(
+        None, max_length=60, description="the type's own data items (照面信息) by field name (GET /license-types/"
+                                         "{code}); a required one missing puts the license on the abnormal list")
 
 
 class PushBody(BaseModel):
@@ -86,6 +100,7 @@ def public_view(row: Mapping[str, Any], today: date, lib_types: dict[str, Any]) 
         "push_mode": row["push_mode"], "pushed_at": local_iso(row["pushed_at"]),
         "updated_at": local_iso(row["updated_at"]), "revoked_at": local_iso(row["revoked_at"]),
         "revoke_reason": row["revoke_reason"], "file": file,
+        "fields": dict(json_value(row["fields"])), "type_version": row["type_version"],
     }
 
 
@@ -112,7 +127,8 @@ async def push(body: PushBody, request: Request, response: Response, principal: 
                         file_format=body.file_format, keep_without_file=body.keep_without_file,
                         at=write_instant(request, principal, body.occurred_at))
     lib = library(request)
-    done = await handlers.push_license(cmd, uow(request), lib.types, lib.hasher, lib.verify_and_keep)
+    done = await handlers.push_license(cmd, uow(request), await license_types(request), lib.hasher,
+                                       lib.verify_and_keep)
     response.status_code = 201 if done.outcome == "created" else 200
     return {"license_id": done.license_id, "outcome": done.outcome, "sealed": done.sealed,
             "file_format": done.file_format, "file": _file_view(done.file) if done.file else None,
@@ -155,7 +171,7 @@ async def read(license_id: str, request: Request, principal: CurrentPrincipal) -
     if row is None:
         raise not_found("license", license_id)
     _may_read_details(principal, row["issuer"])
-    view = public_view(row, today_of(request), library(request).types)
+    view = public_view(row, today_of(request), await license_types(request))
     if signatures is not None:
         view["file"]["signatures"] = signatures
     return view
@@ -179,7 +195,7 @@ def verification_view(view: dict[str, Any]) -> dict[str, Any]:
     name = view["holder_name"] or ""
     masked = name[:1] + "*" * max(1, len(name) - 1) if name else None
     file = view["file"]
-    return {**{k: v for k, v in view.items() if k not in ("holder_name", "file", "revoke_reason")},
+    return {**{k: v for k, v in view.items() if k not in ("holder_name", "file", "revoke_reason", "fields")},
             "holder_name_masked": masked,
             "file": {"format": file["format"], "sealed": file["sealed"]} if file else None}
 
@@ -192,7 +208,7 @@ async def verify(request: Request, principal: CurrentPrincipal,
     (valid, expired or revoked) and whether its file carries a valid unified e-seal. The holder's name
     and the file are shown only to who may see them (`may_see_personal`)."""
     found = await queries.by_number(pool(request), principal, number.strip(), license_type)
-    today, types = today_of(request), library(request).types
+    today, types = today_of(request), await license_types(request)
     return [public_view(r, today, types) if ok else verification_view(public_view(r, today, types))
             for r, ok in found]
 
@@ -208,8 +224,8 @@ async def lookup(body: LookupBody, request: Request, principal: CurrentPrincipal
         raise _invalid(f"holder_id: {exc}") from None
     note_target(request, "holder:" + lib.hasher.digest(holder).hex())  # the trail names the holder by hash
     rows = await queries.by_holder(pool(request), principal, lib.hasher.digest(holder), body.license_type)
-    today = today_of(request)
-    return [public_view(r, today, lib.types) for r in rows]
+    today, types = today_of(request), await license_types(request)
+    return [public_view(r, today, types) for r in rows]
 
 
 @router.get("/licenses/{license_id}/file",

@@ -5,7 +5,9 @@ of its issuer's other licenses in, findings out.
 A license the contract refuses (a holder id with a wrong check character, dates out of order, a field
 missing) never enters the library; these are the problems of licenses it did accept:
 - `duplicate-number`: another license of the same issuer and type carries the same number;
-- `issued-in-the-future`: the issue date is after the day the license was pushed (Asia/Shanghai).
+- `issued-in-the-future`: the issue date is after the day the license was pushed (Asia/Shanghai);
+- `missing-field`: a field its type's version requires is not carried (the type may have gained it after
+  the license was issued, so the license is kept and listed rather than refused).
 A later push of the same license that no longer shows a problem corrects it; the time it took is kept.
 """
 
@@ -17,7 +19,7 @@ from typing import Literal
 
 from elicense.domain.licenses import CheckedLicense
 
-Code = Literal["duplicate-number", "issued-in-the-future"]
+Code = Literal["duplicate-number", "issued-in-the-future", "missing-field", "file-mismatch"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,9 @@ def anomalies_of(lic: CheckedLicense, pushed_on: date, same_number: list[str]) -
                                                  f"{', '.join(sorted(same_number)[:5])} (same issuer and type)"))
     if lic.issue_date > pushed_on:
         found.append(Anomaly("issued-in-the-future", f"issue_date {lic.issue_date} is after the push ({pushed_on})"))
+    if lic.missing:
+        found.append(Anomaly("missing-field", f"required fields of license type {lic.license_type} (version "
+                                              f"{lic.type_version}) missing: {', '.join(lic.missing)}"))
     return found
 
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
 import msgspec
 
 from elicense.domain.holders import HolderHasher, validate_holder_id
-from elicense.domain.license_types import LicenseType
+from elicense.domain.license_types import LicenseType, TypeInvalid, check_values
 
 LICENSE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,79}")
 Status = Literal["valid", "revoked"]
@@ -36,6 +36,7 @@ class LicenseData(msgspec.Struct, forbid_unknown_fields=True):
     valid_from: date | None = None
     valid_until: date | None = None
     status: Status = "valid"
+    fields: dict[str, str] | None = None  # the type's own data items (照面信息), by field name
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,9 @@ class CheckedLicense:
     authority: str
     status: Status
     fingerprint: bytes
+    fields: dict[str, str] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()  # required fields of the type it does not carry (abnormal data)
+    type_version: int = 1  # the version of the type's field list it was checked against
 
 
 class LicenseInvalid(ValueError):
@@ -74,7 +78,11 @@ def check(data: LicenseData, types: dict[str, LicenseType], hasher: HolderHasher
         raise LicenseInvalid("license_id: 1–80 letters, digits and . _ : - (starting with a letter or digit)")
     kind = types.get(data.license_type)
     if kind is None:
-        raise LicenseInvalid(f"license_type: {data.license_type!r} is not in the license-type list")
+        raise LicenseInvalid(f"license_type: {data.license_type!r} is not a registered license type")
+    try:
+        values = check_values(data.fields, kind)
+    except TypeInvalid as exc:
+        raise LicenseInvalid(str(exc)) from None
     try:
         holder_id = validate_holder_id(data.holder_id, kind.holder_kind)
     except ValueError as exc:
@@ -86,11 +94,14 @@ def check(data: LicenseData, types: dict[str, LicenseType], hasher: HolderHasher
     name = _text("holder_name", data.holder_name, 200)
     authority = _text("issuing_authority", data.issuing_authority, 200)
     holder_hash = hasher.digest(holder_id)
-    fingerprint = hashlib.sha256("\x1f".join((
-        data.license_type, number, name, holder_hash.hex(), data.issue_date.isoformat(), valid_from.isoformat(),
-        data.valid_until.isoformat() if data.valid_until else "", authority, data.status)).encode()).digest()
+    parts = [data.license_type, number, name, holder_hash.hex(), data.issue_date.isoformat(), valid_from.isoformat(),
+             data.valid_until.isoformat() if data.valid_until else "", authority, data.status]
+    if values.values:  # only then: licenses stored before types had fields keep their fingerprints
+        parts.append("\x1e".join(f"{k}\x1d{v}" for k, v in sorted(values.values.items())))
+    fingerprint = hashlib.sha256("\x1f".join(parts).encode()).digest()
     return CheckedLicense(data.license_id, data.license_type, number, name, holder_hash, hasher.mask(holder_id),
-                          data.issue_date, valid_from, data.valid_until, authority, data.status, fingerprint)
+                          data.issue_date, valid_from, data.valid_until, authority, data.status, fingerprint,
+                          values.values, values.missing, kind.version)
 
 
 _decoder = msgspec.json.Decoder(LicenseData)

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from hubkit.auth import Principal
 
+from elicense.domain.license_types import FieldSpec
 from elicense.domain.licenses import LicenseData
 
 
@@ -75,3 +76,41 @@ class RecordUse:
     use_id: str
     at: datetime
     today: date
+
+
+@dataclass(frozen=True)
+class ProposeType:
+    """A new license type, or (change_of) new fields of a registered one, for the bureau's review."""
+
+    actor: Principal
+    proposer: str
+    name: str
+    sector: str
+    holder_kind: str
+    fields: tuple[FieldSpec, ...]
+    change_of: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ResubmitType:
+    actor: Principal
+    proposal_id: str
+    name: str
+    sector: str
+    holder_kind: str
+    fields: tuple[FieldSpec, ...]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ReviewType:
+    """Register the proposal (under `code`, or the next free code of the proposer's range) or return it."""
+
+    actor: Principal
+    proposal_id: str
+    register: bool
+    code: str | None
+    reason: str | None
+    field_reasons: dict[str, str]
+    at: datetime

@@ -183,7 +183,7 @@ async def revoke_license(cmd: c.RevokeLicense, uow: ElicenseUnitOfWork) -> bool:
 
 
 def _claim_errors(cmd: c.ClaimTypes, types: dict[str, LicenseType]) -> list[str]:
-    errors = [f"license_types.{i}: {code!r} is not in the license-type list"
+    errors = [f"license_types.{i}: {code!r} is not a registered license type"
               for i, code in enumerate(cmd.license_types) if code not in types]
     if len(set(cmd.license_types)) != len(cmd.license_types):
         errors.append("license_types: a type is listed twice")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from hubkit.uow import UnitOfWork
 
 from elicense.domain.files import VerifiedFile
+from elicense.domain.license_types import FieldSpec, LicenseType
 from elicense.domain.licenses import CheckedLicense
 
 Row = Mapping[str, Any]
@@ -60,8 +62,57 @@ class LicenseRows(Protocol):
     async def correct(self, license_id: str, code: str, at: datetime) -> None: ...
 
 
+@dataclass(frozen=True)
+class ProposalRow:
+    """A proposed license type (or a change of a registered type's fields) and its review."""
+
+    proposal_id: str
+    proposer: str
+    change_of: str | None
+    name: str
+    sector: str
+    holder_kind: str
+    fields: tuple[FieldSpec, ...]
+    status: str  # proposed, registered, returned
+    proposed_at: datetime
+    proposed_by: str
+    due_at: datetime
+    reviewed_at: datetime | None = None
+    reviewed_by: str | None = None
+    reason: str | None = None
+    field_reasons: dict[str, str] = field(default_factory=dict)
+    code: str | None = None
+    version: int | None = None
+    rounds: int = 1
+
+
+class TypeRows(Protocol):
+    async def stamp(self) -> int:
+        """Changes whenever a type version is registered."""
+        ...
+
+    async def latest(self) -> list[LicenseType]:
+        """Every registered code at its newest version."""
+        ...
+
+    async def insert_version(self, kind: LicenseType, proposal_id: str, at: datetime, by: str) -> None: ...
+
+    async def codes_with_prefix(self, prefix: str) -> set[str]: ...
+
+    async def insert_proposal(self, p: ProposalRow) -> None: ...
+
+    async def proposal(self, proposal_id: str, *, lock: bool = False) -> ProposalRow | None: ...
+
+    async def open_change(self, code: str) -> str | None:
+        """The proposal under review that changes this type's fields, if any."""
+        ...
+
+    async def save_proposal(self, p: ProposalRow) -> None: ...
+
+
 class ElicenseUnitOfWork(UnitOfWork, Protocol):
     licenses: LicenseRows
+    types: TypeRows
 
 
 class FileVerifier(Protocol):

@@ -8,7 +8,9 @@ from typing import Any
 import asyncpg
 from hubkit.auth import Principal, Role
 
+from elicense.service.ports import ProposalRow
 from elicense.storage import anomalies as anomaly_rows
+from elicense.storage import license_types as type_rows
 from elicense.storage import licenses as repo
 
 _WITH_FILE = ("SELECT l.*, f.format AS file_format, f.size AS file_size FROM licenses l "
@@ -112,3 +114,14 @@ async def anomalies(pool: asyncpg.Pool, issuer: str | None, status: str | None, 
 async def anomaly_stats(pool: asyncpg.Pool, issuer: str | None) -> list[dict[str, Any]]:
     async with pool.acquire() as conn:
         return await anomaly_rows.stats(conn, issuer)
+
+
+async def type_proposals(pool: asyncpg.Pool, *, proposer: str | None, status: str | None,
+                         limit: int) -> list[ProposalRow]:
+    async with pool.acquire() as conn:
+        return await type_rows.proposals(conn, proposer=proposer, status=status, limit=limit)
+
+
+async def type_versions(pool: asyncpg.Pool, code: str) -> list[dict[str, Any]]:
+    async with pool.acquire() as conn:
+        return await type_rows.versions(conn, code)

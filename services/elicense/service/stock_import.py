@@ -18,6 +18,7 @@ import asyncpg
 from hubkit import outbox
 from hubkit.telemetry import get_logger
 
+from elicense.domain.license_types import LicenseType
 from elicense.domain.licenses import CheckedLicense, LicenseInvalid, check, parse_line
 from elicense.library import Library
 from elicense.messaging.events import stock_pushed_rows
@@ -31,9 +32,9 @@ class StockImport:
     """One issuer's stock import; `run` reads the body and returns the report."""
 
     def __init__(self, pool: asyncpg.Pool, schema: str, library: Library, issuer: str, at: datetime,
-                 first_line: int) -> None:
+                 first_line: int, types: dict[str, LicenseType]) -> None:
         self.pool, self.schema, self.issuer, self.at = pool, schema, issuer, at
-        self.lib = library
+        self.lib, self.types = library, types
         self.first_line = first_line
         self.line = first_line - 1
         self.batch: list[tuple[int, CheckedLicense]] = []
@@ -51,7 +52,7 @@ class StockImport:
         if not raw.strip():
             return
         try:
-            self.batch.append((self.line, check(parse_line(raw), self.lib.types, self.lib.hasher)))
+            self.batch.append((self.line, check(parse_line(raw), self.types, self.lib.hasher)))
         except LicenseInvalid as exc:
             self.error(self.line, str(exc))
 

@@ -14,13 +14,13 @@ from elicense.domain.licenses import CheckedLicense
 
 COLUMNS = ["license_id", "issuer", "license_type", "number", "holder_name", "holder_hash", "holder_mask",
            "issue_date", "valid_from", "valid_until", "authority", "status", "push_mode", "fingerprint",
-           "pushed_at", "updated_at"]
+           "pushed_at", "updated_at", "fields", "type_version"]
 
 
 def record(lic: CheckedLicense, issuer: str, mode: str, at: datetime) -> tuple[Any, ...]:
     return (lic.license_id, issuer, lic.license_type, lic.number, lic.holder_name, lic.holder_hash,
             lic.holder_mask, lic.issue_date, lic.valid_from, lic.valid_until, lic.authority, lic.status, mode,
-            lic.fingerprint, at, at)
+            lic.fingerprint, at, at, lic.fields, lic.type_version)
 
 
 async def bulk_insert(conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]) -> list[tuple[str, str]]:
@@ -62,11 +62,11 @@ async def update_one(conn: asyncpg.Connection, lic: CheckedLicense, at: datetime
     await conn.execute(
         "UPDATE licenses SET license_type = $2, number = $3, holder_name = $4, holder_hash = $5, holder_mask = $6, "
         "issue_date = $7, valid_from = $8, valid_until = $9, authority = $10, status = $11, fingerprint = $12, "
-        "file_sha256 = $13, sealed = $14, updated_at = $15, "
+        "file_sha256 = $13, sealed = $14, updated_at = $15, fields = $16, type_version = $17, "
         "revoked_at = CASE WHEN $11 = 'revoked' THEN coalesce(revoked_at, $15) END WHERE license_id = $1",
         lic.license_id, lic.license_type, lic.number, lic.holder_name, lic.holder_hash, lic.holder_mask,
         lic.issue_date, lic.valid_from, lic.valid_until, lic.authority, lic.status, lic.fingerprint,
-        file_sha256, sealed, at)
+        file_sha256, sealed, at, lic.fields, lic.type_version)
 
 
 async def save_file(conn: asyncpg.Connection, f: VerifiedFile) -> None:

@@ -9,9 +9,11 @@ import asyncpg
 from hubkit.uow import AsyncpgUnitOfWork
 
 from elicense.domain.files import VerifiedFile
+from elicense.domain.license_types import LicenseType
 from elicense.domain.licenses import CheckedLicense
-from elicense.service.ports import LicenseRows
+from elicense.service.ports import LicenseRows, ProposalRow, TypeRows
 from elicense.storage import anomalies
+from elicense.storage import license_types as type_rows
 from elicense.storage import licenses as repo
 
 
@@ -81,8 +83,41 @@ class PgLicenseRows:
         await anomalies.correct(self.conn, license_id, code, at)
 
 
+class PgTypeRows:
+    """`storage.license_types` on one connection, as the handlers' `TypeRows` port."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def stamp(self) -> int:
+        return await type_rows.stamp(self.conn)
+
+    async def latest(self) -> list[LicenseType]:
+        return await type_rows.latest(self.conn)
+
+    async def insert_version(self, kind: LicenseType, proposal_id: str, at: datetime, by: str) -> None:
+        await type_rows.insert_version(self.conn, kind, proposal_id, at, by)
+
+    async def codes_with_prefix(self, prefix: str) -> set[str]:
+        return await type_rows.codes_with_prefix(self.conn, prefix)
+
+    async def insert_proposal(self, p: ProposalRow) -> None:
+        await type_rows.insert_proposal(self.conn, p)
+
+    async def proposal(self, proposal_id: str, *, lock: bool = False) -> ProposalRow | None:
+        return await type_rows.proposal(self.conn, proposal_id, lock=lock)
+
+    async def open_change(self, code: str) -> str | None:
+        return await type_rows.open_change(self.conn, code)
+
+    async def save_proposal(self, p: ProposalRow) -> None:
+        await type_rows.save_proposal(self.conn, p)
+
+
 class PgElicenseUnitOfWork(AsyncpgUnitOfWork):
     licenses: LicenseRows
+    types: TypeRows
 
     def _bind(self, conn: asyncpg.Connection) -> None:
         self.licenses = PgLicenseRows(conn)
+        self.types = PgTypeRows(conn)

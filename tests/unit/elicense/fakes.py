@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from elicense.domain.files import VerifiedFile
+from elicense.domain.license_types import LicenseType
 from elicense.domain.licenses import CheckedLicense
+from elicense.service.ports import ProposalRow
 from hubkit.uow import FakeUnitOfWork
 
 
@@ -31,7 +34,7 @@ class FakeLicenseRows:
         return {"license_id": lic.license_id, "license_type": lic.license_type, "status": lic.status,
                 "number": lic.number,
                 "valid_until": lic.valid_until, "fingerprint": lic.fingerprint, "file_sha256": sha,
-                "sealed": sealed, "updated_at": at}
+                "sealed": sealed, "updated_at": at, "fields": lic.fields, "type_version": lic.type_version}
 
     async def insert_one(self, lic: CheckedLicense, issuer: str, mode: str, at: datetime, file_sha256: str | None,
                          sealed: bool) -> None:
@@ -99,13 +102,50 @@ class FakeLicenseRows:
                 a["corrected_at"] = at
 
 
+class FakeTypeRows:
+    def __init__(self) -> None:
+        self.versions: dict[tuple[str, int], LicenseType] = {}
+        self.proposals: dict[str, ProposalRow] = {}
+
+    async def stamp(self) -> int:
+        return len(self.versions)
+
+    async def latest(self) -> list[LicenseType]:
+        newest: dict[str, LicenseType] = {}
+        for (code, _), t in sorted(self.versions.items()):
+            newest[code] = t
+        return list(newest.values())
+
+    async def insert_version(self, kind: LicenseType, proposal_id: str, at: datetime, by: str) -> None:
+        assert (kind.code, kind.version) not in self.versions
+        self.versions[(kind.code, kind.version)] = replace(kind, source="registered")
+
+    async def codes_with_prefix(self, prefix: str) -> set[str]:
+        return {code for code, _ in self.versions if code[:18] == prefix}
+
+    async def insert_proposal(self, p: ProposalRow) -> None:
+        self.proposals[p.proposal_id] = p
+
+    async def proposal(self, proposal_id: str, *, lock: bool = False) -> ProposalRow | None:
+        return self.proposals.get(proposal_id)
+
+    async def open_change(self, code: str) -> str | None:
+        return next((p.proposal_id for p in self.proposals.values()
+                     if p.change_of == code and p.status == "proposed"), None)
+
+    async def save_proposal(self, p: ProposalRow) -> None:
+        self.proposals[p.proposal_id] = p
+
+
 class FakeElicenseUnitOfWork(FakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
         self.licenses = FakeLicenseRows()
+        self.types = FakeTypeRows()
 
     def _snapshot(self) -> Any:
-        return copy.deepcopy(self.licenses.__dict__)
+        return copy.deepcopy((self.licenses.__dict__, self.types.__dict__))
 
     def _restore(self, state: Any) -> None:
-        self.licenses.__dict__.update(copy.deepcopy(state))
+        self.licenses.__dict__.update(copy.deepcopy(state[0]))
+        self.types.__dict__.update(copy.deepcopy(state[1]))
