@@ -32,6 +32,9 @@ LARGE_FILE = 64 * 1024 * 1024
 @app.callback()
 def main() -> None:
     """Scoring service tools."""
+    from hubkit.settings import HubSettings, install_calendar
+
+    install_calendar(HubSettings())  # HUB_WORKDAY_SCHEDULE: the deadlines a replay computes are the service's
 
 
 def _month(value: str) -> str:

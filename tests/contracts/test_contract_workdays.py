@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from contracts import workdays
 from contracts.workdays import (
     SHANGHAI,
-    CalendarOutOfRange,
     add_working_days,
     is_working_day,
     working_days_between,
@@ -74,10 +74,47 @@ def test_datetime_is_not_a_date_here() -> None:
         is_working_day(datetime(2019, 9, 29, tzinfo=SHANGHAI))
 
 
-def test_year_outside_the_schedule() -> None:
-    with pytest.raises(CalendarOutOfRange, match="no PRC holiday schedule for 2099"):
-        is_working_day(date(2099, 1, 5))
-    with pytest.raises(CalendarOutOfRange):
-        add_working_days(date(2099, 1, 5), 1)
-    with pytest.raises(CalendarOutOfRange, match="2003"):
-        is_working_day(date(2003, 1, 6))
+@pytest.fixture
+def fresh_schedules(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workdays, "_installed", {})
+    monkeypatch.setattr(workdays, "_provisional", set())
+
+
+@pytest.mark.usefixtures("fresh_schedules")
+def test_a_year_without_a_schedule_is_counted_by_the_statutory_rule_and_reported() -> None:
+    """The package covers up to 2026 (Dec 2026: the 2027 schedule is not in it). A deadline across New Year
+    raised, and every exchange request (and the scoring projection) failed from late December."""
+    assert workdays.provisional_years() == []
+    assert is_working_day(date(2099, 1, 5)) is True  # a Monday
+    assert is_working_day(date(2099, 1, 1)) is False  # New Year's Day, a Thursday
+    assert is_working_day(date(2099, 10, 2)) is False and is_working_day(date(2099, 1, 3)) is False  # Saturday
+    assert workdays.provisional_years() == [2099]
+    # a request made on Monday 28 December 2026: 5 working days run into 2027 (1 January is a Friday)
+    assert working_deadline(datetime(2026, 12, 28, 10, tzinfo=SHANGHAI), 5) == datetime(2027, 1, 6, tzinfo=SHANGHAI)
+    assert workdays.provisional_years() == [2027, 2099]
+    assert is_working_day(date(2003, 1, 6)) is True  # too old for the package: the same rule
+
+
+@pytest.mark.usefixtures("fresh_schedules")
+def test_an_installed_official_schedule_replaces_the_provisional_count() -> None:
+    assert is_working_day(date(2099, 1, 2)) is True
+    years = workdays.install_schedule("[2099]\nholidays = [2099-01-02]\nworkdays = [2099-01-03]\n")
+    assert years == [2099] and workdays.provisional_years() == []
+    assert is_working_day(date(2099, 1, 2)) is False and is_working_day(date(2099, 1, 3)) is True
+    assert is_working_day(date(2099, 1, 1)) is True  # only what the schedule lists is off, beyond weekends
+    assert add_working_days(date(2098, 12, 31), 1) == date(2099, 1, 1)
+
+
+@pytest.mark.usefixtures("fresh_schedules")
+@pytest.mark.parametrize(("text", "why"), [
+    ("[2099]\nholidays = ['2099-01-02']\n", "list of dates"),
+    ("[2099]\nholidays = [2098-12-31]\n", "another year"),
+    ("[2099]\nholidays = [2099-01-02]\nworkdays = [2099-01-02]\n", "both"),
+    ("[2099]\nfestivals = []\n", "only `holidays` and `workdays`"),
+    ("[next]\nholidays = []\n", "not a year"),
+    ("[2099\n", "schedule"),
+])
+def test_a_bad_schedule_file_is_refused_naming_the_year(text: str, why: str) -> None:
+    with pytest.raises(workdays.ScheduleInvalid, match=why):
+        workdays.install_schedule(text)
+    assert workdays._installed == {}

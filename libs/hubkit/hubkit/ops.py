@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any, Protocol
 
+from contracts import workdays
 from fastapi import APIRouter, Query, Request
 
 from . import deadletters
@@ -87,6 +88,8 @@ async def status(request: Request, principal: CurrentPrincipal) -> dict[str, Any
         body["deadletters"] = await asyncio.wait_for(deadletters.count(host.settings), 10)
     except Exception:  # the broker is down: the rest of the status still answers
         body["deadletters"] = None
+    # years whose working days were counted without an official holiday schedule (install it)
+    body["calendar_provisional_years"] = workdays.provisional_years()
     return body
 
 

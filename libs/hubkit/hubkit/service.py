@@ -36,7 +36,7 @@ from .revocation_api import router as revocation_router
 from .revocations import RevocationList
 from .revocations import follow as follow_revocations
 from .revocations import load as load_revocations
-from .settings import HubSettings
+from .settings import HubSettings, install_calendar
 
 log = telemetry.get_logger(__name__)
 
@@ -240,6 +240,7 @@ async def _load_keys(keys: JwksKeys) -> asyncio.Task[None]:
 
 def build_app(spec: ServiceSpec) -> FastAPI:
     settings = spec.settings
+    install_calendar(settings)
     telemetry.setup(spec.name, endpoint=settings.otel_endpoint, log_level=settings.log_level,
                     log_json=settings.log_json)
 

@@ -54,6 +54,9 @@ class HubSettings(BaseSettings):
     log_json: bool = Field(True)
     simulated_clock: bool = Field(False, description="Start a simulated clock (demo, tests); never in production")
     simulated_start: str = Field("2019-08-01T00:00:00+08:00", description="Initial instant of a simulated clock")
+    workday_schedule: str | None = Field(
+        None, description="TOML file of official PRC holiday schedules for years the chinese-calendar package does "
+        "not cover yet ([2027] holidays = [...], workdays = [...]); without one such a year is counted provisionally")
     egress_allow: str = Field(
         "", description="Comma-separated CIDRs, addresses or host names (each optionally :port) the gateway and "
         "webhooks may reach although they are not public (loopback, private, link-local are refused otherwise)")
@@ -91,3 +94,11 @@ class HubSettings(BaseSettings):
         if self.environment == "production" and self.simulated_clock:
             raise ValueError("HUB_SIMULATED_CLOCK cannot be used in production")
         return self
+
+
+def install_calendar(settings: HubSettings) -> None:
+    """Install the official holiday schedules the settings name (before anything computes a deadline)."""
+    if settings.workday_schedule:
+        from contracts.workdays import install_schedule_file
+
+        install_schedule_file(settings.workday_schedule)
