@@ -26,6 +26,11 @@ def _citizen(rng: random.Random, division: str) -> str:
     return first17 + citizen_id_check_char(first17)
 
 
+def stock_number(issuer: str, types: list[LicenseType], i: int) -> str:
+    """The number the i-th generated license carries (its file shows it)."""
+    return f"{types[i % len(types)].code[-3:]}{issuer[10:16]}{i:08d}"
+
+
 def lines(issuer: str, types: list[LicenseType], n: int, *, seed: int = 1, prefix: str = "STK",
           authority: str = "广西壮族自治区示例厅") -> Iterator[bytes]:
     rng = random.Random(seed)
@@ -43,6 +48,6 @@ def lines(issuer: str, types: list[LicenseType], n: int, *, seed: int = 1, prefi
         until = None if rng.random() < 0.2 else issued + timedelta(days=365 * rng.choice((3, 5, 6, 10)))
         yield orjson.dumps({
             "license_id": f"{prefix}-{issuer[8:17]}-{i:08d}", "license_type": t.code,
-            "number": f"{t.code[-3:]}{issuer[10:16]}{i:08d}", "holder_name": holder, "holder_id": holder_id,
+            "number": stock_number(issuer, types, i), "holder_name": holder, "holder_id": holder_id,
             "issue_date": issued, "valid_until": until, "issuing_authority": authority,
         })

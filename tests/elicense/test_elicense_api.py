@@ -445,3 +445,24 @@ async def test_a_new_license_type_is_proposed_returned_resubmitted_registered_cl
     registered = await events(kafka_bootstrap, "hub.elicense.license-type-registered.v1", "proposal_id", pid, 1)
     assert registered[0]["data"]["code"] == code and registered[0]["data"]["fields"][1]["required"] is True
     assert registered[0]["unit"] == issuer
+
+
+async def test_a_file_that_does_not_show_the_license_number_is_abnormal_until_the_right_one_is_attached(
+        library: httpx.AsyncClient, sm2_authority: Sm2SealAuthority) -> None:
+    issuer = new_unit()
+    mine = token("department", issuer)
+    tag = uuid.uuid4().hex[:6]
+    lic = license_body(f"M-{tag}", make_uscc("450100", "MA5K0009"), number=f"N-{tag}-1")
+    other = sample_pdf([f"营业执照 证照编号 N-{tag}-2"])  # another license's file
+    r = await library.post("/licenses", headers=mine, json={
+        "license": lic, "file_base64": base64.b64encode(other).decode()})
+    assert r.status_code == 201, r.text
+    [found] = (await library.get("/anomalies", headers=mine, params={"status": "open"})).json()
+    assert (found["code"], found["license_id"]) == ("file-mismatch", f"M-{tag}") and f"N-{tag}-1" in found["detail"]
+    right = sample_ofd(f"营业执照 证照编号 N-{tag}-1", signed_by=sm2_authority)  # an OFD sealed the national way
+    r = await library.put(f"/licenses/M-{tag}/file", headers=mine | {"Content-Type": "application/ofd"},
+                          content=right)
+    assert r.status_code == 200, r.text
+    assert (await library.get("/anomalies", headers=mine, params={"status": "open"})).json() == []
+    [line] = (await library.get("/anomalies/stats", headers=mine)).json()
+    assert (line["open"], line["corrected"]) == (0, 1)

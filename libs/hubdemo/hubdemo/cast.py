@@ -64,7 +64,7 @@ class Unit:
     mounted: dict[str, str] = field(default_factory=dict)  # code -> mount kind
     endpoints: set[str] = field(default_factory=set)  # API resources whose endpoint the exchange has
     license_types: list[str] = field(default_factory=list)
-    to_file: list[str] = field(default_factory=list)  # imported stock that will be given a file
+    to_file: list[tuple[str, str]] = field(default_factory=list)  # imported stock to be given a file (id, number)
     licenses: list[str] = field(default_factory=list)  # pushed by this run (valid, usable at windows)
 
 

@@ -40,6 +40,7 @@ class VerifiedFile:
     sealed: bool  # at least one signature valid, and every signature present intact
     signatures: tuple[SignatureCheck, ...]
     pages: int | None
+    text: str | None = None  # what its first pages show, where readable (checked against the license, not kept)
 
 
 class FileRejected(ValueError):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from contracts.elicense import (
@@ -18,7 +20,7 @@ from contracts.workdays import SHANGHAI
 from hubkit.auth import Principal, Role
 from hubkit.problems import Problem, conflict, forbidden, not_found
 
-from elicense.domain.anomalies import anomalies_of, reconcile
+from elicense.domain.anomalies import ANOMALY_CODES, Anomaly, anomalies_of, file_mismatch, reconcile, unjudged
 from elicense.domain.files import FileRejected, VerifiedFile
 from elicense.domain.license_types import LicenseType
 from elicense.domain.licenses import (
@@ -109,33 +111,40 @@ async def push_license(cmd: c.PushLicense, uow: ElicenseUnitOfWork, types: dict[
             if lic.status == "revoked":
                 uow.emit(LicenseRevoked(license_id=lic.license_id, license_type=lic.license_type, reason=None),
                          unit=cmd.issuer, at=cmd.at)
-            await _check_data(uow, lic, cmd)
+            await _check_data(uow, lic, cmd, verified.text if verified is not None else None)
         await uow.commit()
     return Pushed(lic.license_id, outcome, sealed, fmt, verified, refused)
 
 
-async def _check_data(uow: ElicenseUnitOfWork, lic: CheckedLicense, cmd: c.PushLicense) -> None:
+async def _check_data(uow: ElicenseUnitOfWork, lic: CheckedLicense, cmd: c.PushLicense,
+                      file_text: str | None) -> None:
     """Abnormal data back to its issuer: what this push shows wrong is flagged, what it no longer shows is
     corrected (each an event with the time it took)."""
-    rows = uow.licenses
-    same = await rows.same_number(cmd.issuer, lic.license_type, lic.number, lic.license_id) \
+    same = await uow.licenses.same_number(cmd.issuer, lic.license_type, lic.number, lic.license_id) \
         if lic.status == "valid" else []
     pushed_on = cmd.at.astimezone(SHANGHAI).date()
-    open_now = await rows.open_anomalies(lic.license_id)
-    new, corrected = reconcile(set(open_now), anomalies_of(lic, pushed_on, same))
+    await _record_anomalies(uow, lic.license_id, lic.license_type, cmd.issuer, cmd.at,
+                            anomalies_of(lic, pushed_on, same, file_text), unjudged(file_text))
+
+
+async def _record_anomalies(uow: ElicenseUnitOfWork, license_id: str, license_type: str, issuer: str,
+                            at: datetime, found: list[Anomaly], not_judged: Collection[str]) -> None:
+    rows = uow.licenses
+    open_now = await rows.open_anomalies(license_id)
+    new, corrected = reconcile(set(open_now), found, not_judged)
     for a in new:
-        await rows.flag(license_id=lic.license_id, issuer=cmd.issuer, license_type=lic.license_type, code=a.code,
-                        detail=a.detail, at=cmd.at)
+        await rows.flag(license_id=license_id, issuer=issuer, license_type=license_type, code=a.code,
+                        detail=a.detail, at=at)
     if new:
-        uow.emit(LicenseFlagged(license_id=lic.license_id, license_type=lic.license_type,
+        uow.emit(LicenseFlagged(license_id=license_id, license_type=license_type,
                                 anomalies=[AnomalyFound(code=a.code, detail=a.detail) for a in new]),
-                 unit=cmd.issuer, at=cmd.at)
+                 unit=issuer, at=at)
     for code in sorted(corrected):
-        await rows.correct(lic.license_id, code, cmd.at)
-        uow.emit(LicenseCorrected(license_id=lic.license_id, license_type=lic.license_type, code=code,
+        await rows.correct(license_id, code, at)
+        uow.emit(LicenseCorrected(license_id=license_id, license_type=license_type, code=code,
                                   flagged_at=open_now[code],
-                                  seconds_to_correct=max(0, int((cmd.at - open_now[code]).total_seconds()))),
-                 unit=cmd.issuer, at=cmd.at)
+                                  seconds_to_correct=max(0, int((at - open_now[code]).total_seconds()))),
+                 unit=issuer, at=at)
 
 
 async def attach_file(cmd: c.AttachFile, uow: ElicenseUnitOfWork, verify: FileVerifier) -> tuple[bool, VerifiedFile]:
@@ -162,6 +171,10 @@ async def attach_file(cmd: c.AttachFile, uow: ElicenseUnitOfWork, verify: FileVe
             uow.emit(LicensePushed(license_id=cmd.license_id, license_type=row["license_type"],
                                    push_mode=cmd.mode, file_format=verified.format,
                                    sealed=verified.sealed), unit=row["issuer"], at=cmd.at)
+            if verified.text is not None:  # the new file against the license's number; nothing else is judged
+                mismatch = file_mismatch(row["number"], verified.text)
+                await _record_anomalies(uow, cmd.license_id, row["license_type"], row["issuer"], cmd.at,
+                                        [mismatch] if mismatch else [], ANOMALY_CODES - {"file-mismatch"})
         await uow.commit()
     return changed, verified
 

@@ -5,6 +5,7 @@ valid licenses. No database, no broker, no PDF toolkit."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -157,3 +158,38 @@ async def test_abnormal_data_goes_back_to_its_issuer_and_its_correction_is_timed
     await handlers.push_license(push(data("L-3", number="91450000MA5K000003", issue_date=date(2019, 8, 6))), uow,
                                 TYPES, HASHER, sealed_pdf)
     assert [a["code"] for a in uow.licenses.anomalies if a["license_id"] == "L-3"] == ["issued-in-the-future"]
+
+
+def text_file(text: str | None) -> Any:
+    async def verify(data: bytes, claimed: str | None) -> VerifiedFile:
+        return VerifiedFile(format="pdf", sha256=f"sha-{data.hex()}", size=len(data), sealed=True, signatures=(),
+                            pages=1, text=text)
+
+    return verify
+
+
+async def test_a_file_whose_text_shows_another_number_is_abnormal_until_the_right_file_comes() -> None:
+    """Where the file's text can be read it must show the license's number (spaces and case aside); a push
+    without a file, or a scan without text, leaves the finding as it is."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    uow = FakeElicenseUnitOfWork()
+    lic = data("F-1", number="91450000MA5K000001")
+    await handlers.push_license(push(lic, file=b"\x01"), uow, TYPES, HASHER, text_file("营业执照 91450000MA5K000002"))
+    [flagged] = [a for a in uow.licenses.anomalies if a["license_id"] == "F-1"]
+    assert flagged["code"] == "file-mismatch" and "91450000MA5K000001" in flagged["detail"]
+    renamed = replace(push(data("F-1", number="91450000MA5K000001", holder_name="广西某某股份有限公司")),
+                      at=AT + timedelta(hours=1))
+    await handlers.push_license(renamed, uow, TYPES, HASHER, text_file(None))  # no file: not judged
+    scan = c.AttachFile(actor=dept(ISSUER), license_id="F-1", file=b"\x02", claimed_format=None, mode="manual",
+                        at=AT + timedelta(hours=2))
+    await handlers.attach_file(scan, uow, text_file(None))  # a scan without a text layer: not judged
+    assert [a["corrected_at"] for a in uow.licenses.anomalies] == [None]
+    right = replace(scan, file=b"\x03", at=AT + timedelta(hours=3))
+    await handlers.attach_file(right, uow, text_file("编号：91450000 ma5k000001"))
+    [corrected] = [e for e in uow.committed_events if e.type == "elicense.license-corrected"]
+    assert (corrected.data.code, corrected.data.seconds_to_correct) == ("file-mismatch", 3 * 3600)  # type: ignore[attr-defined]
+    wrong_again = replace(scan, file=b"\x04", at=AT + timedelta(hours=4))
+    await handlers.attach_file(wrong_again, uow, text_file("营业执照 91450000MA5K000002"))
+    assert [a["code"] for a in uow.licenses.anomalies if a["corrected_at"] is None] == ["file-mismatch"]

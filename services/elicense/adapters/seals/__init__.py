@@ -48,8 +48,8 @@ from collections.abc import Sequence
 
 from cryptography import x509
 
-from elicense.adapters.seals.ofd import verify_ofd
-from elicense.adapters.seals.pdf import verify_pdf
+from elicense.adapters.seals.ofd import ofd_text, verify_ofd
+from elicense.adapters.seals.pdf import pdf_text, verify_pdf
 from elicense.domain.files import FileRejected, VerifiedFile, sniff
 
 _WHAT = {"pdf": "a PDF", "ofd": "a ZIP package (OFD)", None: "neither a PDF nor a ZIP package"}
@@ -69,7 +69,8 @@ def verify_file(data: bytes, trust_roots: Sequence[x509.Certificate],
         raise FileRejected("neither a PDF (no %PDF- header) nor an OFD package (not a ZIP package)")
     checks, pages = verify_pdf(data, trust_roots) if kind == "pdf" else verify_ofd(data, trust_roots)
     sealed = any(c.valid for c in checks) and all(c.intact for c in checks)
-    return VerifiedFile(kind, hashlib.sha256(data).hexdigest(), len(data), sealed, tuple(checks), pages)
+    text = pdf_text(data) if kind == "pdf" else ofd_text(data)  # to check it against the license's data
+    return VerifiedFile(kind, hashlib.sha256(data).hexdigest(), len(data), sealed, tuple(checks), pages, text)
 
 
 __all__ = ["verify_file"]

@@ -94,6 +94,21 @@ def verify_ofd(data: bytes, trust_roots: Sequence[x509.Certificate]) -> tuple[li
     return _judge(items, trust_roots), sum(len(page_files) for _, _, page_files in documents)
 
 
+def ofd_text(data: bytes, max_pages: int = 3, limit: int = 20_000) -> str | None:
+    """The text the first pages show (their TextCode elements; None: none can be read)."""
+    try:
+        pkg = _Package(data)
+        paths = [path for _, _, pages in _documents(pkg) for path in pages][:max_pages]
+        parts = []
+        for path in paths:  # a page's BaseLoc is its content XML
+            _, root = pkg.xml(path)
+            parts += [el.text or "" for el in root.iter(_q("TextCode"))]
+    except FileRejected:
+        return None
+    text = "\n".join(parts)
+    return text[:limit] if text.strip() else None
+
+
 def _documents(pkg: _Package) -> list[tuple[ElementTree.Element, str, list[str]]]:
     """Each document of the package: its DocBody, its path and its page files."""
     if "OFD.xml" not in pkg.entries:

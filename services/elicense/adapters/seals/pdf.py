@@ -91,3 +91,14 @@ def _pdf_change_problem(status: Any, sig_fields: set[str]) -> str | None:
         return f"the document was changed after signing beyond what its certification permits ({level.name})"
     return None
 
+
+def pdf_text(data: bytes, max_pages: int = 3, limit: int = 20_000) -> str | None:
+    """The text layer of the first pages (None: none can be read, e.g. a scan without one)."""
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        text = "\n".join(page.extract_text() or "" for page in reader.pages[:max_pages])
+    except Exception:  # a damaged text layer only means the text cannot be read
+        return None
+    return text[:limit] if text.strip() else None
