@@ -141,3 +141,40 @@ async def test_a_receiver_that_never_recovers_ends_dead_and_visible(database_url
         [row] = await until(dead)
         assert row["attempts"] == len(calls) >= 3
         assert row["last_error"] == "HTTP 503" and row["finished_at"] is not None
+
+
+async def test_abnormal_license_data_reaches_its_issuer_through_its_webhook_once(database_url: str,
+                                                                                kafka_bootstrap: str) -> None:
+    """#19: the e-license library's abnormal-data list reaches the issuing unit's systems (its webhook, its
+    feed), in words, without points; the event delivered twice is one alert."""
+    from datetime import datetime
+
+    from contracts.elicense import AnomalyFound, LicenseFlagged
+    from contracts.envelope import new_envelope
+    from scoring.domain.clock import SHANGHAI
+
+    issuer = unique_unit()
+    hook_app, calls = receiver(fail_first=0)
+    own = token("department", issuer)
+    app = create_app(settings(database_url, kafka_bootstrap))
+    async with serving(hook_app, port=HOOK_PORT) as hook_url, serving(app) as url, \
+            httpx.AsyncClient(base_url=url) as client:
+        assert (await client.put(f"/webhooks/{issuer}", headers=own,
+                                 json={"url": f"{hook_url}/hook", "secret": SECRET})).status_code == 200
+        flagged = new_envelope(LicenseFlagged(license_id="L-9", license_type="11100000MB0143028R001", anomalies=[
+            AnomalyFound(code="duplicate-number", detail="number N-1 is also carried by L-8 (same issuer and type)")]),
+            unit=issuer, occurred_at=datetime(2019, 8, 6, 10, tzinfo=SHANGHAI))
+        await publish(kafka_bootstrap, [flagged, flagged])
+
+        async def delivered() -> list[dict[str, Any]]:
+            return [d for d in (await client.get("/deliveries", headers=own)).json() if d["status"] == "delivered"]
+
+        [delivery] = await until(delivered)
+        assert delivery["alert_id"] == str(flagged.id)
+        doc = orjson.loads(calls[-1]["body"])
+        assert (doc["type"], doc["unit"], doc["license_id"], doc["points"]) == (
+            "elicense.license-flagged", issuer, "L-9", "0")
+        assert doc["title"].startswith("【证照异常数据】证照 L-9") and "证照编号重复" in doc["text"]
+        await asyncio.sleep(0.5)  # the second delivery of the event has been read by now
+        listed = (await client.get(f"/alerts/{issuer}", headers=own)).json()
+        assert [a["id"] for a in listed] == [str(flagged.id)] and len(calls) == 1

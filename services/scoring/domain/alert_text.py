@@ -111,6 +111,22 @@ def render_reminder(reminder: dict[str, Any], item_label: str) -> dict[str, Any]
     return {"title": title, "text": text, "reasons": lines[:1], "advice": advice}
 
 
+ANOMALY_ZH = {"duplicate-number": "证照编号重复", "issued-in-the-future": "发证日期晚于推送日期",
+              "missing-field": "缺少证照类型要求的必填照面信息", "file-mismatch": "证照文件与结构化数据不符"}
+
+
+def render_anomaly(flagged: dict[str, Any]) -> dict[str, Any]:
+    """{title, text, advice, reasons} of abnormal data the e-license library found in a pushed license."""
+    reasons = [f"{ANOMALY_ZH.get(a['code'], a['code'])}：{a['detail']}" for a in flagged["anomalies"]]
+    title = f"【证照异常数据】证照 {flagged['license_id']} 有 {len(reasons)} 项异常，请更正后重新推送"
+    advice = ["请核对后通过 POST /licenses 重新推送该证照（附正确的证照文件）；更正后异常自动销号，用时计入统计。",
+              f"异常清单：GET /anomalies?issuer={flagged['unit']}&status=open（电子证照服务）。"]
+    lines = [f"电子证照总库在 {_local(flagged['occurred_at'])} 发现本单位推送的证照 {flagged['license_id']}"
+             f"（类型 {flagged['license_type']}）数据异常。"]
+    text = "\n".join([*lines, "原因：", *(f"· {r}" for r in reasons), "建议：", *(f"· {a}" for a in advice)])
+    return {"title": title, "text": text, "reasons": reasons, "advice": advice}
+
+
 def _local(value: Any) -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)

@@ -1,5 +1,9 @@
-"""Kafka consumers of the scoring service (events in); events out go through the outbox."""
+"""Kafka consumers of the scoring service (events in) besides the live projection (messaging/projector.py);
+events out go through the outbox."""
 
 from hubkit.service import ConsumerSpec
 
-consumers: list[ConsumerSpec] = []
+from scoring.messaging import anomaly_alerts
+
+consumers: list[ConsumerSpec] = [ConsumerSpec(name="anomaly-alerts", topics=anomaly_alerts.TOPICS,
+                                              handler=anomaly_alerts.apply)]

@@ -68,6 +68,19 @@ async def insert_reminder(conn: asyncpg.Connection, *, reminder_id: str, event_i
                        "WHERE w.unit = $2 AND w.active", event_id, unit)
 
 
+async def insert_notice(conn: asyncpg.Connection, *, event_id: Any, unit: str, month: str, item: str,
+                        payload: dict[str, Any]) -> None:
+    """An alert without points (abnormal data found in a unit's licenses), owed to the unit's webhooks;
+    nothing when it is there already."""
+    inserted = await conn.fetchval(
+        "INSERT INTO alerts (event_id, unit, month, item, points_added, payload) VALUES ($1, $2, $3, $4, 0, "
+        "$5::jsonb) ON CONFLICT (event_id) DO NOTHING RETURNING 1", event_id, unit, month, item,
+        orjson.dumps(payload).decode())
+    if inserted:
+        await conn.execute("INSERT INTO deliveries (alert_id, webhook_id) SELECT $1, w.id FROM webhooks w "
+                           "WHERE w.unit = $2 AND w.active", event_id, unit)
+
+
 async def set_webhook(conn: asyncpg.Connection, unit: str, url: str, secret: str) -> int:
     return int(await conn.fetchval(
         "INSERT INTO webhooks (unit, url, secret) VALUES ($1, $2, $3) ON CONFLICT (unit, url) "
