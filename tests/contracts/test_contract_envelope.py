@@ -53,6 +53,7 @@ EXPECTED_TYPES = {
     "elicense.license-type-proposed": elicense.LicenseTypeProposed,
     "elicense.license-type-registered": elicense.LicenseTypeRegistered,
     "elicense.license-type-returned": elicense.LicenseTypeReturned,
+    "elicense.service-item-listed": elicense.ServiceItemListed,
     "scoring.finding-recorded": scoring.FindingRecorded,
     "scoring.score-changed": scoring.ScoreChanged,
     "scoring.deduction-alerted": scoring.DeductionAlerted,

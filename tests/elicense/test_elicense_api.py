@@ -466,3 +466,38 @@ async def test_a_file_that_does_not_show_the_license_number_is_abnormal_until_th
     assert (await library.get("/anomalies", headers=mine, params={"status": "open"})).json() == []
     [line] = (await library.get("/anomalies/stats", headers=mine)).json()
     assert (line["open"], line["corrected"]) == (0, 1)
+
+
+async def test_a_window_uses_a_license_in_a_listed_item_and_the_statistics_count_what_it_waived(
+        library: httpx.AsyncClient) -> None:
+    issuer, window = new_unit(), new_unit()
+    tag = uuid.uuid4().hex[:6]
+    code = f"450000-QYKB-{tag}"
+    listing = {"name": "企业开办", "handling_unit": window,
+               "accepts": [{"license_type": BUSINESS, "materials": ["营业执照复印件", "营业执照副本"]}]}
+    assert (await library.put(f"/service-items/{code}", headers=token("department", issuer),
+                              json=listing)).status_code == 403  # not the item's handling unit
+    r = await library.put(f"/service-items/{code}", headers=token("department", window), json=listing)
+    assert r.status_code == 200 and (r.json()["version"], r.json()["changed"]) == (1, True)
+    assert any(i["code"] == code for i in (await library.get("/service-items", headers=token("department", issuer),
+                                                             params={"license_type": BUSINESS})).json())
+    mine = token("department", issuer)
+    lic = license_body(f"U-{tag}", make_uscc("450100", "MA5K0011"))
+    assert (await library.post("/licenses", headers=mine, json={"license": lic})).status_code == 201
+    assert (await library.put(f"/use-authorisations/{issuer}/{window}", headers=mine,
+                              json={"license_types": None})).status_code == 200
+    at_window = token("department", window)
+    wrong = await library.post("/uses", headers=at_window, json={
+        "license_id": f"U-{tag}", "item_code": code, "materials": ["户口簿"]})
+    assert wrong.status_code == 422 and "营业执照复印件" in wrong.json()["detail"]
+    r = await library.post("/uses", headers=at_window, json={
+        "license_id": f"U-{tag}", "item_code": code, "materials": ["营业执照复印件", "营业执照副本"]})
+    assert r.status_code == 201 and r.json()["waived_materials"] == 2, r.text
+    stats = (await library.get("/stats/service-items", headers=at_window)).json()
+    assert stats["by_item"] == [{"item_code": code, "name": "企业开办", "handling_unit": window,
+                                 "license_type": BUSINESS, "uses": 1, "materials_waived": 2}]
+    assert stats["unlisted"] == []  # a department sees the items it handles
+    overall = (await library.get("/stats/service-items", headers=token("operator"))).json()
+    assert any(row["item_code"] == code for row in overall["by_item"])
+    [used] = [u for u in (await library.get("/uses", headers=at_window)).json() if u["license_id"] == f"U-{tag}"]
+    assert (used["item_code"], used["materials"]) == (code, ["营业执照复印件", "营业执照副本"])

@@ -147,3 +147,25 @@ class LicenseTypeReturned(_Elicense):
     proposal_id: str = Field(min_length=1, description="id of the proposal")
     reason: str = Field(min_length=1, max_length=2000, description="why, in words")
     field_reasons: dict[str, str] = Field(default_factory=dict, description="why, per field of the proposal")
+
+
+class ItemAcceptance(BaseModel):
+    """A license type a service item accepts, and the paper materials a license of it replaces."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    license_type: str = Field(min_length=1, description="license-type code")
+    materials: list[str] = Field(min_length=1, description="the materials it replaces (免提交材料)")
+
+
+@register
+class ServiceItemListed(_Elicense):
+    """A service item (事项) handled by `unit`, with the license types it accepts in place of paper
+    (免证办), listed or changed; uses of licenses in it must name materials from this list."""
+
+    TYPE: ClassVar[str] = "elicense.service-item-listed"
+
+    item_code: str = Field(min_length=1, max_length=64, description="事项编码")
+    name: str = Field(min_length=1, max_length=200, description="事项名称")
+    accepts: list[ItemAcceptance] = Field(description="license types accepted instead of paper (may be empty)")
+    version: int = Field(ge=1, description="the listing's version")

@@ -23,6 +23,9 @@ LOCAL_TYPE: dict[str, Any] = {"name": "自治区食品小作坊登记证", "hold
 
 class LicenseActs(DemoBase):
     to_correct: list[tuple[str, dict[str, Any]]]  # (issuer, the license as it should have been pushed)
+    items: dict[str, tuple[str, Unit, str]]  # license type -> (service item, its window, the material it replaces)
+    type_of: dict[str, str]  # license id -> type, of the licenses pushed in this run
+
     def survey_claims(self, u: Unit) -> None:
         """The license types an earlier run claimed for an issuing unit."""
         if issued_sector(u.kind, u.name) is not None:
@@ -103,9 +106,33 @@ class LicenseActs(DemoBase):
                 self.counts["stock licenses imported"] = self.counts.get("stock licenses imported", 0) \
                     + r.json()["accepted"]
 
+    def list_service_items(self) -> None:
+        """The bureau lists the items two windows handle with licenses instead of paper (免证办): business
+        start-up takes the organisations' licenses the issuers claimed, the social-security card the persons'."""
+        from elicense.domain.license_types import load
+
+        types = load()
+        claimed = sorted({code for u in self.units.values() for code in u.license_types if code in types})
+        windows = [u for u in self.units.values() if u.kind == "city"] or \
+            [u for u in self.units.values() if u.kind != "county"]
+        self.items, self.type_of = {}, {}
+        if not windows:
+            return
+        for key, name, codes, window in (
+                ("QYKB", "企业开办", [c for c in claimed if types[c].holder_kind != "person"], windows[0]),
+                ("SBKSL", "社会保障卡申领", [c for c in claimed if types[c].holder_kind == "person"], windows[-1])):
+            if not codes:
+                continue
+            item = f"{window.uscc[:8]}-{key}"
+            accepts = [{"license_type": c, "materials": [f"{types[c].name}复印件"]} for c in codes]
+            self.call("elicense", "PUT", f"/service-items/{item}", self.operator, "service items listed",
+                      json={"name": name, "handling_unit": window.uscc, "accepts": accepts})
+            self.items.update({c: (item, window, f"{types[c].name}复印件") for c in codes})
+
     def prepare_licensing(self) -> None:
         """Which imported stock still waits for a file: files go out five a working day, in order, from the
         first working day after the import, so the working days begun so far say how many went."""
+        self.list_service_items()
         from elicense.stock_gen import stock_number
 
         sent = FILES_PER_DAY * self.progress.working_days
@@ -198,16 +225,21 @@ class LicenseActs(DemoBase):
         if self.call("elicense", "POST", "/licenses", self.dept(u.uscc), "license pushed",
                      json=body).status_code == 201:
             u.licenses.append(license_id)
+            self.type_of[license_id] = code
 
     def use_licenses(self, issuers: list[Unit]) -> None:
         """Service windows use licenses instead of asking for paper copies."""
         usable = [(u.uscc, lid) for u in issuers for lid in u.licenses]
         windows = [u for u in self.units.values() if u.kind != "county"]
         for issuer, license_id in self.rng.sample(usable, min(12, len(usable))):
-            window = self.rng.choice(windows)
-            # A window uses an issuer's licenses once the bureau has authorised it to (免证办 item lists).
+            listed = self.items.get(self.type_of.get(license_id, ""))
+            # A listed item's window names the item and the material its list says the license replaces;
+            # a window not on the list yet says in words what it handled.
+            window = listed[1] if listed is not None else self.rng.choice(windows)
+            use: dict[str, Any] = {"license_id": license_id, "item_code": listed[0], "materials": [listed[2]]} \
+                if listed is not None else {"license_id": license_id, "item": "不动产登记",
+                                            "waived_materials": self.rng.randint(1, 3)}
+            # A window uses an issuer's licenses once the bureau has authorised it to.
             self.call("elicense", "PUT", f"/use-authorisations/{issuer}/{window.uscc}", self.operator,
                       "use authorised", json={"license_types": None})
-            self.call("elicense", "POST", "/uses", self.dept(window.uscc), "license used", json={
-                "license_id": license_id, "item": "企业开办" if license_id[-1] in "02468" else "社会保障卡申领",
-                "waived_materials": self.rng.randint(1, 3)})
+            self.call("elicense", "POST", "/uses", self.dept(window.uscc), "license used", json=use)

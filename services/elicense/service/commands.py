@@ -9,6 +9,7 @@ from hubkit.auth import Principal
 
 from elicense.domain.license_types import FieldSpec
 from elicense.domain.licenses import LicenseData
+from elicense.domain.service_items import Acceptance
 
 
 @dataclass(frozen=True)
@@ -69,13 +70,28 @@ class WithdrawUse:
 
 @dataclass(frozen=True)
 class RecordUse:
+    """A use in a listed service item (item_code, the materials it waived from the item's list), or in a
+    free-text item of a window not on the list yet (item, waived_materials)."""
+
     actor: Principal
     license_id: str
-    item: str
-    waived_materials: int
+    item: str | None
+    waived_materials: int | None
     use_id: str
     at: datetime
     today: date
+    item_code: str | None = None
+    materials: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ListItem:
+    actor: Principal
+    code: str
+    name: str
+    handling_unit: str
+    accepts: tuple[Acceptance, ...]
+    at: datetime
 
 
 @dataclass(frozen=True)

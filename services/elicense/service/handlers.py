@@ -31,6 +31,7 @@ from elicense.domain.licenses import (
     effective_status,
     push_outcome,
 )
+from elicense.domain.service_items import ItemInvalid, ServiceItem, waived
 from elicense.service import commands as c
 from elicense.service.ports import ElicenseUnitOfWork, FileVerifier, Row
 
@@ -250,9 +251,26 @@ async def withdraw_use(cmd: c.WithdrawUse, uow: ElicenseUnitOfWork) -> None:
         await uow.commit()
 
 
+def _what_was_waived(cmd: c.RecordUse, item: ServiceItem | None, license_type: str) -> tuple[str, int, tuple[str, ...]]:
+    """(item as recorded, materials waived, their names) of a use: a listed item's names come from its list."""
+    if item is None:
+        if not (cmd.item or "").strip() or cmd.waived_materials is None or cmd.materials:
+            raise _invalid("item_code: name a listed service item and the materials waived (GET /service-items); "
+                           "a window not on the list yet gives item and waived_materials instead")
+        return cmd.item or "", cmd.waived_materials, ()
+    try:
+        names = waived(item, license_type, cmd.materials)
+    except ItemInvalid as exc:
+        raise _invalid(str(exc)) from None
+    if cmd.waived_materials is not None and cmd.waived_materials != len(names):
+        raise _invalid(f"waived_materials: {cmd.waived_materials}, but {len(names)} materials are named")
+    return item.name, len(names), names
+
+
 async def record_use(cmd: c.RecordUse, uow: ElicenseUnitOfWork) -> dict[str, Any]:
     """The using unit is the caller's and needs the issuer's (or the bureau's) authorisation; an expired
-    or revoked license cannot be used; the same use id again is the same use."""
+    or revoked license cannot be used; a listed item takes the license's type and the materials its list
+    says that type replaces; the same use id again is the same use."""
     user = cmd.actor.unit or ""
     async with uow:
         known = await uow.licenses.use(cmd.use_id)
@@ -263,6 +281,12 @@ async def record_use(cmd: c.RecordUse, uow: ElicenseUnitOfWork) -> dict[str, Any
         lic = await uow.licenses.get(cmd.license_id)
         if lic is None:
             raise not_found("license", cmd.license_id)
+        item = None
+        if cmd.item_code is not None:
+            item = await uow.items.get(cmd.item_code)
+            if item is None:
+                raise _invalid(f"item_code: {cmd.item_code} is not a listed service item (GET /service-items)")
+        what, count, names = _what_was_waived(cmd, item, lic["license_type"])
         if not await uow.licenses.authorised(lic["issuer"], user, lic["license_type"]):
             raise forbidden(f"{user} holds no authorisation from {lic['issuer']} to use licenses of type "
                             f"{lic['license_type']}; the issuer or the bureau grants it "
@@ -271,10 +295,11 @@ async def record_use(cmd: c.RecordUse, uow: ElicenseUnitOfWork) -> dict[str, Any
         if status != "valid":
             raise Problem(409, "Conflict", f"license {cmd.license_id} is {status} and cannot be used",
                           kind="license-not-valid")
-        await uow.licenses.insert_use(use_id=cmd.use_id, license_id=cmd.license_id, user_unit=user, item=cmd.item,
-                                      waived_materials=cmd.waived_materials, at=cmd.at)
+        await uow.licenses.insert_use(use_id=cmd.use_id, license_id=cmd.license_id, user_unit=user, item=what,
+                                      waived_materials=count, at=cmd.at, item_code=cmd.item_code, materials=names)
         uow.emit(LicenseUsed(license_id=cmd.license_id, issuer_unit=lic["issuer"], sealed=lic["sealed"],
-                             waived_materials=cmd.waived_materials), unit=user, at=cmd.at)
+                             waived_materials=count), unit=user, at=cmd.at)
         await uow.commit()
     return {"use_id": cmd.use_id, "recorded": True, "issuer": lic["issuer"], "sealed": lic["sealed"],
-            "used_at": cmd.at}
+            "used_at": cmd.at, "item": what, "item_code": cmd.item_code, "materials": list(names),
+            "waived_materials": count}

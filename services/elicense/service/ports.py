@@ -12,6 +12,7 @@ from hubkit.uow import UnitOfWork
 from elicense.domain.files import VerifiedFile
 from elicense.domain.license_types import FieldSpec, LicenseType
 from elicense.domain.licenses import CheckedLicense
+from elicense.domain.service_items import ServiceItem
 
 Row = Mapping[str, Any]
 
@@ -45,7 +46,7 @@ class LicenseRows(Protocol):
     async def use(self, use_id: str) -> Row | None: ...
 
     async def insert_use(self, *, use_id: str, license_id: str, user_unit: str, item: str, waived_materials: int,
-                         at: datetime) -> None: ...
+                         at: datetime, item_code: str | None = None, materials: tuple[str, ...] = ()) -> None: ...
 
 
     async def same_number(self, issuer: str, license_type: str, number: str, license_id: str) -> list[str]:
@@ -110,9 +111,16 @@ class TypeRows(Protocol):
     async def save_proposal(self, p: ProposalRow) -> None: ...
 
 
+class ItemRows(Protocol):
+    async def get(self, code: str, *, lock: bool = False) -> ServiceItem | None: ...
+
+    async def save(self, item: ServiceItem, at: datetime, by: str) -> None: ...
+
+
 class ElicenseUnitOfWork(UnitOfWork, Protocol):
     licenses: LicenseRows
     types: TypeRows
+    items: ItemRows
 
 
 class FileVerifier(Protocol):

@@ -8,10 +8,12 @@ from typing import Any
 import asyncpg
 from hubkit.auth import Principal, Role
 
+from elicense.domain.service_items import ServiceItem
 from elicense.service.ports import ProposalRow
 from elicense.storage import anomalies as anomaly_rows
 from elicense.storage import license_types as type_rows
 from elicense.storage import licenses as repo
+from elicense.storage import service_items as item_rows
 
 _WITH_FILE = ("SELECT l.*, f.format AS file_format, f.size AS file_size FROM licenses l "
               "LEFT JOIN files f ON f.sha256 = l.file_sha256 ")
@@ -125,3 +127,18 @@ async def type_proposals(pool: asyncpg.Pool, *, proposer: str | None, status: st
 async def type_versions(pool: asyncpg.Pool, code: str) -> list[dict[str, Any]]:
     async with pool.acquire() as conn:
         return await type_rows.versions(conn, code)
+
+
+async def service_items(pool: asyncpg.Pool, handling_unit: str | None, license_type: str | None) -> list[ServiceItem]:
+    async with pool.acquire() as conn:
+        return await item_rows.listed(conn, handling_unit=handling_unit, license_type=license_type)
+
+
+async def service_item(pool: asyncpg.Pool, code: str) -> ServiceItem | None:
+    async with pool.acquire() as conn:
+        return await item_rows.get(conn, code)
+
+
+async def service_item_stats(pool: asyncpg.Pool, handling_unit: str | None) -> dict[str, list[dict[str, Any]]]:
+    async with pool.acquire() as conn:
+        return await item_rows.use_stats(conn, handling_unit)

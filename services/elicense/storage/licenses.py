@@ -140,6 +140,8 @@ async def use(conn: asyncpg.Connection, use_id: str) -> asyncpg.Record | None:
 
 
 async def insert_use(conn: asyncpg.Connection, *, use_id: str, license_id: str, user_unit: str, item: str,
-                     waived_materials: int, at: datetime) -> None:
-    await conn.execute("INSERT INTO uses (use_id, license_id, user_unit, item, waived_materials, used_at) "
-                       "VALUES ($1, $2, $3, $4, $5, $6)", use_id, license_id, user_unit, item, waived_materials, at)
+                     waived_materials: int, at: datetime, item_code: str | None = None,
+                     materials: tuple[str, ...] = ()) -> None:
+    await conn.execute("INSERT INTO uses (use_id, license_id, user_unit, item, waived_materials, used_at, item_code, "
+                       "materials) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", use_id, license_id, user_unit, item,
+                       waived_materials, at, item_code, list(materials))

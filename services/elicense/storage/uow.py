@@ -11,10 +11,12 @@ from hubkit.uow import AsyncpgUnitOfWork
 from elicense.domain.files import VerifiedFile
 from elicense.domain.license_types import LicenseType
 from elicense.domain.licenses import CheckedLicense
-from elicense.service.ports import LicenseRows, ProposalRow, TypeRows
+from elicense.domain.service_items import ServiceItem
+from elicense.service.ports import ItemRows, LicenseRows, ProposalRow, TypeRows
 from elicense.storage import anomalies
 from elicense.storage import license_types as type_rows
 from elicense.storage import licenses as repo
+from elicense.storage import service_items as item_rows
 
 
 class PgLicenseRows:
@@ -63,9 +65,9 @@ class PgLicenseRows:
         return await repo.use(self.conn, use_id)
 
     async def insert_use(self, *, use_id: str, license_id: str, user_unit: str, item: str, waived_materials: int,
-                         at: datetime) -> None:
+                         at: datetime, item_code: str | None = None, materials: tuple[str, ...] = ()) -> None:
         await repo.insert_use(self.conn, use_id=use_id, license_id=license_id, user_unit=user_unit, item=item,
-                              waived_materials=waived_materials, at=at)
+                              waived_materials=waived_materials, at=at, item_code=item_code, materials=materials)
 
 
     async def same_number(self, issuer: str, license_type: str, number: str, license_id: str) -> list[str]:
@@ -114,10 +116,25 @@ class PgTypeRows:
         await type_rows.save_proposal(self.conn, p)
 
 
+class PgItemRows:
+    """`storage.service_items` on one connection, as the handlers' `ItemRows` port."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def get(self, code: str, *, lock: bool = False) -> ServiceItem | None:
+        return await item_rows.get(self.conn, code, lock=lock)
+
+    async def save(self, item: ServiceItem, at: datetime, by: str) -> None:
+        await item_rows.save(self.conn, item, at, by)
+
+
 class PgElicenseUnitOfWork(AsyncpgUnitOfWork):
     licenses: LicenseRows
     types: TypeRows
+    items: ItemRows
 
     def _bind(self, conn: asyncpg.Connection) -> None:
         self.licenses = PgLicenseRows(conn)
         self.types = PgTypeRows(conn)
+        self.items = PgItemRows(conn)

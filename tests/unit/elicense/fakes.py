@@ -10,6 +10,7 @@ from typing import Any
 from elicense.domain.files import VerifiedFile
 from elicense.domain.license_types import LicenseType
 from elicense.domain.licenses import CheckedLicense
+from elicense.domain.service_items import ServiceItem
 from elicense.service.ports import ProposalRow
 from hubkit.uow import FakeUnitOfWork
 
@@ -78,8 +79,9 @@ class FakeLicenseRows:
         return self.uses.get(use_id)
 
     async def insert_use(self, *, use_id: str, license_id: str, user_unit: str, item: str, waived_materials: int,
-                         at: datetime) -> None:
-        self.uses[use_id] = {"license_id": license_id, "user_unit": user_unit, "used_at": at}
+                         at: datetime, item_code: str | None = None, materials: tuple[str, ...] = ()) -> None:
+        self.uses[use_id] = {"license_id": license_id, "user_unit": user_unit, "used_at": at, "item": item,
+                             "item_code": item_code, "materials": materials, "waived_materials": waived_materials}
 
 
     async def same_number(self, issuer: str, license_type: str, number: str, license_id: str) -> list[str]:
@@ -137,15 +139,28 @@ class FakeTypeRows:
         self.proposals[p.proposal_id] = p
 
 
+class FakeItemRows:
+    def __init__(self) -> None:
+        self.items: dict[str, ServiceItem] = {}
+
+    async def get(self, code: str, *, lock: bool = False) -> ServiceItem | None:
+        return self.items.get(code)
+
+    async def save(self, item: ServiceItem, at: datetime, by: str) -> None:
+        self.items[item.code] = item
+
+
 class FakeElicenseUnitOfWork(FakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
         self.licenses = FakeLicenseRows()
         self.types = FakeTypeRows()
+        self.items = FakeItemRows()
 
     def _snapshot(self) -> Any:
-        return copy.deepcopy((self.licenses.__dict__, self.types.__dict__))
+        return copy.deepcopy((self.licenses.__dict__, self.types.__dict__, self.items.__dict__))
 
     def _restore(self, state: Any) -> None:
         self.licenses.__dict__.update(copy.deepcopy(state[0]))
         self.types.__dict__.update(copy.deepcopy(state[1]))
+        self.items.__dict__.update(copy.deepcopy(state[2]))
