@@ -501,3 +501,26 @@ async def test_a_window_uses_a_license_in_a_listed_item_and_the_statistics_count
     assert any(row["item_code"] == code for row in overall["by_item"])
     [used] = [u for u in (await library.get("/uses", headers=at_window)).json() if u["license_id"] == f"U-{tag}"]
     assert (used["item_code"], used["materials"]) == (code, ["营业执照复印件", "营业执照副本"])
+
+
+async def test_a_stock_import_flags_abnormal_data_as_single_pushes_would(library: httpx.AsyncClient,
+                                                                         kafka_bootstrap: str) -> None:
+    """Stock bypassed the checks: a million licenses could carry duplicate numbers unseen. Two lines with one
+    number (both flagged), one issued after the import day, one clean; the import again flags nothing more."""
+    issuer = new_unit()
+    tag = uuid.uuid4().hex[:6]
+    holder = make_uscc("450100", "MA5K0013")
+    lines = [license_body(f"D-{tag}-1", holder, number=f"N-{tag}"),
+             license_body(f"D-{tag}-2", holder, number=f"N-{tag}"),
+             license_body(f"D-{tag}-3", holder, issue_date="2019-09-01"), license_body(f"D-{tag}-4", holder)]
+    body = b"\n".join(orjson.dumps(x) for x in lines) + b"\n"
+    headers = token("department", issuer) | {"Content-Type": "application/x-ndjson"}
+    report = (await library.post("/licenses/import", content=body, headers=headers)).json()
+    assert (report["accepted"], report["flagged"]) == (4, 3), report
+    listed = (await library.get("/anomalies", headers=token("department", issuer), params={"status": "open"})).json()
+    assert sorted((a["license_id"], a["code"]) for a in listed) == [
+        (f"D-{tag}-1", "duplicate-number"), (f"D-{tag}-2", "duplicate-number"), (f"D-{tag}-3", "issued-in-the-future")]
+    again = (await library.post("/licenses/import", content=body, headers=headers)).json()
+    assert (again["accepted"], again["flagged"]) == (0, 0)
+    flagged = await events(kafka_bootstrap, "hub.elicense.license-flagged.v1", "license_id", f"D-{tag}-3", 1)
+    assert flagged[0]["unit"] == issuer and flagged[0]["data"]["anomalies"][0]["code"] == "issued-in-the-future"

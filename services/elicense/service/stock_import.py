@@ -15,13 +15,18 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+from contracts.elicense import AnomalyFound, LicenseFlagged
+from contracts.workdays import SHANGHAI
 from hubkit import outbox
+from hubkit.outbox import EncodedEvents
 from hubkit.telemetry import get_logger
 
+from elicense.domain.anomalies import anomalies_of
 from elicense.domain.license_types import LicenseType
 from elicense.domain.licenses import CheckedLicense, LicenseInvalid, check, parse_line
 from elicense.library import Library
 from elicense.messaging.events import stock_pushed_rows
+from elicense.storage import anomalies as anomaly_rows
 from elicense.storage import licenses as repo
 
 log = get_logger(__name__)
@@ -38,7 +43,7 @@ class StockImport:
         self.first_line = first_line
         self.line = first_line - 1
         self.batch: list[tuple[int, CheckedLicense]] = []
-        self.accepted = self.duplicates = self.rejected = 0
+        self.accepted = self.duplicates = self.rejected = self.flagged = 0
         self.errors: list[dict[str, Any]] = []
         self.writing: asyncio.Task[None] | None = None
 
@@ -76,6 +81,7 @@ class StockImport:
         async with self.pool.acquire() as conn, conn.transaction():
             inserted = await repo.bulk_insert(conn, rows)
             await outbox.add_encoded(conn, self.schema, stock_pushed_rows(self.issuer, self.at, inserted))
+            await self._check_data(conn, batch, {i for i, _ in inserted})
             skipped = len(batch) - len(inserted)
             if skipped:
                 new = {i for i, _ in inserted}
@@ -86,6 +92,30 @@ class StockImport:
                         skipped -= 1
         self.accepted += len(inserted)
         self.duplicates += skipped
+
+    async def _check_data(self, conn: asyncpg.Connection, batch: list[tuple[int, CheckedLicense]],
+                          inserted: set[str]) -> None:
+        """Abnormal data in the licenses this chunk added, as a single push would find it (without a file),
+        flagged for the issuer in the same transaction; duplicates within the import are both flagged."""
+        new = [lic for _, lic in batch if lic.license_id in inserted]
+        if not new:
+            return
+        same = await anomaly_rows.duplicates_among(conn, [lic.license_id for lic in new])
+        pushed_on = self.at.astimezone(SHANGHAI).date()
+        found = [(lic, a) for lic in new for a in anomalies_of(lic, pushed_on, same.get(lic.license_id, []))]
+        if not found:
+            return
+        await anomaly_rows.flag_many(conn, [(lic.license_id, self.issuer, lic.license_type, a.code, a.detail, self.at)
+                                            for lic, a in found])
+        by_license: dict[str, list[AnomalyFound]] = {}
+        for lic, a in found:
+            by_license.setdefault(lic.license_id, []).append(AnomalyFound(code=a.code, detail=a.detail))
+        types = {lic.license_id: lic.license_type for lic, _ in found}
+        events = EncodedEvents(LicenseFlagged, self.issuer, self.at)
+        await outbox.add_encoded(conn, self.schema, [events.row(LicenseFlagged(
+            license_id=lid, license_type=types[lid], anomalies=anomalies).model_dump_json().encode())
+            for lid, anomalies in by_license.items()])
+        self.flagged += len(by_license)
 
     async def run(self, body: AsyncIterator[bytes]) -> dict[str, Any]:
         chunk = self.lib.settings.import_chunk
@@ -106,5 +136,6 @@ class StockImport:
         log.info("stock import", issuer=self.issuer, lines=lines_read, accepted=self.accepted,
                  duplicates=self.duplicates, rejected=self.rejected)
         return {"issuer": self.issuer, "lines": lines_read, "accepted": self.accepted,
-                "duplicates": self.duplicates, "rejected": self.rejected, "errors": self.errors,
+                "duplicates": self.duplicates, "rejected": self.rejected, "flagged": self.flagged,
+                "errors": self.errors,
                 "errors_truncated": self.rejected > len(self.errors)}

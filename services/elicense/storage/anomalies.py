@@ -16,6 +16,23 @@ async def same_number(conn: asyncpg.Connection, issuer: str, license_type: str, 
         license_id)]
 
 
+async def duplicates_among(conn: asyncpg.Connection, license_ids: list[str]) -> dict[str, list[str]]:
+    """For each valid license among `license_ids`: the issuer's other valid licenses of its type with its
+    number (a stock import checks a chunk at once)."""
+    rows = await conn.fetch(
+        "SELECT l.license_id, array_agg(o.license_id ORDER BY o.license_id) AS others FROM licenses l "
+        "JOIN licenses o ON o.issuer = l.issuer AND o.license_type = l.license_type AND o.number = l.number "
+        "AND o.license_id <> l.license_id AND o.status = 'valid' "
+        "WHERE l.license_id = ANY($1::text[]) AND l.status = 'valid' GROUP BY l.license_id", license_ids)
+    return {r["license_id"]: list(r["others"])[:20] for r in rows}
+
+
+async def flag_many(conn: asyncpg.Connection, rows: list[tuple[str, str, str, str, str, datetime]]) -> None:
+    """(license id, issuer, type, code, detail, found at) of anomalies newly found."""
+    await conn.executemany("INSERT INTO anomalies (license_id, issuer, license_type, code, detail, found_at) "
+                           "VALUES ($1, $2, $3, $4, $5, $6)", rows)
+
+
 async def open_of(conn: asyncpg.Connection, license_id: str) -> dict[str, datetime]:
     """The license's open anomalies: code -> when found."""
     return {r["code"]: r["found_at"] for r in await conn.fetch(
