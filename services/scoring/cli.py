@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -20,6 +22,7 @@ from rich.progress import (
 )
 
 from scoring.domain.clock import parse_month
+from scoring.domain.result import MonthResult
 from scoring.domain.ruleset import RulesetError, builtin_ruleset, load_ruleset
 from scoring.replay import BadLine, numbered_lines
 from scoring.replay import replay as replay_lines
@@ -86,6 +89,9 @@ def replay(
     ruleset_path: Annotated[
         Path | None, typer.Option("--ruleset", dir_okay=False, help="ruleset file (default: gx-2019)")
     ] = None,
+    explain: Annotated[
+        str | None, typer.Option("--explain", help="one unit (USCC): each item's points and the events behind them")
+    ] = None,
 ) -> None:
     """Score every registered department and city for MONTH from an event log or the archive."""
     if (events is None) == (not from_archive):
@@ -112,7 +118,8 @@ def replay(
             err.print(f"archive: the hash chain breaks after row {checked}; the archive was altered", markup=False)
             raise typer.Exit(4)
         outcome = replay_lines(lines, ruleset, month, at, report)
-        sys.stdout.write(outcome.result.replay_json() + "\n")
+        sys.stdout.write((_explained(outcome.result, explain, lines) if explain else outcome.result.replay_json())
+                         + "\n")
         return
     size = events.stat().st_size
     with events.open("rb") as stream:
@@ -123,10 +130,36 @@ def replay(
                 outcome = replay_lines(numbered_lines(stream, _throttled(progress, task)), ruleset, month, at, report)
         else:
             outcome = replay_lines(numbered_lines(stream), ruleset, month, at, report)
-    sys.stdout.write(outcome.result.replay_json() + "\n")
+    if explain:
+        with events.open("rb") as again:
+            sys.stdout.write(_explained(outcome.result, explain, numbered_lines(again)) + "\n")
+    else:
+        sys.stdout.write(outcome.result.replay_json() + "\n")
     sys.stdout.flush()
     if outcome.skipped:
         raise typer.Exit(EXIT_SKIPPED)
+
+
+def _explained(result: MonthResult, unit: str, lines: Iterable[tuple[int, bytes]]) -> str:
+    """One unit's items with their points and the events that caused them (id, type, event time)."""
+    import orjson
+
+    from scoring.evidence import explain
+
+    found = next((u for u in result.units if u.unit == unit), None)
+    if found is None:
+        raise typer.BadParameter(f"{unit} is not scored in {result.month}", param_hint="--explain")
+    wanted = {i for ids in found.causes.values() for i in ids}
+    times: dict[str, tuple[str, str]] = {}
+    uuid = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+    for _, line in lines:  # a second pass: only the lines that name a cause are parsed
+        if wanted and not wanted.isdisjoint(m.decode() for m in uuid.findall(line)):
+            env = orjson.loads(line)
+            if env.get("id") in wanted:
+                times[env["id"]] = (env.get("type", "?"), env.get("occurred_at", "?"))
+    doc = {"unit": unit, "month": result.month, "total": str(found.total), "band": found.band,
+           "list": found.listing, "items": explain(result, unit, times)}
+    return json.dumps(doc, ensure_ascii=False, indent=1)
 
 
 @app.command()
@@ -146,6 +179,40 @@ def export(
         with out.open("wb") as stream:
             count = export_archive(settings, month, stream)
     typer.echo(f"exported {count} events for {month}", err=True)
+
+
+@app.command()
+def evidence(
+    month: Annotated[str, typer.Option("--month", callback=_month, help="a closed month, YYYY-MM")],
+    out: Annotated[Path, typer.Option("--out", dir_okay=False, help="the ZIP file to write")],
+) -> None:
+    """Write a closed month's evidence package (events, ruleset, sealed results, manifest) from the archive."""
+    from scoring.audit import NotClosed, export_evidence
+    from scoring.settings import ScoringSettings
+
+    try:
+        with out.open("wb") as stream:
+            manifest = export_evidence(ScoringSettings(), month, stream, out.name)
+    except (NotClosed, ValueError) as exc:
+        out.unlink(missing_ok=True)
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"{out}: {manifest['events']} events, {manifest['units']} units, seal {manifest['seal']}", err=True)
+
+
+@app.command()
+def verify(package: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="an evidence package")]) -> None:
+    """Recompute a closed month from its evidence package alone: "identical", or where it differs (exit 1)."""
+    from scoring.evidence import verify as verify_package
+
+    verdict = verify_package(package)
+    if verdict.identical:
+        typer.echo(f"identical: {verdict.events} events replayed, {verdict.units} units equal their sealed results")
+        return
+    typer.echo("different:")
+    for problem in verdict.problems:
+        typer.echo(f"  {problem}")
+    raise typer.Exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
 from hubkit.auth import CurrentPrincipal, Role
 from hubkit.db import json_value
-from hubkit.problems import not_found
+from hubkit.problems import conflict, not_found
 
 from scoring.api import deps
+from scoring.audit import NotClosed, ruleset_file
 from scoring.domain.clock import month_bounds, month_of
 from scoring.service import commands as c
 from scoring.service import handlers, queries
@@ -51,3 +55,31 @@ async def read(month: str, request: Request, principal: CurrentPrincipal) -> dic
     }
 
 
+@router.get("/{month}/evidence", response_class=StreamingResponse,
+            responses={200: {"content": {"application/zip": {}}, "description": "the evidence package"}},
+            summary="A closed month's evidence package: its events, ruleset, sealed results, manifest (ZIP)")
+async def evidence(month: str, request: Request, principal: CurrentPrincipal) -> StreamingResponse:
+    """Everything an auditor needs to reproduce the month without the hub: `hub-scoring verify FILE`."""
+    principal.require(Role.operator, Role.auditor)
+    deps.month_or_current(request, month)
+    name = f"evidence-{month}.zip"
+    package = tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024)
+    try:
+        manifest = await queries.evidence(deps.pool(request), month, ruleset_file(request.app.state.settings),
+                                          package, name)
+    except NotClosed:
+        package.close()
+        raise not_found("closed month", month) from None
+    except ValueError as exc:
+        package.close()
+        raise conflict(str(exc)) from None
+    package.seek(0)
+
+    def chunks() -> Iterator[bytes]:
+        with package:
+            while data := package.read(1024 * 1024):
+                yield data
+
+    return StreamingResponse(chunks(), media_type="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "X-Evidence-Seal": manifest["seal"],
+        "X-Evidence-Archive-Head": manifest["archive_head"]})

@@ -3,7 +3,8 @@ words, webhooks and their deliveries. Routers read through here, never through s
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import asyncpg
 
@@ -109,3 +110,10 @@ async def appeals(pool: asyncpg.Pool, *, unit: str | None, status: str | None, l
 async def inventory_claims(pool: asyncpg.Pool, unit: str) -> list[ClaimRow]:
     async with pool.acquire() as conn:
         return await inventory_rows.of_unit(conn, unit)
+
+
+async def evidence(pool: asyncpg.Pool, month: str, ruleset_path: Path, out: IO[bytes], name: str) -> dict[str, Any]:
+    """A closed month's evidence package (scoring/evidence.py) into `out`; its manifest."""
+    from scoring.audit import write_evidence
+
+    return await write_evidence(pool, month, ruleset_path, out, name)

@@ -117,3 +117,18 @@ async def stream_before(pool: asyncpg.Pool, end: datetime, *, chunk: int = 5000)
         for row in rows:
             yield bytes(row["envelope"])
         last = int(rows[-1]["position"])
+
+
+async def stream_upto(pool: asyncpg.Pool, last: int, *, chunk: int = 5000) -> AsyncIterator[bytes]:
+    """Envelope bytes of the archived events at positions 1..`last`, in archive order (what the projection
+    had folded when it stood at `last`)."""
+    position = 0
+    while position < last:
+        async with pool.acquire() as conn:
+            rows = await conn.fetch("SELECT position, envelope FROM archive WHERE position > $1 AND position <= $2 "
+                                    "ORDER BY position LIMIT $3", position, last, chunk)
+        if not rows:
+            return
+        for row in rows:
+            yield bytes(row["envelope"])
+        position = int(rows[-1]["position"])

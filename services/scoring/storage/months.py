@@ -49,6 +49,14 @@ async def closed(conn: asyncpg.Connection, month: str) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM closed_months WHERE month = $1", month)
 
 
+async def sealed_results(conn: asyncpg.Connection, month: str) -> list[dict[str, Any]]:
+    """Each unit's frozen result as sealed: unit, total, SHA-256 and the canonical document."""
+    rows = await conn.fetch("SELECT unit, total, sha256, canonical FROM closed_results WHERE month = $1 "
+                            "ORDER BY unit", month)
+    return [{"unit": r["unit"], "total": str(r["total"]), "sha256": r["sha256"],
+             "result": orjson.loads(bytes(r["canonical"]))} for r in rows]
+
+
 async def frozen_results(conn: asyncpg.Connection, month: str) -> list[asyncpg.Record]:
     return await conn.fetch(
         "SELECT c.unit, c.total AS frozen_total, c.sha256, s.total AS live_total, s.band, s.list, "

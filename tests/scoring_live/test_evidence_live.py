@@ -1,0 +1,61 @@
+"""#20 part 3 on the real service: the evidence package of a month the service closed verifies as identical
+by itself (the events the projection had folded, replayed under the ruleset, hash to the month's seal), and
+still does after later facts arrived; only auditors and the bureau get it, and only for a closed month."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from hubkit.testing import running_app, token
+from scoring.bootstrap import create_app
+from scoring.evidence import verify
+from scoring.settings import ScoringSettings
+
+from tests.scoring_live.test_live_projection import SH, failed_call, publish, registered, unique_unit
+from tests.scoring_live.test_scoring_api import eventually
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_closed_months_evidence_verifies_as_identical(database_url: str, kafka_bootstrap: str,
+                                                              tmp_path: Path) -> None:
+    unit, other = unique_unit(), unique_unit()
+    await publish(kafka_bootstrap, [registered(unit, "自治区证据厅"), registered(other, "自治区旁证厅")])
+    settings = ScoringSettings(submissions="none", inventory="none", database_url=database_url,
+                               kafka_bootstrap=kafka_bootstrap, outbox_poll_seconds=0.1, simulated_clock=True,
+                               simulated_start="2019-08-10T10:00:00+08:00")
+    operator, auditor, inspector = token("operator"), token("auditor"), token("inspector")
+    async with running_app(create_app(settings)) as client:
+        finding = {"finding_id": f"f-{unit}", "unit": unit, "item": "A1.2", "effect": "holds",
+                   "occurred_at": "2019-08-10T09:00:00+08:00"}
+        assert (await client.post("/findings", json=finding, headers=inspector)).status_code == 202
+        await eventually(client, f"/scores/{unit}?month=2019-08", lambda b: b["x"] == "98.00", operator)
+        assert (await client.get("/months/2019-08/evidence", headers=auditor)).status_code == 404  # not closed
+        await publish(kafka_bootstrap, [failed_call(other, unique_unit(), 1).model_copy(
+            update={"occurred_at": datetime(2019, 9, 2, 9, 0, tzinfo=SH)})])
+        await eventually(client, f"/scores/{other}?month=2019-09", lambda b: True, operator)
+        closed = await client.post("/months/2019-08/close", headers=operator)
+        assert closed.status_code == 201, closed.text
+
+        r = await client.get("/months/2019-08/evidence", headers=auditor)
+        assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+        assert r.headers["x-evidence-seal"] == closed.json()["sha256"]
+        first = tmp_path / "evidence-2019-08.zip"
+        first.write_bytes(r.content)
+        verdict = verify(first)
+        assert verdict.identical, verdict.problems
+        assert verdict.events == closed.json()["last_position"] and verdict.units >= 2
+
+        # A fact about August after the close: the package still holds what the close saw, and verifies.
+        await client.put("/admin/clock", json={"now": "2019-09-05T10:00:00+08:00"}, headers=operator)
+        assert (await client.post(f"/findings/f-{unit}/retract", json={"reason": "已报送"},
+                                  headers=inspector)).status_code == 200
+        await eventually(client, f"/scores/{unit}?month=2019-08", lambda b: b["x"] == "100.00", operator)
+        later = tmp_path / "later.zip"
+        later.write_bytes((await client.get("/months/2019-08/evidence", headers=operator)).content)
+        assert verify(later).identical and later.read_bytes() != b""
+        for who in (token("department", unit), inspector):
+            assert (await client.get("/months/2019-08/evidence", headers=who)).status_code == 403
+        assert (await client.get("/months/2019-13/evidence", headers=auditor)).status_code == 422
