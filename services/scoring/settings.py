@@ -30,3 +30,5 @@ class ScoringSettings(HubSettings):
                                        "from which a unit with nothing valid in is reminded (0: no reminders)")
     appeal_working_days: int = Field(5, ge=1, le=30, description="Working days (PRC calendar) after a finding's "
                                      "event time within which its unit may appeal it")
+    bulletin_public: bool = Field(False, description="Publish the monthly bulletins of closed months without a "
+                                  "token at /public/bulletins/{month} (公开通报)")

@@ -59,3 +59,17 @@ async def test_a_closed_months_evidence_verifies_as_identical(database_url: str,
         for who in (token("department", unit), inspector):
             assert (await client.get("/months/2019-08/evidence", headers=who)).status_code == 403
         assert (await client.get("/months/2019-13/evidence", headers=auditor)).status_code == 422
+
+        # The month's bulletin: for everyone signed in; published without a token only when the bureau says so.
+        page = await client.get("/months/2019-08/bulletin", headers=token("department", unit))
+        assert page.status_code == 200 and "考核结果通报" in page.text and "自治区证据厅" in page.text
+        pdf = await client.get("/months/2019-08/bulletin.pdf", headers=auditor)
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+        assert (await client.get("/months/2019-07/bulletin", headers=auditor)).status_code == 404
+        assert (await client.get("/public/bulletins/2019-08")).status_code == 404
+    published = settings.model_copy(update={"bulletin_public": True})
+    async with running_app(create_app(published)) as client:
+        page = await client.get("/public/bulletins/2019-08")
+        assert page.status_code == 200 and "自治区证据厅" in page.text and "/public/bulletins/2019-08.pdf" in page.text
+        assert (await client.get("/public/bulletins/2019-08.pdf")).content.startswith(b"%PDF-")
+        assert (await client.get("/months/2019-08/bulletin")).status_code == 401  # the rest still needs a token

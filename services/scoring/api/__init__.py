@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from scoring.api import alerts, appeals, console, findings, inventory, months, scores, submissions
+from scoring.api import alerts, appeals, bulletin, console, findings, inventory, months, scores, submissions
 
 routers: list[APIRouter] = [scores.router, findings.router, appeals.router, submissions.router, inventory.router,
-                             months.router, alerts.router, console.router]
+                             months.router, bulletin.router, alerts.router, console.router]

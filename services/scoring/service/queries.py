@@ -3,12 +3,14 @@ words, webhooks and their deliveries. Routers read through here, never through s
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
 import asyncpg
 
-from scoring.domain.clock import month_bounds, to_datetime
+from scoring.domain.bulletin import Bulletin, compile_bulletin
+from scoring.domain.clock import SHANGHAI, month_bounds, shift_month, to_datetime
 from scoring.domain.ruleset import Ruleset
 from scoring.messaging.alert_feed import documents
 from scoring.messaging.projector import LiveProjector
@@ -117,3 +119,22 @@ async def evidence(pool: asyncpg.Pool, month: str, ruleset_path: Path, out: IO[b
     from scoring.audit import write_evidence
 
     return await write_evidence(pool, month, ruleset_path, out, name)
+
+
+async def bulletin(pool: asyncpg.Pool, month: str, names: dict[str, tuple[str, str]], ruleset: Ruleset
+                   ) -> Bulletin | None:
+    """The bulletin of a closed month (None: not closed), with the change from the month before if that
+    month was closed too."""
+    previous_month = shift_month(month, -1)
+    async with pool.acquire() as conn:
+        info = await months.closed(conn, month)
+        if info is None:
+            return None
+        sealed = await months.sealed_results(conn, month)
+        before = await months.sealed_results(conn, previous_month) if await months.is_closed(conn, previous_month) \
+            else []
+    closed_at = f"{info['closed_at'].astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
+    return compile_bulletin(month, seal=info["sha256"], closed_at=closed_at,
+                            results=[r["result"] for r in sealed], names=names, ruleset=ruleset,
+                            previous_month=previous_month,
+                            previous={r["unit"]: Decimal(r["total"]) for r in before})
