@@ -67,6 +67,11 @@ async def test_a_closed_months_evidence_verifies_as_identical(database_url: str,
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
         assert (await client.get("/months/2019-07/bulletin", headers=auditor)).status_code == 404
         assert (await client.get("/public/bulletins/2019-08")).status_code == 404
+        client.cookies.set("hub_console", operator["Authorization"][7:])  # the console links to it
+        listed = await client.get("/console/months")
+        assert "/console/months/2019-08/bulletin" in listed.text and "月度通报" in listed.text
+        assert "自治区证据厅" in (await client.get("/console/months/2019-08/bulletin")).text
+        client.cookies.clear()
     published = settings.model_copy(update={"bulletin_public": True})
     async with running_app(create_app(published)) as client:
         page = await client.get("/public/bulletins/2019-08")

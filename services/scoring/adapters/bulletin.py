@@ -33,7 +33,7 @@ def _chart(kind: type[pygal.graph.graph.Graph], title: str, labels: list[str], v
     chart.x_labels = labels
     chart.add(title, values)
     # pygal writes its tooltip configuration as an inline script even without its JS: a static chart needs
-    # none (and the console's content security policy allows none).
+    # none, and the page must be the same offline and in the PDF.
     return _SCRIPT.sub("", str(chart.render(is_unicode=True)))
 
 

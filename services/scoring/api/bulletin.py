@@ -19,7 +19,7 @@ router = APIRouter(tags=["bulletin"])
 READY_WAIT_SECONDS = 20.0
 
 
-async def _bulletin(request: Request, month: str) -> Bulletin:
+async def compiled(request: Request, month: str) -> Bulletin:
     deps.month_or_current(request, month)
     projector = deps.projector(request)
     try:  # the units' names come from the projection's directory, rebuilt from the archive at start
@@ -35,20 +35,20 @@ async def _bulletin(request: Request, month: str) -> Bulletin:
     return found
 
 
-def _pdf(body: bytes, month: str) -> Response:
+def pdf_response(body: bytes, month: str) -> Response:
     return Response(body, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="bulletin-{month}.pdf"'})
 
 
 @router.get("/months/{month}/bulletin", response_class=HTMLResponse, summary="A closed month's bulletin (HTML)")
 async def bulletin_html(month: str, request: Request, principal: CurrentPrincipal) -> HTMLResponse:
-    return HTMLResponse(document.html(await _bulletin(request, month), pdf_link=f"/months/{month}/bulletin.pdf"))
+    return HTMLResponse(document.html(await compiled(request, month), pdf_link=f"/months/{month}/bulletin.pdf"))
 
 
 @router.get("/months/{month}/bulletin.pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}}, summary="A closed month's bulletin (PDF)")
 async def bulletin_pdf(month: str, request: Request, principal: CurrentPrincipal) -> Response:
-    return _pdf(await document.pdf(await _bulletin(request, month)), month)
+    return pdf_response(await document.pdf(await compiled(request, month)), month)
 
 
 def _published(request: Request) -> None:
@@ -62,11 +62,11 @@ def _published(request: Request) -> None:
             summary="A closed month's bulletin as PDF, published (no token; 404 unless HUB_BULLETIN_PUBLIC)")
 async def public_pdf(month: str, request: Request) -> Response:
     _published(request)
-    return _pdf(await document.pdf(await _bulletin(request, month)), month)
+    return pdf_response(await document.pdf(await compiled(request, month)), month)
 
 
 @router.get("/public/bulletins/{month}", response_class=HTMLResponse,
             summary="A closed month's bulletin, published (no token; 404 unless HUB_BULLETIN_PUBLIC)")
 async def public_html(month: str, request: Request) -> HTMLResponse:
     _published(request)
-    return HTMLResponse(document.html(await _bulletin(request, month), pdf_link=f"/public/bulletins/{month}.pdf"))
+    return HTMLResponse(document.html(await compiled(request, month), pdf_link=f"/public/bulletins/{month}.pdf"))

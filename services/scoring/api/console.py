@@ -20,7 +20,8 @@ from fastapi.templating import Jinja2Templates
 from hubkit.auth import CONSOLE_LOGIN, Principal, Role, mint_token, verify_token
 from hubkit.problems import Problem
 
-from scoring.api import deps, months, scores
+from scoring.adapters import bulletin as bulletin_document
+from scoring.api import bulletin, deps, months, scores
 from scoring.service import handlers, queries
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
@@ -59,7 +60,7 @@ LABELS: dict[str, dict[str, Any]] = {
            "from_exchange": "共享事件", "from_elicense": "电子证照事件",
            "absent": "不适用指标", "raw": "未封顶", "closed_at": "关账于", "seal": "封存哈希",
            "adjustments": "关账后到达的事实（调整）", "frozen": "冻结得分", "adjusted": "调整后",
-           "no_closed": "尚无关账月份",
+           "no_closed": "尚无关账月份", "bulletin": "月度通报",
            "login_help": "控制台需要运营人员令牌。运行下面的命令，打开它打印的链接：", "login": "登录",
            "deadletters": "死信", "max_lag": "最大积压", "unsent": "待发事件",
            "token_label": "或粘贴运营人员令牌：",
@@ -82,7 +83,7 @@ LABELS: dict[str, dict[str, Any]] = {
            "from_catalog": "catalog events", "from_exchange": "exchange events", "from_elicense": "e-license events",
            "absent": "absent indicator", "raw": "before cap", "closed_at": "closed at",
            "seal": "seal", "adjustments": "Facts that arrived after the close (adjustments)", "frozen": "Frozen",
-           "adjusted": "Adjusted", "no_closed": "No month is closed yet",
+           "adjusted": "Adjusted", "no_closed": "No month is closed yet", "bulletin": "bulletin",
            "login_help": "The console needs an operator token. Run this and open the link it prints:",
            "login": "Log in", "deadletters": "dead letters", "max_lag": "largest lag", "unsent": "unsent events",
            "token_label": "or paste an operator token:",
@@ -226,6 +227,18 @@ async def months_page(request: Request, viewer: Viewer, lang: Lang = "zh") -> HT
     closed = await queries.closed_months(deps.pool(request))
     found = [await months.read(m, request, viewer) for m in closed]
     return _page(request, "months.html", lang, LABELS[lang]["closed_months"], months=found)
+
+
+@router.get("/months/{month}/bulletin", response_class=HTMLResponse)
+async def bulletin_page(month: str, request: Request, viewer: Viewer) -> HTMLResponse:
+    """The month's bulletin, for the console's signed-in operator (the same document as the API's)."""
+    return HTMLResponse(bulletin_document.html(await bulletin.compiled(request, month),
+                                               pdf_link=f"/console/months/{month}/bulletin.pdf"))
+
+
+@router.get("/months/{month}/bulletin.pdf", response_class=Response)
+async def bulletin_pdf(month: str, request: Request, viewer: Viewer) -> Response:
+    return bulletin.pdf_response(await bulletin_document.pdf(await bulletin.compiled(request, month)), month)
 
 
 @router.get("/stream", response_class=EventSourceResponse)
