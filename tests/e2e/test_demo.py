@@ -41,11 +41,27 @@ def test_demo_month_scores_equal_the_replay_of_its_exported_log(tmp_path: Path) 
                                 capture_output=True, text=True, timeout=300)
         assert replay.returncode == 0, replay.stderr[-2000:]
         replayed = json.loads(replay.stdout)
+        # The demo closes the month: its evidence package verifies by itself, its bulletin is out.
+        package = tmp_path / "evidence-2019-08.zip"
+        made = subprocess.run([*scoring_cli, "evidence", "--month", "2019-08", "--out", str(package)],
+                              env=audit_env, capture_output=True, text=True, timeout=300)
+        assert made.returncode == 0, made.stderr[-2000:]
+        verified = subprocess.run([*scoring_cli, "verify", str(package)], capture_output=True, text=True, timeout=300)
+        assert verified.returncode == 0 and verified.stdout.startswith("identical"), verified.stdout[-2000:]
+        bulletin = httpx.get(f"http://127.0.0.1:{base + 4}/months/2019-08/bulletin.pdf", headers=operator, timeout=60)
         page = httpx.get(f"http://127.0.0.1:{base + 4}/console", params={"month": "2019-08"}, timeout=30,
                          cookies={"hub_console": operator["Authorization"][7:]}).text
     finally:
         subprocess.run([*hub, "down"], env=env, capture_output=True, text=True, timeout=60)
 
+    assert bulletin.status_code == 200 and bulletin.content.startswith(b"%PDF-")
+    import io
+
+    import pypdf
+
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(bulletin.content)).pages)
+    assert "考核结果通报" in text and "红榜" in text and "黑榜" in text
+    assert board["units"][0]["name"] in text  # the ranking's first unit, by name
     live = {u["unit"]: (u["x"], u["y"], u["total"], u["band"], u["list"]) for u in board["units"]}
     audit = {u["unit"]: (u["x"], u["y"], u["total"], u["band"], u["list"]) for u in replayed["units"]}
     assert len(live) >= 60

@@ -41,6 +41,9 @@ def run_demo(*, ports: dict[str, int], plan: Plan, home: Path, console: Console,
             demo.run()
             with console.status("waiting for the scores to settle…"):
                 board = demo.wait_for_scores()
+            if demo.close_month():
+                console.print(f"{plan.month} closed; its bulletin (sign in to the console first): "
+                              f"http://127.0.0.1:{ports['scoring']}/console/months/{plan.month}/bulletin")
         else:
             board = demo.board()
     except DemoFailed as exc:

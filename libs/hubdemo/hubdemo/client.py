@@ -115,6 +115,19 @@ class DemoBase:
             time.sleep(0.5)
         return board
 
+    def close_month(self) -> bool:
+        """The bureau closes the month once scoring has folded it: every unit's result is sealed and the
+        month's bulletin is out. False when it could not be (it says why)."""
+        for _ in range(20):
+            r = self.http["scoring"].post(f"/months/{self.month}/close", headers=self.operator)
+            if r.status_code == 201 or (r.status_code == 409 and "already closed" in r.text):
+                return True
+            if r.status_code != 409:  # 409 otherwise: the month's end has not reached scoring yet
+                break
+            time.sleep(0.5)
+        self.console.print(f"[yellow]{self.month} was not closed: {r.status_code} {r.text[:300]}[/yellow]")
+        return False
+
     def board(self) -> dict[str, Any]:
         body: dict[str, Any] = self.read("scoring", "/scores", self.operator, ok=(200, 404), month=self.month).json()
         return body
