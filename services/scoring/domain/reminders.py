@@ -7,12 +7,13 @@ sent once per unit, requirement and period, and never after the deadline has pas
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from contracts.workdays import is_working_day
 
-from scoring.domain.clock import Instant, date_start, local_day, month_of, shift_month
+from scoring.domain.clock import Instant, date_start, local_day, month_bounds, month_of, shift_month
 from scoring.domain.submissions import ONCE, Requirement, Submitted
 
 
@@ -77,3 +78,18 @@ def reminders_due(unit: str, req: Requirement, subs: list[Submitted], now: Insta
                    if is_working_day(date.fromordinal(n)))
         out.append(Reminder(f"remind:{unit}:{req.kind}:{period}", req.kind, period, at, deadline, left))
     return out
+
+
+def next_change(requirements: Sequence[Requirement], subs: Iterable[Submitted], registered: Iterable[Instant],
+                now: Instant, days: int) -> Instant | None:
+    """The earliest instant after `now` at which the reminders owed can differ from those at `now` with the
+    same submissions and units: a reminder's first day, a deadline (reminders stop), a return or acceptance
+    stamped ahead of `now`, a unit's registration, the next month (its reports come into view)."""
+    ahead: list[Instant] = [month_bounds(month_of(now))[1]]
+    for req in requirements:
+        for period in _periods(req, now):
+            ahead += [date_start(remind_day(req, period, days)), req.deadline_at(period)]
+    for sub in subs:
+        ahead += [x for x in (sub.accepted_at, sub.returned_at) if x is not None]
+    ahead += list(registered)
+    return min((x for x in ahead if x > now), default=None)

@@ -29,6 +29,7 @@ class FindingSweeps:
         self.reminder_days = reminder_days
         self.inventory_swept: int | None = None  # `now` of the last inventory sweep that completed
         self.submissions_memo = submissions.SweepMemo()  # what the last submission sweep judged from
+        self.reminders_memo = submissions.SweepMemo()  # what the last reminder sweep judged from
 
     async def once(self, host: ServiceHost) -> int:
         """One pass as of the earlier of the live watermark and the service's clock: an instant is judged
@@ -50,7 +51,8 @@ class FindingSweeps:
         if shown:
             log.info("inventory changes recorded as findings", count=shown)
         reminded = await reminders.send_reminders(now, PgScoringUnitOfWork(host.pool, host.spec.schema),
-                                                  self.requirements, self.ruleset, live, self.reminder_days)
+                                                  self.requirements, self.ruleset, live, self.reminder_days,
+                                                  self.reminders_memo)
         if reminded:
             log.info("units reminded of submission deadlines", count=reminded)
         return missed + shown + reminded

@@ -6,33 +6,42 @@ from __future__ import annotations
 from contracts.scoring import DeadlineReminded
 
 from scoring.domain.clock import Instant, month_of, to_datetime
-from scoring.domain.reminders import Reminder, reminders_due
+from scoring.domain.reminders import Reminder, next_change, reminders_due
 from scoring.domain.ruleset import Ruleset
 from scoring.domain.submissions import Requirement, Requirements, Submitted
 from scoring.service.ports import Live, ScoringUnitOfWork
-from scoring.service.submissions import as_submitted
+from scoring.service.submissions import SweepMemo, as_submitted
 
 
 async def send_reminders(now: Instant, uow: ScoringUnitOfWork, requirements: Requirements, ruleset: Ruleset,
-                         live: Live, days: int) -> int:
+                         live: Live, days: int, memo: SweepMemo | None = None) -> int:
     """Remind, as of `now` (event time), every unit that has nothing valid in for a deadline less than
-    `days` working days away; each reminder once. Returns how many were sent."""
+    `days` working days away; each reminder once. With a `memo` (kept by the caller between passes) a pass
+    that could owe nothing new returns at once. Returns how many were sent."""
     if days < 1 or not requirements.requirements:
         return 0
     sent = 0
+    units = live.scored_units(month_of(now))  # none to units not checked
     async with uow:
+        stamp = await uow.rows.submissions_stamp()  # before the rows: one coming in between is read next time
+        if memo is not None and memo.unchanged(stamp, units, now):
+            return 0
         await uow.rows.lock_sweep("reminder")  # one at a time, across instances: each reminder once
         by_unit: dict[tuple[str, str], list[Submitted]] = {}
         for r in await uow.rows.submissions_to_judge():
             by_unit.setdefault((r.unit, r.kind), []).append(as_submitted(r))
         done = await uow.rows.reminders_sent()
-        for unit, kind, absent, registered in live.scored_units(month_of(now)):  # none to units not checked
+        for unit, kind, absent, registered in units:
             for req in requirements.binding(ruleset, kind, absent):
                 for reminder in reminders_due(unit, req, by_unit.get((unit, req.kind), []), now, registered, days):
                     if reminder.reminder_id not in done:
                         await _send(uow, unit, req, reminder, ruleset)
                         sent += 1
         await uow.commit()
+    if memo is not None:
+        memo.stamp, memo.units = stamp, units
+        memo.next_change = next_change(requirements.requirements, [s for subs in by_unit.values() for s in subs],
+                                       [registered for _, _, _, registered in units], now, days)
     return sent
 
 

@@ -11,6 +11,7 @@ from scoring.domain.reminders import remind_day, reminders_due
 from scoring.domain.ruleset import RULESETS_DIR, builtin_ruleset
 from scoring.domain.submissions import Submitted, builtin_requirements
 from scoring.service import reminders
+from scoring.service.ports import SubmissionRow
 
 from tests.scoring.builders import CITY, DEPT, DEPT2, Log, store_of
 
@@ -95,3 +96,32 @@ async def test_a_unit_not_checked_is_neither_reminded_nor_judged() -> None:
     await submissions.sweep_submissions(t("2019-08-20T00:00:00"), uow, REQUIREMENTS, RULESET, live)
     units = {e.unit for e in uow.committed_events}
     assert DEPT in units and DEPT2 not in units
+
+
+async def test_a_sweep_with_nothing_new_reads_nothing_and_still_reminds_on_the_day() -> None:
+    """The sweep runs every second; between reminder days it reads nothing, and on a reminder's first day it
+    reads and reminds although no submission or unit changed."""
+    from scoring.service.submissions import SweepMemo
+
+    log = Log()
+    log.register(DEPT)
+    uow, memo, reads = FakeScoringUnitOfWork(), SweepMemo(), []
+    read = uow.rows.submissions_to_judge
+
+    async def counted() -> list[SubmissionRow]:
+        reads.append(1)
+        return await read()
+
+    uow.rows.submissions_to_judge = counted  # type: ignore[method-assign]
+    live = FakeLive(store_of(log), RULESET, None)
+
+    async def sweep(at: str) -> int:
+        return await reminders.send_reminders(t(at), uow, REQUIREMENTS, RULESET, live, 3, memo)
+
+    await sweep("2019-09-02T10:00:00")
+    assert len(reads) == 1
+    assert await sweep("2019-09-02T23:59:00") == 0 and len(reads) == 1  # nothing could be owed: nothing read
+    # due by Thursday 5 September: three working days, the 3rd, 4th and 5th
+    assert await sweep("2019-09-03T09:00:00") > 0 and len(reads) == 2
+    assert f"remind:{DEPT}:network-docking-progress:2019-09" in uow.rows.reminders
+    assert await sweep("2019-09-03T10:00:00") == 0 and len(reads) == 2
