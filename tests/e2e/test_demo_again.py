@@ -142,10 +142,17 @@ def test_a_second_run_plays_the_next_month_and_leaves_the_first_as_it_was(tmp_pa
         hub.down()
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_a_run_killed_half_way_is_finished_by_the_next_without_playing_a_day_twice(tmp_path: Path) -> None:
     hub = LocalHub(tmp_path / "hub")
     log = (tmp_path / "first.log").open("w")
-    first = subprocess.Popen([*HUB, "up", "--demo", "--units", "6"], env=hub.env, stdout=log, stderr=log)
+    # Ctrl-C reaches the hub whatever this test was started under (a shell's background job ignores SIGINT,
+    # and a child inherits that).
+    first = subprocess.Popen([*HUB, "up", "--demo", "--units", "6"], env=hub.env, stdout=log, stderr=log,
+                             preexec_fn=_default_sigint)
     try:
         deadline = time.monotonic() + 180
         while (hub.progress().get("last_day") or "") < "2019-08-13":
