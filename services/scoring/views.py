@@ -25,6 +25,11 @@ class LiveView:
         """The ledger position the live scores have reached."""
         return self._projector.position
 
+    async def caught_up(self, timeout: float) -> int | None:
+        """Events on the broker at the call still not folded after waiting up to `timeout` s (None: the
+        projection is not reading yet)."""
+        return await self._projector.caught_up(timeout)
+
     def unit_kind(self, unit: str) -> str | None:
         reg = self._projector.projection.store.directory.get(unit)
         return reg.kind if reg else None

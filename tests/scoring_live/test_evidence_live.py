@@ -14,7 +14,7 @@ from scoring.evidence import verify
 from scoring.settings import ScoringSettings
 
 from tests.scoring_live.test_live_projection import SH, failed_call, publish, registered, unique_unit
-from tests.scoring_live.test_scoring_api import eventually
+from tests.scoring_live.test_scoring_api import close_month, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +36,7 @@ async def test_a_closed_months_evidence_verifies_as_identical(database_url: str,
         await publish(kafka_bootstrap, [failed_call(other, unique_unit(), 1).model_copy(
             update={"occurred_at": datetime(2019, 9, 2, 9, 0, tzinfo=SH)})])
         await eventually(client, f"/scores/{other}?month=2019-09", lambda b: True, operator)
-        closed = await client.post("/months/2019-08/close", headers=operator)
+        closed = await close_month(client, "2019-08", operator)
         assert closed.status_code == 201, closed.text
 
         r = await client.get("/months/2019-08/evidence", headers=auditor)

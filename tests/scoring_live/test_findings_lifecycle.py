@@ -12,7 +12,7 @@ from scoring.bootstrap import create_app
 from scoring.settings import ScoringSettings
 
 from tests.scoring_live.test_live_projection import SH, failed_call, publish, registered, unique_unit
-from tests.scoring_live.test_scoring_api import eventually
+from tests.scoring_live.test_scoring_api import close_month, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +39,7 @@ async def test_a_finding_withdrawn_after_the_close_is_an_adjustment(database_url
         await publish(kafka_bootstrap, [failed_call(other, unique_unit(), 1).model_copy(
             update={"occurred_at": datetime(2019, 9, 2, 9, 0, tzinfo=SH)})])
         await eventually(client, f"/scores/{other}?month=2019-09", lambda b: True, operator)
-        closed = await client.post("/months/2019-08/close", headers=operator)
+        closed = await close_month(client, "2019-08", operator)
         assert closed.status_code == 201, closed.text
         await client.put("/admin/clock", json={"now": "2019-09-05T10:00:00+08:00"}, headers=operator)
         r = await client.post(f"/findings/f-{unit}/retract", json={"reason": "已于7月报送，系统未录入"},
@@ -83,7 +83,7 @@ async def test_an_appeal_upheld_after_the_close_shows_as_an_adjustment(database_
         await publish(kafka_bootstrap, [failed_call(other, unique_unit(), 1).model_copy(
             update={"occurred_at": datetime(2019, 9, 2, 9, 0, tzinfo=SH)})])
         await eventually(client, f"/scores/{other}?month=2019-09", lambda b: True, operator)
-        assert (await client.post("/months/2019-08/close", headers=operator)).status_code == 201
+        assert (await close_month(client, "2019-08", operator)).status_code == 201
         sealed = (await client.get("/months/2019-08", headers=operator)).json()
         marked = next(u for u in sealed["units"] if u["unit"] == unit)["under_appeal"]
         assert [(a["appeal_id"], a["status"]) for a in marked] == [(appeal_id, "lodged")]  # final but for it

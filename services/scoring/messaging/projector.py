@@ -133,6 +133,21 @@ class LiveProjector:
         return sum(max(0, ends[tp] - self.offsets[(tp.topic, tp.partition)].next_offset
                        if (tp.topic, tp.partition) in self.offsets else ends[tp]) for tp in partitions)
 
+    async def caught_up(self, timeout: float) -> int | None:
+        """Wait (at most `timeout` s) until everything on the broker now is committed with the state; the
+        events still behind then (0: caught up; None: not reading the broker yet)."""
+        consumer = self.consumer
+        if consumer is None or not consumer.assignment() or not self.ready.is_set():
+            return None
+        ends = await consumer.end_offsets(list(consumer.assignment()))
+        deadline = time.monotonic() + timeout
+        while True:
+            behind = sum(max(0, end - (p.next_offset if (p := self.offsets.get((tp.topic, tp.partition))) else 0))
+                         for tp, end in ends.items())
+            if behind == 0 or time.monotonic() >= deadline:
+                return behind
+            await asyncio.sleep(0.05)
+
     async def _assign(self, consumer: AIOKafkaConsumer) -> None:
         """Take every fact partition at the offset stored with the state, when it belongs to the log the
         broker has now (else from the partition's beginning); see positions.assign_fact_partitions."""

@@ -92,6 +92,9 @@ async def withdraw(uow: ScoringUnitOfWork, row: FindingRow, *, at: datetime, by:
                               finding_occurred_at=row.occurred_at, reason=reason, by=by), unit=row.unit, at=at)
 
 
+CATCH_UP_SECONDS = 10.0
+
+
 async def close_month(cmd: c.CloseMonth, uow: ScoringUnitOfWork, live: Live) -> dict[str, Any]:
     """Freeze every unit's result of a month that has ended in event time, with its hash, once."""
     wm = live.watermark
@@ -100,6 +103,14 @@ async def close_month(cmd: c.CloseMonth, uow: ScoringUnitOfWork, live: Live) -> 
         seen = to_datetime(wm).isoformat() if wm is not None else "nothing"
         raise Problem(409, "Conflict", f"{cmd.month} has not ended in event time yet (latest event: {seen})",
                       kind="month-not-ended")
+    # A watermark past the month's end is not enough while the projection reads a backlog (after a restart,
+    # a rebuild, a broker that was away): a partition not read yet may hold the month's facts. Everything on
+    # the broker at this instant is folded first, or the close waits for another day.
+    behind = await live.caught_up(CATCH_UP_SECONDS)
+    if behind is None or behind > 0:
+        what = "is not reading the broker yet" if behind is None else f"is {behind} events behind the broker"
+        raise Problem(409, "Conflict", f"the projection {what}; a month closes once every event on the broker "
+                      "is folded: try again shortly", kind="projection-behind")
     result = live.evaluate(cmd.month, end)
     async with uow:
         if await uow.rows.is_closed(cmd.month):

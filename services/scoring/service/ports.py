@@ -189,6 +189,11 @@ class Live(Protocol):
 
     def unit_kind(self, unit: str) -> str | None: ...
 
+    async def caught_up(self, timeout: float) -> int | None:
+        """Events on the broker at the call still not folded after waiting up to `timeout` s (None: the
+        projection is not reading yet)."""
+        ...
+
     def scored_units(self, month: str | None = None) -> list[tuple[str, str, frozenset[str], int]]:
         """(unit, kind, absent indicators, registered at) of every registered department and city (checked
         in `month`: not exempt then)."""

@@ -161,6 +161,11 @@ class FakeLive:
     def __init__(self, store: FactStore, ruleset: Ruleset, watermark: int | None, position: int = 42) -> None:
         self.store, self.ruleset, self.watermark, self.position = store, ruleset, watermark, position
 
+    behind: int | None = 0  # what caught_up reports (events on the broker not folded)
+
+    async def caught_up(self, timeout: float) -> int | None:
+        return self.behind
+
     def unit_kind(self, unit: str) -> str | None:
         reg = self.store.directory.get(unit)
         return reg.kind if reg else None

@@ -59,6 +59,12 @@ async def test_a_month_closes_once_and_only_after_it_ended_in_event_time() -> No
     _, end = month_bounds("2019-08")
     ended = live(datetime(2019, 9, 1, 0, 0, 1, tzinfo=SHANGHAI))
     assert to_instant(datetime(2019, 9, 1, tzinfo=SHANGHAI)) == end
+    for behind, words in ((7, "is 7 events behind the broker"), (None, "is not reading the broker yet")):
+        ended.behind = behind  # a backlog being read: a partition not read yet may hold August's facts
+        with pytest.raises(Problem) as reading:
+            await handlers.close_month(close, uow, ended)
+        assert reading.value.kind == "projection-behind" and words in reading.value.detail and not uow.rows.closed
+    ended.behind = 0
     done = await handlers.close_month(close, uow, ended)
     assert done["units"] == 2 and done["last_position"] == 42
     [event] = uow.committed_events
