@@ -195,6 +195,10 @@ async def _registered(cmd: c.ReviewType, row: ProposalRow, uow: ElicenseUnitOfWo
         current = types[row.change_of]
         return LicenseType(current.code, row.name, row.sector, current.holder_kind, row.fields,
                            current.version + 1, "registered")
+    same = next((t for t in types.values() if t.name == row.name), None)
+    if same is not None:  # two proposals of one name: the first registered keeps it
+        raise conflict(f"{row.name} was registered as {same.code} meanwhile; return this proposal, or propose a "
+                       "change of that type's fields")
     taken = {code for code in types if code[:18] == row.proposer} | await uow.types.codes_with_prefix(row.proposer)
     try:
         if cmd.code is None:

@@ -120,6 +120,13 @@ async def test_codes_stay_in_the_proposers_range_and_a_name_is_registered_once()
     with pytest.raises(Problem) as same_name:
         await registry.propose(proposal("营业执照"), uow, await current(reg, uow))
     assert same_name.value.status == 409 and BUSINESS_LICENSE in str(same_name.value.detail)
+    twin = await registry.propose(proposal("丁证"), uow, await current(reg, uow))
+    other = await registry.propose(replace(proposal("丁证"), actor=dept(OTHER), proposer=OTHER), uow,
+                                   await current(reg, uow))  # proposed while the first is under review
+    await registry.review(review(twin.proposal_id), uow, await current(reg, uow))
+    with pytest.raises(Problem) as meanwhile:
+        await registry.review(review(other.proposal_id), uow, await current(reg, uow))
+    assert meanwhile.value.status == 409 and "meanwhile" in str(meanwhile.value.detail)
     with pytest.raises(Problem) as for_another:
         await registry.propose(replace(proposal("丙证"), proposer=OTHER), uow, await current(reg, uow))
     assert for_another.value.status == 403
