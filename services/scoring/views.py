@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from scoring.domain.alert_text import undecided_requests
 from scoring.domain.engine import evaluate
 from scoring.domain.result import MonthResult
 from scoring.domain.ruleset import Ruleset
@@ -29,6 +30,9 @@ class LiveView:
         """Events on the broker at the call still not folded after waiting up to `timeout` s (None: the
         projection is not reading yet)."""
         return await self._projector.caught_up(timeout)
+
+    def undecided_requests(self, unit: str) -> list[tuple[str, int]]:
+        return undecided_requests(self._projector.projection.store.facts(unit).exchange)
 
     def unit_kind(self, unit: str) -> str | None:
         reg = self._projector.projection.store.directory.get(unit)

@@ -2,7 +2,18 @@
 
 from fastapi import APIRouter
 
-from scoring.api import alerts, appeals, bulletin, console, findings, inventory, months, scores, submissions
+from scoring.api import (
+    alerts,
+    appeals,
+    bulletin,
+    console,
+    findings,
+    inventory,
+    months,
+    scores,
+    submissions,
+    todo,
+)
 
 routers: list[APIRouter] = [scores.router, findings.router, appeals.router, submissions.router, inventory.router,
-                             months.router, bulletin.router, alerts.router, console.router]
+                             months.router, bulletin.router, alerts.router, todo.router, console.router]

@@ -12,7 +12,7 @@ from typing import Any
 
 from contracts.workdays import SHANGHAI
 
-from scoring.domain.clock import to_datetime, to_instant
+from scoring.domain.clock import Instant, to_datetime, to_instant
 from scoring.domain.deadlines import working_deadline_at
 from scoring.domain.facts import ExchangeFacts
 
@@ -143,17 +143,21 @@ def _deadline(due: datetime) -> str:
     return local.strftime("%Y-%m-%d %H:%M")
 
 
-def open_requests(facts: ExchangeFacts, now: datetime) -> list[Obligation]:
-    """Forwarded requests still undecided whose deadline has not passed (3 working days, 5 for supervision)."""
+def undecided_requests(facts: ExchangeFacts) -> list[tuple[str, Instant]]:
+    """(request id, decision deadline) of every forwarded request still undecided (3 working days, 5 for
+    supervision data)."""
     found = []
     for request_id, req in sorted(facts.requests.items()):
         start = req.clock_start()
-        if start is None or req.decisions:
-            continue
-        due = to_datetime(working_deadline_at(start, 5 if req.data_kind == "supervision" else 3))
-        if due > now:
-            found.append(Obligation(what=f"审核答复共享申请 {request_id}", due=due))
+        if start is not None and not req.decisions:
+            found.append((request_id, working_deadline_at(start, 5 if req.data_kind == "supervision" else 3)))
     return found
+
+
+def open_requests(facts: ExchangeFacts, now: datetime) -> list[Obligation]:
+    """Forwarded requests still undecided whose deadline has not passed."""
+    return [Obligation(what=f"审核答复共享申请 {request_id}", due=to_datetime(due))
+            for request_id, due in undecided_requests(facts) if to_datetime(due) > now]
 
 
 def appeal_windows(causes: list[dict[str, Any]], working_days: int, now: datetime) -> list[Obligation]:

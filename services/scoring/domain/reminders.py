@@ -43,7 +43,7 @@ def remind_day(req: Requirement, period: str, days: int) -> date:
         d -= timedelta(days=1)
 
 
-def _periods(req: Requirement, now: Instant) -> list[str]:
+def near_periods(req: Requirement, now: Instant) -> list[str]:
     """The periods whose deadline may be near: the one-off document, or this month's and next month's
     reports (a report due early in a month may be reminded of at the end of the one before)."""
     if req.due == ONCE:
@@ -53,7 +53,7 @@ def _periods(req: Requirement, now: Instant) -> list[str]:
     return [p for p in (current, shift_month(current, 1)) if p >= req.first_month]
 
 
-def _settled(req: Requirement, period: str, subs: list[Submitted], now: Instant) -> bool:
+def settled(req: Requirement, period: str, subs: list[Submitted], now: Instant) -> bool:
     """Something valid is in for the period (received and not returned), or the work was reported
     complete before it (monthly reports stop being due)."""
     if any(s.period == period and (s.returned_at is None or s.returned_at > now) for s in subs):
@@ -69,10 +69,10 @@ def reminders_due(unit: str, req: Requirement, subs: list[Submitted], now: Insta
     requirement's kind); sent from the remind day (or the unit's registration, if later) until the
     deadline."""
     out = []
-    for period in _periods(req, now):
+    for period in near_periods(req, now):
         deadline = req.deadline_at(period)
         at = max(date_start(remind_day(req, period, days)), registered)
-        if not at <= now < deadline or _settled(req, period, subs, now):
+        if not at <= now < deadline or settled(req, period, subs, now):
             continue
         left = sum(1 for n in range(local_day(at), deadline_day(req, period).toordinal() + 1)
                    if is_working_day(date.fromordinal(n)))
@@ -87,7 +87,7 @@ def next_change(requirements: Sequence[Requirement], subs: Iterable[Submitted], 
     stamped ahead of `now`, a unit's registration, the next month (its reports come into view)."""
     ahead: list[Instant] = [month_bounds(month_of(now))[1]]
     for req in requirements:
-        for period in _periods(req, now):
+        for period in near_periods(req, now):
             ahead += [date_start(remind_day(req, period, days)), req.deadline_at(period)]
     for sub in subs:
         ahead += [x for x in (sub.accepted_at, sub.returned_at) if x is not None]

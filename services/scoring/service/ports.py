@@ -194,6 +194,11 @@ class Live(Protocol):
         projection is not reading yet)."""
         ...
 
+    def undecided_requests(self, unit: str) -> list[tuple[str, int]]:
+        """(request id, decision deadline) of the data-sharing requests forwarded to the unit it has not
+        decided, as the facts say."""
+        ...
+
     def scored_units(self, month: str | None = None) -> list[tuple[str, str, frozenset[str], int]]:
         """(unit, kind, absent indicators, registered at) of every registered department and city (checked
         in `month`: not exempt then)."""

@@ -10,11 +10,13 @@ from typing import IO, Any
 import asyncpg
 
 from scoring.domain.bulletin import Bulletin, compile_bulletin
-from scoring.domain.clock import SHANGHAI, month_bounds, shift_month, to_datetime
+from scoring.domain.clock import SHANGHAI, Instant, month_bounds, month_of, shift_month, to_datetime, to_instant
 from scoring.domain.ruleset import Ruleset
+from scoring.domain.submissions import Requirements, Submitted
+from scoring.domain.todo import Todo, todos
 from scoring.messaging.alert_feed import documents
 from scoring.messaging.projector import LiveProjector
-from scoring.service.ports import AppealRow, ClaimRow, FindingRow, SubmissionRow
+from scoring.service.ports import AppealRow, ClaimRow, FindingRow, Live, SubmissionRow
 from scoring.storage import alerts, months
 from scoring.storage import appeals as appeal_rows
 from scoring.storage import findings as finding_rows
@@ -138,3 +140,27 @@ async def bulletin(pool: asyncpg.Pool, month: str, names: dict[str, tuple[str, s
                             results=[r["result"] for r in sealed], names=names, ruleset=ruleset,
                             previous_month=previous_month,
                             previous={r["unit"]: Decimal(r["total"]) for r in before})
+
+
+async def todo(pool: asyncpg.Pool, live: Live, unit: str, requirements: Requirements, ruleset: Ruleset,
+               now: Instant, appeal_days: int) -> list[Todo] | None:
+    """The unit's to-do list (domain/todo.py) as of `now`; None when the unit is not scored now."""
+    from scoring.service.submissions import as_submitted
+
+    scored = {u: (kind, absent) for u, kind, absent, _ in live.scored_units(month_of(now))}
+    if unit not in scored:
+        return None
+    kind, absent = scored[unit]
+    async with pool.acquire() as conn:
+        subs = await submission_rows.of_unit(conn, unit)
+        found = await finding_rows.listed(conn, unit=unit, item=None, start=None, end=None, status="recorded",
+                                          limit=1000)
+        appealed = {a.finding_id for a in await appeal_rows.listed(conn, unit=unit, status=None, limit=10_000)}
+    by_kind: dict[str, list[Submitted]] = {}
+    for r in subs:
+        by_kind.setdefault(r.kind, []).append(as_submitted(r))
+    return todos(unit, requirements=requirements.binding(ruleset, kind, absent), submissions=by_kind,
+                 requests=live.undecided_requests(unit),
+                 findings=[(f.finding_id, f.item, to_instant(f.occurred_at)) for f in found
+                           if f.unit == unit or f.attributed_unit == unit],
+                 appealed=appealed, ruleset=ruleset, now=now, appeal_days=appeal_days)

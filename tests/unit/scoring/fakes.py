@@ -166,6 +166,11 @@ class FakeLive:
     async def caught_up(self, timeout: float) -> int | None:
         return self.behind
 
+    def undecided_requests(self, unit: str) -> list[tuple[str, int]]:
+        from scoring.domain.alert_text import undecided_requests
+
+        return undecided_requests(self.store.facts(unit).exchange)
+
     def unit_kind(self, unit: str) -> str | None:
         reg = self.store.directory.get(unit)
         return reg.kind if reg else None
