@@ -132,7 +132,7 @@ async def test_a_unit_is_reminded_before_a_deadline_through_its_alerts(database_
             return [d for d in docs if d["type"] == "scoring.deadline-reminded"
                     and (d["kind"], d["period"]) == ("network-docking-progress", "2019-07")]
 
-        for _ in range(150):
+        for _ in range(300):  # the watermark must pass 3 July: the August event has to be fetched (shared broker)
             docs = (await client.get(f"/alerts/{quiet}", headers=token("department", quiet))).json()
             if reminded(docs):
                 break

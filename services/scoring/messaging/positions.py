@@ -91,3 +91,8 @@ async def verify_positions(consumer: AIOKafkaConsumer,
             consumer.seek(tp, position.next_offset)
     return problems
 
+
+def events_behind(ends: dict[TopicPartition, int], offsets: dict[tuple[str, int], StoredPosition]) -> int:
+    """Events up to `ends` (the broker's end offsets) not committed with the state."""
+    return sum(max(0, end - (p.next_offset if (p := offsets.get((tp.topic, tp.partition))) else 0))
+               for tp, end in ends.items())

@@ -37,7 +37,7 @@ from scoring.domain.clock import month_of, to_datetime, to_instant
 from scoring.domain.projection import Change, Projection
 from scoring.domain.ruleset import Ruleset
 from scoring.messaging import outputs, tracing
-from scoring.messaging.positions import FACT_TOPICS, assign_fact_partitions
+from scoring.messaging.positions import FACT_TOPICS, assign_fact_partitions, events_behind
 from scoring.storage import alerts, archive, state
 
 log = get_logger(__name__)
@@ -125,13 +125,7 @@ class LiveProjector:
 
     async def lag(self) -> int | None:
         """Events on the broker not yet committed with the state (None before partitions are assigned)."""
-        consumer = self.consumer
-        if consumer is None or not consumer.assignment() or not self.ready.is_set():
-            return None
-        partitions = list(consumer.assignment())
-        ends = await consumer.end_offsets(partitions)
-        return sum(max(0, ends[tp] - self.offsets[(tp.topic, tp.partition)].next_offset
-                       if (tp.topic, tp.partition) in self.offsets else ends[tp]) for tp in partitions)
+        return await self.caught_up(0.0)
 
     async def caught_up(self, timeout: float) -> int | None:
         """Wait (at most `timeout` s) until everything on the broker now is committed with the state; the
@@ -141,12 +135,9 @@ class LiveProjector:
             return None
         ends = await consumer.end_offsets(list(consumer.assignment()))
         deadline = time.monotonic() + timeout
-        while True:
-            behind = sum(max(0, end - (p.next_offset if (p := self.offsets.get((tp.topic, tp.partition))) else 0))
-                         for tp, end in ends.items())
-            if behind == 0 or time.monotonic() >= deadline:
-                return behind
+        while (behind := events_behind(ends, self.offsets)) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
+        return behind
 
     async def _assign(self, consumer: AIOKafkaConsumer) -> None:
         """Take every fact partition at the offset stored with the state, when it belongs to the log the
