@@ -11,7 +11,7 @@ from hubkit.problems import not_found
 from pydantic import BaseModel, Field
 
 from elicense.api.deps import library, license_types, local_iso, now_of, pool, uow
-from elicense.domain.license_types import FieldSpec, LicenseType
+from elicense.domain.license_types import FieldSpec, LicenseType, fields_doc
 from elicense.service import commands as c
 from elicense.service import license_types as handlers
 from elicense.service import queries
@@ -57,18 +57,14 @@ def _fields(fields: list[FieldIn]) -> tuple[FieldSpec, ...]:
     return tuple(FieldSpec(f.name, f.label, f.kind, f.required) for f in fields)
 
 
-def _field_view(fields: tuple[FieldSpec, ...]) -> list[dict[str, Any]]:
-    return [{"name": f.name, "label": f.label, "kind": f.kind, "required": f.required} for f in fields]
-
-
 def _type_view(t: LicenseType) -> dict[str, Any]:
     return {"code": t.code, "name": t.name, "sector": t.sector, "holder_kind": t.holder_kind,
-            "version": t.version, "source": t.source, "fields": _field_view(t.fields)}
+            "version": t.version, "source": t.source, "fields": fields_doc(t.fields)}
 
 
 def _proposal_view(p: ProposalRow) -> dict[str, Any]:
     return {"proposal_id": p.proposal_id, "proposer": p.proposer, "change_of": p.change_of, "name": p.name,
-            "sector": p.sector, "holder_kind": p.holder_kind, "fields": _field_view(p.fields), "status": p.status,
+            "sector": p.sector, "holder_kind": p.holder_kind, "fields": fields_doc(p.fields), "status": p.status,
             "round": p.rounds, "proposed_at": local_iso(p.proposed_at), "proposed_by": p.proposed_by,
             "review_due": local_iso(p.due_at), "reviewed_at": local_iso(p.reviewed_at), "reviewed_by": p.reviewed_by,
             "reason": p.reason, "field_reasons": p.field_reasons, "code": p.code, "version": p.version}

@@ -42,6 +42,11 @@ class FieldSpec:
     required: bool = False
 
 
+def fields_doc(fields: tuple[FieldSpec, ...]) -> list[dict[str, object]]:
+    """A field list as the API shows it and the database keeps it."""
+    return [{"name": f.name, "label": f.label, "kind": f.kind, "required": f.required} for f in fields]
+
+
 @dataclass(frozen=True)
 class LicenseType:
     code: str

@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 from hubkit.db import json_value
 
-from elicense.domain.license_types import FieldSpec, LicenseType
+from elicense.domain.license_types import FieldSpec, LicenseType, fields_doc
 from elicense.service.ports import ProposalRow
 
 _PROPOSAL = ("proposal_id, proposer, change_of, name, sector, holder_kind, fields, status, proposed_at, proposed_by, "
@@ -18,10 +18,6 @@ _PROPOSAL = ("proposal_id, proposer, change_of, name, sector, holder_kind, field
 def fields_of(value: Any) -> tuple[FieldSpec, ...]:
     return tuple(FieldSpec(f["name"], f["label"], f.get("kind", "text"), bool(f.get("required", False)))
                  for f in json_value(value))
-
-
-def fields_json(fields: tuple[FieldSpec, ...]) -> list[dict[str, Any]]:
-    return [{"name": f.name, "label": f.label, "kind": f.kind, "required": f.required} for f in fields]
 
 
 def _type(r: asyncpg.Record) -> LicenseType:
@@ -49,7 +45,7 @@ async def latest(conn: asyncpg.Connection) -> list[LicenseType]:
 async def versions(conn: asyncpg.Connection, code: str) -> list[dict[str, Any]]:
     rows = await conn.fetch("SELECT version, name, fields, proposal_id, registered_at, registered_by "
                             "FROM license_type_versions WHERE code = $1 ORDER BY version", code)
-    return [{**dict(r), "fields": fields_json(fields_of(r["fields"]))} for r in rows]
+    return [{**dict(r), "fields": fields_doc(fields_of(r["fields"]))} for r in rows]
 
 
 async def insert_version(conn: asyncpg.Connection, kind: LicenseType, proposal_id: str, at: datetime,
@@ -57,7 +53,7 @@ async def insert_version(conn: asyncpg.Connection, kind: LicenseType, proposal_i
     await conn.execute(
         "INSERT INTO license_type_versions (code, version, name, sector, holder_kind, fields, proposal_id, "
         "registered_at, registered_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", kind.code, kind.version,
-        kind.name, kind.sector, kind.holder_kind, fields_json(kind.fields), proposal_id, at, by)
+        kind.name, kind.sector, kind.holder_kind, fields_doc(kind.fields), proposal_id, at, by)
 
 
 async def codes_with_prefix(conn: asyncpg.Connection, prefix: str) -> set[str]:
@@ -69,7 +65,7 @@ async def insert_proposal(conn: asyncpg.Connection, p: ProposalRow) -> None:
     await conn.execute(
         "INSERT INTO license_type_proposals (proposal_id, proposer, change_of, name, sector, holder_kind, fields, "
         "status, proposed_at, proposed_by, due_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        p.proposal_id, p.proposer, p.change_of, p.name, p.sector, p.holder_kind, fields_json(p.fields), p.status,
+        p.proposal_id, p.proposer, p.change_of, p.name, p.sector, p.holder_kind, fields_doc(p.fields), p.status,
         p.proposed_at, p.proposed_by, p.due_at)
 
 
@@ -90,7 +86,7 @@ async def save_proposal(conn: asyncpg.Connection, p: ProposalRow) -> None:
         "UPDATE license_type_proposals SET name = $2, sector = $3, holder_kind = $4, fields = $5, status = $6, "
         "proposed_at = $7, proposed_by = $8, due_at = $9, reviewed_at = $10, reviewed_by = $11, reason = $12, "
         "field_reasons = $13, code = $14, version = $15, rounds = $16 WHERE proposal_id = $1",
-        p.proposal_id, p.name, p.sector, p.holder_kind, fields_json(p.fields), p.status, p.proposed_at,
+        p.proposal_id, p.name, p.sector, p.holder_kind, fields_doc(p.fields), p.status, p.proposed_at,
         p.proposed_by, p.due_at, p.reviewed_at, p.reviewed_by, p.reason, p.field_reasons, p.code, p.version,
         p.rounds)
 

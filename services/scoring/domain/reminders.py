@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from contracts.workdays import is_working_day
 
 from scoring.domain.clock import Instant, date_start, local_day, month_bounds, month_of, shift_month
-from scoring.domain.submissions import ONCE, Requirement, Submitted
+from scoring.domain.submissions import ONCE, Requirement, Submitted, first_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +89,4 @@ def next_change(requirements: Sequence[Requirement], subs: Iterable[Submitted], 
     for req in requirements:
         for period in near_periods(req, now):
             ahead += [date_start(remind_day(req, period, days)), req.deadline_at(period)]
-    for sub in subs:
-        ahead += [x for x in (sub.accepted_at, sub.returned_at) if x is not None]
-    ahead += list(registered)
-    return min((x for x in ahead if x > now), default=None)
+    return first_after(now, ahead, subs, registered)

@@ -127,10 +127,14 @@ def next_change(requirements: Sequence[Requirement], subs: Iterable[Submitted], 
         assert req.first_month is not None
         month = max(req.first_month, month_of(now))
         ahead += [req.deadline_at(month) + GRACE_US, req.deadline_at(shift_month(month, 1)) + GRACE_US]
-    for sub in subs:
-        ahead += [x for x in (sub.accepted_at, sub.returned_at) if x is not None]
-    ahead += [x + ONBOARDING_US for x in registered]
-    return min((x for x in ahead if x > now), default=None)
+    return first_after(now, ahead, subs, [x + ONBOARDING_US for x in registered])
+
+
+def first_after(now: Instant, ahead: Iterable[Instant], subs: Iterable[Submitted],
+                more: Iterable[Instant] = ()) -> Instant | None:
+    """The earliest instant after `now` among `ahead`, the reviews of `subs` and `more` (None: none)."""
+    reviews = (x for sub in subs for x in (sub.accepted_at, sub.returned_at) if x is not None)
+    return min((x for x in (*ahead, *reviews, *more) if x > now), default=None)
 
 
 @dataclass(frozen=True, slots=True)
