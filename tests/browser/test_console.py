@@ -46,7 +46,7 @@ async def test_console_leaderboard_moves_live_after_an_api_write(database_url: s
             browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
             try:
                 page = await browser.new_page(viewport={"width": 1400, "height": 900})
-                await page.goto(f"{url}/console?lang=zh")
+                await page.goto(f"{url}/console/leaderboard?lang=zh")
                 await expect(page.get_by_text("hub token --role operator --console")).to_be_visible()
                 # A token in the URL is refused; the form takes it in the body.
                 refused = await page.goto(f"{url}/console/login?token={token('operator')['Authorization'][7:]}")
@@ -56,7 +56,7 @@ async def test_console_leaderboard_moves_live_after_an_api_write(database_url: s
                 await expect(page.locator("#live")).to_have_text("实时")
                 # The board opens on the month of the latest event; other tests on the shared broker may
                 # have written later months, so look at this test's month by name.
-                await page.goto(f"{url}/console?lang=zh&month=2019-08")
+                await page.goto(f"{url}/console/leaderboard?lang=zh&month=2019-08")
                 row = page.locator(f"#row-{provider}")
                 await expect(row).to_contain_text("自治区控制台厅")
                 total = row.locator('[data-field="total"]')
@@ -84,7 +84,7 @@ async def test_console_leaderboard_moves_live_after_an_api_write(database_url: s
                 await context.add_cookies([{"name": "hub_console", "value": token("operator")["Authorization"][7:],
                                             "url": url}])
                 quiet = await context.new_page()
-                await quiet.goto(f"{url}/console?kind=department&q={provider}&month=2019-08")
+                await quiet.goto(f"{url}/console/leaderboard?kind=department&q={provider}&month=2019-08")
                 await expect(quiet.locator(f"#row-{provider} [data-field='total']")).to_have_text("96.00")
                 await expect(quiet.locator("tbody tr")).to_have_count(1)
             finally:

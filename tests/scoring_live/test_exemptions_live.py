@@ -48,7 +48,7 @@ async def test_an_exempt_unit_leaves_the_board_from_its_month(database_url: str,
         july = await client.get(f"/scores/{red}?month=2019-07", headers=operator)
         assert july.status_code == 200  # before the exemption's month: scored
         client.cookies.set("hub_console", operator["Authorization"][7:])
-        page = await client.get("/console", params={"month": "2019-08"})
+        page = await client.get("/console/leaderboard", params={"month": "2019-08"})
         assert "不列入检查和考核" in page.text and "自治区测试红标厅" in page.text
 
 

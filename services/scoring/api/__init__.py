@@ -7,6 +7,7 @@ from scoring.api import (
     appeals,
     bulletin,
     console,
+    dashboard,
     findings,
     inventory,
     months,
@@ -16,4 +17,5 @@ from scoring.api import (
 )
 
 routers: list[APIRouter] = [scores.router, findings.router, appeals.router, submissions.router, inventory.router,
-                             months.router, bulletin.router, alerts.router, todo.router, console.router]
+                             months.router, bulletin.router, alerts.router, todo.router, console.router,
+                             dashboard.router, dashboard.pages]

@@ -22,6 +22,7 @@ from hubkit.problems import Problem
 
 from scoring.adapters import bulletin as bulletin_document
 from scoring.api import bulletin, deps, months, scores
+from scoring.domain.clock import to_datetime
 from scoring.service import handlers, queries
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
@@ -41,12 +42,18 @@ def _local(value: Any) -> str:
 
 
 templates.env.filters["local"] = _local
+
+
+def local_time(t: int | None) -> str:
+    """An instant of the projection (epoch microseconds) as operators read it."""
+    return "—" if t is None else _local(to_datetime(t))
 COOKIE = "hub_console"
 VIEWERS = (Role.operator, Role.auditor, Role.inspector)
 Lang = Literal["zh", "en"]
 
 LABELS: dict[str, dict[str, Any]] = {
-    "zh": {"title": "政务数据聚通用 实时评分", "leaderboard": "排行榜", "closed_months": "已关账月份", "month": "月份",
+    "zh": {"title": "政务数据聚通用 实时评分", "overview": "总览", "leaderboard": "排行榜",
+           "closed_months": "已关账月份", "month": "月份",
            "kind": "类型", "all": "全部", "departments": "区直部门", "cities": "设区市", "band": "等级", "list": "榜单",
            "search": "名称或代码", "apply": "筛选", "units": "个单位", "rank": "排名", "unit": "单位", "code": "代码",
            "total": "总分", "change": "较昨日", "trend": "近月走势", "as_of": "截至", "empty": "暂无评分",
@@ -67,7 +74,8 @@ LABELS: dict[str, dict[str, Any]] = {
            "no_token_in_url": "令牌不能放在网址中，请用下面的表单或一次性登录链接。",
            "bad_code": "登录链接或令牌无效、已过期或无权查看控制台。",
            "used_code": "该一次性登录链接已使用过，请重新生成。"},
-    "en": {"title": "Data aggregation, sharing & use: live scores", "leaderboard": "Leaderboard",
+    "en": {"title": "Data aggregation, sharing & use: live scores", "overview": "Overview",
+           "leaderboard": "Leaderboard",
            "closed_months": "Closed months", "month": "Month", "kind": "Kind", "all": "all",
            "departments": "departments", "cities": "cities", "band": "Band", "list": "List",
            "search": "name or code", "apply": "Filter", "units": "units", "rank": "Rank", "unit": "Unit",
@@ -93,7 +101,7 @@ LABELS: dict[str, dict[str, Any]] = {
 }
 
 
-def _viewer(request: Request, token: Annotated[str | None, Cookie(alias=COOKIE)] = None) -> Principal:
+def viewer(request: Request, token: Annotated[str | None, Cookie(alias=COOKIE)] = None) -> Principal:
     if not token:
         raise Problem(401, "Unauthorized", "open the link printed by `hub token --role operator --console`",
                       kind="unauthorized")
@@ -102,10 +110,10 @@ def _viewer(request: Request, token: Annotated[str | None, Cookie(alias=COOKIE)]
     return principal
 
 
-Viewer = Annotated[Principal, Depends(_viewer)]
+Viewer = Annotated[Principal, Depends(viewer)]
 
 
-def _page(request: Request, name: str, lang: Lang, heading: str, status_code: int = 200,
+def page(request: Request, name: str, lang: Lang, heading: str, status_code: int = 200,
           **context: Any) -> HTMLResponse:
     query = {k: v for k, v in request.query_params.items() if k not in ("code", "token")}
     query["lang"] = "en" if lang == "zh" else "zh"
@@ -134,17 +142,17 @@ async def login(request: Request, code: str | None = None, token: str | None = N
     in the URL is refused: URLs end up in histories, proxies and traces."""
     t = LABELS[lang]
     if token is not None:
-        return _page(request, "login.html", lang, t["login"], error=t["no_token_in_url"], status_code=400)
+        return page(request, "login.html", lang, t["login"], error=t["no_token_in_url"], status_code=400)
     if code is None:
-        return _page(request, "login.html", lang, t["login"])
+        return page(request, "login.html", lang, t["login"])
     settings = request.app.state.settings
     try:
         who = verify_token(settings.jwt_secret, code, purpose=CONSOLE_LOGIN)
     except Problem:
-        return _page(request, "login.html", lang, t["login"], error=t["bad_code"], status_code=401)
+        return page(request, "login.html", lang, t["login"], error=t["bad_code"], status_code=401)
     first = await handlers.use_console_code(who.jti, deps.uow(request))
     if not first:
-        return _page(request, "login.html", lang, t["login"], error=t["used_code"], status_code=401)
+        return page(request, "login.html", lang, t["login"], error=t["used_code"], status_code=401)
     session = mint_token(settings.jwt_secret, role=who.role, unit=who.unit, subject=who.subject)
     return _signed_in(request, session, lang, month)
 
@@ -161,7 +169,7 @@ async def login_form(request: Request, lang: Lang = "zh") -> Response:
         if viewer.role not in VIEWERS:
             raise Problem(403, "Forbidden", "")
     except Problem:
-        return _page(request, "login.html", lang, t["login"], error=t["bad_code"], status_code=401)
+        return page(request, "login.html", lang, t["login"], error=t["bad_code"], status_code=401)
     return _signed_in(request, token, lang, month)
 
 
@@ -173,18 +181,22 @@ def _signed_in(request: Request, session: str, lang: Lang, month: str | None) ->
     return response
 
 
-@router.get("", response_class=HTMLResponse)
+@router.get("/leaderboard", response_class=HTMLResponse)
 async def leaderboard_page(
     request: Request, lang: Lang = "zh", month: str | None = None,
     kind: Literal["department", "city", ""] = "", band: Literal["very-high", "high", "medium", "low", ""] = "",
     list_: Annotated[Literal["red", "black", "none", ""], Query(alias="list")] = "", q: str | None = None,
+    low: Annotated[Decimal | None, Query(ge=0, le=200, description="totals at least")] = None,
+    high: Annotated[Decimal | None, Query(ge=0, le=200, description="totals below (100: up to 100)")] = None,
+    item: Annotated[str | None, Query(max_length=12, description="units the item costs or earns points")] = None,
     token: Annotated[str | None, Cookie(alias=COOKIE)] = None,
 ) -> HTMLResponse:
+    """The leaderboard with its filters; the dashboard's charts link here with a range of totals or an item."""
     t = LABELS[lang]
     try:
-        viewer = _viewer(request, token)
+        signed_in = viewer(request, token)
     except Problem:
-        return _page(request, "login.html", lang, t["login"])
+        return page(request, "login.html", lang, t["login"])
     # Read before the board: a change in between is then sent again (harmless), never lost.
     after = await queries.ledger_position(deps.pool(request))
     if month is None and deps.projector(request).projection.watermark is None:
@@ -192,18 +204,30 @@ async def leaderboard_page(
                                  "ruleset": deps.ruleset(request).id,
                                  "ruleset_version": deps.ruleset(request).version}
     else:
-        board = await scores.leaderboard(request, viewer, month=month, kind=kind or None, band=band or None,
+        board = await scores.leaderboard(request, signed_in, month=month, kind=kind or None, band=band or None,
                                          list_=list_ or None, q=q or None)
+    if item:
+        costs = await queries.units_with_item(deps.pool(request), board["month"], item)
+        board["units"] = [u for u in board["units"] if u["unit"] in costs]
+    if low is not None or high is not None:
+        board["units"] = [u for u in board["units"] if _in_range(Decimal(u["total"]), low, high)]
     for unit in board["units"]:
         unit["sparkline"] = sparkline([p["total"] for p in unit["trend"]])
     script_labels = orjson.dumps({"live": t["live"], "down": t["down"], "bands": t["bands"],
                                   "lists": {k: v for k, v in t["lists"].items() if k != "none"}}).decode()
-    return _page(request, "leaderboard.html", lang, f"{t['leaderboard']} {board['month']}", board=board,
-                 filters={"kind": kind, "band": band, "list": list_, "q": q}, after=after, live=True,
-                 script_labels=script_labels, health=_health(request))
+    return page(request, "leaderboard.html", lang, f"{t['leaderboard']} {board['month']}", board=board,
+                filters={"kind": kind, "band": band, "list": list_, "q": q, "low": low, "high": high, "item": item},
+                after=after, live=True, script_labels=script_labels, health=health(request))
 
 
-def _health(request: Request) -> dict[str, Any]:
+def _in_range(total: Decimal, low: Decimal | None, high: Decimal | None) -> bool:
+    """[low, high), except that a range ending at 100 holds 100 (the histogram's top bin)."""
+    if low is not None and total < low:
+        return False
+    return high is None or total < high or (high == 100 and total >= 100)
+
+
+def health(request: Request) -> dict[str, Any]:
     """The hub's messaging at a glance, from the snapshot the service refreshes every few seconds."""
     gauges = request.app.state.host.gauges
     snapshot = gauges.snapshot if gauges is not None else {}
@@ -218,7 +242,7 @@ async def unit_page(unit: str, request: Request, viewer: Viewer, lang: Lang = "z
                     month: str | None = None) -> HTMLResponse:
     b = await scores.breakdown(unit, request, viewer, month=month)
     h = await scores.history(unit, request, viewer, month=b["month"])
-    return _page(request, "unit.html", lang, b.get("name") or unit, b=b, changes=h["changes"],
+    return page(request, "unit.html", lang, b.get("name") or unit, b=b, changes=h["changes"],
                  history_svg=sparkline([c["total"] for c in h["changes"]], width=240, height=40))
 
 
@@ -226,7 +250,7 @@ async def unit_page(unit: str, request: Request, viewer: Viewer, lang: Lang = "z
 async def months_page(request: Request, viewer: Viewer, lang: Lang = "zh") -> HTMLResponse:
     closed = await queries.closed_months(deps.pool(request))
     found = [await months.read(m, request, viewer) for m in closed]
-    return _page(request, "months.html", lang, LABELS[lang]["closed_months"], months=found)
+    return page(request, "months.html", lang, LABELS[lang]["closed_months"], months=found)
 
 
 @router.get("/months/{month}/bulletin", response_class=HTMLResponse)

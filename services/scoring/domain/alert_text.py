@@ -143,13 +143,15 @@ def _deadline(due: datetime) -> str:
     return local.strftime("%Y-%m-%d %H:%M")
 
 
-def undecided_requests(facts: ExchangeFacts) -> list[tuple[str, Instant]]:
+def undecided_requests(facts: ExchangeFacts, t: Instant | None = None) -> list[tuple[str, Instant]]:
     """(request id, decision deadline) of every forwarded request still undecided (3 working days, 5 for
-    supervision data)."""
+    supervision data); with `t`, as the facts stood at t (forwarded by then, no decision by then)."""
     found = []
     for request_id, req in sorted(facts.requests.items()):
         start = req.clock_start()
-        if start is not None and not req.decisions:
+        if start is None or (t is not None and start > t):
+            continue
+        if not any(t is None or at <= t for at, _ in req.decisions.values()):
             found.append((request_id, working_deadline_at(start, 5 if req.data_kind == "supervision" else 3)))
     return found
 

@@ -67,7 +67,7 @@ class Bulletin:
         return [r for r in self.rows if r.listing == "black"]
 
 
-def _mean(values: Sequence[Decimal]) -> Decimal:
+def mean_of(values: Sequence[Decimal]) -> Decimal:
     return (sum(values, Decimal(0)) / len(values)).quantize(_TWO) if values else Decimal("0.00")
 
 
@@ -86,7 +86,7 @@ def _ranked(results: Sequence[Mapping[str, Any]], names: Mapping[str, tuple[str,
     return tuple(rows)
 
 
-def _deductions(results: Sequence[Mapping[str, Any]], ruleset: Ruleset, top: int) -> tuple[Deduction, ...]:
+def costliest(results: Sequence[Mapping[str, Any]], ruleset: Ruleset, top: int) -> tuple[Deduction, ...]:
     deduction_items = {item.id for indicator in ruleset.deductions for item in indicator.items}
     units: dict[str, int] = {}
     points: dict[str, Decimal] = {}
@@ -99,7 +99,7 @@ def _deductions(results: Sequence[Mapping[str, Any]], ruleset: Ruleset, top: int
     return tuple(Deduction(i, ruleset.items[i].label_zh, units[i], points[i].quantize(_TWO)) for i in ordered)
 
 
-def _histogram(totals: Sequence[Decimal], width: int = 5) -> tuple[tuple[str, int], ...]:
+def histogram(totals: Sequence[Decimal], width: int = 5) -> tuple[tuple[str, int], ...]:
     """Units per range of totals, from the lowest range that holds one to 100 (the top range holds 100)."""
     if not totals:
         return ()
@@ -126,9 +126,9 @@ def compile_bulletin(month: str, *, seal: str, closed_at: str, results: Sequence
     changes = [r.change for r in rows if r.change is not None]
     return Bulletin(
         month=month, previous=previous_month if before else None, ruleset=ruleset.id, seal=seal, closed_at=closed_at,
-        rows=rows, mean=_mean(totals), median=Decimal(median(totals)).quantize(_TWO) if totals else Decimal("0.00"),
+        rows=rows, mean=mean_of(totals), median=Decimal(median(totals)).quantize(_TWO) if totals else Decimal("0.00"),
         by_band={b: sum(1 for r in rows if r.band == b) for b in BANDS},
         by_list={k: sum(1 for r in rows if r.listing == k) for k in ("red", "black", "none")},
-        by_kind={k: (len(v), _mean(v)) for k, v in sorted(kinds.items())},
-        deductions=_deductions(results, ruleset, top), histogram=_histogram(totals),
+        by_kind={k: (len(v), mean_of(v)) for k, v in sorted(kinds.items())},
+        deductions=costliest(results, ruleset, top), histogram=histogram(totals),
         improved=sum(1 for c in changes if c > 0), slipped=sum(1 for c in changes if c < 0))

@@ -8,6 +8,8 @@ from typing import Any, Protocol
 
 from hubkit.uow import UnitOfWork
 
+from scoring.domain.activity import Activity
+from scoring.domain.dashboard import Unit
 from scoring.domain.result import MonthResult
 
 
@@ -197,6 +199,14 @@ class Live(Protocol):
     def undecided_requests(self, unit: str) -> list[tuple[str, int]]:
         """(request id, decision deadline) of the data-sharing requests forwarded to the unit it has not
         decided, as the facts say."""
+        ...
+
+    def units(self) -> dict[str, Unit]:
+        """Every registered unit's name, kind and (a county's) city."""
+        ...
+
+    def activity(self) -> Activity | None:
+        """The province's catalog, exchange and e-license figures at the watermark (None: no event yet)."""
         ...
 
     def scored_units(self, month: str | None = None) -> list[tuple[str, str, frozenset[str], int]]:

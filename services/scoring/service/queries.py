@@ -11,6 +11,7 @@ import asyncpg
 
 from scoring.domain.bulletin import Bulletin, compile_bulletin
 from scoring.domain.clock import SHANGHAI, Instant, month_bounds, month_of, shift_month, to_datetime, to_instant
+from scoring.domain.dashboard import Dashboard, MonthFigure, compile_dashboard
 from scoring.domain.ruleset import Ruleset
 from scoring.domain.submissions import Requirements, Submitted
 from scoring.domain.todo import Todo, todos
@@ -24,7 +25,18 @@ from scoring.storage import inventory as inventory_rows
 from scoring.storage import submissions as submission_rows
 
 # The leaderboard, results and ledger reads are storage's own queries, served as they are.
-from scoring.storage.reads import closed_months, leaderboard, ledger_after, ledger_position, unit_history, unit_result
+from scoring.storage.reads import (
+    closed_months,
+    leaderboard,
+    ledger_after,
+    ledger_position,
+    month_figures,
+    month_results,
+    recent_deductions,
+    unit_history,
+    unit_result,
+    units_with_item,
+)
 
 __all__ = [
     "alerts_after",
@@ -37,10 +49,12 @@ __all__ = [
     "leaderboard",
     "ledger_after",
     "ledger_position",
+    "recent_deductions",
     "submission_file",
     "submissions",
     "unit_history",
     "unit_result",
+    "units_with_item",
     "webhooks",
 ]
 
@@ -164,3 +178,14 @@ async def todo(pool: asyncpg.Pool, live: Live, unit: str, requirements: Requirem
                  findings=[(f.finding_id, f.item, to_instant(f.occurred_at)) for f in found
                            if f.unit == unit or f.attributed_unit == unit],
                  appealed=appealed, ruleset=ruleset, now=now, appeal_days=appeal_days)
+
+
+async def dashboard(pool: asyncpg.Pool, live: Live, month: str, ruleset: Ruleset) -> Dashboard:
+    """The province in `month` as it stands (domain/dashboard.py), against the month before and with
+    the twelve months up to it."""
+    previous_month = shift_month(month, -1)
+    found = await month_results(pool, [month, previous_month])
+    figures = [MonthFigure(r["month"], r["units"], r["mean"], r["red"], r["black"])
+               for r in await month_figures(pool, month, 12)]
+    return compile_dashboard(month, results=found[month], previous=found[previous_month], units=live.units(),
+                             ruleset=ruleset, months=figures)

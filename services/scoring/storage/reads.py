@@ -63,3 +63,39 @@ async def ledger_after(pool: asyncpg.Pool, position: int, month: str | None, lim
 async def closed_months(pool: asyncpg.Pool) -> list[str]:
     async with pool.acquire() as conn:
         return [r["month"] for r in await conn.fetch("SELECT month FROM closed_months ORDER BY month DESC")]
+
+
+async def month_results(pool: asyncpg.Pool, months: list[str]) -> dict[str, list[Any]]:
+    """Each month's scored units' results (canonical documents), by month."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT month, result FROM scores WHERE month = ANY($1::text[]) ORDER BY unit", months)
+    found: dict[str, list[Any]] = {m: [] for m in months}
+    for r in rows:
+        found[r["month"]].append(r["result"])
+    return found
+
+
+async def month_figures(pool: asyncpg.Pool, upto: str, last: int) -> list[Any]:
+    """The province per month up to `upto` (the `last` months): units scored, mean total, red and black."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            """SELECT month, count(*) AS units, round(avg(total), 2) AS mean,
+                      count(*) FILTER (WHERE list = 'red') AS red, count(*) FILTER (WHERE list = 'black') AS black
+               FROM scores WHERE month <= $1 GROUP BY month ORDER BY month DESC LIMIT $2""", upto, last)
+    return list(reversed(rows))
+
+
+async def recent_deductions(pool: asyncpg.Pool, limit: int) -> list[Any]:
+    """The province's latest deduction alerts, the newest first (reminders and anomalies cost nothing)."""
+    async with pool.acquire() as conn:
+        return list(await conn.fetch(
+            "SELECT seq, unit, month, item, points_added, payload, created_at FROM alerts WHERE points_added > 0 "
+            "ORDER BY seq DESC LIMIT $1", limit))
+
+
+async def units_with_item(pool: asyncpg.Pool, month: str, item: str) -> set[str]:
+    """The units whose result of the month has points on the item (or, given an indicator, on any of its items)."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT unit FROM scores WHERE month = $1 "
+                                "AND (result->'items' ? $2 OR result->'indicators' ? $2)", month, item)
+    return {r["unit"] for r in rows}

@@ -74,6 +74,21 @@ def _months_later(anchor: Instant, months: int) -> Instant:
     return add_months(anchor, months)
 
 
+def stale_at(facts: CatalogFacts, code: str, t: Instant) -> bool:
+    """Whether a published, mounted resource is stale at t: its update period has run out since its
+    latest anchor (its latest update at or before t, or its mount). The dashboard's count of stale
+    resources now; the monthly item (stale_resources) asks whether it was stale at any time in a month."""
+    mount = facts.mounted.get(code)
+    pubs = facts.published.get(code)
+    if mount is None or mount[0] > t or not pubs:
+        return False
+    visible = _visible_publications(pubs, t)
+    if visible is None:
+        return False
+    anchor = max([mount[0], *(u for u in facts.updates.get(code, {}) if u <= t)])
+    return _period_end(anchor, visible[1]) < t
+
+
 Staleness = tuple[Occurrence | None, tuple[Instant, ...]]  # the occurrence, the instants compared with T
 
 

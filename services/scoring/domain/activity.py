@@ -1,0 +1,119 @@
+"""The province's data work right now, as the projection's facts show it: the catalog (required,
+published, mounted, stale), the exchange (requests waiting for a decision and overdue, failed calls,
+upheld disputes) and the e-license library (claimed types pushed, licenses with files, uses without
+the seal). Pure: the fact store and an instant in, figures and the units behind them out.
+
+Only what the scoring events carry is here: a successful gateway call is no event, so calls per
+minute are the exchange's own statistics, not the projection's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scoring.domain.alert_text import undecided_requests
+from scoring.domain.clock import Instant, local_day, month_of
+from scoring.domain.facts import FactStore
+from scoring.domain.facts.elicense import FILE, PUSH
+from scoring.domain.metrics.catalog import stale_at
+
+# (unit, how many): the list behind a figure, the most first
+PerUnit = tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogNow:
+    required: int  # resource codes named by a requirement batch assigned by now
+    required_published: int
+    required_mounted: int
+    published: int
+    mounted: int
+    stale: int
+    stale_by_unit: PerUnit
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeNow:
+    waiting: int  # forwarded requests not decided yet
+    overdue: int  # ... whose decision deadline has passed
+    overdue_by_unit: PerUnit
+    failed_today: int  # failed calls counted today (one per data kind, resource and day)
+    failed_month: int
+    disputes_month: int  # upheld quality disputes this month
+    failed_by_unit: PerUnit  # this month
+
+
+@dataclass(frozen=True, slots=True)
+class LicensesNow:
+    claimed_types: int
+    pushed_types: int  # claimed types with at least one license pushed
+    licenses: int
+    with_file: int
+    unsealed_uses_month: int
+    unpushed_by_unit: PerUnit  # claimed types not pushed yet
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    catalog: CatalogNow
+    exchange: ExchangeNow
+    licenses: LicensesNow
+
+
+def _ranked(counts: dict[str, int]) -> PerUnit:
+    return tuple(sorted(((u, n) for u, n in counts.items() if n), key=lambda p: (-p[1], p[0])))
+
+
+def activity(store: FactStore, t: Instant) -> Activity:
+    """Every unit's facts (counties included: their catalog and licenses are the province's too) at t."""
+    month, today = month_of(t), local_day(t)
+    required: set[str] = set()
+    published: set[str] = set()
+    mounted: set[str] = set()
+    stale: dict[str, int] = {}
+    waiting = overdue_n = failed_today = failed_month = disputes = 0
+    overdue: dict[str, int] = {}
+    failed: dict[str, int] = {}
+    claimed_n = pushed_types = licenses = with_file = unsealed = 0
+    unpushed: dict[str, int] = {}
+    for unit, facts in store.units.items():
+        cat = facts.catalog
+        for batch in cat.batches.values():
+            if batch.stamp[0] <= t:
+                required |= batch.codes
+        published.update(c for c, first in cat.first_published.items() if first <= t)
+        mounted.update(c for c, m in cat.mounted.items() if m[0] <= t)
+        stale[unit] = sum(1 for code in cat.published if stale_at(cat, code, t))
+
+        for _, due in undecided_requests(facts.exchange, t):
+            waiting += 1
+            if due < t:
+                overdue_n += 1
+                overdue[unit] = overdue.get(unit, 0) + 1
+        calls = facts.exchange.failed_calls.get(month, {})
+        failed_today += sum(1 for (_, _, day), s in calls.items() if day == today and s[0] <= t)
+        failed[unit] = sum(1 for s in calls.values() if s[0] <= t)
+        failed_month += failed[unit]
+        disputes += sum(1 for s in facts.exchange.disputes.get(month, {}).values() if s[0] <= t)
+
+        lic = facts.elicense
+        claim = lic.claim_at(t)
+        if claim is not None:
+            done = sum(1 for ty in claim.types if (first := lic.type_first_push.get(ty)) and first[0] <= t)
+            claimed_n += len(claim.types)
+            pushed_types += done
+            unpushed[unit] = len(claim.types) - done
+        for firsts in lic.licenses.values():
+            push, file = firsts[PUSH], firsts[FILE]
+            if push is not None and push[0] <= t:
+                licenses += 1
+                with_file += file is not None and file[0] <= t
+        unsealed += sum(1 for at in lic.unsealed_uses.get(month, {}).values() if at <= t)
+    return Activity(
+        CatalogNow(required=len(required), required_published=len(required & published),
+                   required_mounted=len(required & mounted), published=len(published), mounted=len(mounted),
+                   stale=sum(stale.values()), stale_by_unit=_ranked(stale)),
+        ExchangeNow(waiting=waiting, overdue=overdue_n, overdue_by_unit=_ranked(overdue), failed_today=failed_today,
+                    failed_month=failed_month, disputes_month=disputes, failed_by_unit=_ranked(failed)),
+        LicensesNow(claimed_types=claimed_n, pushed_types=pushed_types, licenses=licenses, with_file=with_file,
+                    unsealed_uses_month=unsealed, unpushed_by_unit=_ranked(unpushed)))
