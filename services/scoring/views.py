@@ -7,6 +7,7 @@ from datetime import datetime
 
 from scoring.domain.activity import Activity, activity
 from scoring.domain.alert_text import undecided_requests
+from scoring.domain.clock import month_bounds
 from scoring.domain.dashboard import Unit
 from scoring.domain.engine import evaluate
 from scoring.domain.result import MonthResult
@@ -54,15 +55,18 @@ class LiveView:
         directory = self._projector.projection.store.directory
         return {u: Unit(r.name, r.kind, r.parent_unit) for u, r in directory.units.items()}
 
-    def activity(self) -> Activity | None:
-        """The province's catalog, exchange and e-license figures at the watermark (None: no event yet)."""
+    def activity(self, month: str | None = None) -> Activity | None:
+        """The province's catalog, exchange and e-license figures at the watermark, or at the end of `month`
+        when that came before it (None: no event yet)."""
         p = self._projector
         wm = p.projection.watermark
         if wm is None:
             return None
-        # Read once per position (about 40 ms for 200,000 licenses): every open dashboard asks after each change.
+        t = wm if month is None else min(wm, month_bounds(month)[1] - 1)
+        # Read once per position and instant (about 40 ms for 200,000 licenses): every open dashboard asks
+        # after each change.
         memo = p.derived.get("activity")
-        if memo is None or memo[0] != p.position:
-            memo = p.derived["activity"] = (p.position, activity(p.projection.store, wm))
+        if memo is None or memo[0] != (p.position, t):
+            memo = p.derived["activity"] = ((p.position, t), activity(p.projection.store, t))
         found: Activity = memo[1]
         return found

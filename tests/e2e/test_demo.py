@@ -3,6 +3,7 @@ an auditor's replay of the exported event log, and the leaderboard has a realist
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +25,8 @@ def test_demo_month_scores_equal_the_replay_of_its_exported_log(tmp_path: Path) 
                HUB_KAFKA_PORT=str(base + 7))
     hub = [sys.executable, "-m", "hubkit.cli"]
     scoring_cli = [str(Path(sys.executable).with_name("hub-scoring"))]
-    up = subprocess.run([*hub, "up", "--demo", "--detach"], env=env, capture_output=True, text=True, timeout=900)
+    up = subprocess.run([*hub, "up", "--demo", "--detach", "--month", "2019-08"], env=env, capture_output=True,
+                        text=True, timeout=900)
     try:
         assert up.returncode == 0, up.stderr[-3000:]
         assert "/console/login?code=" in up.stderr and "token=" not in up.stderr
@@ -49,8 +51,11 @@ def test_demo_month_scores_equal_the_replay_of_its_exported_log(tmp_path: Path) 
         verified = subprocess.run([*scoring_cli, "verify", str(package)], capture_output=True, text=True, timeout=300)
         assert verified.returncode == 0 and verified.stdout.startswith("identical"), verified.stdout[-2000:]
         bulletin = httpx.get(f"http://127.0.0.1:{base + 4}/months/2019-08/bulletin.pdf", headers=operator, timeout=60)
-        page = httpx.get(f"http://127.0.0.1:{base + 4}/console", params={"month": "2019-08"}, timeout=30,
-                         cookies={"hub_console": operator["Authorization"][7:]}).text
+        cookies = {"hub_console": operator["Authorization"][7:]}
+        page = httpx.get(f"http://127.0.0.1:{base + 4}/console/leaderboard", params={"month": "2019-08"}, timeout=30,
+                         cookies=cookies).text
+        home = httpx.get(f"http://127.0.0.1:{base + 4}/console", params={"month": "2019-08"}, timeout=30,
+                         cookies=cookies).text
     finally:
         subprocess.run([*hub, "down"], env=env, capture_output=True, text=True, timeout=60)
 
@@ -69,9 +74,14 @@ def test_demo_month_scores_equal_the_replay_of_its_exported_log(tmp_path: Path) 
     lists = [u["list"] for u in board["units"]]
     assert lists.count("red") >= 5 and lists.count("black") >= 1 and lists.count("none") >= 5
     assert len({u["total"] for u in board["units"]}) >= 20
+    # The dashboard shows the demo's province: its cities, the catalog, exchange and library at work.
+    for panel in ("bands", "distribution", "costliest", "trend", "catalog", "exchange", "licenses", "health", "feed",
+                  "cities", "heat"):
+        assert f'id="panel-{panel}"' in home
+    assert "所辖县区" in home and "南宁市" in home
+    required = re.search(r"需求资源</td><td class=\"num\"><strong>(\d+)</strong>", home)
+    assert required is not None and int(required.group(1)) > 0, home[:3000]
     # The console shows the hub's messaging at a glance: dead letters, the largest lag, unsent events.
-    import re
-
     health = re.search(r'<p id="health".*?</p>', page, re.S)
     assert health is not None and "死信" in health.group(0)
     assert re.findall(r"<strong[^>]*>(\d+)</strong>", health.group(0)), health.group(0)

@@ -107,10 +107,22 @@ def _no_day_twice(events: list[dict[str, Any]]) -> None:
     assert findings and max(findings.values()) == 1
 
 
-def test_a_second_run_plays_the_next_month_and_leaves_the_first_as_it_was(tmp_path: Path) -> None:
+def test_a_range_of_months_then_a_second_run_plays_the_next_month_and_leaves_the_first_as_it_was(
+    tmp_path: Path,
+) -> None:
     hub = LocalHub(tmp_path / "hub")
     try:
-        hub.up_demo("--units", "6")
+        said = hub.up_demo("--units", "6", "--from", "2019-07", "--to", "2019-08")
+        assert "simulating 2019-07 (1/2)" in said and "simulating 2019-08 (2/2)" in said, said[-2000:]
+        assert "2019-07: 6 units, mean" in said  # a line per month played before the last
+        assert hub.progress()["months"] == ["2019-07", "2019-08"] and hub.progress()["finished"]
+        # Each month is closed as it ends; July's late finding (recorded in August) is its adjustment.
+        july = httpx.get(f"http://127.0.0.1:{hub.base + 4}/months/2019-07", headers=OPERATOR, timeout=30).json()
+        assert july["closed"] and [a["type"] for a in july["adjustments"]] == ["scoring.finding-recorded"]
+        late = next(u for u in july["units"] if u["unit"] == july["adjustments"][0]["unit"])
+        assert late["adjusted"] and late["adjusted_total"] < late["frozen_total"]
+        assert httpx.get(f"http://127.0.0.1:{hub.base + 4}/months/2019-08", headers=OPERATOR,
+                         timeout=30).json()["closed"]
         august = hub.export("2019-08", tmp_path / "aug-1.jsonl")
         first_board = hub.board("2019-08")
         hub.down()
@@ -118,7 +130,7 @@ def test_a_second_run_plays_the_next_month_and_leaves_the_first_as_it_was(tmp_pa
         said = hub.up_demo()
         assert "already holds the demo up to 2019-08; playing 2019-09" in said, said[-2000:]
         assert "RuntimeDirWarning" not in said and "XDG_RUNTIME_DIR" not in said
-        assert hub.progress()["months"] == ["2019-08", "2019-09"] and hub.progress()["finished"]
+        assert hub.progress()["months"] == ["2019-07", "2019-08", "2019-09"] and hub.progress()["finished"]
         # August is exactly as the first run left it: no fact added, none played again.
         again = hub.export("2019-08", tmp_path / "aug-2.jsonl")
         assert [e["id"] for e in again] == [e["id"] for e in august]
@@ -151,8 +163,8 @@ def test_a_run_killed_half_way_is_finished_by_the_next_without_playing_a_day_twi
     log = (tmp_path / "first.log").open("w")
     # Ctrl-C reaches the hub whatever this test was started under (a shell's background job ignores SIGINT,
     # and a child inherits that).
-    first = subprocess.Popen([*HUB, "up", "--demo", "--units", "6"], env=hub.env, stdout=log, stderr=log,
-                             preexec_fn=_default_sigint)
+    first = subprocess.Popen([*HUB, "up", "--demo", "--units", "6", "--month", "2019-08"], env=hub.env, stdout=log,
+                             stderr=log, preexec_fn=_default_sigint)
     try:
         deadline = time.monotonic() + 180
         while (hub.progress().get("last_day") or "") < "2019-08-13":

@@ -14,11 +14,35 @@ from hypothesis import strategies as st
 MONTHS = ["2019-08", "2019-09", "2019-10", "2019-11", "2019-12", "2020-01"]
 
 
-def test_a_new_hub_plays_august_from_its_first_day_with_its_setup() -> None:
-    p = plan(None)
-    assert (p.play, p.month, p.first_day, p.message) == (True, "2019-08", date(2019, 8, 1), None)
+def test_a_new_hub_asked_for_a_month_plays_it_from_its_first_day_with_its_setup() -> None:
+    p = plan(None, month="2019-08")
+    assert (p.play, p.month, p.first_day, p.message, p.until, p.more) == (True, "2019-08", date(2019, 8, 1), None,
+                                                                          None, False)
     assert p.progress.months == ("2019-08",) and not p.progress.setup_done and p.progress.seed == 7
+    assert p.progress.units is None  # the whole directory
     assert p.clock_start == datetime(2019, 8, 1, tzinfo=SH)
+
+
+def test_a_new_hub_asked_for_nothing_plays_july_to_september_on_a_sample() -> None:
+    p = plan(None)
+    assert (p.play, p.month, p.until, p.more) == (True, "2019-07", "2019-09", True)
+    assert p.progress.units == 12 and p.progress.months == ("2019-07",)
+    assert plan(None, units=30).progress.units == 30
+
+
+def test_a_range_plays_each_month_in_turn_and_stops_after_its_last() -> None:
+    p = plan(None, month="2019-07", until="2019-08")
+    assert (p.month, p.more) == ("2019-07", True)
+    done = replace(p.progress, setup_done=True, last_day="2019-07-31", finished=True)
+    second = plan(done, until="2019-08")
+    assert (second.play, second.month, second.more) == (True, "2019-08", False)
+    finished = replace(second.progress, setup_done=True, last_day="2019-08-31", finished=True)
+    past = plan(finished, until="2019-08")
+    assert not past.play and "past 2019-08 already" in (past.message or "")
+    # a killed run's month is finished first, then the range goes on
+    killed = replace(second.progress, setup_done=True, last_day="2019-08-12")
+    resumed = plan(killed, until="2019-09")
+    assert (resumed.month, resumed.first_day, resumed.more) == ("2019-08", date(2019, 8, 13), True)
 
 
 def test_after_a_finished_month_the_next_one_is_played_from_where_the_clock_got() -> None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import time
 import traceback
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from . import progress as saved
 from .month import Demo, DemoFailed
 from .progress import Plan, Progress, load, plan
 
@@ -25,35 +27,67 @@ LOG = "demo.log"
 
 def run_demo(*, ports: dict[str, int], plan: Plan, home: Path, console: Console, day_seconds: float = 0.0,
              provider_port: int | None = None) -> dict[str, Any] | None:
-    """Play what `plan` says, then show the month's leaderboard. `provider_port`: where the demo's provider
-    systems listen; the hub's egress policy must allow 127.0.0.1 on that port (`hub up --demo` arranges it),
-    as it refuses loopback otherwise. None when the demo stopped (the one line said why)."""
+    """Play what `plan` says (each month up to `plan.until` in turn, closing each at its end), then show the
+    last month's leaderboard. `provider_port`: where the demo's provider systems listen; the hub's egress
+    policy must allow 127.0.0.1 on that port (`hub up --demo` arranges it), as it refuses loopback otherwise.
+    None when the demo stopped (the one line said why)."""
     if plan.message:
         console.print(f"[bold]demo:[/bold] {plan.message}")
     for note in plan.notes:
         console.print(f"[yellow]demo: {note}[/yellow]")
     demo: Demo | None = None
     started = time.monotonic()
+    months = _span(plan)
+    counts: dict[str, int] = {}
     try:
-        demo = Demo(ports, plan, home, console, day_seconds, provider_port)
-        if plan.play:
-            demo.remember()  # the month is begun: a run killed from here on continues it, never replays it
-            demo.run()
-            with console.status("waiting for the scores to settle…"):
-                board = demo.wait_for_scores()
-            if demo.close_month():
-                console.print(f"{plan.month} closed; its bulletin (sign in to the console first): "
-                              f"http://127.0.0.1:{ports['scoring']}/console/months/{plan.month}/bulletin")
-        else:
-            board = demo.board()
+        while True:
+            demo = Demo(ports, plan, home, console, day_seconds, provider_port)
+            if len(months) > 1:
+                demo.label = f" ({months.index(plan.month) + 1}/{len(months)})"
+            board = _play(demo, plan, ports, console)
+            for k, v in demo.counts.items():
+                counts[k] = counts.get(k, 0) + v
+            if not plan.more:
+                break
+            _month_line(console, plan.month, board)
+            plan = saved.plan(saved.load(home), until=plan.until)
     except DemoFailed as exc:
         _stopped(console, home, f"{exc}", demo)
         return None
     except Exception as exc:  # the demo's own bug or a service gone: one line, the hub stays up
         _stopped(console, home, f"{type(exc).__name__}: {exc}", demo)
         return None
-    _show(console, plan.month, board, time.monotonic() - started, demo.counts)
+    _show(console, plan.month, board, time.monotonic() - started, counts)
     return board
+
+
+def _play(demo: Demo, plan: Plan, ports: dict[str, int], console: Console) -> dict[str, Any]:
+    """One month: played and closed, or only read when the plan says it was played already."""
+    if not plan.play:
+        return demo.board()
+    demo.remember()  # the month is begun: a run killed from here on continues it, never replays it
+    demo.run()
+    with console.status("waiting for the scores to settle…"):
+        board = demo.wait_for_scores()
+    if demo.close_month():
+        console.print(f"{plan.month} closed; its bulletin (sign in to the console first): "
+                      f"http://127.0.0.1:{ports['scoring']}/console/months/{plan.month}/bulletin")
+    return board
+
+
+def _span(plan: Plan) -> list[str]:
+    """The months this run plays, in order."""
+    months = [plan.month]
+    while plan.until is not None and months[-1] < plan.until:
+        months.append(saved.month_after(months[-1]))
+    return months
+
+
+def _month_line(console: Console, month: str, board: dict[str, Any]) -> None:
+    units = board.get("units", [])
+    lists = {k: sum(u["list"] == k for u in units) for k in ("red", "black")}
+    mean = sum(Decimal(u["total"]) for u in units) / len(units) if units else Decimal(0)
+    console.print(f"{month}: {len(units)} units, mean {mean:.2f}, red list {lists['red']}, black list {lists['black']}")
 
 
 def _stopped(console: Console, home: Path, what: str, demo: Demo | None) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from contracts.resource_codes import build_resource_code
 
-from .cast import BATCHES, PROFILES, RESOURCE_KINDS, Unit, sample
+from .cast import PROFILE_STEPS, PROFILES, RESOURCE_KINDS, Unit, batch_of, sample
 from .client import DemoBase
 from .progress import SH, days_of
 from .providers import ProviderServers
@@ -27,9 +27,8 @@ class CatalogActs(DemoBase):
         if self.progress.units:
             scored = rows = sample(scored, self.progress.units)
         self.directory = rows
-        weights = [v[0] for v in PROFILES.values()]
         for index, row in enumerate(scored):
-            profile = self.rng_for("profile", row["uscc"]).choices(list(PROFILES), weights=weights)[0]
+            profile = self.profile_of(row["uscc"])
             unit = Unit(row["uscc"], row["name"], row["kind"], row["division_code"], index, profile)
             serial = 0
             for month in self.progress.months:
@@ -41,6 +40,17 @@ class CatalogActs(DemoBase):
                 if month == self.month:
                     unit.month_codes = codes
             self.units[unit.uscc] = unit
+
+    def profile_of(self, uscc: str) -> str:
+        """The unit's profile this month: drawn once from the seed for the hub's first month, then, for a unit
+        that improves or slips (four in ten), a step up or down in about every other later month."""
+        step = PROFILE_STEPS.index(self.rng_for("profile", uscc).choices(
+            list(PROFILES), weights=[v[0] for v in PROFILES.values()])[0])
+        trend = self.rng_for("trend", uscc).choices((0, 1, -1), weights=(6, 2.5, 1.5))[0]
+        for month in self.progress.months[1:self.progress.months.index(self.month) + 1]:
+            if trend and self.rng_for("drift", uscc, month).random() < 0.5:
+                step = min(max(step + trend, 0), len(PROFILE_STEPS) - 1)
+        return PROFILE_STEPS[step]
 
     def survey_resources(self, u: Unit) -> None:
         """What an earlier run left of a unit's resources: published (and mounted) ones and drafts."""
@@ -66,8 +76,7 @@ class CatalogActs(DemoBase):
     def assign_requirements(self, at: datetime) -> None:
         days = days_of(self.month)
         deadline = days[14]
-        later = len(self.progress.months) - 1  # the first month's batch is the first catalogue batch
-        kind, title = BATCHES[(later - 1) % len(BATCHES) + 1] if later else BATCHES[0]
+        kind, title = batch_of(len(self.progress.months) - 1)
         parts = [{"unit": u.uscc, "resource_codes": u.month_codes} for u in self.units.values()]
         body = {"batch_kind": kind, "title": f"{self.month} {title}", "deadline": deadline.isoformat(),
                 "units": parts}
@@ -98,6 +107,18 @@ class CatalogActs(DemoBase):
             if self.rng.random() < diligence:
                 self.call("catalog", "POST", f"/resources/{code}/updates", self.dept(u.uscc), "data updated",
                           json={"records": self.rng.randint(10, 5000)})
+
+    def weekend_feeds(self, day: date) -> None:
+        """Exemplary units feed their daily data by an automated job, weekends included; the others leave
+        it until Monday, and a daily resource goes stale over the weekend (B1.6)."""
+        for u in self.units.values():
+            if u.profile != "exemplary":
+                continue
+            rng = self.rng_for("weekend feed", day, u.uscc)
+            for code in u.mounted:
+                if RESOURCE_KINDS[(int(code[-6:]) - 1) % len(RESOURCE_KINDS)][2] == "daily":
+                    self.call("catalog", "POST", f"/resources/{code}/updates", self.dept(u.uscc), "data updated",
+                              json={"records": rng.randint(10, 5000)})
 
     def mount(self, u: Unit, code: str, providers: ProviderServers) -> None:
         """The first resource of a unit is an API on its provider server, the others tables or files."""

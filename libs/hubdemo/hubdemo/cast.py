@@ -19,6 +19,7 @@ PROFILES = {  # share of units, update diligence, decision speed (days; None: ne
     "ordinary": (0.55, 0.85, (1, 3), 0.03),
     "lagging": (0.15, 0.35, None, 0.35),
 }
+PROFILE_STEPS = ("lagging", "ordinary", "exemplary")  # worst to best: a unit improves or slips a step at a time
 # Flags an inspector judges (documents a unit must submit are the hub's own findings, from submissions;
 # so are the private-network flags A1.4 and A1.7, from the units' system inventories).
 LAGGING_FLAGS = ["A4.2", "A4.3", "A3.1", "A4.1", "A4.4", "A5.1", "A5.4", "A5.5", "B3.1", "C2.1", "B2.5", "A5.6"]
@@ -42,6 +43,14 @@ LICENSING = {
 # The first month asks for the first catalogue batch; each later month for one more batch, in turn.
 BATCHES = [("first_batch_catalog", "第一批政务数据资源目录"), ("business_environment", "营商环境领域政务数据资源"),
            ("high_frequency", "高频政务服务事项数据资源"), ("theme", "主题库政务数据资源")]
+
+
+def batch_of(later: int) -> tuple[str, str]:
+    """The requirement batch of the hub's month number `later` (0: its first): the first catalogue batch, then
+    the other kinds in turn, again and again."""
+    return BATCHES[(later - 1) % (len(BATCHES) - 1) + 1] if later else BATCHES[0]
+
+
 FILES_PER_DAY = 5  # stock licenses given a file per issuer and working day
 
 

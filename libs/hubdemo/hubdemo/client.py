@@ -45,6 +45,7 @@ class DemoBase:
         self.subscriptions: list[tuple[str, str]] = []  # (consumer, code)
         self.counts: dict[str, int] = {}
         self.last_call = "none yet"
+        self.label = ""  # the month's place in a run of several ("(2/4)")
         from elicense.local import local_seal_authority, local_sm2_seal_authority
         from elicense.samples import SealAuthority
 

@@ -62,10 +62,12 @@ class Demo(CatalogActs, ExchangeActs, LicenseActs, SubmissionActs, InventoryActs
                 self.remember(setup_done=True)
             progress.advance(setup)
             self.prepare_licensing()
+            if self.progress.months.index(self.month) > 0:
+                self.late_finding()
             progress.advance(setup)
             failure = {u: PROFILES[x.profile][3] for u, x in self.units.items()}
             with ProviderServers(failure, self.seed, self.provider_port) as providers:
-                month_task = progress.add_task(f"simulating {self.month}", total=len(days))
+                month_task = progress.add_task(f"simulating {self.month}{self.label}", total=len(days))
                 for day in days:
                     morning = datetime.combine(day, datetime.min.time(), tzinfo=SH) + timedelta(hours=9)
                     # Marked before its first call: a day a run was killed in is never played again.
@@ -75,6 +77,8 @@ class Demo(CatalogActs, ExchangeActs, LicenseActs, SubmissionActs, InventoryActs
                     if is_working_day(day):
                         self.rng = self.rng_for(day)
                         self.working_day(day, morning, providers)
+                    else:
+                        self.weekend_feeds(day)
                     self.set_clock(morning + timedelta(hours=9))
                     if self.day_seconds:
                         time.sleep(self.day_seconds)
@@ -133,6 +137,17 @@ class Demo(CatalogActs, ExchangeActs, LicenseActs, SubmissionActs, InventoryActs
             if picks and u.profile != "exemplary":
                 contested.setdefault(u.profile, (u.uscc, f"demo-{self.month}-{first}"))
         self.contest(contested)
+
+    def late_finding(self) -> None:
+        """An inspector reports, early in the month, what a visit found at the end of the month before: that
+        month is closed, so its sealed scores stay and the finding is its adjustment (the console shows both)."""
+        previous = self.progress.months[self.progress.months.index(self.month) - 1]
+        weak = sorted(u for u, x in self.units.items() if x.profile == "lagging") or sorted(self.units)
+        unit = self.rng_for("late finding", self.month).choice(weak)
+        when = datetime.combine(days_of(previous)[-1], datetime.min.time(), tzinfo=SH) + timedelta(hours=16)
+        body = {"finding_id": f"demo-{previous}-late", "unit": unit, "item": "C2.4", "effect": "occurrence",
+                "count": 1, "occurred_at": when.isoformat(), "note": "补充督查发现（上月末走访）"}
+        self.call("scoring", "POST", "/findings", self.inspector, "late finding recorded", ok=(202, 409), json=body)
 
     def contest(self, contested: dict[str, tuple[str, str]]) -> None:
         """Findings have a life after they are recorded: an inspector withdraws one of a lagging unit's on

@@ -18,7 +18,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 SH = ZoneInfo("Asia/Shanghai")
-FIRST_MONTH = "2019-08"
+FIRST_MONTH = "2019-08"  # the month a run plays on a new hub when it names a month to end with but none to start
+# What a new hub plays when the run names nothing: three months on a sample of the directory (4 issuing
+# departments, 4 cities, 4 other departments), so trends, closed
+# months, adjustments and month-on-month changes show within about three minutes here (one month of all 64
+# units takes about as long: `hub up --demo --month 2019-08`).
+DEFAULT_RANGE = ("2019-07", "2019-09")
+DEFAULT_UNITS = 12
 DEFAULT_SEED = 7
 FILE = "demo.json"
 
@@ -49,6 +55,12 @@ class Plan:
     first_day: date
     message: str | None = None  # one line for the person who ran it, when the hub already held demo data
     notes: list[str] = field(default_factory=list)
+    until: str | None = None  # the last month this run plays (None: `month` only)
+
+    @property
+    def more(self) -> bool:
+        """Whether the run goes on with the month after this one."""
+        return self.play and self.until is not None and self.month < self.until
 
     @property
     def clock_start(self) -> datetime:
@@ -78,10 +90,23 @@ def days_of(month: str) -> list[date]:
 
 
 def plan(progress: Progress | None, *, month: str | None = None, seed: int | None = None,
-         units: int | None = None) -> Plan:
+         units: int | None = None, until: str | None = None) -> Plan:
     """What the person asked for, None where they did not say: the month (default: whatever comes next),
-    the seed (7) and how many units. A month already played is never played again; an unfinished one is
-    finished first; the seed and unit count stay those of the hub's data."""
+    the last month of the run (`until`: each month up to it in turn), the seed (7) and how many units. A
+    month already played is never played again; an unfinished one is finished first; the seed and unit
+    count stay those of the hub's data. A new hub asked for nothing plays DEFAULT_RANGE on DEFAULT_UNITS."""
+    if (progress is None or not progress.months) and month is None and until is None:
+        month, until, units = *DEFAULT_RANGE, units or DEFAULT_UNITS
+    found = _plan(progress, month=month, seed=seed, units=units)
+    if until is None:
+        return found
+    if found.play and found.month > until:
+        return replace(found, play=False, message=f"this hub's demo is past {until} already (demo months: "
+                       f"{', '.join(progress.months if progress else ())}); `hub reset` starts afresh")
+    return replace(found, until=until)
+
+
+def _plan(progress: Progress | None, *, month: str | None, seed: int | None, units: int | None) -> Plan:
     if progress is None or not progress.months:
         chosen = month or FIRST_MONTH
         fresh = Progress(seed=DEFAULT_SEED if seed is None else seed, units=units)

@@ -50,12 +50,15 @@ def _summary(hub: Hub) -> Table:
 
 @app.command()
 def up(
-    demo: Annotated[bool, typer.Option(help="Drive a realistic demo month through the APIs once up")] = False,
-    month: Annotated[str | None, typer.Option(help="Demo month YYYY-MM (default: 2019-08 on a new hub, "
-                                                   "else the month after the last one played)")] = None,
+    demo: Annotated[bool, typer.Option(help="Drive realistic demo months through the APIs once up")] = False,
+    month: Annotated[str | None, typer.Option("--from", "--month", help=(
+        "First demo month YYYY-MM (default: on a new hub 2019-07 to 2019-09 on 12 units, else the month after "
+        "the last one played)"))] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Last demo month YYYY-MM: each month up to it in turn, "
+                                                        "closed as it ends (default: the first month only)")] = None,
     seed: Annotated[int | None, typer.Option(help="Demo random seed (default 7)")] = None,
-    units: Annotated[int | None, typer.Option(min=2, help="Demo on this many units of the directory (default: all)")]
-    = None,
+    units: Annotated[int | None, typer.Option(min=2, help="Demo on this many units of the directory (default: all, "
+                                                          "12 for the default months of a new hub)")] = None,
     fresh: Annotated[bool, typer.Option(help="Remove this hub's data first (as `hub reset`)")] = False,
     yes: Annotated[bool, typer.Option("--yes", help="With --fresh: do not ask")] = False,
     detach: Annotated[bool, typer.Option(help="Exit once healthy, leaving the hub running (stop: hub down)")] = False,
@@ -69,7 +72,8 @@ def up(
     if fresh:
         _reset(home, yes)
     demos = _demo() if demo else None
-    plan = demos.plan(demos.load(home), month=_month(month), seed=seed, units=units) if demos else None
+    plan = demos.plan(demos.load(home), month=_month(month), seed=seed, units=units, until=_until(month, to)) \
+        if demos else None
     hub = Hub(home=home, simulated_start=plan.clock_start.isoformat() if plan else None,
               demo_provider_port=free_port_block(1) if demo else None)
     stopping = False
@@ -88,11 +92,13 @@ def up(
             hub.wait_healthy(60)
         hub.write_state(supervised=not detach)
         console.print(_summary(hub))
+        shown = None
         if demos is not None and plan is not None:
-            demos.run_demo(ports=hub.ports, plan=plan, home=home, console=console,
-                           provider_port=hub.demo_provider_port)
+            board = demos.run_demo(ports=hub.ports, plan=plan, home=home, console=console,
+                                   provider_port=hub.demo_provider_port)
+            shown = (board or {}).get("month") or plan.month  # the last month played
         link = f"http://127.0.0.1:{hub.ports['scoring']}/console/login?code=" + console_code(
-            settings.jwt_secret) + (f"&month={plan.month}" if plan else "")
+            settings.jwt_secret) + (f"&month={shown}" if shown else "")
         console.print(f"[bold]Operators' console:[/bold] {link}", soft_wrap=True)
         if not detach:
             _supervise(hub)
@@ -125,6 +131,17 @@ def _month(month: str | None) -> str | None:
         console.print(f"[red]--month: {month!r} is not a month YYYY-MM[/red]")
         raise typer.Exit(2)
     return month
+
+
+def _until(first: str | None, last: str | None) -> str | None:
+    """--to: a month, not before --from."""
+    if last is None:
+        return None
+    _month(last)
+    if first is not None and last < first:
+        console.print(f"[red]--to {last} is before --from {first}[/red]")
+        raise typer.Exit(2)
+    return last
 
 
 def _reset(home: Path, yes: bool) -> None:
@@ -177,12 +194,15 @@ def token(
 
 @app.command()
 def demo(
-    month: Annotated[str | None, typer.Option(help="Demo month YYYY-MM (default: the next one to play)")] = None,
+    month: Annotated[str | None, typer.Option("--from", "--month",
+                                              help="First demo month YYYY-MM (default: the next one to play)")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Last demo month YYYY-MM: each month up to it in turn, "
+                                                        "closed as it ends (default: the first month only)")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (default 7)")] = None,
     units: Annotated[int | None, typer.Option(min=2, help="Play on this many units of the directory")] = None,
     day_seconds: Annotated[float, typer.Option(help="Real seconds per simulated day (0: as fast as possible)")] = 0.0,
 ) -> None:
-    """Drive a realistic month through the running hub's HTTP APIs (start it with `hub up --demo`)."""
+    """Drive realistic months through the running hub's HTTP APIs (start it with `hub up --demo`)."""
     home = hub_home()
     state = running_state(home)
     if state is None:
@@ -192,11 +212,12 @@ def demo(
         console.print("[yellow]This hub was not started with --demo: its egress policy will refuse the demo's local "
                       "providers, so their calls count as failures. Start it with `hub up --demo`.[/yellow]")
     demos = _demo()
-    plan = demos.plan(demos.load(home), month=_month(month), seed=seed, units=units)
+    plan = demos.plan(demos.load(home), month=_month(month), seed=seed, units=units, until=_until(month, to))
     board = demos.run_demo(ports=service_ports(), plan=plan, home=home, console=console, day_seconds=day_seconds,
                            provider_port=state.get("demo_provider_port"))
     link = console_url(console_code(HubSettings().jwt_secret))
-    console.print(f"[bold]Operators' console:[/bold] {link}&month={plan.month}", soft_wrap=True)
+    shown = (board or {}).get("month") or plan.month  # the last month played
+    console.print(f"[bold]Operators' console:[/bold] {link}&month={shown}", soft_wrap=True)
     if board is None:
         raise typer.Exit(1)
 

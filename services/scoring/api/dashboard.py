@@ -19,6 +19,7 @@ from hubkit.problems import Problem
 from scoring.api import charts, console, deps
 from scoring.domain.activity import Activity
 from scoring.domain.bulletin import BANDS
+from scoring.domain.clock import month_bounds
 from scoring.domain.dashboard import Dashboard
 from scoring.service import queries
 
@@ -74,7 +75,7 @@ async def _figures(request: Request, month: str | None) -> tuple[Dashboard, Acti
              "month": r["month"], "item": r["item"], "label": items[r["item"]].label_zh if r["item"] in items else "",
              "points": str(r["points_added"]), "at": r["created_at"], "list": r["payload"].get("list")}
             for r in await queries.recent_deductions(deps.pool(request), FEED)]
-    return board, live.activity(), feed
+    return board, live.activity(month), feed
 
 
 @router.get("/dashboard", summary="The province at a glance: bands, lists, costliest items, cities, activity")
@@ -92,6 +93,8 @@ async def dashboard(
 def _context(request: Request, lang: console.Lang, board: Dashboard, now: Activity | None,
              feed: list[dict[str, Any]]) -> dict[str, Any]:
     month, t = board.month, console.LABELS[lang]
+    wm = deps.live(request).watermark
+    activity_at = None if wm is None else min(wm, month_bounds(month)[1] - 1)  # as the activity panels read it
     link = f"/console/leaderboard?lang={lang}&month={month}"
     return {
         "d": LABELS[lang], "board": board, "now": now, "feed": feed, "link": link, "health": console.health(request),
@@ -102,7 +105,7 @@ def _context(request: Request, lang: console.Lang, board: Dashboard, now: Activi
         "costliest": charts.bars([(f"{d.item} {d.label}", d.points, f"{link}&item={d.item}")
                                   for d in board.costliest], label=LABELS[lang]["costliest"]),
         "trend": charts.line([(f.month, f.mean) for f in board.months], label=LABELS[lang]["trend"]),
-        "heat_style": charts.heat, "bands_order": BANDS, "t": t,
+        "activity_at": console.local_time(activity_at), "heat_style": charts.heat, "bands_order": BANDS, "t": t,
     }
 
 

@@ -69,7 +69,7 @@ class LiveProjector:
         self.projection = Projection(ruleset)
         self.archived: set[int] = set()  # ids (as ints) of every archived event
         self.position = 0
-        self.derived: dict[str, tuple[int, Any]] = {}  # readers' figures with the position they were read at
+        self.derived: dict[str, tuple[Any, Any]] = {}  # readers' figures with the position they were read at
         self.offsets: dict[tuple[str, int], StoredPosition] = {}
         self.watch: ClusterWatch | None = None
         self.consumer: AIOKafkaConsumer | None = None

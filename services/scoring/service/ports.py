@@ -205,8 +205,9 @@ class Live(Protocol):
         """Every registered unit's name, kind and (a county's) city."""
         ...
 
-    def activity(self) -> Activity | None:
-        """The province's catalog, exchange and e-license figures at the watermark (None: no event yet)."""
+    def activity(self, month: str | None = None) -> Activity | None:
+        """The province's catalog, exchange and e-license figures at the watermark, or at the end of `month`
+        when that came before it (None: no event yet)."""
         ...
 
     def scored_units(self, month: str | None = None) -> list[tuple[str, str, frozenset[str], int]]:
