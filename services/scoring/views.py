@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from scoring.domain.activity import Activity, activity
+from scoring.domain.activity import Activity, CatalogTask, activity, catalog_tasks
 from scoring.domain.alert_text import undecided_requests
 from scoring.domain.clock import month_bounds
 from scoring.domain.dashboard import Unit
@@ -70,3 +70,9 @@ class LiveView:
             memo = p.derived["activity"] = ((p.position, t), activity(p.projection.store, t))
         found: Activity = memo[1]
         return found
+
+    def catalog_tasks(self, unit: str) -> list[CatalogTask]:
+        """The unit's catalog work at the watermark: required resources to publish or mount, stale ones."""
+        p = self._projector
+        wm = p.projection.watermark
+        return [] if wm is None else catalog_tasks(p.projection.store.facts(unit).catalog, wm)

@@ -19,12 +19,12 @@ from zoneinfo import ZoneInfo
 
 SH = ZoneInfo("Asia/Shanghai")
 FIRST_MONTH = "2019-08"  # the month a run plays on a new hub when it names a month to end with but none to start
-# What a new hub plays when the run names nothing: three months on a sample of the directory (4 issuing
-# departments, 4 cities, 4 other departments), so trends, closed
+# What a new hub plays when the run names nothing: three months on a sample of the directory (3 issuing
+# departments, 3 cities, 3 other departments), so trends, closed
 # months, adjustments and month-on-month changes show within about three minutes here (one month of all 64
 # units takes about as long: `hub up --demo --month 2019-08`).
 DEFAULT_RANGE = ("2019-07", "2019-09")
-DEFAULT_UNITS = 12
+DEFAULT_UNITS = 9
 DEFAULT_SEED = 7
 FILE = "demo.json"
 

@@ -52,13 +52,13 @@ def _summary(hub: Hub) -> Table:
 def up(
     demo: Annotated[bool, typer.Option(help="Drive realistic demo months through the APIs once up")] = False,
     month: Annotated[str | None, typer.Option("--from", "--month", help=(
-        "First demo month YYYY-MM (default: on a new hub 2019-07 to 2019-09 on 12 units, else the month after "
+        "First demo month YYYY-MM (default: on a new hub 2019-07 to 2019-09 on 9 units, else the month after "
         "the last one played)"))] = None,
     to: Annotated[str | None, typer.Option("--to", help="Last demo month YYYY-MM: each month up to it in turn, "
                                                         "closed as it ends (default: the first month only)")] = None,
     seed: Annotated[int | None, typer.Option(help="Demo random seed (default 7)")] = None,
     units: Annotated[int | None, typer.Option(min=2, help="Demo on this many units of the directory (default: all, "
-                                                          "12 for the default months of a new hub)")] = None,
+                                                          "9 for the default months of a new hub)")] = None,
     fresh: Annotated[bool, typer.Option(help="Remove this hub's data first (as `hub reset`)")] = False,
     yes: Annotated[bool, typer.Option("--yes", help="With --fresh: do not ask")] = False,
     detach: Annotated[bool, typer.Option(help="Exit once healthy, leaving the hub running (stop: hub down)")] = False,

@@ -14,8 +14,9 @@ from scoring.api import (
     scores,
     submissions,
     todo,
+    workspace,
 )
 
 routers: list[APIRouter] = [scores.router, findings.router, appeals.router, submissions.router, inventory.router,
                              months.router, bulletin.router, alerts.router, todo.router, console.router,
-                             dashboard.router, dashboard.pages]
+                             dashboard.router, dashboard.pages, workspace.pages]

@@ -49,6 +49,7 @@ def local_time(t: int | None) -> str:
     return "—" if t is None else _local(to_datetime(t))
 COOKIE = "hub_console"
 VIEWERS = (Role.operator, Role.auditor, Role.inspector)
+SIGNERS = (*VIEWERS, Role.department)  # a department signs in to its own workspace only
 Lang = Literal["zh", "en"]
 
 LABELS: dict[str, dict[str, Any]] = {
@@ -150,11 +151,13 @@ async def login(request: Request, code: str | None = None, token: str | None = N
         who = verify_token(settings.jwt_secret, code, purpose=CONSOLE_LOGIN)
     except Problem:
         return page(request, "login.html", lang, t["login"], error=t["bad_code"], status_code=401)
+    if who.role not in SIGNERS or (who.role == Role.department and not who.unit):
+        return page(request, "login.html", lang, t["login"], error=t["bad_code"], status_code=401)
     first = await handlers.use_console_code(who.jti, deps.uow(request))
     if not first:
         return page(request, "login.html", lang, t["login"], error=t["used_code"], status_code=401)
     session = mint_token(settings.jwt_secret, role=who.role, unit=who.unit, subject=who.subject)
-    return _signed_in(request, session, lang, month)
+    return _signed_in(request, session, lang, month, who.role)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -165,16 +168,18 @@ async def login_form(request: Request, lang: Lang = "zh") -> Response:
     token = (form.get("token") or [""])[0].strip()
     month = (form.get("month") or [""])[0] or None
     try:
-        viewer = request.app.state.verifier.verify(token)
-        if viewer.role not in VIEWERS:
+        who = request.app.state.verifier.verify(token)
+        if who.role not in SIGNERS or (who.role == Role.department and not who.unit):
             raise Problem(403, "Forbidden", "")
     except Problem:
         return page(request, "login.html", lang, t["login"], error=t["bad_code"], status_code=401)
-    return _signed_in(request, token, lang, month)
+    return _signed_in(request, token, lang, month, who.role)
 
 
-def _signed_in(request: Request, session: str, lang: Lang, month: str | None) -> Response:
-    target = f"/console?lang={lang}" + (f"&month={month}" if month and len(month) == 7 and month[4] == "-" else "")
+def _signed_in(request: Request, session: str, lang: Lang, month: str | None, role: Role | str) -> Response:
+    """A department lands on its workspace, the bureau's roles on the dashboard."""
+    home = "/console/workspace" if role == Role.department else "/console"
+    target = f"{home}?lang={lang}" + (f"&month={month}" if month and len(month) == 7 and month[4] == "-" else "")
     response = RedirectResponse(target, status_code=303)
     https = request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
     response.set_cookie(COOKIE, session, httponly=True, samesite="strict", max_age=12 * 3600, secure=https)
@@ -195,7 +200,9 @@ async def leaderboard_page(
     t = LABELS[lang]
     try:
         signed_in = viewer(request, token)
-    except Problem:
+    except Problem as problem:
+        if problem.status == 403:
+            raise  # signed in, but not as one who may see the whole province (a department: its workspace)
         return page(request, "login.html", lang, t["login"])
     # Read before the board: a change in between is then sent again (harmless), never lost.
     after = await queries.ledger_position(deps.pool(request))

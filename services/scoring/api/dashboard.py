@@ -11,8 +11,8 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Cookie, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Cookie, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 from hubkit.auth import CurrentPrincipal, Role
 from hubkit.problems import Problem
 
@@ -111,11 +111,15 @@ def _context(request: Request, lang: console.Lang, board: Dashboard, now: Activi
 
 @pages.get("", response_class=HTMLResponse)
 async def home(request: Request, lang: console.Lang = "zh", month: str | None = None,
-               token: Annotated[str | None, Cookie(alias=console.COOKIE)] = None) -> HTMLResponse:
+               token: Annotated[str | None, Cookie(alias=console.COOKIE)] = None) -> Response:
     t = console.LABELS[lang]
     try:
         console.viewer(request, token)
-    except Problem:
+    except Problem as problem:
+        if problem.status == 403 and request.app.state.verifier.verify(token or "").role == Role.department:
+            return RedirectResponse(f"/console/workspace?lang={lang}", status_code=303)
+        if problem.status == 403:
+            raise
         return console.page(request, "login.html", lang, t["login"])
     after = await queries.ledger_position(deps.pool(request))
     if month is None and deps.live(request).watermark is None:

@@ -10,12 +10,13 @@ minute are the exchange's own statistics, not the projection's.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from scoring.domain.alert_text import undecided_requests
 from scoring.domain.clock import Instant, local_day, month_of
-from scoring.domain.facts import FactStore
+from scoring.domain.facts import CatalogFacts, FactStore
 from scoring.domain.facts.elicense import FILE, PUSH
-from scoring.domain.metrics.catalog import stale_at
+from scoring.domain.metrics.catalog import mount_at, stale_at
 
 # (unit, how many): the list behind a figure, the most first
 PerUnit = tuple[tuple[str, int], ...]
@@ -117,3 +118,31 @@ def activity(store: FactStore, t: Instant) -> Activity:
                     failed_month=failed_month, disputes_month=disputes, failed_by_unit=_ranked(failed)),
         LicensesNow(claimed_types=claimed_n, pushed_types=pushed_types, licenses=licenses, with_file=with_file,
                     unsealed_uses_month=unsealed, unpushed_by_unit=_ranked(unpushed)))
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogTask:
+    """Something a unit's catalog still needs: a required resource to publish or mount (by its batch's
+    deadline), or a resource whose update period ran out."""
+
+    code: str
+    what: str  # publish | mount | update
+    deadline: date | None  # the earliest deadline of a batch asking for it (update: None)
+
+
+def catalog_tasks(facts: CatalogFacts, t: Instant) -> list[CatalogTask]:
+    """The unit's catalog work at t: required resources first (earliest deadline first), then stale ones."""
+    due: dict[str, date] = {}
+    for batch in facts.batches.values():
+        if batch.stamp[0] <= t:
+            for code in batch.codes:
+                due[code] = min(due.get(code, batch.deadline), batch.deadline)
+    tasks = []
+    for code in sorted(due, key=lambda c: (due[c], c)):
+        first = facts.first_published.get(code)
+        if first is None or first > t:
+            tasks.append(CatalogTask(code, "publish", due[code]))
+        elif mount_at(facts, code, t) is None:
+            tasks.append(CatalogTask(code, "mount", due[code]))
+    tasks += [CatalogTask(code, "update", None) for code in sorted(facts.published) if stale_at(facts, code, t)]
+    return tasks

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from hubkit.uow import UnitOfWork
 
-from scoring.domain.activity import Activity
+from scoring.domain.activity import Activity, CatalogTask
 from scoring.domain.dashboard import Unit
 from scoring.domain.result import MonthResult
 
@@ -208,6 +208,10 @@ class Live(Protocol):
     def activity(self, month: str | None = None) -> Activity | None:
         """The province's catalog, exchange and e-license figures at the watermark, or at the end of `month`
         when that came before it (None: no event yet)."""
+        ...
+
+    def catalog_tasks(self, unit: str) -> list[CatalogTask]:
+        """The unit's catalog work at the watermark: required resources to publish or mount, stale ones."""
         ...
 
     def scored_units(self, month: str | None = None) -> list[tuple[str, str, frozenset[str], int]]:
