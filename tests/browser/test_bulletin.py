@@ -8,16 +8,14 @@ import time
 from datetime import datetime
 
 import httpx
-import pytest
 from hubkit.testing import serving, token
 from scoring.bootstrap import create_app
 from scoring.settings import ScoringSettings
 
-from tests.browser.test_console import CHROMIUM, FLAGS, OUTPUT
+from tests.browser.support import CHROMIUM, FLAGS, MARKS, OUTPUT
 from tests.scoring_live.test_live_projection import SH, failed_call, publish, registered, unique_unit
 
-pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")]
+pytestmark = MARKS
 
 
 async def test_the_console_leads_from_a_closed_month_to_its_bulletin(database_url: str, kafka_bootstrap: str) -> None:

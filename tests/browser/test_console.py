@@ -3,24 +3,18 @@ on the server, moves live when a fact arrives through an API, switches language,
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
-from pathlib import Path
 
 import httpx
-import pytest
 from hubkit.testing import serving, token
 from scoring.bootstrap import create_app
 from scoring.settings import ScoringSettings
 
+from tests.browser.support import CHROMIUM, FLAGS, MARKS, OUTPUT, wait_total
 from tests.scoring_live.test_live_projection import failed_call, publish, registered, unique_unit
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
-pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")]
+pytestmark = MARKS
 
 
 async def test_console_leaderboard_moves_live_after_an_api_write(database_url: str, kafka_bootstrap: str) -> None:
@@ -33,15 +27,7 @@ async def test_console_leaderboard_moves_live_after_an_api_write(database_url: s
                                database_url=database_url, kafka_bootstrap=kafka_bootstrap, outbox_poll_seconds=0.05)
     OUTPUT.mkdir(exist_ok=True)
     async with serving(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
-        # A fresh projection reads the shared broker's topics from their beginning: after other tests
-        # wrote many events this takes a while, so wait for the score itself (bounded), then look.
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            r = await client.get(f"/scores/{provider}?month=2019-08", headers=token("operator"))
-            if r.status_code == 200 and r.json()["total"] == "98.00":
-                break
-            await asyncio.sleep(0.1)
-        assert r.status_code == 200 and r.json()["total"] == "98.00", r.text
+        await wait_total(client, provider, "98.00")
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
             try:

@@ -4,15 +4,12 @@ lists behind them (also with scripts blocked), and the same figures are an API o
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 from contracts import Envelope, new_envelope
 from contracts.registry_events import UnitRegistered
 from contracts.values import make_uscc
@@ -20,14 +17,11 @@ from hubkit.testing import serving, token
 from scoring.bootstrap import create_app
 from scoring.settings import ScoringSettings
 
+from tests.browser.support import CHROMIUM, FLAGS, MARKS, OUTPUT, wait_total
 from tests.scoring_live.test_live_projection import failed_call, publish, registered, unique_unit
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 SH = ZoneInfo("Asia/Shanghai")
-pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")]
+pytestmark = MARKS
 
 
 def city_and_county(tag: str) -> tuple[str, str, list[Envelope]]:
@@ -52,14 +46,8 @@ async def test_dashboard_panels_move_live_and_link_to_their_lists(database_url: 
                                database_url=database_url, kafka_bootstrap=kafka_bootstrap, outbox_poll_seconds=0.05)
     OUTPUT.mkdir(exist_ok=True)
     async with serving(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            r = await client.get(f"/scores/{provider}?month=2019-08", headers=token("operator"))
-            c = await client.get(f"/scores/{city}?month=2019-08", headers=token("operator"))
-            if r.status_code == 200 and r.json()["total"] == "98.00" and c.status_code == 200:
-                break
-            await asyncio.sleep(0.1)
-        assert r.status_code == 200 and r.json()["total"] == "98.00", r.text
+        await wait_total(client, provider, "98.00")
+        await wait_total(client, city, None)
 
         # The figures as an API: the console's roles only; decimals as exact strings.
         refused = await client.get("/dashboard?month=2019-08", headers=token("department", provider))

@@ -4,15 +4,11 @@ in time with working days left, its catalog work), and every other page of the c
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from datetime import date, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 from contracts import new_envelope
 from contracts.catalog import RequirementAssigned
 from contracts.exchange import RequestForwarded
@@ -23,14 +19,11 @@ from hubkit.testing import serving, token
 from scoring.bootstrap import create_app
 from scoring.settings import ScoringSettings
 
+from tests.browser.support import CHROMIUM, FLAGS, MARKS, OUTPUT, wait_total
 from tests.scoring_live.test_live_projection import failed_call, publish, registered, unique_unit
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 SH = ZoneInfo("Asia/Shanghai")
-pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")]
+pytestmark = MARKS
 
 
 async def test_a_department_sees_its_own_workspace_and_nothing_else(database_url: str, kafka_bootstrap: str) -> None:
@@ -53,14 +46,8 @@ async def test_a_department_sees_its_own_workspace_and_nothing_else(database_url
                                simulated_start="2019-08-06T10:00:00+08:00")
     OUTPUT.mkdir(exist_ok=True)
     async with serving(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            r = await client.get(f"/scores/{unit}?month=2019-08", headers=token("operator"))
-            if r.status_code == 200 and r.json()["total"] == "83.00":
-                break
-            await asyncio.sleep(0.1)
         # B1.8 2 points for the failed call; B1.3 and B1.4 7 and 8 for the required resource not yet there
-        assert r.status_code == 200 and r.json()["total"] == "83.00", r.text
+        await wait_total(client, unit, "83.00")
 
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
