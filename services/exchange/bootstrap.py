@@ -25,7 +25,8 @@ def spec(settings: ExchangeSettings | None = None) -> ServiceSpec:
     return ServiceSpec(
         access=ACCESS,
         name="exchange", settings=settings, migrations=MIGRATIONS, routers=routers,
-        consumers=consumers, description=DESCRIPTION, jobs=[overdue.watch, gateway.hold], configure=configure,
+        consumers=consumers, description=DESCRIPTION, jobs=[overdue.watch, overdue.watch_traffic, gateway.hold],
+        configure=configure,
     )
 
 

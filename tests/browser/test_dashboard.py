@@ -4,6 +4,7 @@ lists behind them (also with scripts blocked), and the same figures are an API o
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from datetime import datetime
@@ -11,8 +12,9 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from contracts import Envelope, new_envelope
+from contracts.exchange import CallFailed, TrafficCounted
 from contracts.registry_events import UnitRegistered
-from contracts.values import make_uscc
+from contracts.values import build_resource_code, make_uscc
 from hubkit.testing import serving, token
 from scoring.bootstrap import create_app
 from scoring.settings import ScoringSettings
@@ -40,8 +42,18 @@ async def test_dashboard_panels_move_live_and_link_to_their_lists(database_url: 
     tag = uuid.uuid4().hex[:4]
     provider, consumer = unique_unit(), unique_unit()
     city, _, places = city_and_county(tag)
+    # The exchange's count of the month's last window but one; an event of 1 September takes the projection
+    # past August, so the dashboard of August reads the activity at the month's end (the latest window then
+    # is this one: no other test counts calls in the last minutes of August 2019).
+    counted = new_envelope(TrafficCounted(
+        window_start=datetime(2019, 8, 31, 23, 50, tzinfo=SH), window_seconds=300, calls=30, failed=3, timeouts=2,
+        unavailable=1, server_errors=0, bad_responses=0, p50_ms=12.0, p95_ms=640.0, p99_ms=1900.0,
+        response_bytes=30_000), unit=provider, occurred_at=datetime(2019, 8, 31, 23, 55, tzinfo=SH))
+    september = new_envelope(CallFailed(call_id=uuid.uuid4().hex, resource_code=build_resource_code(
+        "450000", consumer, 1), consumer_unit=provider, data_kind="government", error="timeout"), unit=consumer,
+        occurred_at=datetime(2019, 9, 1, 9, 0, tzinfo=SH))
     await publish(kafka_bootstrap, [registered(provider, f"自治区仪表厅{tag}"), registered(consumer, "自治区看板厅"),
-                                    *places, failed_call(provider, consumer, 5)])
+                                    *places, counted, failed_call(provider, consumer, 5), september])
     settings = ScoringSettings(submissions="none", inventory="none",  # about other things: no submission is asked
                                database_url=database_url, kafka_bootstrap=kafka_bootstrap, outbox_poll_seconds=0.05)
     OUTPUT.mkdir(exist_ok=True)
@@ -52,9 +64,21 @@ async def test_dashboard_panels_move_live_and_link_to_their_lists(database_url: 
         # The figures as an API: the console's roles only; decimals as exact strings.
         refused = await client.get("/dashboard?month=2019-08", headers=token("department", provider))
         assert refused.status_code == 403 and refused.headers["content-type"].startswith("application/problem+json")
-        got = await client.get("/dashboard?month=2019-08", headers=token("auditor"))
-        assert got.status_code == 200, got.text
-        figures = got.json()
+        # The exchange's traffic arrives through its own consumer: wait for it (bounded).
+        deadline = time.monotonic() + 60
+        while True:
+            got = await client.get("/dashboard?month=2019-08", headers=token("auditor"))
+            assert got.status_code == 200, got.text
+            figures = got.json()
+            if (figures["traffic"] or {}).get("window_start") == "2019-08-31T23:50:00+08:00" \
+                    or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        calls = figures["traffic"]
+        # this test's window only (others' tests may count their own windows at other times)
+        assert calls["window_start"] == "2019-08-31T23:50:00+08:00", calls
+        mine = [p for p in calls["providers"] if p[0] == provider]
+        assert mine == [[provider, 30, 3, 640.0]]
         cities = {c["unit"]: c for c in figures["scores"]["cities"]}
         assert cities[city]["counties"] == [f"仪表县{tag}"] and cities[city]["name"] == f"仪表市{tag}"
         heat = {h["unit"]: h for h in figures["scores"]["heat"]}
@@ -77,6 +101,7 @@ async def test_dashboard_panels_move_live_and_link_to_their_lists(database_url: 
                 for panel in ("bands", "distribution", "costliest", "trend", "catalog", "exchange", "licenses",
                               "health", "feed"):
                     await expect(page.locator(f"#panel-{panel}")).to_be_visible()
+                await expect(page.locator("#traffic")).to_contain_text("2019-08-31 23:50:00")
 
                 finding = {"finding_id": f"f-{provider}", "unit": provider, "item": "A1.2", "effect": "holds",
                            "occurred_at": "2019-08-10T09:00:00+08:00"}

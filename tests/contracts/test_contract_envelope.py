@@ -44,6 +44,7 @@ EXPECTED_TYPES = {
     "exchange.call-failed": exchange.CallFailed,
     "exchange.dispute-upheld": exchange.DisputeUpheld,
     "exchange.data-used": exchange.DataUsed,
+    "exchange.traffic-counted": exchange.TrafficCounted,
     "elicense.types-claimed": elicense.TypesClaimed,
     "elicense.license-pushed": elicense.LicensePushed,
     "elicense.license-used": elicense.LicenseUsed,

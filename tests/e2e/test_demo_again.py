@@ -131,10 +131,18 @@ def test_a_range_of_months_then_a_second_run_plays_the_next_month_and_leaves_the
         assert "already holds the demo up to 2019-08; playing 2019-09" in said, said[-2000:]
         assert "RuntimeDirWarning" not in said and "XDG_RUNTIME_DIR" not in said
         assert hub.progress()["months"] == ["2019-07", "2019-08", "2019-09"] and hub.progress()["finished"]
-        # August is exactly as the first run left it: no fact added, none played again.
+        # August is as the first run left it, played once: the only fact added is the inspector's late finding
+        # about its last day, recorded in September (August's adjustment); the live scores equal the replay.
         again = hub.export("2019-08", tmp_path / "aug-2.jsonl")
-        assert [e["id"] for e in again] == [e["id"] for e in august]
-        assert hub.board("2019-08") == first_board == hub.replay("2019-08", tmp_path / "aug-2.jsonl")
+        added = [e for e in again if e["id"] not in {a["id"] for a in august}]
+        assert [(e["type"], e["data"]["finding_id"]) for e in added] == [("scoring.finding-recorded",
+                                                                          "demo-2019-08-late")]
+        assert [e["id"] for e in again if e not in added] == [e["id"] for e in august]
+        now_board = hub.board("2019-08")
+        assert now_board == hub.replay("2019-08", tmp_path / "aug-2.jsonl")
+        late = added[0]["unit"]
+        assert {u: v for u, v in now_board.items() if u != late} == {u: v for u, v in first_board.items() if u != late}
+        assert now_board[late][2] < first_board[late][2]  # C2.4 costs it points in August, after the close
         september = hub.export("2019-09", tmp_path / "sep.jsonl")
         sep_only = _of_month(september, "2019-09")
         kinds = Counter(e["type"] for e in sep_only)
@@ -149,7 +157,7 @@ def test_a_range_of_months_then_a_second_run_plays_the_next_month_and_leaves_the
         shown = hub.run("demo", "--month", "2019-08")
         assert shown.returncode == 0, shown.stderr[-2000:]
         assert "2019-08 was played already" in shown.stderr
-        assert [e["id"] for e in hub.export("2019-08", tmp_path / "aug-3.jsonl")] == [e["id"] for e in august]
+        assert [e["id"] for e in hub.export("2019-08", tmp_path / "aug-3.jsonl")] == [e["id"] for e in again]
     finally:
         hub.down()
 

@@ -230,6 +230,35 @@ async def test_gateway_records_every_call_and_each_failure_kind(client: httpx.As
     assert mine_stats["calls"] == 7 and mine_stats["failed"] == 5
     assert mine_stats["failing_resources"] == sorted([api, api2]) and mine_stats["p99_ms"] >= mine_stats["p50_ms"]
 
+    # The call log: each party sees the calls it made or answered, newest first, page by page.
+    log = (await client.get("/calls", headers=prov, params={"resource": api, "status": "failed"})).json()
+    assert sorted(c["error"] for c in log["calls"]) == ["bad_response", "server_error", "timeout", "timeout"]
+    assert all(c["provider"] == provider and not c["succeeded"] for c in log["calls"])
+    everything = (await client.get("/calls", headers=mine, params={"provider": provider})).json()["calls"]
+    assert len(everything) == 7 and [c["started_at"] for c in everything] == sorted(
+        (c["started_at"] for c in everything), reverse=True)
+    page1 = (await client.get("/calls", headers=mine, params={"provider": provider, "limit": 4})).json()
+    page2 = (await client.get("/calls", headers=mine, params={"provider": provider, "limit": 4,
+                                                              "before": page1["next"]})).json()
+    assert [c["id"] for c in page1["calls"] + page2["calls"]] == [c["id"] for c in everything]
+    assert page2["next"] is None
+    reported_only = (await client.get("/calls", headers=prov, params={
+        "from": "2019-08-05T10:00:00+08:00", "to": "2019-08-05T10:05:00+08:00"})).json()["calls"]
+    assert {c["id"] for c in reported_only} == {f"p-{provider}-1", f"p-{provider}-2"}
+    assert all(c["reported"] for c in reported_only)
+    nosy = token("department", stranger)
+    assert (await client.get("/calls", headers=nosy, params={"provider": provider})).json()["calls"] == []
+    for bad in ({"from": "2019-08-05T10:00:00"}, {"before": "yesterday"}, {"status": "maybe"}, {"limit": 0},
+                {"from": "2019-08-05T10:00:00+08:00", "to": "2019-08-05T09:00:00+08:00"}):
+        refused = await client.get("/calls", headers=mine, params=bad)
+        assert refused.status_code == 422 and refused.headers["content-type"].startswith("application/problem"), bad
+    hourly = (await client.get("/stats/calls", headers=OPERATOR,
+                               params={"window": "hour", "provider": provider})).json()
+    assert sum(b["calls"] for b in hourly["buckets"]) == 7 and sum(b["failed"] for b in hourly["buckets"]) == 5
+    ten = next(b for b in hourly["buckets"] if b["start"] == "2019-08-05T10:00:00+08:00")
+    assert (ten["calls"], ten["failures"]["timeout"], ten["failure_rate"]) == (2, 1, 0.5)
+    assert (await client.get("/stats/calls", headers=nosy, params={"provider": provider})).json()["buckets"] == []
+
     events = await events_of(kafka_bootstrap, {provider, consumer}, expect=13)
     counts = Counter(t for t, _ in events)
     assert counts["exchange.call-failed"] == 5 and counts["exchange.dispute-upheld"] == 1
@@ -239,3 +268,19 @@ async def test_gateway_records_every_call_and_each_failure_kind(client: httpx.As
     use = next(e for t, e in events if t == "exchange.data-used")
     assert use.unit == consumer and use.data.purpose == "high_frequency"
     assert all(orjson.dumps(e.data.model_dump(mode="json")) for _, e in events)
+
+    # Once the clock has moved past them, the windows with the provider's calls are counted, once each.
+    await client.put("/admin/clock", headers=OPERATOR, json={"now": "2019-09-30T00:00:00+08:00"})
+    counted: list[Any] = []
+    for _ in range(60):
+        counted = [e for e in (decode(v) for v in await read_topic(
+            kafka_bootstrap, "hub.exchange.traffic-counted.v1", expect=100_000, timeout=0.3)) if e.unit == provider]
+        if sum(e.data.calls for e in counted) >= 7:
+            break
+        await asyncio.sleep(0.3)
+    assert sum(e.data.calls for e in counted) == 7 and sum(e.data.failed for e in counted) == 5, counted
+    assert sum(e.data.timeouts for e in counted) == 2 and sum(e.data.unavailable for e in counted) == 1
+    reported = next(e for e in counted if e.data.window_start == datetime.fromisoformat("2019-08-05T10:00:00+08:00"))
+    assert (reported.data.calls, reported.data.failed, reported.data.window_seconds) == (2, 1, 300)
+    assert reported.occurred_at == datetime.fromisoformat("2019-08-05T10:05:00+08:00")
+    assert reported.data.p95_ms >= reported.data.p50_ms > 0

@@ -123,8 +123,10 @@ def test_activity_counts_the_province_now() -> None:
     # one failure per data kind, resource and day: two on the 9th, one on the 5th
     assert (x.failed_today, x.failed_month, x.disputes_month) == (2, 3, 1)
     lic = now.licenses
-    assert (lic.claimed_types, lic.pushed_types, lic.licenses, lic.with_file) == (3, 2, 3, 2)
-    assert lic.unsealed_uses_month == 1
+    assert (lic.claimed_types, lic.pushed_types, lic.licenses, lic.with_file, lic.sealed) == (3, 2, 3, 2, 2)
+    assert (lic.unsealed_uses_month, lic.uses_today) == (1, 0)  # the use was on the 6th
+    on_the_day = activity(store, to_instant(datetime.fromisoformat(at("2019-08-06 15:00"))))
+    assert on_the_day.licenses.uses_today == 1
     assert lic.unpushed_by_unit == ((DEPT2, 1),)
 
     # the same facts earlier: nothing after the instant counts
@@ -132,3 +134,19 @@ def test_activity_counts_the_province_now() -> None:
     # both monthly resources stale (code 2's update comes the next day); r2 decided, r3 not forwarded yet
     assert (before.catalog.stale, before.exchange.overdue, before.exchange.failed_today) == (2, 0, 0)
     assert (before.exchange.waiting, before.licenses.unsealed_uses_month) == (2, 0)
+
+
+def test_the_exchange_at_work_is_its_latest_counted_window() -> None:
+    from scoring.domain.activity import traffic_now
+
+    assert traffic_now([], None) is None
+    start = datetime.fromisoformat("2019-08-05T09:00:00+08:00")
+    rows = [{"provider": DEPT2, "window_start": start, "window_seconds": 300, "calls": 30, "failed": 3,
+             "p95_ms": 812.5},
+            {"provider": DEPT, "window_start": start, "window_seconds": 300, "calls": 45, "failed": 0,
+             "p95_ms": 40.0}]
+    now = traffic_now(rows, {"calls": 900, "failed": 20})
+    assert now is not None
+    assert (now.calls, now.failed, now.per_minute, now.failure_rate, now.p95_ms) == (
+        75, 3, Decimal("15.0"), Decimal("4.0"), 812.5)
+    assert [p[0] for p in now.providers] == [DEPT2, DEPT] and (now.calls_today, now.failed_today) == (900, 20)

@@ -32,9 +32,16 @@ async def test_console_signs_in_by_one_time_code_or_form_never_by_url_token(data
         posted = await client.post("/console/login", content=f"token={bearer}".encode(),
                                    headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert posted.status_code == 303 and posted.cookies.get("hub_console") == bearer
+        # A department signs in to its own workspace; a service (a machine) has no console at all.
         department = token("department", "11450000MB1519000C")["Authorization"][7:]
-        assert (await client.post("/console/login", content=f"token={department}".encode(),
+        signed = await client.post("/console/login", content=f"token={department}".encode(),
+                                   headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert signed.status_code == 303 and signed.headers["location"].startswith("/console/workspace")
+        service = token("service")["Authorization"][7:]
+        assert (await client.post("/console/login", content=f"token={service}".encode(),
                                   headers={"Content-Type": "application/x-www-form-urlencoded"})).status_code == 401
+        machine = mint_token(DEV_SECRET, role="service", purpose=CONSOLE_LOGIN)
+        assert (await client.get("/console/login", params={"code": machine})).status_code == 401
         # Over https the cookie is Secure.
         secure = await client.get("/console/login", headers={"X-Forwarded-Proto": "https"},
                                   params={"code": mint_token(DEV_SECRET, role="operator", purpose=CONSOLE_LOGIN)})

@@ -114,3 +114,25 @@ class DataUsed(_Exchange):
     resource_code: ResourceCode = Field(description="the resource used")
     consumer_unit: Uscc = Field(description="USCC of the using unit (the same as the envelope unit)")
     purpose: Literal["general", "high_frequency", "business_environment"] = Field(description="what it served")
+
+
+@register
+class TrafficCounted(_Exchange):
+    """The calls to the provider's (`unit`) resources in one closed window of the exchange's clock: what the
+    operators' dashboard shows as the exchange at work (a successful call is no event of its own). The
+    envelope time is the window's end."""
+
+    TYPE: ClassVar[str] = "exchange.traffic-counted"
+
+    window_start: AwareDatetime = Field(description="start of the window (inclusive)")
+    window_seconds: int = Field(gt=0, description="length of the window in seconds")
+    calls: int = Field(ge=1, description="calls started in the window (gateway and reported)")
+    failed: int = Field(ge=0, description="calls among them that failed")
+    timeouts: int = Field(ge=0, description="failed calls that timed out")
+    unavailable: int = Field(ge=0, description="failed calls whose provider could not be reached")
+    server_errors: int = Field(ge=0, description="failed calls the provider answered with a 5xx")
+    bad_responses: int = Field(ge=0, description="failed calls the provider answered with a malformed response")
+    p50_ms: float = Field(ge=0, description="median call duration in milliseconds")
+    p95_ms: float = Field(ge=0, description="95th percentile of the call duration in milliseconds")
+    p99_ms: float = Field(ge=0, description="99th percentile of the call duration in milliseconds")
+    response_bytes: int = Field(ge=0, description="bytes the provider's answers carried")

@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from exchange.api import disputes, gateway, requests, uses
+from exchange.api import calls, disputes, gateway, requests, uses
 
-routers: list[APIRouter] = [requests.router, gateway.router, disputes.router, uses.router]
+routers: list[APIRouter] = [requests.router, gateway.router, disputes.router, uses.router, calls.router]

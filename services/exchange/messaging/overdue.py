@@ -1,17 +1,21 @@
-"""The deadline watcher: a forwarded request left undecided past its deadline emits request-overdue once."""
+"""The exchange's clock watchers: a forwarded request left undecided past its deadline emits request-overdue
+once; each closed window of calls is counted once (exchange.traffic-counted)."""
 
 from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 from hubkit import telemetry
 from hubkit.service import ServiceHost
 
-from exchange.service import handlers
+from exchange.service import handlers, traffic
+from exchange.settings import ExchangeSettings
 from exchange.storage.uow import PgExchangeUnitOfWork
 
 log = telemetry.get_logger(__name__)
 POLL_SECONDS = 0.5
+TRAFFIC_POLL_SECONDS = 2.0
 
 
 async def flag_overdue(host: ServiceHost) -> int:
@@ -26,3 +30,23 @@ async def watch(host: ServiceHost) -> None:
     while True:
         await flag_overdue(host)
         await asyncio.sleep(POLL_SECONDS)
+
+
+async def count_traffic(host: ServiceHost) -> int:
+    """One pass of the traffic count; another replica counting the same window first makes this pass fail
+    its transaction and count nothing (the window's mark is unique)."""
+    settings = host.settings
+    seconds = settings.traffic_window_seconds if isinstance(settings, ExchangeSettings) else 300
+    try:
+        return await traffic.count_traffic(host.clock.now(), PgExchangeUnitOfWork(host.pool, host.spec.schema),
+                                           seconds)
+    except asyncpg.UniqueViolationError:
+        return 0
+
+
+async def watch_traffic(host: ServiceHost) -> None:
+    while True:
+        counted = await count_traffic(host)
+        if counted:
+            log.info("traffic counted", windows=counted)
+        await asyncio.sleep(TRAFFIC_POLL_SECONDS)

@@ -44,6 +44,20 @@ class ExchangeRows(Protocol):
     async def insert_data_use(self, *, consumer: str, resource_code: str, purpose: str, note: str | None,
                               at: datetime) -> int: ...
 
+    async def traffic_counted_until(self) -> datetime | None:
+        """The start of the last window whose traffic was counted."""
+        ...
+
+    async def first_call(self, at_or_after: datetime | None) -> datetime | None:
+        """When the first call at or after the instant started (None: no such call)."""
+        ...
+
+    async def traffic(self, start: datetime, end: datetime) -> list[Row]:
+        """Per provider: calls started in [start, end) with failures by kind, percentiles and bytes."""
+        ...
+
+    async def mark_traffic_counted(self, start: datetime) -> None: ...
+
 
 class ExchangeUnitOfWork(UnitOfWork, Protocol):
     rows: ExchangeRows

@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 
 from exchange.domain.requests import AccessRequest
-from exchange.storage import repo
+from exchange.storage import call_log, repo
 
 
 async def requests(pool: asyncpg.Pool, *, unit: str | None, statuses: tuple[str | None, ...], side: str | None
@@ -39,3 +39,14 @@ async def gateway_route(pool: asyncpg.Pool, consumer: str, code: str) -> Any:
     """The resource, whether `consumer` holds an active subscription to it, and its endpoint."""
     async with pool.acquire() as conn:
         return await repo.gateway_route(conn, consumer, code)
+
+
+async def calls(pool: asyncpg.Pool, *, before: tuple[datetime, str] | None, limit: int, **filters: Any) -> list[Any]:
+    """The call log, newest first (storage/call_log.py)."""
+    async with pool.acquire() as conn:
+        return await call_log.calls(conn, before=before, limit=limit, **filters)
+
+
+async def call_buckets(pool: asyncpg.Pool, *, size: str, **filters: Any) -> list[Any]:
+    async with pool.acquire() as conn:
+        return await call_log.buckets(conn, size=size, **filters)

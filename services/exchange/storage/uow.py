@@ -10,7 +10,7 @@ from hubkit.uow import AsyncpgUnitOfWork
 
 from exchange.domain.requests import AccessRequest
 from exchange.service.ports import ExchangeRows
-from exchange.storage import repo
+from exchange.storage import repo, traffic
 
 
 class PgExchangeRows:
@@ -57,6 +57,18 @@ class PgExchangeRows:
 
     async def answer_dispute(self, dispute_id: str, status: str, answer: str, at: datetime) -> None:
         await repo.answer_dispute(self.conn, dispute_id, status, answer, at)
+
+    async def traffic_counted_until(self) -> datetime | None:
+        return await traffic.last_counted(self.conn)
+
+    async def first_call(self, at_or_after: datetime | None) -> datetime | None:
+        return await traffic.first_call(self.conn, at_or_after)
+
+    async def traffic(self, start: datetime, end: datetime) -> list[Any]:
+        return await traffic.per_provider(self.conn, start, end)
+
+    async def mark_traffic_counted(self, start: datetime) -> None:
+        await traffic.mark_counted(self.conn, start)
 
     async def insert_data_use(self, *, consumer: str, resource_code: str, purpose: str, note: str | None,
                               at: datetime) -> int:

@@ -14,6 +14,7 @@ from hubkit.auth import Principal, Role
 from hubkit.problems import Problem
 
 from scoring.api import console, deps, scores, todo
+from scoring.domain.clock import SHANGHAI
 from scoring.domain.remedies import remedy
 from scoring.domain.sources import source_keys
 from scoring.service import queries
@@ -61,6 +62,7 @@ async def workspace(request: Request, lang: console.Lang = "zh", month: str | No
     unit = me.unit
     assert unit is not None  # a department token always names its unit
     w = LABELS[lang]
+    month = month or f"{deps.now(request).astimezone(SHANGHAI):%Y-%m}"  # the service's clock (simulated in a demo)
     try:
         b = await scores.breakdown(unit, request, me, month=month)
         h = await scores.history(unit, request, me, month=b["month"])

@@ -3,19 +3,22 @@ published, mounted, stale), the exchange (requests waiting for a decision and ov
 upheld disputes) and the e-license library (claimed types pushed, licenses with files, uses without
 the seal). Pure: the fact store and an instant in, figures and the units behind them out.
 
-Only what the scoring events carry is here: a successful gateway call is no event, so calls per
-minute are the exchange's own statistics, not the projection's.
+A successful gateway call is no event: the exchange counts its calls per window of its clock
+(exchange.traffic-counted), and `traffic_now` reads the latest window of those counts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
 from scoring.domain.alert_text import undecided_requests
 from scoring.domain.clock import Instant, local_day, month_of
 from scoring.domain.facts import CatalogFacts, FactStore
-from scoring.domain.facts.elicense import FILE, PUSH
+from scoring.domain.facts.elicense import FILE, PUSH, SEALED
 from scoring.domain.metrics.catalog import mount_at, stale_at
 
 # (unit, how many): the list behind a figure, the most first
@@ -50,6 +53,8 @@ class LicensesNow:
     pushed_types: int  # claimed types with at least one license pushed
     licenses: int
     with_file: int
+    sealed: int  # licenses pushed with the unified e-seal at least once
+    uses_today: int  # uses in service handling on the instant's local day
     unsealed_uses_month: int
     unpushed_by_unit: PerUnit  # claimed types not pushed yet
 
@@ -75,7 +80,7 @@ def activity(store: FactStore, t: Instant) -> Activity:
     waiting = overdue_n = failed_today = failed_month = disputes = 0
     overdue: dict[str, int] = {}
     failed: dict[str, int] = {}
-    claimed_n = pushed_types = licenses = with_file = unsealed = 0
+    claimed_n = pushed_types = licenses = with_file = sealed = uses_today = unsealed = 0
     unpushed: dict[str, int] = {}
     for unit, facts in store.units.items():
         cat = facts.catalog
@@ -105,10 +110,12 @@ def activity(store: FactStore, t: Instant) -> Activity:
             pushed_types += done
             unpushed[unit] = len(claim.types) - done
         for firsts in lic.licenses.values():
-            push, file = firsts[PUSH], firsts[FILE]
+            push, file, seal = firsts[PUSH], firsts[FILE], firsts[SEALED]
             if push is not None and push[0] <= t:
                 licenses += 1
                 with_file += file is not None and file[0] <= t
+                sealed += seal is not None and seal[0] <= t
+        uses_today += sum(1 for at in lic.uses.get(today, {}).values() if at <= t)
         unsealed += sum(1 for at in lic.unsealed_uses.get(month, {}).values() if at <= t)
     return Activity(
         CatalogNow(required=len(required), required_published=len(required & published),
@@ -117,7 +124,8 @@ def activity(store: FactStore, t: Instant) -> Activity:
         ExchangeNow(waiting=waiting, overdue=overdue_n, overdue_by_unit=_ranked(overdue), failed_today=failed_today,
                     failed_month=failed_month, disputes_month=disputes, failed_by_unit=_ranked(failed)),
         LicensesNow(claimed_types=claimed_n, pushed_types=pushed_types, licenses=licenses, with_file=with_file,
-                    unsealed_uses_month=unsealed, unpushed_by_unit=_ranked(unpushed)))
+                    sealed=sealed, uses_today=uses_today, unsealed_uses_month=unsealed,
+                    unpushed_by_unit=_ranked(unpushed)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,3 +154,38 @@ def catalog_tasks(facts: CatalogFacts, t: Instant) -> list[CatalogTask]:
             tasks.append(CatalogTask(code, "mount", due[code]))
     tasks += [CatalogTask(code, "update", None) for code in sorted(facts.published) if stale_at(facts, code, t)]
     return tasks
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficNow:
+    """The exchange at work in its latest counted window (exchange.traffic-counted), and its day so far."""
+
+    window_start: datetime
+    window_seconds: int
+    calls: int
+    failed: int
+    p95_ms: float  # the slowest provider's 95th percentile
+    providers: tuple[tuple[str, int, int, float], ...]  # (unit, calls, failed, p95 ms), most failures first
+    calls_today: int
+    failed_today: int
+
+    @property
+    def per_minute(self) -> Decimal:
+        return (Decimal(self.calls) * 60 / self.window_seconds).quantize(Decimal("0.1"))
+
+    @property
+    def failure_rate(self) -> Decimal:
+        """Percent of the window's calls that failed."""
+        return (Decimal(self.failed) * 100 / self.calls).quantize(Decimal("0.1")) if self.calls else Decimal(0)
+
+
+def traffic_now(rows: Sequence[Mapping[str, Any]], day: Mapping[str, Any] | None) -> TrafficNow | None:
+    """From the providers' counts of one window (None: no window counted yet)."""
+    if not rows:
+        return None
+    first = rows[0]
+    return TrafficNow(window_start=first["window_start"], window_seconds=first["window_seconds"],
+                      calls=sum(r["calls"] for r in rows), failed=sum(r["failed"] for r in rows),
+                      p95_ms=max(r["p95_ms"] for r in rows),
+                      providers=tuple((r["provider"], r["calls"], r["failed"], r["p95_ms"]) for r in rows),
+                      calls_today=int(day["calls"]) if day else 0, failed_today=int(day["failed"]) if day else 0)

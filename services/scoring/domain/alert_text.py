@@ -127,6 +127,19 @@ def render_anomaly(flagged: dict[str, Any]) -> dict[str, Any]:
     return {"title": title, "text": text, "reasons": reasons, "advice": advice}
 
 
+def render_traffic(alert: dict[str, Any]) -> dict[str, Any]:
+    """{title, text, advice, reasons} of a provider's calls failing or slow over the last windows (before the
+    failures cost B1.8 points: one per resource and day with a failed call)."""
+    reasons = [f"{_local(alert['from'])} 至 {_local(alert['to'])} 共 {alert['calls']} 次调用，失败 {alert['failed']} 次"
+               f"（{alert['failure_rate']}%），P95 时延 {alert['p95_ms']:.0f} 毫秒。"]
+    title = f"【接口告警】本单位共享接口失败率 {alert['failure_rate']}%" if alert["reason"] == "failures" \
+        else f"【接口告警】本单位共享接口响应缓慢（P95 {alert['p95_ms']:.0f} 毫秒）"
+    advice = ["请尽快排查并恢复接口：共享政务数据每个资源每天调用失败一次即扣分（B1.8）。",
+              f"失败的调用：GET /calls?provider={alert['unit']}&status=failed（共享交换服务）。"]
+    text = "\n".join(["原因：", *(f"· {r}" for r in reasons), "建议：", *(f"· {a}" for a in advice)])
+    return {"title": title, "text": text, "reasons": reasons, "advice": advice}
+
+
 def _local(value: Any) -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)

@@ -3,7 +3,9 @@ events out go through the outbox."""
 
 from hubkit.service import ConsumerSpec
 
-from scoring.messaging import anomaly_alerts
+from scoring.messaging import anomaly_alerts, traffic
 
-consumers: list[ConsumerSpec] = [ConsumerSpec(name="anomaly-alerts", topics=anomaly_alerts.TOPICS,
-                                              handler=anomaly_alerts.apply)]
+consumers: list[ConsumerSpec] = [
+    ConsumerSpec(name="anomaly-alerts", topics=anomaly_alerts.TOPICS, handler=anomaly_alerts.apply),
+    ConsumerSpec(name="traffic", topics=traffic.TOPICS, handler=traffic.apply),
+]

@@ -10,7 +10,14 @@ from hubkit.db import json_value
 from hubkit.telemetry import context_from_headers
 from opentelemetry import trace
 
-from scoring.domain.alert_text import appeal_windows, open_requests, render, render_anomaly, render_reminder
+from scoring.domain.alert_text import (
+    appeal_windows,
+    open_requests,
+    render,
+    render_anomaly,
+    render_reminder,
+    render_traffic,
+)
 from scoring.domain.clock import to_datetime
 from scoring.domain.ruleset import Ruleset
 from scoring.messaging.projector import LiveProjector
@@ -31,6 +38,10 @@ async def documents(conn: asyncpg.Connection, rows: list[Any], ruleset: Ruleset,
         if payload.get("alert") == "anomaly":
             docs.append({"id": str(row["event_id"]), "seq": row["seq"], "type": "elicense.license-flagged",
                          "created_at": _iso(row["created_at"]), **payload, **render_anomaly(payload), "causes": []})
+            continue
+        if payload.get("alert") == "traffic":
+            docs.append({"id": str(row["event_id"]), "seq": row["seq"], "type": "exchange.traffic-counted",
+                         "created_at": _iso(row["created_at"]), **payload, **render_traffic(payload), "causes": []})
             continue
         if payload.get("alert") == "reminder":
             docs.append({"id": str(row["event_id"]), "seq": row["seq"], "type": "scoring.deadline-reminded",

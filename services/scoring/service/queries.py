@@ -3,12 +3,15 @@ words, webhooks and their deliveries. Routers read through here, never through s
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
 import asyncpg
 
+from scoring.domain.activity import TrafficNow
+from scoring.domain.activity import traffic_now as read_traffic
 from scoring.domain.bulletin import Bulletin, compile_bulletin
 from scoring.domain.clock import SHANGHAI, Instant, month_bounds, month_of, shift_month, to_datetime, to_instant
 from scoring.domain.dashboard import Dashboard, MonthFigure, compile_dashboard
@@ -33,6 +36,7 @@ from scoring.storage.reads import (
     month_figures,
     month_results,
     recent_deductions,
+    traffic_now,
     unit_history,
     unit_result,
     units_with_item,
@@ -189,3 +193,9 @@ async def dashboard(pool: asyncpg.Pool, live: Live, month: str, ruleset: Ruleset
                for r in await month_figures(pool, month, 12)]
     return compile_dashboard(month, results=found[month], previous=found[previous_month], units=live.units(),
                              ruleset=ruleset, months=figures)
+
+
+async def traffic(pool: asyncpg.Pool, upto: datetime) -> TrafficNow | None:
+    """The exchange's latest counted window before `upto`, and its day so far (domain/activity.py)."""
+    rows, day = await traffic_now(pool, upto)
+    return read_traffic(rows, day)

@@ -99,3 +99,17 @@ async def units_with_item(pool: asyncpg.Pool, month: str, item: str) -> set[str]
         rows = await conn.fetch("SELECT unit FROM scores WHERE month = $1 "
                                 "AND (result->'items' ? $2 OR result->'indicators' ? $2)", month, item)
     return {r["unit"] for r in rows}
+
+
+async def traffic_now(pool: asyncpg.Pool, upto: datetime) -> tuple[list[Any], Any]:
+    """(each provider's calls in the latest window counted before `upto`, the totals of that window's local
+    day up to it) from the exchange's traffic counts."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT * FROM traffic WHERE window_start = (SELECT max(window_start) FROM traffic "
+            "WHERE window_start + make_interval(secs => window_seconds) <= $1) ORDER BY failed DESC, provider", upto)
+        day = await conn.fetchrow(
+            "SELECT coalesce(sum(calls), 0) AS calls, coalesce(sum(failed), 0) AS failed FROM traffic "
+            "WHERE window_start >= date_trunc('day', $1::timestamptz AT TIME ZONE 'Asia/Shanghai') "
+            "AT TIME ZONE 'Asia/Shanghai' AND window_start < $1", upto)
+    return list(rows), day

@@ -18,6 +18,7 @@ class FakeExchangeRows:
         self.uses: list[dict[str, Any]] = []
         self.calls: dict[str, dict[str, Any]] = {}
         self.endpoints: dict[str, tuple[str, int]] = {}
+        self.traffic_windows: set[datetime] = set()
 
     def publish(self, code: str, provider: str, share_type: str = "conditional", data_kind: str = "government",
                 share_basis: str | None = None) -> None:
@@ -78,10 +79,46 @@ class FakeExchangeRows:
     async def answer_dispute(self, dispute_id: str, status: str, answer: str, at: datetime) -> None:
         self.disputes[dispute_id] = {**self.disputes[dispute_id], "status": status, "answer": answer}
 
+    async def traffic_counted_until(self) -> datetime | None:
+        return max(self.traffic_windows, default=None)
+
+    async def first_call(self, at_or_after: datetime | None) -> datetime | None:
+        return min((c["started_at"] for c in self.calls.values()
+                    if at_or_after is None or c["started_at"] >= at_or_after), default=None)
+
+    async def traffic(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        by: dict[str, list[dict[str, Any]]] = {}
+        for c in self.calls.values():
+            if start <= c["started_at"] < end:
+                by.setdefault(c["provider"], []).append(c)
+        out = []
+        for provider, calls in sorted(by.items()):
+            durations = sorted(c["duration_ms"] for c in calls)
+            errors = [c.get("error") for c in calls]
+            out.append({"provider": provider, "calls": len(calls), "failed": sum(not c["succeeded"] for c in calls),
+                        "timeouts": errors.count("timeout"), "unavailable": errors.count("unavailable"),
+                        "server_errors": errors.count("server_error"), "bad_responses": errors.count("bad_response"),
+                        "p50": _percentile(durations, 0.5), "p95": _percentile(durations, 0.95),
+                        "p99": _percentile(durations, 0.99),
+                        "response_bytes": sum(c.get("response_bytes", 0) for c in calls)})
+        return out
+
+    async def mark_traffic_counted(self, start: datetime) -> None:
+        assert start not in self.traffic_windows, "counted twice"
+        self.traffic_windows.add(start)
+
     async def insert_data_use(self, *, consumer: str, resource_code: str, purpose: str, note: str | None,
                               at: datetime) -> int:
         self.uses.append({"consumer": consumer, "resource_code": resource_code, "purpose": purpose})
         return len(self.uses)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    """PostgreSQL's percentile_cont: linear between the two nearest ranks."""
+    at = (len(values) - 1) * q
+    low = int(at)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (at - low)
 
 
 class FakeExchangeUnitOfWork(FakeUnitOfWork):

@@ -9,7 +9,7 @@ from typing import TypeAlias
 import contracts.fastdecode as fast
 from contracts import elicense as e
 
-from scoring.domain.clock import Instant, month_of
+from scoring.domain.clock import Instant, local_day, month_of
 from scoring.domain.facts.stamps import EventId, Stamp, earlier
 
 Claimed: TypeAlias = e.TypesClaimed | fast.TypesClaimed
@@ -24,10 +24,10 @@ class Claim:
     declared_stock: int | None
 
 
-# Per license: [first push, first push with a file, first stock-mode push] (None: not yet).
+# Per license: [first push, first push with a file, first stock-mode push, first sealed push] (None: not yet).
 # A plain list, not an object: a log holds hundreds of thousands of them.
 LicenseFirsts = list[Stamp | None]
-PUSH, FILE, STOCK = 0, 1, 2
+PUSH, FILE, STOCK, SEALED = 0, 1, 2, 3
 
 
 @dataclass(slots=True)
@@ -39,6 +39,7 @@ class ElicenseFacts:
     first_ofd_auto: Stamp | None = None
     unsealed_uses: dict[str, dict[EventId, Instant]] = field(default_factory=dict)  # as issuer; month ->
     first_waiver: Stamp | None = None  # as user
+    uses: dict[int, dict[EventId, Instant]] = field(default_factory=dict)  # as user; local day -> its uses
 
     def claim_at(self, t: Instant) -> Claim | None:
         """The claim in force at t: the latest one at or before t."""
@@ -61,9 +62,10 @@ def push(facts: ElicenseFacts, d: Pushed, s: Stamp) -> None:
     fmt, mode = d.file_format, d.push_mode
     lic = facts.licenses.get(d.license_id)
     if lic is None:
-        facts.licenses[d.license_id] = [s, s if fmt is not None else None, s if mode == "stock" else None]
+        facts.licenses[d.license_id] = [s, s if fmt is not None else None, s if mode == "stock" else None,
+                                        s if d.sealed else None]
     else:
-        for slot, applies in ((PUSH, True), (FILE, fmt is not None), (STOCK, mode == "stock")):
+        for slot, applies in ((PUSH, True), (FILE, fmt is not None), (STOCK, mode == "stock"), (SEALED, d.sealed)):
             first = lic[slot]
             if applies and (first is None or s < first):
                 lic[slot] = s
@@ -73,7 +75,8 @@ def push(facts: ElicenseFacts, d: Pushed, s: Stamp) -> None:
 
 
 def waive(facts: ElicenseFacts, d: Used, s: Stamp) -> None:
-    """The user's side of a use: its first use that waived application materials."""
+    """The user's side of a use: the use on its day, and its first use that waived application materials."""
+    facts.uses.setdefault(local_day(s[0]), {})[s[1]] = s[0]
     if d.waived_materials > 0 and earlier(facts.first_waiver, s):
         facts.first_waiver = s
 
