@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from contracts.workdays import is_working_day
@@ -140,14 +141,23 @@ class Demo(CatalogActs, ExchangeActs, LicenseActs, SubmissionActs, InventoryActs
 
     def late_finding(self) -> None:
         """An inspector reports, early in the month, what a visit found at the end of the month before: that
-        month is closed, so its sealed scores stay and the finding is its adjustment (the console shows both)."""
+        month is closed, so its sealed scores stay and the finding is its adjustment (the console shows both).
+        It goes to a weak unit whose C2 (data use) points are not at their cap yet, so it moves a score."""
         previous = self.progress.months[self.progress.months.index(self.month) - 1]
         weak = sorted(u for u, x in self.units.items() if x.profile == "lagging") or sorted(self.units)
-        unit = self.rng_for("late finding", self.month).choice(weak)
+        weak += sorted(u for u in self.units if u not in weak)
+        unit = next((u for u in weak if self._below_cap(u, previous, "C2")), weak[0])
         when = datetime.combine(days_of(previous)[-1], datetime.min.time(), tzinfo=SH) + timedelta(hours=16)
         body = {"finding_id": f"demo-{previous}-late", "unit": unit, "item": "C2.4", "effect": "occurrence",
                 "count": 1, "occurred_at": when.isoformat(), "note": "补充督查发现（上月末走访）"}
         self.call("scoring", "POST", "/findings", self.inspector, "late finding recorded", ok=(202, 409), json=body)
+
+    def _below_cap(self, unit: str, month: str, indicator: str) -> bool:
+        r = self.http["scoring"].get(f"/scores/{unit}", params={"month": month}, headers=self.operator)
+        if r.status_code != 200:
+            return False
+        found = next((i for i in r.json()["indicators"] if i["indicator"] == indicator), None)
+        return found is None or Decimal(found["points"]) < Decimal(found["cap"])
 
     def contest(self, contested: dict[str, tuple[str, str]]) -> None:
         """Findings have a life after they are recorded: an inspector withdraws one of a lagging unit's on
