@@ -13,6 +13,17 @@ STATUSES = {"ok": "succeeded", "failed": "NOT succeeded", "timeout": "error = 't
             "unavailable": "error = 'unavailable'", "server_error": "error = 'server_error'",
             "bad_response": "error = 'bad_response'"}
 BUCKETS = {"hour": "hour", "day": "day", "month": "month"}
+# What a group of calls comes to: counts, failures by kind, duration percentiles, bytes (one definition for the
+# call statistics and the traffic counts).
+FIGURES = """count(*) AS calls, count(*) FILTER (WHERE NOT succeeded) AS failed,
+       count(*) FILTER (WHERE error = 'timeout') AS timeouts,
+       count(*) FILTER (WHERE error = 'unavailable') AS unavailable,
+       count(*) FILTER (WHERE error = 'server_error') AS server_errors,
+       count(*) FILTER (WHERE error = 'bad_response') AS bad_responses,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95,
+       percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS p99,
+       coalesce(sum(request_bytes), 0) AS request_bytes, coalesce(sum(response_bytes), 0) AS response_bytes"""
 
 
 def _where(*, party: str | None, resource: str | None, consumer: str | None, provider: str | None,
@@ -59,15 +70,5 @@ async def buckets(conn: asyncpg.Connection, *, size: str, **filters: Any) -> lis
     """Per hour, day or month (local time): calls, failures by kind, duration percentiles, bytes."""
     where, args = _where(**filters)
     return list(await conn.fetch(
-        f"""SELECT date_trunc('{BUCKETS[size]}', started_at AT TIME ZONE 'Asia/Shanghai') AS bucket,
-                   count(*) AS calls, count(*) FILTER (WHERE NOT succeeded) AS failed,
-                   count(*) FILTER (WHERE error = 'timeout') AS timeouts,
-                   count(*) FILTER (WHERE error = 'unavailable') AS unavailable,
-                   count(*) FILTER (WHERE error = 'server_error') AS server_errors,
-                   count(*) FILTER (WHERE error = 'bad_response') AS bad_responses,
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50,
-                   percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95,
-                   percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS p99,
-                   coalesce(sum(request_bytes), 0) AS request_bytes,
-                   coalesce(sum(response_bytes), 0) AS response_bytes
-            FROM calls{where} GROUP BY 1 ORDER BY 1""", *args))
+        f"SELECT date_trunc('{BUCKETS[size]}', started_at AT TIME ZONE 'Asia/Shanghai') AS bucket, {FIGURES} "
+        f"FROM calls{where} GROUP BY 1 ORDER BY 1", *args))
