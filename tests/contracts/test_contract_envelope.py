@@ -43,6 +43,7 @@ EXPECTED_TYPES = {
     "exchange.request-overdue": exchange.RequestOverdue,
     "exchange.call-failed": exchange.CallFailed,
     "exchange.dispute-upheld": exchange.DisputeUpheld,
+    "exchange.dispute-overdue": exchange.DisputeOverdue,
     "exchange.data-used": exchange.DataUsed,
     "exchange.traffic-counted": exchange.TrafficCounted,
     "elicense.types-claimed": elicense.TypesClaimed,

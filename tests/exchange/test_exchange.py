@@ -110,17 +110,21 @@ async def until_known(client: httpx.AsyncClient, codes: list[str]) -> None:
 
 async def test_request_workflow_deadlines_and_overdue(client: httpx.AsyncClient, kafka_bootstrap: str) -> None:
     provider, requester, other = unit(), unit(), unit()
-    free, cond, secret, sup = await publish_catalog(kafka_bootstrap, provider, [
+    free, cond, secret, sup, controlled = await publish_catalog(kafka_bootstrap, provider, [
         {"name": "企业登记信息", "share_type": "unconditional"},
         {"name": "企业社保缴纳", "share_type": "conditional", "share_condition": "仅用于资格审核"},
         {"name": "涉密名单", "share_type": "not_shared", "share_basis": "《中华人民共和国保守国家秘密法》"},
         {"name": "行政处罚记录", "share_type": "conditional", "share_condition": "执法",
-         "classification": "监管数据/市场监管/行政处罚"}])
-    await until_known(client, [free, cond, secret, sup])
+         "classification": "监管数据/市场监管/行政处罚"},
+        {"name": "不动产登记查询接口", "share_type": "unconditional", "control_parameters": True}])
+    await until_known(client, [free, cond, secret, sup, controlled])
     mine = token("department", requester)
 
     granted = await client.post("/requests", headers=mine, json={"resource_code": free, "purpose": "开办企业"})
     assert granted.status_code == 201 and granted.json()["status"] == "active"
+    # unconditional, but its interface needs control parameters: the bureau reviews the request first
+    gated = await client.post("/requests", headers=mine, json={"resource_code": controlled, "purpose": "查询"})
+    assert gated.status_code == 201 and gated.json()["status"] == "submitted", gated.text
     refused = (await client.post("/requests", headers=mine, json={"resource_code": secret, "purpose": "x"})).json()
     assert refused["status"] == "refused" and "保守国家秘密法" in refused["reason"]
     own = await client.post("/requests", headers=token("department", provider),
@@ -163,11 +167,11 @@ async def test_request_workflow_deadlines_and_overdue(client: httpx.AsyncClient,
     await asyncio.sleep(1.0)
     seen = (await client.get("/requests", headers=mine)).json()
     assert {r["id"]: r["status"] for r in seen}[late["id"]] == "forwarded"
-    assert len(seen) == 4 and all(requester in (r["requester"], r["provider"]) for r in seen)
+    assert len(seen) == 5 and all(requester in (r["requester"], r["provider"]) for r in seen)
 
-    events = await events_of(kafka_bootstrap, {provider}, expect=10)
+    events = await events_of(kafka_bootstrap, {provider}, expect=11)
     counts = Counter(t for t, _ in events)
-    assert counts == {"exchange.request-submitted": 4, "exchange.request-forwarded": 3,
+    assert counts == {"exchange.request-submitted": 5, "exchange.request-forwarded": 3,
                       "exchange.request-approved": 1, "exchange.request-rejected": 1,
                       "exchange.request-overdue": 1}
     overdue = next(e for t, e in events if t == "exchange.request-overdue")
@@ -210,14 +214,21 @@ async def test_gateway_records_every_call_and_each_failure_kind(client: httpx.As
     assert (await client.post("/calls/batch", headers=prov, json=batch)).json()["failures"] == 0  # replay harmless
     assert (await client.post("/calls/batch", headers=mine, json=batch)).status_code == 422  # not the provider
 
-    # A dispute within 2 working days of receiving the data; upheld by the provider.
-    d = await client.post("/disputes", headers=mine, json={"resource_code": api, "description": "信息项缺失"})
-    assert d.status_code == 201
+    # A quality dispute naming the records concerned; upheld by the provider, who says how it corrected them.
+    d = await client.post("/disputes", headers=mine, json={"resource_code": api, "description": "信息项缺失",
+                                                           "records": ["91450100MA5K"]})
+    assert d.status_code == 201 and d.json()["reported_late"] is False
     assert (await client.post(f"/disputes/{d.json()['id']}/answer", headers=mine,
-                              json={"upheld": True, "answer": "x"})).status_code == 403
+                              json={"upheld": True, "answer": "x", "correction": "y"})).status_code == 403
+    uncorrected = await client.post(f"/disputes/{d.json()['id']}/answer", headers=prov,
+                                    json={"upheld": True, "answer": "属实"})
+    assert uncorrected.status_code == 422 and "correction" in uncorrected.json()["detail"]
     answered = await client.post(f"/disputes/{d.json()['id']}/answer", headers=prov,
-                                 json={"upheld": True, "answer": "已更正"})
+                                 json={"upheld": True, "answer": "属实", "correction": "已更新该记录"})
     assert answered.json()["status"] == "upheld"
+    listed = {x["id"]: x for x in (await client.get("/disputes", headers=mine)).json()}
+    assert listed[d.json()["id"]]["records"] == ["91450100MA5K"]
+    assert listed[d.json()["id"]]["correction"] == "已更新该记录"
     used = await client.post("/data-uses", headers=mine, json={"resource_code": api, "purpose": "high_frequency"})
     assert used.status_code == 201
     # A unit without a subscription cannot earn E1.2/E1.4 by "using" data it never received.

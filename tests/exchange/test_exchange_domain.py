@@ -16,10 +16,10 @@ from exchange.domain.requests import (
     TransitionRefused,
     data_kind_of,
     decide,
-    dispute_deadline,
     events_of,
     overdue,
     reply,
+    reported_late,
     review,
     submit,
 )
@@ -48,6 +48,9 @@ def test_unconditional_is_granted_at_once_and_not_shared_refused_with_basis() ->
     assert refused.status == "refused" and "《保密法》第九条" in (refused.reason or "")
     with pytest.raises(TransitionRefused, match="its own resource"):
         submit("r", "A", "A", "c", "government", "conditional", None, now)
+    # an unconditional share whose interface needs control parameters is reviewed like a conditional one
+    controlled = submit("r", "A", "B", "c", "government", "unconditional", None, now, control_parameters=True)
+    assert controlled.status == "submitted" and controlled.review_due is not None
 
 
 def test_conditional_path_across_national_day() -> None:
@@ -86,7 +89,7 @@ def test_invalid_transitions_are_refused_with_the_reason() -> None:
        st.sampled_from(["government", "supervision"]))
 def test_deadlines_end_at_midnight_after_a_working_day(start: datetime, kind: str) -> None:
     req = review(conditional(start, kind), True, None, start)
-    for due in (req.review_due, req.provider_due, dispute_deadline(start)):
+    for due in (req.review_due, req.provider_due):
         assert due is not None and due > start
         local = due.astimezone(SHANGHAI)
         assert (local.hour, local.minute) == (0, 0)
@@ -157,7 +160,9 @@ def test_reply_and_dispute_windows() -> None:
     assert approved.reply_due == sh(2019, 10, 10)  # Tue 10-08 and Wed 10-09 after the holidays
     active = reply(approved, sh(2019, 10, 8, 9))
     assert active.status == "active" and active.activated_at == sh(2019, 10, 8, 9)
-    assert dispute_deadline(active.activated_at) == sh(2019, 10, 11)  # 10-09 and 10-10
+    # a problem found on 10-08 is reported in time through 10-10 (10-09 and 10-10), late from 10-11 on
+    assert not reported_late(sh(2019, 10, 8, 9), sh(2019, 10, 10, 23, 59))
+    assert reported_late(sh(2019, 10, 8, 9), sh(2019, 10, 11))
     with pytest.raises(TransitionRefused, match="only a decided request"):
         reply(active, sh(2019, 10, 9))
     with pytest.raises(TransitionRefused, match="only a submitted request can review"):

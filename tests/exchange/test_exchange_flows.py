@@ -132,15 +132,22 @@ async def test_conditional_request_to_subscription_with_each_event_once(
     active = (await exchange.post(f"/requests/{rid}/reply", headers=OPERATOR)).json()
     assert active["status"] == "active" and active["activated_at"] == "2019-08-12T10:00:00+08:00"
 
-    # Quality disputes: within 2 working days of receiving the data (Tue 08-13, Wed 08-14), not after.
+    # Quality disputes: reported whenever a problem is found (seed 003 §22(五): within 2 working days of
+    # finding it; later still taken, marked late); the provider answers within 3 working days.
     await move_clock(exchange, "2019-08-14T23:00:00+08:00")
     dispute = await exchange.post("/disputes", headers=mine, json={"resource_code": code, "description": "信息项缺失"})
     assert dispute.status_code == 201 and dispute.json()["answer_due"] == "2019-08-20T00:00:00+08:00"
+    assert dispute.json()["reported_late"] is False
     assert [d["id"] for d in (await exchange.get("/disputes", headers=prov)).json()] == [dispute.json()["id"]]
     assert (await exchange.get("/disputes", headers=theirs)).json() == []
     await move_clock(exchange, "2019-08-15T00:00:00+08:00")
-    closed = await exchange.post("/disputes", headers=mine, json={"resource_code": code, "description": "数据不准确"})
-    assert closed.status_code == 409 and closed.json()["type"].endswith("dispute-window-closed")
+    # found on Monday 12th: Tuesday 13th and Wednesday 14th have passed, so the report is late, and taken
+    late = await exchange.post("/disputes", headers=mine, json={"resource_code": code, "description": "数据不准确",
+                                                                "found_at": "2019-08-12T09:00:00+08:00"})
+    assert late.status_code == 201 and late.json()["reported_late"] is True
+    naive = await exchange.post("/disputes", headers=mine, json={"resource_code": code, "description": "x",
+                                                                 "found_at": "2019-08-12T09:00:00"})
+    assert naive.status_code == 422  # an instant without its offset is refused
     dismissed = await exchange.post(f"/disputes/{dispute.json()['id']}/answer", headers=prov,
                                     json={"upheld": False, "answer": "数据与源系统一致"})
     assert dismissed.json() == {"id": dispute.json()["id"], "status": "dismissed", "late": False}

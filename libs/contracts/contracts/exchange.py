@@ -106,6 +106,21 @@ class DisputeUpheld(_Exchange):
 
 
 @register
+class DisputeOverdue(_Exchange):
+    """The provider (`unit`) let its 3 working days to answer a quality dispute pass (seed 003 §22(五)). The
+    envelope time is the deadline itself."""
+
+    TYPE: ClassVar[str] = "exchange.dispute-overdue"
+
+    dispute_id: str = Field(min_length=1, description="id of the dispute")
+    resource_code: ResourceCode = Field(description="the disputed resource")
+    data_kind: DataKind = Field(description=_KIND)
+    consumer_unit: Uscc = Field(description="USCC of the unit that raised it")
+    raised_at: AwareDatetime = Field(description="when it was raised")
+    deadline: AwareDatetime = Field(description="the end of the provider's 3 working days")
+
+
+@register
 class DataUsed(_Exchange):
     """The consumer (`unit`) used shared data to cut forms or materials."""
 

@@ -62,6 +62,7 @@ class ResourcePublished(MirroredPayload, kw_only=True, frozen=True):
     open_condition: str | None = None
     publish_date: date | None = None
     related_codes: list[str] | None = None
+    control_parameters: bool | None = None
 
 
 class ResourceMounted(MirroredPayload, kw_only=True, frozen=True):

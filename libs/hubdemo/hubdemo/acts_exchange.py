@@ -1,5 +1,6 @@
 """The exchange's part of the demo: access requests reviewed, decided (some late, by lagging providers)
-and replied to, gateway calls against the providers' local servers, and data uses."""
+and replied to, gateway calls against the providers' local servers, data uses, and quality disputes that
+providers answer (correcting the data when it was wrong) or, if lagging, leave to go overdue."""
 
 from __future__ import annotations
 
@@ -29,6 +30,10 @@ class ExchangeActs(DemoBase):
                                       self.decide_on(r["id"], r["provider"], submitted)))
             elif r["status"] in ("approved", "rejected"):
                 self.to_reply.append(r["id"])
+        for d in self.read("exchange", "/disputes", self.operator, status="open").json():
+            if d["provider"] in self.units:
+                raised = datetime.fromisoformat(d["raised_at"]).astimezone(SH).date()
+                self.disputes.append((d["id"], d["provider"], self.answer_on(d["id"], d["provider"], raised)))
 
     def decide_on(self, request_id: str, provider: str, submitted: date) -> date | None:
         """When the provider decides (None: never, it lets the request go overdue)."""
@@ -38,11 +43,40 @@ class ExchangeActs(DemoBase):
             return None
         return add_working_days(submitted, 1 + rng.randint(*speed))
 
+    def answer_on(self, dispute_id: str, provider: str, raised: date) -> date | None:
+        """When the provider answers a dispute (None: never, a lagging provider lets it go overdue)."""
+        if PROFILES[self.units[provider].profile][2] is None:
+            return None
+        return add_working_days(raised, self.rng_for("dispute answer", dispute_id).randint(1, 2))
+
     def exchange_day(self, day: date) -> None:
         self.review_and_reply()
         self.decide_due(day)
         self.new_requests(day)
         self.use_data()
+        self.quality_checks(day)
+
+    def quality_checks(self, day: date) -> None:
+        """Now and then a subscriber finds something wrong in the data it receives and reports it with the
+        records concerned; providers answer what is due, correcting the data when the report is right."""
+        for item in [d for d in self.disputes if d[2] is not None and d[2] <= day]:
+            dispute_id, provider, _ = item
+            upheld = self.rng_for("dispute upheld", dispute_id).random() < 0.6
+            body = {"upheld": upheld, "answer": "经核实，数据有误" if upheld else "经核实，数据无误",
+                    "correction": f"已于 {day.isoformat()} 更正并更新资源数据" if upheld else None}
+            self.call("exchange", "POST", f"/disputes/{dispute_id}/answer", self.dept(provider), "dispute answered",
+                      ok=(200, 409), json=body)
+            self.disputes.remove(item)
+        rng = self.rng_for("dispute", day)
+        if not self.subscriptions or rng.random() >= 0.3:
+            return
+        consumer, code = rng.choice(sorted(self.subscriptions))
+        r = self.call("exchange", "POST", "/disputes", self.dept(consumer), "dispute raised", ok=(201, 403),
+                      json={"resource_code": code, "description": rng.choice(["信息项缺失", "数据与实际不一致"]),
+                            "records": [f"REC-{rng.randint(1, 99_999):05d}"]})
+        if r.status_code == 201:
+            found = r.json()
+            self.disputes.append((found["id"], found["provider"], self.answer_on(found["id"], found["provider"], day)))
 
     def review_and_reply(self) -> None:
         """The bureau reviews yesterday's submissions and replies to decided requests."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ class DemoBase:
         self.to_review: list[str] = []
         self.to_reply: list[str] = []
         self.subscriptions: list[tuple[str, str]] = []  # (consumer, code)
+        self.disputes: list[tuple[str, str, date | None]] = []  # open: (id, provider, the day it answers)
         self.counts: dict[str, int] = {}
         self.last_call = "none yet"
         self.label = ""  # the month's place in a run of several ("(2/4)")

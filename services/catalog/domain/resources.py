@@ -42,6 +42,9 @@ class Metadata(BaseModel):
     update_cycle: UpdateCycle = Field(description="更新周期")
     publish_date: date | None = Field(None, description="发布日期 (default: the day it is published)")
     related_codes: list[ResourceCode] = Field(default_factory=list, description="关联资源代码")
+    control_parameters: bool = Field(False, description=(
+        "接口需控制参数: the interface needs control parameters, so even an unconditional share is requested "
+        "and reviewed (seed 003 §22)"))
 
     @model_validator(mode="after")
     def _share_rules(self) -> Metadata:

@@ -29,8 +29,8 @@ Status = Literal["submitted", "returned", "forwarded", "approved", "rejected", "
 REVIEW_DAYS = 2
 REPLY_DAYS = 2
 DECISION_DAYS = {"government": 3, "supervision": 5}
-ANSWER_DAYS = 3  # a provider answers a quality dispute
-DISPUTE_WINDOW_DAYS = 2  # a consumer disputes within this many working days of receiving the data
+ANSWER_DAYS = 3  # a provider answers a quality dispute and completes the update (seed 003 §22(五))
+REPORT_DAYS = 2  # a consumer reports a doubt or error within this many working days of finding it
 
 
 class TransitionRefused(Exception):
@@ -62,12 +62,14 @@ class AccessRequest:
 
 
 def submit(request_id: str, requester: str, provider: str, resource_code: str, data_kind: str, share_type: str,
-           share_basis: str | None, now: datetime) -> AccessRequest:
+           share_basis: str | None, now: datetime, control_parameters: bool = False) -> AccessRequest:
+    """A new request: an unconditional share is granted at once, unless its interface needs control
+    parameters (seed 003 §22: those go through review and the provider's decision like a conditional one)."""
     if requester == provider:
         raise TransitionRefused("requester: a unit does not request its own resource", status=422)
     base = AccessRequest(id=request_id, requester=requester, provider=provider, resource_code=resource_code,
                          data_kind=data_kind, status="submitted", submitted_at=now)
-    if share_type == "unconditional":
+    if share_type == "unconditional" and not control_parameters:
         return replace(base, status="active", forwarded_at=now, decided_at=now, replied_at=now, activated_at=now)
     if share_type == "not_shared":
         return replace(base, status="refused", decided_at=now,
@@ -130,8 +132,10 @@ def overdue(req: AccessRequest, now: datetime) -> bool:
         and now >= req.provider_due
 
 
-def dispute_deadline(activated_at: datetime) -> datetime:
-    return working_deadline(activated_at, DISPUTE_WINDOW_DAYS)
+def reported_late(found_at: datetime, now: datetime) -> bool:
+    """Seed 003 §22(五): a consumer reports a doubt or an error within 2 working days of finding it. A late
+    report is still taken (bad data must be corrected whenever it is found) and marked late."""
+    return now >= working_deadline(found_at, REPORT_DAYS)
 
 
 def _expect(req: AccessRequest, status: str, action: str) -> None:

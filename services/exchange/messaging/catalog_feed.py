@@ -29,6 +29,7 @@ async def apply(conn: asyncpg.Connection, env: Envelope) -> None:
         await repo.upsert_resource(
             conn, code=data.resource_code, provider=env.unit, name=data.name, share_type=data.share_type,
             share_condition=data.share_condition, share_basis=data.share_basis,
+            control_parameters=bool(data.control_parameters),
             data_kind=data_kind_of(data.classification, data.domain), at=env.occurred_at)
     elif isinstance(data, ResourceMounted):
         await repo.set_mount(conn, data.resource_code, env.unit, data.mount_kind, env.occurred_at)

@@ -20,10 +20,14 @@ TRAFFIC_POLL_SECONDS = 2.0
 
 async def flag_overdue(host: ServiceHost) -> int:
     """One pass; the event time is the deadline itself (when it became overdue), not when we noticed."""
-    due = await handlers.flag_overdue(host.clock.now(), PgExchangeUnitOfWork(host.pool, host.spec.schema))
+    now = host.clock.now()
+    due = await handlers.flag_overdue(now, PgExchangeUnitOfWork(host.pool, host.spec.schema))
     if due:
         log.info("requests overdue", count=due)
-    return due
+    late = await handlers.flag_overdue_disputes(now, PgExchangeUnitOfWork(host.pool, host.spec.schema))
+    if late:
+        log.info("disputes overdue", count=late)
+    return due + late
 
 
 async def watch(host: ServiceHost) -> None:

@@ -50,6 +50,8 @@ class RaiseDispute:
     resource_code: str
     description: str
     at: datetime
+    found_at: datetime | None = None  # when the consumer found the problem (default: now)
+    records: tuple[str, ...] = ()  # keys of the records or rows concerned
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class AnswerDispute:
     upheld: bool
     answer: str
     at: datetime
+    correction: str | None = None  # an upheld dispute: how the data was corrected (the update)
 
 
 @dataclass(frozen=True)

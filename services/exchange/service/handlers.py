@@ -8,13 +8,13 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from contracts.exchange import CallFailed, DataUsed, DisputeUpheld, RequestOverdue
-from contracts.workdays import SHANGHAI, working_deadline
+from contracts.exchange import CallFailed, DataUsed, DisputeOverdue, DisputeUpheld, RequestOverdue
+from contracts.workdays import working_deadline
 from hubkit.auth import Role
 from hubkit.problems import Problem, conflict, forbidden, invalid, not_found
 
 from exchange.domain import requests as flow
-from exchange.domain.requests import ANSWER_DAYS, AccessRequest, TransitionRefused, dispute_deadline
+from exchange.domain.requests import ANSWER_DAYS, AccessRequest, TransitionRefused, reported_late
 from exchange.service import commands as c
 from exchange.service.ports import ExchangeUnitOfWork
 
@@ -38,7 +38,8 @@ async def submit_request(cmd: c.SubmitRequest, uow: ExchangeUnitOfWork) -> Acces
             raise not_found("published resource", cmd.resource_code)
         try:
             req = flow.submit(f"r-{uuid.uuid4().hex[:12]}", cmd.requester, res["provider"], res["code"],
-                              res["data_kind"], res["share_type"], res["share_basis"], cmd.at)
+                              res["data_kind"], res["share_type"], res["share_basis"], cmd.at,
+                              bool(res.get("control_parameters")))
         except TransitionRefused as exc:
             raise _refused(exc) from None
         await uow.rows.insert_request(req, cmd.purpose)
@@ -92,27 +93,34 @@ async def flag_overdue(now: datetime, uow: ExchangeUnitOfWork) -> int:
 
 
 async def raise_dispute(cmd: c.RaiseDispute, uow: ExchangeUnitOfWork) -> dict[str, Any]:
-    """Only a unit that receives the data disputes it, within 2 working days of receiving it."""
+    """A unit that receives the data reports a doubt or an error whenever it finds one (seed 003 §22(五): within
+    2 working days of finding it; a later report is taken and marked late); the provider answers within 3."""
     consumer = cmd.actor.unit or ""
+    found = cmd.found_at or cmd.at
+    if found > cmd.at:
+        raise Problem(422, "Unprocessable Content", "found_at: a problem cannot be found after it is reported",
+                      kind="validation")
     async with uow:
         sub = await uow.rows.latest_subscription(consumer, cmd.resource_code)
         if sub is None:
             raise forbidden(f"{consumer} has not received {cmd.resource_code}: no active subscription")
-        window = dispute_deadline(sub["activated_at"])
-        if cmd.at >= window:
-            raise Problem(409, "Conflict", f"disputes on {cmd.resource_code} were due by "
-                          f"{window.astimezone(SHANGHAI).isoformat()} (2 working days after receiving the data)",
-                          kind="dispute-window-closed")
         dispute_id, due = f"d-{uuid.uuid4().hex[:12]}", working_deadline(cmd.at, ANSWER_DAYS)
+        late = reported_late(found, cmd.at)
         await uow.rows.insert_dispute(dispute_id=dispute_id, consumer=consumer, provider=sub["provider"],
                                       resource_code=cmd.resource_code, data_kind=sub["data_kind"],
-                                      description=cmd.description, raised_at=cmd.at, answer_due=due)
+                                      description=cmd.description, raised_at=cmd.at, answer_due=due,
+                                      found_at=found, reported_late=late, records=list(cmd.records))
         await uow.commit()
-    return {"id": dispute_id, "provider": sub["provider"], "status": "open", "answer_due": due}
+    return {"id": dispute_id, "provider": sub["provider"], "status": "open", "answer_due": due,
+            "reported_late": late}
 
 
 async def answer_dispute(cmd: c.AnswerDispute, uow: ExchangeUnitOfWork) -> dict[str, Any]:
-    """The provider answers; an upheld dispute is a fact about the provider's data quality."""
+    """The provider answers with the result of its check; when the data was wrong (upheld) it says how it
+    completed the update, and the upheld dispute is a fact about its data quality."""
+    if cmd.upheld and not (cmd.correction or "").strip():
+        raise Problem(422, "Unprocessable Content", "correction: an upheld dispute says how the data was corrected "
+                      "(the update made, seed 003 §22(五))", kind="validation")
     async with uow:
         row = await uow.rows.dispute_for_update(cmd.dispute_id)
         if row is None:
@@ -122,12 +130,27 @@ async def answer_dispute(cmd: c.AnswerDispute, uow: ExchangeUnitOfWork) -> dict[
         if row["status"] != "open":
             raise conflict(f"status: dispute {cmd.dispute_id} was already answered ({row['status']})")
         status = "upheld" if cmd.upheld else "dismissed"
-        await uow.rows.answer_dispute(cmd.dispute_id, status, cmd.answer, cmd.at)
+        await uow.rows.answer_dispute(cmd.dispute_id, status, cmd.answer, cmd.at,
+                                      cmd.correction if cmd.upheld else None)
         if cmd.upheld:
             uow.emit(DisputeUpheld(dispute_id=cmd.dispute_id, resource_code=row["resource_code"],
                                    data_kind=row["data_kind"]), unit=row["provider"], at=cmd.at)
         await uow.commit()
     return {"id": cmd.dispute_id, "status": status, "late": cmd.at >= row["answer_due"]}
+
+
+async def flag_overdue_disputes(now: datetime, uow: ExchangeUnitOfWork) -> int:
+    """One pass: each open dispute past its 3 working days emits exchange.dispute-overdue once, at the deadline."""
+    async with uow:
+        due = await uow.rows.due_dispute_overdue(now)
+        for row in due:
+            await uow.rows.mark_dispute_overdue(row["id"], row["answer_due"])
+            uow.emit(DisputeOverdue(dispute_id=row["id"], resource_code=row["resource_code"],
+                                    data_kind=row["data_kind"], consumer_unit=row["consumer"],
+                                    raised_at=row["raised_at"], deadline=row["answer_due"]),
+                     unit=row["provider"], at=row["answer_due"])
+        await uow.commit()
+    return len(due)
 
 
 async def record_data_use(cmd: c.RecordDataUse, uow: ExchangeUnitOfWork) -> int:

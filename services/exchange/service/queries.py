@@ -9,6 +9,7 @@ import asyncpg
 
 from exchange.domain.requests import AccessRequest
 from exchange.storage import call_log, repo
+from exchange.storage import disputes as dispute_rows
 
 
 async def requests(pool: asyncpg.Pool, *, unit: str | None, statuses: tuple[str | None, ...], side: str | None
@@ -27,7 +28,7 @@ async def request(pool: asyncpg.Pool, request_id: str) -> AccessRequest | None:
 
 async def disputes(pool: asyncpg.Pool, *, unit: str | None, status: str | None) -> list[dict[str, Any]]:
     async with pool.acquire() as conn:
-        return [dict(r) for r in await repo.disputes(conn, unit=unit, status=status)]
+        return [dict(r) for r in await dispute_rows.listed(conn, unit=unit, status=status)]
 
 
 async def provider_stats(pool: asyncpg.Pool, now: datetime) -> list[dict[str, Any]]:

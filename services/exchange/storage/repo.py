@@ -15,19 +15,19 @@ _FIELDS = [f.name for f in dataclasses.fields(AccessRequest)]
 
 async def upsert_resource(conn: asyncpg.Connection, *, code: str, provider: str, name: str, share_type: str,
                           share_condition: str | None, share_basis: str | None, data_kind: str,
-                          at: datetime) -> None:
+                          at: datetime, control_parameters: bool = False) -> None:
     """Apply a publication or metadata change that happened at `at`; an older one than the metadata
     already held changes nothing. The mount state already known (a mount may arrive first) applies."""
     await conn.execute(
         "INSERT INTO resources (code, provider, name, share_type, share_condition, share_basis, data_kind, "
-        "published_at, metadata_at, mount_kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, "
-        "(SELECT mount_kind FROM mounts WHERE code = $1)) ON CONFLICT (code) DO UPDATE SET "
+        "published_at, metadata_at, mount_kind, control_parameters) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, "
+        "(SELECT mount_kind FROM mounts WHERE code = $1), $9) ON CONFLICT (code) DO UPDATE SET "
         "published_at = least(resources.published_at, excluded.published_at)",
-        code, provider, name, share_type, share_condition, share_basis, data_kind, at)
+        code, provider, name, share_type, share_condition, share_basis, data_kind, at, control_parameters)
     await conn.execute(
         "UPDATE resources SET name = $2, share_type = $3, share_condition = $4, share_basis = $5, data_kind = $6, "
-        "metadata_at = $7 WHERE code = $1 AND metadata_at <= $7",
-        code, name, share_type, share_condition, share_basis, data_kind, at)
+        "metadata_at = $7, control_parameters = $8 WHERE code = $1 AND metadata_at <= $7",
+        code, name, share_type, share_condition, share_basis, data_kind, at, control_parameters)
 
 
 async def set_mount(conn: asyncpg.Connection, code: str, provider: str, kind: str | None, at: datetime) -> None:
@@ -167,30 +167,6 @@ async def latest_subscription(conn: asyncpg.Connection, consumer: str, code: str
         "SELECT r.activated_at, s.provider, s.data_kind FROM requests r JOIN resources s ON s.code = "
         "r.resource_code WHERE r.requester = $1 AND r.resource_code = $2 AND r.status = 'active' "
         "ORDER BY r.activated_at DESC LIMIT 1", consumer, code)
-
-
-async def insert_dispute(conn: asyncpg.Connection, *, dispute_id: str, consumer: str, provider: str,
-                         resource_code: str, data_kind: str, description: str, raised_at: datetime,
-                         answer_due: datetime) -> None:
-    await conn.execute(
-        "INSERT INTO disputes (id, consumer, provider, resource_code, data_kind, description, raised_at, "
-        "answer_due, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open')", dispute_id, consumer,
-        provider, resource_code, data_kind, description, raised_at, answer_due)
-
-
-async def dispute_for_update(conn: asyncpg.Connection, dispute_id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM disputes WHERE id = $1 FOR UPDATE", dispute_id)
-
-
-async def answer_dispute(conn: asyncpg.Connection, dispute_id: str, status: str, answer: str, at: datetime) -> None:
-    await conn.execute("UPDATE disputes SET status = $2, answer = $3, answered_at = $4 WHERE id = $1",
-                       dispute_id, status, answer, at)
-
-
-async def disputes(conn: asyncpg.Connection, *, unit: str | None, status: str | None) -> list[asyncpg.Record]:
-    return list(await conn.fetch(
-        "SELECT * FROM disputes WHERE ($1::text IS NULL OR consumer = $1 OR provider = $1) "
-        "AND ($2::text IS NULL OR status = $2) ORDER BY raised_at DESC LIMIT 500", unit, status))
 
 
 async def insert_data_use(conn: asyncpg.Connection, *, consumer: str, resource_code: str, purpose: str,

@@ -10,7 +10,7 @@ from hubkit.uow import AsyncpgUnitOfWork
 
 from exchange.domain.requests import AccessRequest
 from exchange.service.ports import ExchangeRows
-from exchange.storage import repo, traffic
+from exchange.storage import disputes, repo, traffic
 
 
 class PgExchangeRows:
@@ -50,13 +50,20 @@ class PgExchangeRows:
         return await repo.insert_calls(self.conn, calls)
 
     async def insert_dispute(self, **fields: Any) -> None:
-        await repo.insert_dispute(self.conn, **fields)
+        await disputes.insert(self.conn, **fields)
 
     async def dispute_for_update(self, dispute_id: str) -> Any:
-        return await repo.dispute_for_update(self.conn, dispute_id)
+        return await disputes.for_update(self.conn, dispute_id)
 
-    async def answer_dispute(self, dispute_id: str, status: str, answer: str, at: datetime) -> None:
-        await repo.answer_dispute(self.conn, dispute_id, status, answer, at)
+    async def answer_dispute(self, dispute_id: str, status: str, answer: str, at: datetime,
+                             correction: str | None = None) -> None:
+        await disputes.answer(self.conn, dispute_id, status, answer, at, correction)
+
+    async def due_dispute_overdue(self, now: datetime) -> list[Any]:
+        return await disputes.due_overdue(self.conn, now)
+
+    async def mark_dispute_overdue(self, dispute_id: str, at: datetime) -> None:
+        await disputes.mark_overdue(self.conn, dispute_id, at)
 
     async def traffic_counted_until(self) -> datetime | None:
         return await traffic.last_counted(self.conn)

@@ -68,9 +68,15 @@ async def test_a_draft_gets_the_next_serial_and_no_event_until_published() -> No
     assert event.type == "catalog.resource-published" and event.unit == UNIT and event.occurred_at == AT
     assert event.data.provider_name == f"厅{UNIT[-4:]}"  # type: ignore[attr-defined]
     assert event.data.publish_date == date(2019, 8, 2)  # type: ignore[attr-defined]  # the Shanghai day
+    assert event.data.control_parameters is None  # type: ignore[attr-defined]  # not said: false
+    controlled = await handlers.create_resource(c.CreateResource(
+        actor=DEPARTMENT, provider=UNIT, metadata=META.model_copy(update={"control_parameters": True}),
+        resource_code=None, at=AT), uow)
+    await handlers.publish_resource(c.PublishResource(actor=DEPARTMENT, code=controlled.code, at=AT), uow)
+    assert uow.committed_events[-1].data.control_parameters is True  # type: ignore[attr-defined]
     with pytest.raises(Problem) as again:
         await handlers.publish_resource(c.PublishResource(actor=DEPARTMENT, code=first, at=AT), uow)
-    assert again.value.status == 409 and len(uow.committed_events) == 2
+    assert again.value.status == 409 and len(uow.committed_events) == 3
 
 
 async def test_another_units_department_changes_nothing_and_says_nothing() -> None:

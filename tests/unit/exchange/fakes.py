@@ -21,9 +21,10 @@ class FakeExchangeRows:
         self.traffic_windows: set[datetime] = set()
 
     def publish(self, code: str, provider: str, share_type: str = "conditional", data_kind: str = "government",
-                share_basis: str | None = None) -> None:
+                share_basis: str | None = None, control_parameters: bool = False) -> None:
         self.resources[code] = {"code": code, "provider": provider, "share_type": share_type,
-                                "share_basis": share_basis, "data_kind": data_kind}
+                                "share_basis": share_basis, "data_kind": data_kind,
+                                "control_parameters": control_parameters}
 
     def _active(self, consumer: str, code: str) -> AccessRequest | None:
         found = [r for r in self.requests.values() if r.requester == consumer and r.resource_code == code
@@ -76,8 +77,17 @@ class FakeExchangeRows:
     async def dispute_for_update(self, dispute_id: str) -> dict[str, Any] | None:
         return self.disputes.get(dispute_id)
 
-    async def answer_dispute(self, dispute_id: str, status: str, answer: str, at: datetime) -> None:
-        self.disputes[dispute_id] = {**self.disputes[dispute_id], "status": status, "answer": answer}
+    async def answer_dispute(self, dispute_id: str, status: str, answer: str, at: datetime,
+                             correction: str | None = None) -> None:
+        self.disputes[dispute_id] = {**self.disputes[dispute_id], "status": status, "answer": answer,
+                                     "correction": correction}
+
+    async def due_dispute_overdue(self, now: datetime) -> list[dict[str, Any]]:
+        return [{"id": k, **d} for k, d in sorted(self.disputes.items())
+                if d["status"] == "open" and d.get("overdue_at") is None and d["answer_due"] <= now]
+
+    async def mark_dispute_overdue(self, dispute_id: str, at: datetime) -> None:
+        self.disputes[dispute_id] = {**self.disputes[dispute_id], "overdue_at": at}
 
     async def traffic_counted_until(self) -> datetime | None:
         return max(self.traffic_windows, default=None)

@@ -62,6 +62,15 @@ async def test_an_unconditional_share_is_granted_at_once_and_a_secret_one_refuse
     assert own.value.status == 422 and len(uow.rows.requests) == 2
 
 
+async def test_an_unconditional_share_whose_interface_needs_control_parameters_is_reviewed() -> None:
+    uow, at = hub(), sh(2019, 8, 5, 9)
+    controlled = build_resource_code("450000", PROVIDER, 4)
+    uow.rows.publish(controlled, PROVIDER, "unconditional", control_parameters=True)
+    req = uow.rows.requests[await submit(uow, controlled, at)]
+    assert req.status == "submitted" and req.review_due is not None and req.activated_at is None
+    assert types(uow) == ["exchange.request-submitted"]  # nothing granted: the bureau reviews it first
+
+
 async def test_a_conditional_request_goes_through_review_decision_and_reply() -> None:
     uow = hub()
     rid = await submit(uow, GATED, sh(2019, 8, 5, 9))
@@ -97,30 +106,61 @@ async def test_an_undecided_request_is_overdue_once_at_its_deadline() -> None:
     assert overdue.type == "exchange.request-overdue" and overdue.occurred_at == forwarded.provider_due
 
 
-async def test_only_a_receiver_disputes_within_its_window_and_an_upheld_answer_is_a_fact_once() -> None:
+async def test_a_receiver_reports_whenever_it_finds_a_problem_and_an_upheld_answer_is_a_fact_once() -> None:
     uow = hub()
     with pytest.raises(Problem) as stranger:
         await handlers.raise_dispute(c.RaiseDispute(actor=dept(STRANGER), resource_code=OPEN, description="缺失",
                                                     at=sh(2019, 8, 5, 10)), uow)
     assert stranger.value.status == 403
     await submit(uow, OPEN, sh(2019, 8, 5, 9))
-    with pytest.raises(Problem) as late:
-        await handlers.raise_dispute(c.RaiseDispute(actor=dept(CONSUMER), resource_code=OPEN, description="缺失",
-                                                    at=sh(2019, 8, 20, 10)), uow)
-    assert late.value.kind == "dispute-window-closed" and not uow.rows.disputes
-    raised = await handlers.raise_dispute(c.RaiseDispute(actor=dept(CONSUMER), resource_code=OPEN,
-                                                         description="信息项缺失", at=sh(2019, 8, 6, 10)), uow)
-    answer = c.AnswerDispute(actor=dept(PROVIDER), dispute_id=raised["id"], upheld=True, answer="已更正",
-                             at=sh(2019, 8, 7, 10))
+    # Weeks after receiving the data: still its right (seed 003 §22(五) counts from finding the problem)
+    raised = await handlers.raise_dispute(c.RaiseDispute(
+        actor=dept(CONSUMER), resource_code=OPEN, description="信息项缺失", at=sh(2019, 8, 20, 10),
+        found_at=sh(2019, 8, 19, 15), records=("91450100MA5K", "91450100MA5L")), uow)
+    assert raised["reported_late"] is False and raised["answer_due"] == sh(2019, 8, 24)  # Tue 20th + 3 working days
+    stored = uow.rows.disputes[raised["id"]]
+    assert stored["records"] == ["91450100MA5K", "91450100MA5L"] and stored["found_at"] == sh(2019, 8, 19, 15)
+    # Found on Thursday 15th, reported on Tuesday 20th: 2 working days (16th, 19th) had passed, so it is late
+    late = await handlers.raise_dispute(c.RaiseDispute(actor=dept(CONSUMER), resource_code=OPEN, description="x",
+                                                       at=sh(2019, 8, 20, 10), found_at=sh(2019, 8, 15, 9)), uow)
+    assert late["reported_late"] is True
+    with pytest.raises(Problem) as future:
+        await handlers.raise_dispute(c.RaiseDispute(actor=dept(CONSUMER), resource_code=OPEN, description="x",
+                                                    at=sh(2019, 8, 20, 10), found_at=sh(2019, 8, 21)), uow)
+    assert future.value.status == 422 and len(uow.rows.disputes) == 2
+
     with pytest.raises(Problem) as not_theirs:
         await handlers.answer_dispute(c.AnswerDispute(actor=dept(CONSUMER), dispute_id=raised["id"], upheld=False,
-                                                      answer="?", at=sh(2019, 8, 7)), uow)
+                                                      answer="?", at=sh(2019, 8, 21)), uow)
     assert not_theirs.value.status == 403
+    with pytest.raises(Problem) as uncorrected:
+        await handlers.answer_dispute(c.AnswerDispute(actor=dept(PROVIDER), dispute_id=raised["id"], upheld=True,
+                                                      answer="属实", at=sh(2019, 8, 21)), uow)
+    assert uncorrected.value.status == 422 and "correction" in uncorrected.value.detail
+    answer = c.AnswerDispute(actor=dept(PROVIDER), dispute_id=raised["id"], upheld=True, answer="属实",
+                             at=sh(2019, 8, 21, 10), correction="已于 8 月 21 日更新资源数据（第 2019-08-21 批）")
     assert (await handlers.answer_dispute(answer, uow))["status"] == "upheld"
+    assert uow.rows.disputes[raised["id"]]["correction"].startswith("已于")
     with pytest.raises(Problem) as twice:
         await handlers.answer_dispute(answer, uow)
     assert twice.value.status == 409
     assert types(uow).count("exchange.dispute-upheld") == 1
+
+
+async def test_a_dispute_left_unanswered_past_its_three_working_days_is_overdue_once() -> None:
+    uow = hub()
+    await submit(uow, OPEN, sh(2019, 8, 5, 9))
+    raised = await handlers.raise_dispute(c.RaiseDispute(actor=dept(CONSUMER), resource_code=OPEN,
+                                                         description="数据不准确", at=sh(2019, 8, 6, 10)), uow)
+    assert await handlers.flag_overdue_disputes(sh(2019, 8, 9, 23), uow) == 0  # due at the end of Fri 9th
+    assert await handlers.flag_overdue_disputes(sh(2019, 8, 10, 0), uow) == 1
+    assert await handlers.flag_overdue_disputes(sh(2019, 8, 12, 9), uow) == 0  # once
+    event = uow.committed_events[-1]
+    assert event.type == "exchange.dispute-overdue" and event.unit == PROVIDER and event.occurred_at == sh(2019, 8, 10)
+    assert event.data.dispute_id == raised["id"] and event.data.consumer_unit == CONSUMER  # type: ignore[attr-defined]
+    late = await handlers.answer_dispute(c.AnswerDispute(actor=dept(PROVIDER), dispute_id=raised["id"],
+                                                         upheld=False, answer="核实无误", at=sh(2019, 8, 12)), uow)
+    assert late == {"id": raised["id"], "status": "dismissed", "late": True}
 
 
 async def test_a_data_use_needs_a_subscription() -> None:
