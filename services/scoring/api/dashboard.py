@@ -15,6 +15,7 @@ import orjson
 from fastapi import APIRouter, Cookie, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from hubkit.auth import CurrentPrincipal, Role
+from hubkit.db import json_value
 from hubkit.problems import Problem
 
 from scoring.api import charts, console, deps
@@ -80,7 +81,7 @@ async def _figures(request: Request, month: str | None) -> tuple[Dashboard, Acti
     items = deps.ruleset(request).items
     feed = [{"unit": r["unit"], "name": units[r["unit"]].name if r["unit"] in units else r["unit"],
              "month": r["month"], "item": r["item"], "label": items[r["item"]].label_zh if r["item"] in items else "",
-             "points": str(r["points_added"]), "at": r["created_at"], "list": r["payload"].get("list")}
+             "points": str(r["points_added"]), "at": r["created_at"], "list": json_value(r["payload"]).get("list")}
             for r in await queries.recent_deductions(deps.pool(request), FEED)]
     return board, live.activity(month), feed
 
