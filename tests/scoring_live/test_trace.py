@@ -69,6 +69,12 @@ async def test_a_finding_is_one_trace_from_the_http_call_to_the_webhook_post(dat
         [post] = await until(alerted)
         alert_id = orjson.loads(post["body"])["id"]
 
+        async def relayed() -> bool:  # the alert event leaves through the outbox, apart from the webhook's POST
+            return any(s.attributes.get("messaging.message.id") == alert_id  # type: ignore[union-attr]
+                       and s.name == "publish hub.scoring.deduction-alerted.v1" for s in exporter.get_finished_spans())
+
+        await until(relayed)
+
     spans = list(exporter.get_finished_spans())
     http = one(spans, "the HTTP call", name="POST /findings", kind=trace.SpanKind.SERVER)
     trace_id = http.context.trace_id

@@ -163,6 +163,10 @@ class IdempotentConsumer:
         self.name, self.topics, self.handler, self.producer = name, topics, handler, producer
         self.consumer: AIOKafkaConsumer | None = None
         self.last_progress = time.monotonic()
+        # Set by the host as it stops. Cancelling alone is not enough: on Python 3.11 `asyncio.wait_for`
+        # (inside asyncpg) can swallow a cancellation, and a consumer left retrying on the closed pool
+        # keeps its group membership and its partitions: no other member of the group gets them.
+        self.stopping = False
 
     async def run(self) -> None:
         self.consumer = make_consumer(self.settings, *self.topics, group_id=f"hub-{self.name}", max_poll_records=500)
@@ -170,7 +174,7 @@ class IdempotentConsumer:
         watch = ClusterWatch(self.consumer._client)
         try:
             await watch.current()
-            while True:
+            while not self.stopping:
                 # Asked only with partitions to seek: a change seen while the group is rejoining (no
                 # assignment yet, typical right after the broker came back) would be used up unacted.
                 if self.consumer.assignment() and await watch.changed():
@@ -193,6 +197,8 @@ class IdempotentConsumer:
                     await self._apply(msg)
                     break
                 except (asyncpg.PostgresConnectionError, OSError, asyncpg.InterfaceError) as exc:
+                    if self.stopping:  # the pool is closing under us: the event stays uncommitted for the next run
+                        raise
                     log.warning("consumer cannot apply event; retrying", consumer=self.name, error=repr(exc))
                     await asyncio.sleep(1.0)
 

@@ -37,6 +37,7 @@ from .revocations import RevocationList
 from .revocations import follow as follow_revocations
 from .revocations import load as load_revocations
 from .settings import HubSettings, install_calendar
+from .tasks import finish
 
 log = telemetry.get_logger(__name__)
 
@@ -102,6 +103,7 @@ class ServiceHost:
         self.lag_sources: list[ops.LagSource] = list(spec.lag_sources)
         self.gauges: ops.StatusGauges | None = None
         self.stopping = False
+        self.consumers: list[IdempotentConsumer] = []
         self.revocations = RevocationList()
 
     @property
@@ -155,6 +157,7 @@ class ServiceHost:
                 producer=self.producer,
             )
             self.lag_sources.append(consumer)
+            self.consumers.append(consumer)
             runners.append(self._guard(f"consumer {spec.name}", _runner(consumer)))
         await asyncio.gather(*runners)
 
@@ -195,10 +198,9 @@ class ServiceHost:
     async def stop(self, timeout: float = 5.0) -> None:
         """Cancel the loops and close clients, each bounded: a dead broker must not hold up shutdown."""
         self.stopping = True
-        for task in self.tasks:
-            task.cancel()
-        if self.tasks:
-            await asyncio.wait(self.tasks, timeout=timeout)
+        for consumer in self.consumers:
+            consumer.stopping = True
+        await finish(self.tasks, timeout)
         if self.producer is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.producer.stop(), timeout)
