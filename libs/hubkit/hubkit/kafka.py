@@ -188,7 +188,9 @@ class IdempotentConsumer:
                     await self.consumer.commit()
                 self.last_progress = time.monotonic()
         finally:
-            await self.consumer.stop()
+            # Shielded: a second cancellation (hubkit.tasks.finish) must not cut the group's leave short,
+            # or the next member waits out the session timeout before it gets the partitions.
+            await asyncio.shield(self.consumer.stop())
 
     async def _apply_partition(self, tp: TopicPartition, messages: list[ConsumerRecord]) -> None:
         for msg in messages:
