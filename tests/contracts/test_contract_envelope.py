@@ -46,6 +46,7 @@ EXPECTED_TYPES = {
     "exchange.dispute-overdue": exchange.DisputeOverdue,
     "exchange.data-used": exchange.DataUsed,
     "exchange.traffic-counted": exchange.TrafficCounted,
+    "exchange.subscription-changed": exchange.SubscriptionChanged,
     "elicense.types-claimed": elicense.TypesClaimed,
     "elicense.license-pushed": elicense.LicensePushed,
     "elicense.license-used": elicense.LicenseUsed,

@@ -1,7 +1,7 @@
 """Events of the exchange service (source `exchange`): requests, calls, disputes, uses.
 
-For request, call and dispute events the envelope `unit` is the provider; for data-used it is
-the consumer.
+For request, call and dispute events the envelope `unit` is the provider; for data-used and
+subscription-changed it is the consumer.
 """
 
 from __future__ import annotations
@@ -151,3 +151,21 @@ class TrafficCounted(_Exchange):
     p95_ms: float = Field(ge=0, description="95th percentile of the call duration in milliseconds")
     p99_ms: float = Field(ge=0, description="99th percentile of the call duration in milliseconds")
     response_bytes: int = Field(ge=0, description="bytes the provider's answers carried")
+
+
+@register
+class SubscriptionChanged(_Exchange):
+    """A step in the life of a subscription (an active access request) of the consumer (`unit`): renewed by
+    its provider or the bureau, expired at the end of its term, revoked (for good) or suspended by the
+    provider or the bureau, resumed by the bureau. The gateway honours the step at once. The envelope time is
+    the step's instant (for an expiry: the end of the term)."""
+
+    TYPE: ClassVar[str] = "exchange.subscription-changed"
+
+    request_id: str = Field(min_length=1, description="id of the access request that granted the subscription")
+    resource_code: ResourceCode = Field(description="the subscribed resource")
+    provider_unit: Uscc = Field(description="USCC of the resource's provider")
+    change: Literal["renewed", "expired", "revoked", "suspended", "resumed"] = Field(description="the step")
+    by: Literal["provider", "bureau", "clock"] = Field(description="who took it (the clock: an expiry)")
+    reason: str | None = Field(None, max_length=2000, description="why (required to revoke or suspend)")
+    expires_at: AwareDatetime | None = Field(None, description="the end of the term after the step (None: open)")

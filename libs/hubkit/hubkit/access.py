@@ -42,6 +42,9 @@ class Rule:
     public: bool = False
     own: str | None = None  # path parameter naming the unit a department must be
     cookie: str | None = None  # a cookie that may carry the bearer token instead of the header (the console)
+    # A header that may carry a service's own key (a calling system's) instead of a bearer token: the guard
+    # lets the request through unjudged and the route resolves the key (the service keeps the keys).
+    key: str | None = None
     scope: str = ""  # what the use case checks further, in words
 
     @property
@@ -69,7 +72,7 @@ def _rule(operation: str, raw: dict[str, Any], source: str) -> Rule:
     m = OPERATION.match(operation)
     if not m:
         raise ValueError(f"{source}: {operation!r} is not 'METHOD /path'")
-    unknown = set(raw) - {"roles", "own", "cookie", "scope"}
+    unknown = set(raw) - {"roles", "own", "cookie", "key", "scope"}
     if unknown:
         raise ValueError(f"{source}: {operation}: unknown keys {sorted(unknown)}")
     roles_raw = raw.get("roles")
@@ -84,7 +87,8 @@ def _rule(operation: str, raw: dict[str, Any], source: str) -> Rule:
     own = raw.get("own")
     if own is not None and "{" + own + "}" not in m[2] and "{" + own + ":" not in m[2]:
         raise ValueError(f"{source}: {operation}: own names {own!r}, which is not a path parameter")
-    return Rule(m[1], m[2], roles, own=own, cookie=raw.get("cookie"), scope=str(raw.get("scope", "")))
+    return Rule(m[1], m[2], roles, own=own, cookie=raw.get("cookie"), key=raw.get("key"),
+                scope=str(raw.get("scope", "")))
 
 
 def load_rules(text: str, source: str) -> list[Rule]:
@@ -169,7 +173,8 @@ def matrix_markdown(sections: dict[str, Iterable[Rule]]) -> str:
                 "|---|" + "---|" * len(roles) + "---|"]
         for rule in sorted(rules, key=lambda r: (r.path, r.method)):
             cells = " | ".join(role_cell(rule, r) for r in roles)
-            out.append(f"| `{rule.operation}` | {cells} | {rule.scope.replace('|', '/')} |")
+            scope = rule.scope + (f" (or a key in `{rule.key}`)" if rule.key else "")
+            out.append(f"| `{rule.operation}` | {cells} | {scope.replace('|', '/')} |")
         out.append("")
     return "\n".join(out)
 

@@ -17,6 +17,7 @@ Everything refused here is an RFC 9457 problem document and changes nothing.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -142,6 +143,10 @@ class RequestGuard:
     def _admit(self, scope: Scope, headers: dict[str, str], rule: Rule, params: dict[str, str]) -> Principal | None:
         """Who calls, if the rule lets them (None for a public operation); else the Problem to answer."""
         who: Principal | None = None
+        if rule.key and not headers.get("authorization") and (key := headers.get(rule.key.lower())):
+            # The service resolves the key itself; the throttle still applies, per key.
+            self._throttle("gateway", "key:" + hashlib.sha256(key.encode()).hexdigest(), self.gateway_rate, "key")
+            return None
         if not rule.public:
             try:
                 who = self._authenticate(headers, rule)
@@ -154,11 +159,13 @@ class RequestGuard:
             if gateway or scope["method"] in BODY_METHODS:
                 kind, rate = ("gateway", self.gateway_rate) if gateway else \
                     ("write", self.write_rates.get(who.role.value, 0.0))
-                if wait := self._throttled(kind, who.subject, rate):
-                    raise Problem(429, "Too many requests", f"at most {rate:g} {kind} requests a second for this "
-                                  f"token; retry after {wait:.1f} s", kind="too-many-requests",
-                                  retry_after=max(1, math.ceil(wait)))
+                self._throttle(kind, who.subject, rate, "token")
         return who
+
+    def _throttle(self, kind: str, subject: str, rate: float, holder: str) -> None:
+        if wait := self._throttled(kind, subject, rate):
+            raise Problem(429, "Too many requests", f"at most {rate:g} {kind} requests a second for this {holder}; "
+                          f"retry after {wait:.1f} s", kind="too-many-requests", retry_after=max(1, math.ceil(wait)))
 
     def _authenticate(self, headers: dict[str, str], rule: Rule) -> Principal:
         authorization = headers.get("authorization", "")

@@ -46,7 +46,9 @@ def forbidden(detail: str) -> Problem:
 def _response(request: Request, status: int, title: str, detail: str, kind: str, **extra: Any) -> JSONResponse:
     body = {"type": BASE + kind, "title": title, "status": status, "detail": detail, "instance": request.url.path}
     body.update(extra)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if status in (429, 503) and isinstance(extra.get("retry_after"), int):
+        headers["Retry-After"] = str(extra["retry_after"])
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

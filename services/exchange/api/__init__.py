@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
-from exchange.api import calls, disputes, gateway, requests, uses
+from exchange.api import calls, disputes, gateway, requests, subscriptions, systems, uses
 
-routers: list[APIRouter] = [requests.router, gateway.router, disputes.router, uses.router, calls.router]
+routers: list[APIRouter] = [requests.router, gateway.router, disputes.router, uses.router, calls.router,
+                             subscriptions.router, systems.router]

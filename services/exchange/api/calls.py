@@ -17,7 +17,7 @@ from exchange.api.common import local_iso
 from exchange.service import queries
 
 router = APIRouter(tags=["calls"])
-Status = Literal["ok", "failed", "timeout", "unavailable", "server_error", "bad_response"]
+Status = Literal["ok", "failed", "timeout", "unavailable", "server_error", "bad_response", "over_quota"]
 
 
 def _filters(principal: Principal, resource: str | None, consumer: str | None, provider: str | None,
@@ -38,7 +38,7 @@ def _call(r: Any) -> dict[str, Any]:
             "started_at": local_iso(r["started_at"]), "ended_at": local_iso(r["ended_at"]),
             "duration_ms": round(r["duration_ms"], 1), "status_code": r["status_code"], "succeeded": r["succeeded"],
             "error": r["error"], "request_bytes": r["request_bytes"], "response_bytes": r["response_bytes"],
-            "reported": r["reported"]}
+            "reported": r["reported"], "refused": r["refused"], "system_id": r["system_id"]}
 
 
 @router.get("/calls", summary="The call log: newest first, filtered; a department sees the calls it made or answered")
@@ -49,7 +49,8 @@ async def call_log(
     provider: Annotated[Uscc | None, Query(description="the answering unit")] = None,
     start: Annotated[datetime | None, Query(alias="from", description="started at or after (RFC 3339)")] = None,
     end: Annotated[datetime | None, Query(alias="to", description="started before (RFC 3339)")] = None,
-    status: Annotated[Status | None, Query(description="ok, failed, or one kind of failure")] = None,
+    status: Annotated[Status | None, Query(description="ok, failed, one kind of failure, or over_quota (refused by "
+                                                        "the gateway, never sent to the provider)")] = None,
     before: Annotated[str | None, Query(max_length=200, description="the `next` of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
@@ -88,8 +89,12 @@ async def call_stats(
     rows = await queries.call_buckets(pool(request), size=window, **filters)
     return {"window": window, "buckets": [
         {"start": r["bucket"].replace(tzinfo=SHANGHAI).isoformat(), "calls": r["calls"], "failed": r["failed"],
-         "failure_rate": round(r["failed"] / r["calls"], 4), "failures": {
+         "failure_rate": round(r["failed"] / r["calls"], 4) if r["calls"] else 0.0, "failures": {
              "timeout": r["timeouts"], "unavailable": r["unavailable"], "server_error": r["server_errors"],
-             "bad_response": r["bad_responses"]},
-         "p50_ms": round(r["p50"], 1), "p95_ms": round(r["p95"], 1), "p99_ms": round(r["p99"], 1),
+             "bad_response": r["bad_responses"]}, "over_quota": r["over_quota"],
+         "p50_ms": _ms(r["p50"]), "p95_ms": _ms(r["p95"]), "p99_ms": _ms(r["p99"]),
          "request_bytes": r["request_bytes"], "response_bytes": r["response_bytes"]} for r in rows]}
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)  # a bucket of refused calls only has no durations

@@ -8,7 +8,9 @@ from contracts.workdays import SHANGHAI
 from fastapi import Request
 from hubkit.deps import pool
 
+from exchange.domain.requests import Terms
 from exchange.service.ports import ExchangeUnitOfWork
+from exchange.settings import ExchangeSettings
 from exchange.storage.uow import PgExchangeUnitOfWork
 
 SCHEMA = "exchange"
@@ -22,3 +24,12 @@ def uow(request: Request) -> ExchangeUnitOfWork:
 def local_iso(at: datetime) -> str:
     """Instants are shown in Asia/Shanghai, whichever offset the database or the caller used."""
     return at.astimezone(SHANGHAI).isoformat()
+
+
+def default_terms(request: Request, *, term: bool = True) -> Terms:
+    """What a grant carries unless its provider says otherwise (the service's settings); `term=False`: no term
+    (an unconditional share granted at once)."""
+    settings = request.app.state.host.settings
+    if not isinstance(settings, ExchangeSettings):
+        settings = ExchangeSettings()
+    return Terms(settings.subscription_days if term else None, settings.quota_per_minute, settings.quota_per_day)

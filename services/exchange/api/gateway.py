@@ -7,26 +7,26 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import httpx
 import orjson
 from contracts import new_envelope
 from contracts.exchange import CallFailed
 from contracts.values import ResourceCode, Uscc
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from hubkit import deps
-from hubkit.auth import CurrentPrincipal, Role
+from hubkit.auth import CurrentPrincipal
 from hubkit.deps import pool
 from hubkit.egress import EgressRefused, confine_path
-from hubkit.problems import Problem, forbidden, invalid, not_found
+from hubkit.problems import Problem, invalid
 from hubkit.telemetry import SECONDS, meter
 from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, Field
 
 from exchange.api.common import uow
 from exchange.gateway_state import GatewayState
+from exchange.service import admission, handlers
 from exchange.service import commands as c
-from exchange.service import handlers, queries
 
 router = APIRouter(tags=["gateway"])
 _calls = meter().create_counter("hub.gateway.calls", unit="{call}",
@@ -96,24 +96,37 @@ def _state(request: Request) -> GatewayState:
 
 
 @router.api_route("/gateway/{code}/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                  summary="Call a provider's API resource (needs an active subscription)",
-                  responses={403: {"description": "no active subscription: the provider is not called"},
+                  summary="Call a provider's API resource (needs a usable subscription, within its quota)",
+                  responses={401: {"description": "no valid token, or an unknown or revoked calling-system key"},
+                             403: {"description": "no usable subscription (none, suspended, revoked, expired): "
+                                                  "the provider is not called"},
+                             429: {"description": "over the subscription's quota (Retry-After): recorded, the "
+                                                  "provider is not called"},
                              502: {"description": "the provider failed (unavailable, 5xx, invalid response)"},
                              504: {"description": "the provider did not answer in time"}})
-async def call(code: str, path: str, request: Request, principal: CurrentPrincipal) -> Response:
-    """Deny by default: only a department holding an active subscription reaches the provider. The call
-    is forwarded to the endpoint the provider registered, recorded (whatever its outcome) before the
-    answer goes back, and a failure emits exchange.call-failed (envelope unit: the provider)."""
-    principal.require(Role.department)
-    consumer = principal.unit or ""
-    route = await queries.gateway_route(pool(request), consumer, code)
-    if route is None:
-        raise not_found("published resource", code)
-    if not route["subscribed"]:
-        raise forbidden(f"{consumer} holds no active subscription to {code}; request access first")
+async def call(code: str, path: str, request: Request,
+               key: Annotated[str | None, Header(alias=admission.KEY_HEADER)] = None) -> Response:
+    """Deny by default: only a department (its token, or one of its calling systems' keys) holding a usable
+    subscription reaches the provider, within the subscription's quota. The call is forwarded to the endpoint
+    the provider registered, recorded (whatever its outcome) before the answer goes back, and a failure emits
+    exchange.call-failed (envelope unit: the provider). A call over quota is recorded as refused."""
+    who = await admission.caller(pool(request), request.scope.get("state", {}).get("principal"), key)
+    started: datetime = deps.now(request)
+    try:
+        route = (await admission.admit(pool(request), who, code, started)).route
+    except admission.QuotaRefused as refused:
+        call_id = f"c-{uuid.uuid4().hex}"
+        await _state(request).recorder.record(pool(request), {
+            "id": call_id, "consumer": who.unit, "provider": refused.route["provider"], "resource_code": code,
+            "started_at": started, "ended_at": started, "duration_ms": 0.0, "status_code": 429, "request_bytes": 0,
+            "response_bytes": 0, "succeeded": False, "error": None, "reported": False, "system_id": who.system,
+            "refused": "quota"})
+        _calls.add(1, {"outcome": "quota"})
+        refused.extra["call_id"] = call_id
+        raise
+    consumer = who.unit
     state = _state(request)
     payload = await request.body()
-    started: datetime = deps.now(request)
     clock = time.perf_counter()
     status: int | None = None
     body, content_type = b"", ""
@@ -144,7 +157,8 @@ async def call(code: str, path: str, request: Request, principal: CurrentPrincip
     record = {"id": call_id, "consumer": consumer, "provider": route["provider"], "resource_code": code,
               "started_at": started, "ended_at": started + timedelta(milliseconds=duration),
               "duration_ms": duration, "status_code": status, "request_bytes": len(payload),
-              "response_bytes": len(body), "succeeded": error is None, "error": error, "reported": False}
+              "response_bytes": len(body), "succeeded": error is None, "error": error, "reported": False,
+              "system_id": who.system, "refused": None}
     event = None
     if error is not None:
         failed = CallFailed(call_id=call_id, resource_code=code, consumer_unit=consumer,

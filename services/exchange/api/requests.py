@@ -14,8 +14,8 @@ from hubkit.deps import pool
 from hubkit.problems import Problem, forbidden, not_found
 from pydantic import BaseModel, Field
 
-from exchange.api.common import local_iso, uow
-from exchange.domain.requests import AccessRequest
+from exchange.api.common import default_terms, local_iso, uow
+from exchange.domain.requests import AccessRequest, Terms
 from exchange.service import commands as c
 from exchange.service import handlers, queries
 
@@ -36,6 +36,10 @@ class ReviewBody(BaseModel):
 class DecisionBody(BaseModel):
     approve: bool
     reason: str | None = Field(None, max_length=2000, description="required (non-empty) when refusing")
+    valid_days: int | None = Field(None, ge=1, le=3650, description="an approval's term in days, from the reply "
+                                   "that activates it (default: the hub's, HUB_SUBSCRIPTION_DAYS)")
+    quota_per_minute: int | None = Field(None, ge=1, le=1_000_000, description="calls a minute (default: the hub's)")
+    quota_per_day: int | None = Field(None, ge=1, le=100_000_000, description="calls a day (default: the hub's)")
 
 
 def view(req: AccessRequest, now: datetime, extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -59,7 +63,7 @@ async def submit(body: SubmitBody, request: Request, principal: CurrentPrincipal
         raise Problem(422, "Invalid request", "requester: operators name the unit they act for", kind="invalid-request")
     now = now_of(request)
     cmd = c.SubmitRequest(actor=principal, requester=requester, resource_code=body.resource_code,
-                          purpose=body.purpose, at=now)
+                          purpose=body.purpose, at=now, terms=default_terms(request, term=False))
     return view(await handlers.submit_request(cmd, uow(request)), now)
 
 
@@ -73,7 +77,11 @@ async def review(request_id: str, body: ReviewBody, request: Request, principal:
 @router.post("/requests/{request_id}/decision", summary="The provider approves or refuses (with a reason)")
 async def decide(request_id: str, body: DecisionBody, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
     now = now_of(request)
-    cmd = c.DecideRequest(actor=principal, request_id=request_id, approve=body.approve, reason=body.reason, at=now)
+    usual = default_terms(request)
+    terms = Terms(body.valid_days or usual.valid_days, body.quota_per_minute or usual.per_minute,
+                  body.quota_per_day or usual.per_day)
+    cmd = c.DecideRequest(actor=principal, request_id=request_id, approve=body.approve, reason=body.reason, at=now,
+                          terms=terms)
     return view(await handlers.decide_request(cmd, uow(request)), now)
 
 

@@ -18,14 +18,15 @@ Deadlines are 24:00 Asia/Shanghai of the last working day (PRC holidays and make
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from contracts.base import Payload
 from contracts.exchange import RequestApproved, RequestForwarded, RequestRejected, RequestSubmitted
 from contracts.workdays import working_deadline
 
-Status = Literal["submitted", "returned", "forwarded", "approved", "rejected", "active", "closed", "refused"]
+Status = Literal["submitted", "returned", "forwarded", "approved", "rejected", "active", "closed", "refused",
+                 "suspended", "revoked", "expired"]
 REVIEW_DAYS = 2
 REPLY_DAYS = 2
 DECISION_DAYS = {"government": 3, "supervision": 5}
@@ -59,18 +60,43 @@ class AccessRequest:
     replied_at: datetime | None = None
     activated_at: datetime | None = None
     overdue_at: datetime | None = None
+    # The subscription an approval grants (see domain/subscriptions.py): its term and quota, set at the
+    # decision; its end (revoked or expired), a suspension, a renewal the consumer asked for.
+    valid_days: int | None = None
+    expires_at: datetime | None = None
+    quota_per_minute: int | None = None
+    quota_per_day: int | None = None
+    ended_at: datetime | None = None
+    ended_by: str | None = None
+    end_reason: str | None = None
+    suspended_at: datetime | None = None
+    suspended_reason: str | None = None
+    renewal_asked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What a grant gives: a term in days (None: open-ended) and the quota of calls per minute and per day
+    the gateway enforces (None: not limited)."""
+
+    valid_days: int | None = None
+    per_minute: int | None = None
+    per_day: int | None = None
 
 
 def submit(request_id: str, requester: str, provider: str, resource_code: str, data_kind: str, share_type: str,
-           share_basis: str | None, now: datetime, control_parameters: bool = False) -> AccessRequest:
-    """A new request: an unconditional share is granted at once, unless its interface needs control
-    parameters (seed 003 §22: those go through review and the provider's decision like a conditional one)."""
+           share_basis: str | None, now: datetime, control_parameters: bool = False,
+           terms: Terms = Terms()) -> AccessRequest:
+    """A new request: an unconditional share is granted at once (on `terms`: the provider's standing
+    authorisation has no term of its own), unless its interface needs control parameters (seed 003 §22: those
+    go through review and the provider's decision like a conditional one)."""
     if requester == provider:
         raise TransitionRefused("requester: a unit does not request its own resource", status=422)
     base = AccessRequest(id=request_id, requester=requester, provider=provider, resource_code=resource_code,
                          data_kind=data_kind, status="submitted", submitted_at=now)
     if share_type == "unconditional" and not control_parameters:
-        return replace(base, status="active", forwarded_at=now, decided_at=now, replied_at=now, activated_at=now)
+        return _granted(replace(base, status="active", forwarded_at=now, decided_at=now, replied_at=now,
+                                activated_at=now), terms)
     if share_type == "not_shared":
         return replace(base, status="refused", decided_at=now,
                        reason=f"不予共享：{share_basis or '目录未载明依据'}")
@@ -87,23 +113,35 @@ def review(req: AccessRequest, passed: bool, reason: str | None, now: datetime) 
     return replace(req, status="returned", reason=reason, decided_at=now)
 
 
-def decide(req: AccessRequest, provider: str, approve: bool, reason: str | None, now: datetime) -> AccessRequest:
+def decide(req: AccessRequest, provider: str, approve: bool, reason: str | None, now: datetime,
+           terms: Terms = Terms()) -> AccessRequest:
+    """The provider's decision; an approval grants `terms` (its term runs from the reply that activates it)."""
     if provider != req.provider:
         raise TransitionRefused(f"provider: request {req.id} is addressed to {req.provider}, not {provider}",
                                 status=403)
     _expect(req, "forwarded", "approve or reject")
     if not approve and not (reason or "").strip():
         raise TransitionRefused("reason: a refusal must state its reason", status=422)
-    return replace(req, status="approved" if approve else "rejected", decided_at=now, reason=reason,
-                   reply_due=working_deadline(now, REPLY_DAYS))
+    decided = replace(req, status="approved" if approve else "rejected", decided_at=now, reason=reason,
+                      reply_due=working_deadline(now, REPLY_DAYS))
+    return _granted(decided, terms) if approve else decided
 
 
 def reply(req: AccessRequest, now: datetime) -> AccessRequest:
     if req.status not in ("approved", "rejected"):
         raise TransitionRefused(f"status: request {req.id} is {req.status}; only a decided request is replied to")
     if req.status == "approved":
-        return replace(req, status="active", replied_at=now, activated_at=now)
+        return _granted(replace(req, status="active", replied_at=now, activated_at=now),
+                        Terms(req.valid_days, req.quota_per_minute, req.quota_per_day))
     return replace(req, status="closed", replied_at=now)
+
+
+def _granted(req: AccessRequest, terms: Terms) -> AccessRequest:
+    """The terms on the request; an active one's term runs from its activation."""
+    expires = req.activated_at + timedelta(days=terms.valid_days) \
+        if req.activated_at is not None and terms.valid_days is not None else None
+    return replace(req, valid_days=terms.valid_days, quota_per_minute=terms.per_minute,
+                   quota_per_day=terms.per_day, expires_at=expires)
 
 
 def events_of(before: Status | None, after: AccessRequest) -> list[tuple[Payload, datetime]]:

@@ -1,5 +1,6 @@
 """The exchange's clock watchers: a forwarded request left undecided past its deadline emits request-overdue
-once; each closed window of calls is counted once (exchange.traffic-counted)."""
+once; a subscription whose term ended expires once (exchange.subscription-changed); each closed window of
+calls is counted once (exchange.traffic-counted)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import asyncpg
 from hubkit import telemetry
 from hubkit.service import ServiceHost
 
-from exchange.service import handlers, traffic
+from exchange.service import handlers, subscriptions, traffic
 from exchange.settings import ExchangeSettings
 from exchange.storage.uow import PgExchangeUnitOfWork
 
@@ -27,7 +28,10 @@ async def flag_overdue(host: ServiceHost) -> int:
     late = await handlers.flag_overdue_disputes(now, PgExchangeUnitOfWork(host.pool, host.spec.schema))
     if late:
         log.info("disputes overdue", count=late)
-    return due + late
+    ended = await subscriptions.expire(now, PgExchangeUnitOfWork(host.pool, host.spec.schema))
+    if ended:
+        log.info("subscriptions expired", count=ended)
+    return due + late + ended
 
 
 async def watch(host: ServiceHost) -> None:

@@ -3,11 +3,13 @@ the service clock's now."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from hubkit.auth import Principal
+
+from exchange.domain.requests import Terms
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,7 @@ class SubmitRequest:
     resource_code: str
     purpose: str
     at: datetime
+    terms: Terms = field(default_factory=Terms)  # what a grant at once (an unconditional share) carries
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class DecideRequest:
     approve: bool
     reason: str | None
     at: datetime
+    terms: Terms = field(default_factory=Terms)  # what an approval grants
 
 
 @dataclass(frozen=True)
@@ -98,3 +102,36 @@ class ReportedCall:
 class ReportCalls:
     actor: Principal
     calls: tuple[ReportedCall, ...]
+
+
+@dataclass(frozen=True)
+class ChangeSubscription:
+    """A step in a subscription's life (domain/subscriptions.py): renew, revoke, suspend, resume, quota (set
+    its quota), ask-renewal (the consumer asks its provider to renew)."""
+
+    actor: Principal
+    request_id: str
+    action: str
+    at: datetime
+    reason: str | None = None
+    valid_days: int | None = None
+    per_minute: int | None = None
+    per_day: int | None = None
+
+
+@dataclass(frozen=True)
+class RegisterSystem:
+    actor: Principal
+    unit: str
+    name: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ChangeSystem:
+    """rotate (a new key; the old one stops at once) or revoke (the system and its key, for good)."""
+
+    actor: Principal
+    system_id: str
+    action: str
+    at: datetime

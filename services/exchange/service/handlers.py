@@ -15,13 +15,14 @@ from hubkit.problems import Problem, conflict, forbidden, invalid, not_found
 
 from exchange.domain import requests as flow
 from exchange.domain.requests import ANSWER_DAYS, AccessRequest, TransitionRefused, reported_late
+from exchange.domain.subscriptions import standing_from
 from exchange.service import commands as c
 from exchange.service.ports import ExchangeUnitOfWork
 
 _TITLES = {403: ("Forbidden", "forbidden"), 422: ("Invalid request", "invalid-request")}
 
 
-def _refused(exc: TransitionRefused) -> Problem:
+def problem_of(exc: TransitionRefused) -> Problem:
     title, kind = _TITLES.get(exc.status, ("Conflict", "conflict"))
     return Problem(exc.status, title, str(exc), kind=kind)
 
@@ -39,9 +40,9 @@ async def submit_request(cmd: c.SubmitRequest, uow: ExchangeUnitOfWork) -> Acces
         try:
             req = flow.submit(f"r-{uuid.uuid4().hex[:12]}", cmd.requester, res["provider"], res["code"],
                               res["data_kind"], res["share_type"], res["share_basis"], cmd.at,
-                              bool(res.get("control_parameters")))
+                              bool(res.get("control_parameters")), cmd.terms)
         except TransitionRefused as exc:
-            raise _refused(exc) from None
+            raise problem_of(exc) from None
         await uow.rows.insert_request(req, cmd.purpose)
         _emit_step(uow, None, req)
         await uow.commit()
@@ -57,7 +58,7 @@ async def _step(uow: ExchangeUnitOfWork, request_id: str,
         try:
             after = step(req)
         except TransitionRefused as exc:
-            raise _refused(exc) from None
+            raise problem_of(exc) from None
         await uow.rows.save_request(after)
         _emit_step(uow, req.status, after)
         await uow.commit()
@@ -70,7 +71,7 @@ async def review_request(cmd: c.ReviewRequest, uow: ExchangeUnitOfWork) -> Acces
 
 async def decide_request(cmd: c.DecideRequest, uow: ExchangeUnitOfWork) -> AccessRequest:
     unit = cmd.actor.unit or ""
-    return await _step(uow, cmd.request_id, lambda r: flow.decide(r, unit, cmd.approve, cmd.reason, cmd.at))
+    return await _step(uow, cmd.request_id, lambda r: flow.decide(r, unit, cmd.approve, cmd.reason, cmd.at, cmd.terms))
 
 
 async def reply_request(cmd: c.ReplyRequest, uow: ExchangeUnitOfWork) -> AccessRequest:
@@ -157,12 +158,14 @@ async def record_data_use(cmd: c.RecordDataUse, uow: ExchangeUnitOfWork) -> int:
     """E1.2/E1.4 reward use of shared data the unit actually receives: an active subscription is needed."""
     consumer = cmd.actor.unit or ""
     async with uow:
-        route = await uow.rows.gateway_route(consumer, cmd.resource_code)
+        route = await uow.rows.gateway_route(consumer, cmd.resource_code, cmd.at)
         if route is None:
             raise not_found("published resource", cmd.resource_code)
-        if not route["subscribed"]:
-            raise forbidden(f"{consumer} holds no active subscription to {cmd.resource_code}; "
-                            "only data a unit receives through the exchange can be recorded as used")
+        standing = standing_from(route)
+        if standing is None or not standing.usable(cmd.at):
+            why = standing.why_not(cmd.at) if standing else \
+                f"{consumer} holds no active subscription to {cmd.resource_code}"
+            raise forbidden(f"{why}; only data a unit receives through the exchange can be recorded as used")
         use_id = await uow.rows.insert_data_use(consumer=consumer, resource_code=cmd.resource_code,
                                                 purpose=cmd.purpose, note=cmd.note, at=cmd.at)
         uow.emit(DataUsed(resource_code=cmd.resource_code, consumer_unit=consumer,

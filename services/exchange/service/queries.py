@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 
 from exchange.domain.requests import AccessRequest
-from exchange.storage import call_log, repo
+from exchange.storage import call_log, repo, subscriptions, systems
 from exchange.storage import disputes as dispute_rows
 
 
@@ -36,12 +36,6 @@ async def provider_stats(pool: asyncpg.Pool, now: datetime) -> list[dict[str, An
         return await repo.provider_stats(conn, now)
 
 
-async def gateway_route(pool: asyncpg.Pool, consumer: str, code: str) -> Any:
-    """The resource, whether `consumer` holds an active subscription to it, and its endpoint."""
-    async with pool.acquire() as conn:
-        return await repo.gateway_route(conn, consumer, code)
-
-
 async def calls(pool: asyncpg.Pool, *, before: tuple[datetime, str] | None, limit: int, **filters: Any) -> list[Any]:
     """The call log, newest first (storage/call_log.py)."""
     async with pool.acquire() as conn:
@@ -51,3 +45,14 @@ async def calls(pool: asyncpg.Pool, *, before: tuple[datetime, str] | None, limi
 async def call_buckets(pool: asyncpg.Pool, *, size: str, **filters: Any) -> list[Any]:
     async with pool.acquire() as conn:
         return await call_log.buckets(conn, size=size, **filters)
+
+
+async def subscriptions_of(pool: asyncpg.Pool, **filters: Any) -> list[tuple[AccessRequest, dict[str, Any]]]:
+    async with pool.acquire() as conn:
+        rows = await subscriptions.listing(conn, **filters)
+    return [(repo._request(r), {"resource_name": r["resource_name"]}) for r in rows]
+
+
+async def systems_of(pool: asyncpg.Pool, unit: str | None) -> list[Any]:
+    async with pool.acquire() as conn:
+        return await systems.of_unit(conn, unit)

@@ -9,20 +9,23 @@ from typing import Any
 import asyncpg
 
 # status filter -> SQL condition on a call row
-STATUSES = {"ok": "succeeded", "failed": "NOT succeeded", "timeout": "error = 'timeout'",
+STATUSES = {"ok": "succeeded", "failed": "NOT succeeded AND refused IS NULL", "timeout": "error = 'timeout'",
             "unavailable": "error = 'unavailable'", "server_error": "error = 'server_error'",
-            "bad_response": "error = 'bad_response'"}
+            "bad_response": "error = 'bad_response'", "over_quota": "refused = 'quota'"}
 BUCKETS = {"hour": "hour", "day": "day", "month": "month"}
 # What a group of calls comes to: counts, failures by kind, duration percentiles, bytes (one definition for the
-# call statistics and the traffic counts).
-FIGURES = """count(*) AS calls, count(*) FILTER (WHERE NOT succeeded) AS failed,
+# call statistics and the traffic counts). Calls the gateway refused over quota never reached the provider: they
+# are counted apart and are neither its calls nor its failures.
+FIGURES = """count(*) FILTER (WHERE refused IS NULL) AS calls,
+       count(*) FILTER (WHERE NOT succeeded AND refused IS NULL) AS failed,
+       count(*) FILTER (WHERE refused = 'quota') AS over_quota,
        count(*) FILTER (WHERE error = 'timeout') AS timeouts,
        count(*) FILTER (WHERE error = 'unavailable') AS unavailable,
        count(*) FILTER (WHERE error = 'server_error') AS server_errors,
        count(*) FILTER (WHERE error = 'bad_response') AS bad_responses,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50,
-       percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95,
-       percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS p99,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE refused IS NULL) AS p50,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE refused IS NULL) AS p95,
+       percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE refused IS NULL) AS p99,
        coalesce(sum(request_bytes), 0) AS request_bytes, coalesce(sum(response_bytes), 0) AS response_bytes"""
 
 
@@ -62,7 +65,7 @@ async def calls(conn: asyncpg.Connection, *, before: tuple[datetime, str] | None
     args.append(limit)
     return list(await conn.fetch(
         "SELECT id, consumer, provider, resource_code, started_at, ended_at, duration_ms, status_code, succeeded, "
-        f"error, request_bytes, response_bytes, reported FROM calls{where} "
+        f"error, refused, system_id, request_bytes, response_bytes, reported FROM calls{where} "
         f"ORDER BY started_at DESC, id DESC LIMIT ${len(args)}", *args))
 
 

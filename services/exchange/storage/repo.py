@@ -84,21 +84,6 @@ async def due_overdue(conn: asyncpg.Connection, now: datetime, limit: int = 500)
     return [_request(r) for r in rows]
 
 
-async def active_subscription(conn: asyncpg.Connection, consumer: str, code: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM requests WHERE requester = $1 AND resource_code = $2 AND "
-                               "status = 'active' ORDER BY activated_at LIMIT 1", consumer, code)
-
-
-async def gateway_route(conn: asyncpg.Connection, consumer: str, code: str) -> asyncpg.Record | None:
-    """In one round trip: the resource, whether `consumer` holds an active subscription to it, and
-    the registered endpoint (None when the resource is unknown)."""
-    return await conn.fetchrow(
-        "SELECT s.code, s.provider, s.data_kind, s.mount_kind, e.base_url, e.timeout_ms, EXISTS ("
-        "  SELECT 1 FROM requests r WHERE r.requester = $1 AND r.resource_code = s.code AND r.status = 'active'"
-        ") AS subscribed FROM resources s LEFT JOIN endpoints e ON e.resource_code = s.code WHERE s.code = $2",
-        consumer, code)
-
-
 async def set_endpoint(conn: asyncpg.Connection, code: str, base_url: str, timeout_ms: int) -> None:
     await conn.execute("INSERT INTO endpoints (resource_code, base_url, timeout_ms) VALUES ($1, $2, $3) "
                        "ON CONFLICT (resource_code) DO UPDATE SET base_url = excluded.base_url, "
@@ -110,11 +95,12 @@ async def endpoint(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None
 
 
 CALL_COLUMNS = ("id", "consumer", "provider", "resource_code", "started_at", "ended_at", "duration_ms",
-                "status_code", "request_bytes", "response_bytes", "succeeded", "error", "reported")
+                "status_code", "request_bytes", "response_bytes", "succeeded", "error", "reported", "system_id",
+                "refused")
 
 
 _CALL_TYPES = ("text", "text", "text", "text", "timestamptz", "timestamptz", "float8", "int4", "int8", "int8", "bool",
-               "text", "bool")
+               "text", "bool", "text", "text")
 
 
 async def insert_calls(conn: asyncpg.Connection, calls: list[dict[str, Any]]) -> list[str]:
@@ -122,7 +108,7 @@ async def insert_calls(conn: asyncpg.Connection, calls: list[dict[str, Any]]) ->
     recorded once)."""
     if not calls:
         return []
-    columns = [[c[k] for c in calls] for k in CALL_COLUMNS]
+    columns = [[c.get(k) for c in calls] for k in CALL_COLUMNS]  # a reported call has no system or refusal
     rows = await conn.fetch(
         f"INSERT INTO calls ({', '.join(CALL_COLUMNS)}) SELECT * FROM unnest("
         + ", ".join(f"${i}::{t}[]" for i, t in enumerate(_CALL_TYPES, start=1))
@@ -137,7 +123,7 @@ async def provider_stats(conn: asyncpg.Connection, now: datetime) -> list[dict[s
                     percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50,
                     percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS p99,
                     array_agg(DISTINCT resource_code) FILTER (WHERE NOT succeeded) AS failing
-             FROM calls GROUP BY provider),
+             FROM calls WHERE refused IS NULL GROUP BY provider),
            r AS (
              SELECT provider, count(*) FILTER (WHERE status IN ('submitted', 'forwarded')) AS pending,
                     count(*) FILTER (WHERE status = 'forwarded' AND provider_due <= $1) AS overdue
@@ -162,10 +148,11 @@ async def resources_by_code(conn: asyncpg.Connection, codes: list[str]) -> dict[
 
 
 async def latest_subscription(conn: asyncpg.Connection, consumer: str, code: str) -> asyncpg.Record | None:
-    """The consumer's newest active subscription to the resource, with the resource's provider and kind."""
+    """The consumer's newest subscription to the resource, whatever became of it since (a unit that received
+    the data may report a problem with it), with the resource's provider and kind."""
     return await conn.fetchrow(
         "SELECT r.activated_at, s.provider, s.data_kind FROM requests r JOIN resources s ON s.code = "
-        "r.resource_code WHERE r.requester = $1 AND r.resource_code = $2 AND r.status = 'active' "
+        "r.resource_code WHERE r.requester = $1 AND r.resource_code = $2 AND r.activated_at IS NOT NULL "
         "ORDER BY r.activated_at DESC LIMIT 1", consumer, code)
 
 

@@ -10,7 +10,7 @@ from hubkit.uow import AsyncpgUnitOfWork
 
 from exchange.domain.requests import AccessRequest
 from exchange.service.ports import ExchangeRows
-from exchange.storage import disputes, repo, traffic
+from exchange.storage import disputes, repo, subscriptions, systems, traffic
 
 
 class PgExchangeRows:
@@ -40,8 +40,8 @@ class PgExchangeRows:
     async def latest_subscription(self, consumer: str, code: str) -> Any:
         return await repo.latest_subscription(self.conn, consumer, code)
 
-    async def gateway_route(self, consumer: str, code: str) -> Any:
-        return await repo.gateway_route(self.conn, consumer, code)
+    async def gateway_route(self, consumer: str, code: str, now: datetime) -> Any:
+        return await subscriptions.gateway_route(self.conn, consumer, code, now)
 
     async def set_endpoint(self, code: str, base_url: str, timeout_ms: int) -> None:
         await repo.set_endpoint(self.conn, code, base_url, timeout_ms)
@@ -81,6 +81,26 @@ class PgExchangeRows:
                               at: datetime) -> int:
         return await repo.insert_data_use(self.conn, consumer=consumer, resource_code=resource_code,
                                           purpose=purpose, note=note, at=at)
+
+    async def due_expiry(self, now: datetime) -> list[AccessRequest]:
+        return await subscriptions.due_expiry(self.conn, now)
+
+    async def prune_quota(self, before: datetime) -> int:
+        return await subscriptions.prune_quota(self.conn, before)
+
+    async def insert_system(self, *, system_id: str, unit: str, name: str, key_hash: bytes, hint: str,
+                            at: datetime) -> Any:
+        return await systems.insert(self.conn, system_id=system_id, unit=unit, name=name, key_hash=key_hash,
+                                    hint=hint, at=at)
+
+    async def system(self, system_id: str, *, for_update: bool = False) -> Any:
+        return await systems.get(self.conn, system_id, for_update=for_update)
+
+    async def rotate_system(self, system_id: str, key_hash: bytes, hint: str, at: datetime) -> Any:
+        return await systems.rotate(self.conn, system_id, key_hash, hint, at)
+
+    async def revoke_system(self, system_id: str, at: datetime) -> Any:
+        return await systems.revoke(self.conn, system_id, at)
 
 
 class PgExchangeUnitOfWork(AsyncpgUnitOfWork):

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from exchange.domain.requests import AccessRequest
+from exchange.domain.subscriptions import HELD, standing_of
 from hubkit.uow import FakeUnitOfWork
 
 
@@ -19,6 +20,7 @@ class FakeExchangeRows:
         self.calls: dict[str, dict[str, Any]] = {}
         self.endpoints: dict[str, tuple[str, int]] = {}
         self.traffic_windows: set[datetime] = set()
+        self.systems: dict[str, dict[str, Any]] = {}
 
     def publish(self, code: str, provider: str, share_type: str = "conditional", data_kind: str = "government",
                 share_basis: str | None = None, control_parameters: bool = False) -> None:
@@ -26,10 +28,12 @@ class FakeExchangeRows:
                                 "share_basis": share_basis, "data_kind": data_kind,
                                 "control_parameters": control_parameters}
 
-    def _active(self, consumer: str, code: str) -> AccessRequest | None:
+    def _held(self, consumer: str, code: str, now: datetime | None = None) -> AccessRequest | None:
+        """The newest subscription, a usable one first (as storage/subscriptions.gateway_route orders them)."""
         found = [r for r in self.requests.values() if r.requester == consumer and r.resource_code == code
-                 and r.status == "active"]
-        return max(found, key=lambda r: r.activated_at or r.submitted_at, default=None)
+                 and r.status in HELD]
+        return max(found, key=lambda r: (now is not None and standing_of(r).usable(now), r.activated_at),
+                   default=None)
 
     async def resource(self, code: str) -> dict[str, Any] | None:
         return self.resources.get(code)
@@ -51,17 +55,46 @@ class FakeExchangeRows:
                 and r.provider_due is not None and r.provider_due <= now]
 
     async def latest_subscription(self, consumer: str, code: str) -> dict[str, Any] | None:
-        sub = self._active(consumer, code)
+        sub = self._held(consumer, code)
         if sub is None:
             return None
         res = self.resources[code]
         return {"activated_at": sub.activated_at, "provider": res["provider"], "data_kind": res["data_kind"]}
 
-    async def gateway_route(self, consumer: str, code: str) -> dict[str, Any] | None:
+    async def gateway_route(self, consumer: str, code: str, now: datetime) -> dict[str, Any] | None:
         res = self.resources.get(code)
         if res is None:
             return None
-        return {**res, "subscribed": self._active(consumer, code) is not None}
+        sub = self._held(consumer, code, now)
+        fields = ("id", "status", "expires_at", "suspended_reason", "ended_by", "end_reason")
+        return {**res, **{f"sub_{f}": getattr(sub, f) if sub else None for f in fields},
+                "quota_per_minute": sub and sub.quota_per_minute, "quota_per_day": sub and sub.quota_per_day}
+
+    async def due_expiry(self, now: datetime) -> list[AccessRequest]:
+        return [r for r in self.requests.values() if r.status in ("active", "suspended")
+                and r.expires_at is not None and r.expires_at <= now]
+
+    async def prune_quota(self, before: datetime) -> int:
+        return 0
+
+    async def insert_system(self, *, system_id: str, unit: str, name: str, key_hash: bytes, hint: str,
+                            at: datetime) -> dict[str, Any] | None:
+        if any(s["unit"] == unit and s["name"] == name for s in self.systems.values()):
+            return None
+        self.systems[system_id] = {"id": system_id, "unit": unit, "name": name, "key_hash": key_hash,
+                                   "key_hint": hint, "created_at": at, "rotated_at": None, "revoked_at": None}
+        return self.systems[system_id]
+
+    async def system(self, system_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
+        return self.systems.get(system_id)
+
+    async def rotate_system(self, system_id: str, key_hash: bytes, hint: str, at: datetime) -> dict[str, Any]:
+        self.systems[system_id].update(key_hash=key_hash, key_hint=hint, rotated_at=at)
+        return self.systems[system_id]
+
+    async def revoke_system(self, system_id: str, at: datetime) -> dict[str, Any]:
+        self.systems[system_id]["revoked_at"] = self.systems[system_id]["revoked_at"] or at
+        return self.systems[system_id]
 
     async def set_endpoint(self, code: str, base_url: str, timeout_ms: int) -> None:
         self.endpoints[code] = (base_url, timeout_ms)

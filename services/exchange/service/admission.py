@@ -1,0 +1,71 @@
+"""Who may reach a provider through the gateway, decided before the provider is called: the caller (a
+department's token, or a calling system's key standing for its unit), a usable subscription, the quota."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from hubkit.auth import Principal, Role
+from hubkit.problems import Problem, forbidden, not_found
+
+from exchange.domain import keys
+from exchange.domain.subscriptions import standing_from
+from exchange.storage import quota, subscriptions, systems
+
+KEY_HEADER = "X-Hub-System-Key"
+
+
+@dataclass(frozen=True)
+class Caller:
+    unit: str
+    system: str | None = None  # the calling system, when it called with its own key
+
+
+@dataclass(frozen=True)
+class Admitted:
+    route: Any  # the resource, its endpoint and the subscription (storage/subscriptions.gateway_route)
+    subscription: str
+
+
+async def caller(pool: asyncpg.Pool, principal: Principal | None, key: str | None) -> Caller:
+    """The request guard checked a bearer token already (`principal`); a key is checked here."""
+    if principal is not None:
+        principal.require(Role.department)
+        return Caller(principal.unit or "")
+    found = None
+    if key and keys.looks_like_key(key):
+        async with pool.acquire() as conn:
+            found = await systems.by_key(conn, keys.digest(key))
+    if found is None:
+        raise Problem(401, "Unauthorized", f"{KEY_HEADER}: no live calling system holds this key",
+                      kind="unauthorized")
+    return Caller(found["unit"], found["id"])
+
+
+class QuotaRefused(Problem):
+    def __init__(self, route: Any, subscription: str, over: quota.OverQuota) -> None:
+        super().__init__(429, "Too many requests", str(over), kind="quota-exceeded", retry_after=over.retry_after)
+        self.route, self.subscription = route, subscription
+
+
+async def admit(pool: asyncpg.Pool, who: Caller, code: str, now: datetime) -> Admitted:
+    """The route to call, or the problem to answer: 404 unknown resource, 403 no usable subscription (with why),
+    429 over quota (`QuotaRefused`: the gateway records the refusal)."""
+    async with pool.acquire() as conn:
+        route = await subscriptions.gateway_route(conn, who.unit, code, now)
+        if route is None:
+            raise not_found("published resource", code)
+        standing = standing_from(route)
+        if standing is None:
+            raise forbidden(f"{who.unit} holds no active subscription to {code}; request access first")
+        if not standing.usable(now):
+            raise forbidden(standing.why_not(now))
+        try:
+            await quota.take(conn, standing.id, now, per_minute=route["quota_per_minute"],
+                             per_day=route["quota_per_day"])
+        except quota.OverQuota as over:
+            raise QuotaRefused(route, standing.id, over) from None
+    return Admitted(route, standing.id)
