@@ -4,10 +4,14 @@ pool and, still a member of its consumer group, held partitions no live member c
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import asyncpg
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import GroupCoordinatorNotAvailableError
+from contracts import DEADLETTER_TOPIC
 from hubkit.kafka import IdempotentConsumer
 from hubkit.settings import HubSettings
 from hubkit.tasks import finish
@@ -72,3 +76,36 @@ async def test_a_consumer_stops_retrying_once_its_host_stops() -> None:
     with pytest.raises(asyncpg.InterfaceError):
         await asyncio.wait_for(consumer._apply_partition(None, [object()]), 5)
     assert attempts == 2
+
+
+@pytest.mark.integration
+async def test_a_consumer_stopped_while_joining_its_group_leaves_it(kafka_bootstrap: str) -> None:
+    """aiokafka's start() waits for the group's first assignment while its coordinator joins in the background;
+    a service stopped in that window left a member that kept heartbeating and held partitions no live member
+    could read (the exchange's catalog feed starved in CI)."""
+    name = f"test.joining-{uuid.uuid4().hex[:8]}"
+    consumer = IdempotentConsumer(settings=HubSettings(kafka_bootstrap=kafka_bootstrap), pool=None, schema="scoring",
+                                  name=name, topics=[DEADLETTER_TOPIC], handler=None, producer=None)
+    task = asyncio.create_task(consumer.run())
+    for _ in range(1000):  # stopped as soon as start() has a coordinator and waits for the first assignment
+        if consumer.consumer is not None and consumer.consumer._coordinator is not None:
+            break
+        await asyncio.sleep(0.001)
+    assert consumer.consumer is not None and not consumer.consumer.assignment()
+    consumer.stopping = True
+    await finish([task], timeout=10.0)
+    assert task.done()
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        members: list[Any] = []
+        for _ in range(16):  # a leaked member joins within a second or two and stays
+            await asyncio.sleep(0.25)
+            try:
+                [response] = await admin.describe_consumer_groups([f"hub-{name}"])
+            except GroupCoordinatorNotAvailableError:  # a fresh broker creates its offsets topic first
+                continue
+            [(_error, _group, _state, _type, _protocol, members, *_)] = response.groups
+        assert members == [], "a member of the group outlived its consumer"
+    finally:
+        await admin.close()

@@ -170,9 +170,12 @@ class IdempotentConsumer:
 
     async def run(self) -> None:
         self.consumer = make_consumer(self.settings, *self.topics, group_id=f"hub-{self.name}", max_poll_records=500)
-        await self.consumer.start()
-        watch = ClusterWatch(self.consumer._client)
         try:
+            # Inside the try: start() waits for the group's first assignment, and a service stopped while
+            # it waits would otherwise leave a member that keeps heartbeating and holds partitions it never
+            # reads: events on them would wait for the process to end.
+            await self.consumer.start()
+            watch = ClusterWatch(self.consumer._client)
             await watch.current()
             while not self.stopping:
                 # Asked only with partitions to seek: a change seen while the group is rejoining (no
