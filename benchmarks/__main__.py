@@ -36,13 +36,16 @@ async def _others(server: str, bootstrap: str, quick: bool) -> dict[str, Any]:
         out["exchange.gateway"] = {"status": "not available in this build"}
     else:
         out["exchange.gateway"] = await gateway(500 if quick else 5000, server, bootstrap)
+    from exchange.bench_tables import run as table_exchange
+    from hubkit.testing import fresh_database
+
+    out["exchange.tables"] = await table_exchange(20_000 if quick else 200_000,
+                                                  await fresh_database(server, "benchtab"), bootstrap)
     try:
         from elicense.bench_import import run as license_import
     except ImportError:
         out["elicense.import"] = {"status": "not available in this build"}
     else:
-        from hubkit.testing import fresh_database
-
         out["elicense.import"] = await license_import(20_000 if quick else 200_000,
                                                       await fresh_database(server, "benchlic"), bootstrap)
     from benchmarks import seals_bench
@@ -58,7 +61,7 @@ async def main(quick: bool, only: str | None) -> dict[str, Any]:
         results: dict[str, Any] = {}
         if only in (None, "scoring"):
             results |= await _scoring(server, bootstrap, quick)
-        if only in (None, "gateway", "elicense"):
+        if only in (None, "gateway", "exchange", "elicense"):
             results |= await _others(server, bootstrap, quick)
         return results
 
@@ -66,7 +69,7 @@ async def main(quick: bool, only: str | None) -> dict[str, Any]:
 def run() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes (under two minutes)")
-    parser.add_argument("--only", choices=["scoring", "gateway", "elicense"])
+    parser.add_argument("--only", choices=["scoring", "gateway", "exchange", "elicense"])
     args = parser.parse_args()
     results = asyncio.run(main(args.quick, args.only))
     table = Table(title="gov-hub benchmarks")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from hubkit.blobs import BlobStore, open_store
 from hubkit.problems import Problem
 
 from elicense.adapters.seals import verify_file
@@ -16,7 +17,6 @@ from elicense.domain.files import VerifiedFile
 from elicense.domain.holders import HolderHasher
 from elicense.service.license_types import TypeRegistry
 from elicense.settings import ElicenseSettings
-from elicense.storage.blobs import BlobStore, open_store
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from fastapi import FastAPI
+from hubkit.blobs import open_store
 from hubkit.service import ServiceSpec, build_app
 
 from .api import routers
@@ -12,15 +13,18 @@ from .settings import ExchangeSettings
 from .storage import MIGRATIONS
 
 ACCESS = Path(__file__).parent / "access.toml"  # who may call what (hubkit.access)
-DESCRIPTION = "Data-sharing exchange: access requests with working-day deadlines, quality disputes, and a call gateway."
+DESCRIPTION = ("Data-sharing exchange: access requests with working-day deadlines, quality disputes, a call gateway, "
+               "table and file exchange.")
 
 
 def spec(settings: ExchangeSettings | None = None) -> ServiceSpec:
     settings = settings or ExchangeSettings()
     gateway = GatewayState(settings.egress_allow)
+    files = open_store(settings.files_dir, settings.files_url)  # file resources' versions, by SHA-256
 
     def configure(app: FastAPI) -> None:
         app.state.gateway = gateway
+        app.state.files = files
 
     return ServiceSpec(
         access=ACCESS,

@@ -257,7 +257,8 @@ async def test_writes_while_the_broker_is_down_reach_it_once_it_returns(database
                                       json={"provider": unit, "metadata": metadata("水资源")})).json()["code"]
             assert (await client.post(f"/resources/{code}/publish", headers=dept)).status_code == 200
             assert (await client.put(f"/resources/{code}/mount", headers=dept,
-                                     json={"kind": "table", "system": "水利库", "table": "t_w"})).status_code == 200
+                                     json={"kind": "api", "url": "http://10.1.2.3/water", "method": "GET"})
+                    ).status_code == 200
             pool = client._transport.app.state.host.pool  # type: ignore[attr-defined]
             assert await outbox.pending(pool, "catalog") == 3  # unit-registered, published, mounted
 

@@ -47,6 +47,8 @@ EXPECTED_TYPES = {
     "exchange.data-used": exchange.DataUsed,
     "exchange.traffic-counted": exchange.TrafficCounted,
     "exchange.subscription-changed": exchange.SubscriptionChanged,
+    "exchange.table-batch-accepted": exchange.TableBatchAccepted,
+    "exchange.file-version-added": exchange.FileVersionAdded,
     "elicense.types-claimed": elicense.TypesClaimed,
     "elicense.license-pushed": elicense.LicensePushed,
     "elicense.license-used": elicense.LicenseUsed,

@@ -43,6 +43,10 @@ class InformationItem(BaseModel):
     name: str = Field(min_length=1, description="信息项名称")
     type: str = Field(min_length=1, description="数据类型, e.g. string, integer, date")
     length: int | None = Field(default=None, ge=1, description="数据长度")
+    required: bool | None = Field(default=None, description=(
+        "必填: every row of a table delivery must carry a value (absent: false; a key item is always required)"))
+    key: bool | None = Field(default=None, description=(
+        "主键: part of the row key by which table deliveries insert, update and delete rows (absent: false)"))
 
 
 class _ResourceMetadata(_Catalog):
@@ -112,3 +116,7 @@ class ResourceUpdated(_Catalog):
 
     resource_code: ResourceCode = Field(description="the updated resource")
     records: int | None = Field(default=None, ge=0, description="number of records in the update, if known")
+    origin: Literal["reported", "delivery"] | None = Field(default=None, description=(
+        "reported: the provider said so (`POST /resources/{code}/updates`, API resources only); delivery: the "
+        "exchange accepted a table batch or a file version of it (`delivery_id`); absent: reported"))
+    delivery_id: str | None = Field(default=None, min_length=1, description="the exchange's batch or file version")

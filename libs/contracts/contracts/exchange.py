@@ -169,3 +169,39 @@ class SubscriptionChanged(_Exchange):
     by: Literal["provider", "bureau", "clock"] = Field(description="who took it (the clock: an expiry)")
     reason: str | None = Field(None, max_length=2000, description="why (required to revoke or suspend)")
     expires_at: AwareDatetime | None = Field(None, description="the end of the term after the step (None: open)")
+
+
+@register
+class TableBatchAccepted(_Exchange):
+    """The provider (`unit`) delivered a batch of changes to a table resource through the exchange, and every
+    row matched the resource's information items: the rows are stored and offered to subscribers by cursor.
+    The catalog records it as the resource's update (`catalog.resource-updated`, origin delivery). The
+    envelope time is the instant the exchange accepted it."""
+
+    TYPE: ClassVar[str] = "exchange.table-batch-accepted"
+
+    batch_id: str = Field(min_length=1, description="id of the batch (the exchange's)")
+    resource_code: ResourceCode = Field(description="the table resource delivered")
+    rows: int = Field(ge=1, description="rows in the batch")
+    inserted: int = Field(ge=0, description="rows inserted")
+    updated: int = Field(ge=0, description="rows updated")
+    deleted: int = Field(ge=0, description="rows deleted")
+    first_seq: int = Field(ge=1, description="cursor position of the batch's first change")
+    last_seq: int = Field(ge=1, description="cursor position of its last change")
+
+
+@register
+class FileVersionAdded(_Exchange):
+    """The provider (`unit`) uploaded a new version of a file resource through the exchange, its bytes checked
+    against the SHA-256 it stated and stored under it: subscribers download it through the hub. The catalog
+    records it as the resource's update (`catalog.resource-updated`, origin delivery). The envelope time is the
+    instant the exchange stored it."""
+
+    TYPE: ClassVar[str] = "exchange.file-version-added"
+
+    file_id: str = Field(min_length=1, description="id of the version (the exchange's)")
+    resource_code: ResourceCode = Field(description="the file resource")
+    version: int = Field(ge=1, description="version number, 1 for the first")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the bytes (their name in the store)")
+    size: int = Field(ge=1, description="bytes")
+    name: str = Field(min_length=1, max_length=200, description="the file's name")

@@ -42,6 +42,8 @@ class InformationItem(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     name: NonEmpty
     type: NonEmpty
     length: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    required: bool | None = None
+    key: bool | None = None
 
 
 class ResourcePublished(MirroredPayload, kw_only=True, frozen=True):
@@ -73,6 +75,8 @@ class ResourceMounted(MirroredPayload, kw_only=True, frozen=True):
 class ResourceUpdated(MirroredPayload, kw_only=True, frozen=True):
     resource_code: str
     records: Count | None = None
+    origin: Literal["reported", "delivery"] | None = None
+    delivery_id: NonEmpty | None = None
 
 
 class RequestSubmitted(MirroredPayload, kw_only=True, frozen=True):

@@ -1,18 +1,23 @@
 """The catalog's part of the demo: the unit directory and its profiles, requirement batches, and each
-unit's working day with its resources (catalogue and publish, mount, register API endpoints, report updates)."""
+unit's working day with its resources (catalogue and publish, mount, register API endpoints, deliver table
+batches through the exchange, report other updates)."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import orjson
 from contracts.resource_codes import build_resource_code
 
 from .cast import PROFILE_STEPS, PROFILES, RESOURCE_KINDS, Unit, batch_of, sample
 from .client import DemoBase
 from .progress import SH, days_of
 from .providers import ProviderServers
+
+JSONL = "application/x-ndjson"
 
 
 class CatalogActs(DemoBase):
@@ -105,8 +110,7 @@ class CatalogActs(DemoBase):
                 u.endpoints.add(code)
         for code in u.mounted:
             if self.rng.random() < diligence:
-                self.call("catalog", "POST", f"/resources/{code}/updates", self.dept(u.uscc), "data updated",
-                          json={"records": self.rng.randint(10, 5000)})
+                self.update(u, code, day, self.rng.randint(10, 5000))
 
     def weekend_feeds(self, day: date) -> None:
         """Exemplary units feed their daily data by an automated job, weekends included; the others leave
@@ -117,8 +121,31 @@ class CatalogActs(DemoBase):
             rng = self.rng_for("weekend feed", day, u.uscc)
             for code in u.mounted:
                 if RESOURCE_KINDS[(int(code[-6:]) - 1) % len(RESOURCE_KINDS)][2] == "daily":
-                    self.call("catalog", "POST", f"/resources/{code}/updates", self.dept(u.uscc), "data updated",
-                              json={"records": rng.randint(10, 5000)})
+                    self.update(u, code, day, rng.randint(10, 5000))
+
+    def update(self, u: Unit, code: str, day: date, records: int) -> None:
+        """A table's data is delivered through the exchange as a batch of rows, a file's as a new version of the
+        file (the delivery is the update); an API's update is reported to the catalog. A resource the exchange
+        has not heard mounted yet (its events are a moment behind) waits for the next day."""
+        kind = u.mounted.get(code)
+        if kind == "api":
+            self.call("catalog", "POST", f"/resources/{code}/updates", self.dept(u.uscc), "data updated",
+                      json={"records": records})
+            return
+        rows = []
+        for n in range(1 + records % 20):  # the day's new records, keyed by a made-up credit code
+            key = hashlib.sha256(f"{code}/{day}/{n}".encode()).hexdigest()[:17].upper()
+            rows.append({"统一社会信用代码": f"9{key}", "名称": f"企业{key[:6]}"})
+        if kind == "table":
+            body = b"\n".join(orjson.dumps({"op": "insert", "row": row}) for row in rows)
+            self.call("exchange", "POST", f"/tables/{code}/batches", self.dept(u.uscc) | {"content-type": JSONL},
+                      "table batch delivered", ok=(201, 409), content=body)
+            return
+        content = ("统一社会信用代码,名称\n" + "".join(f"{r['统一社会信用代码']},{r['名称']}\n" for r in rows)).encode()
+        digest = hashlib.sha256(content).hexdigest()
+        headers = self.dept(u.uscc) | {"content-type": "text/csv", "x-content-sha256": digest}
+        self.call("exchange", "POST", f"/files/{code}/versions", headers, "file version uploaded",
+                  ok=(200, 201, 409), content=content, params={"name": f"{code}-{day:%Y%m%d}.csv"})
 
     def mount(self, u: Unit, code: str, providers: ProviderServers) -> None:
         """The first resource of a unit is an API on its provider server, the others tables or files."""
@@ -141,8 +168,9 @@ class CatalogActs(DemoBase):
         metadata: dict[str, Any] = {"name": f"{u.name.removeprefix('广西壮族自治区')}{name}",
                                     "share_type": share, "update_cycle": cycle, "domain": "综合政务",
                                     "summary": f"{u.name}{name}", "share_method": "共享交换平台",
-                                    "items": [{"name": "统一社会信用代码", "type": "string", "length": 18},
-                                              {"name": "名称", "type": "string", "length": 200}]}
+                                    "items": [{"name": "统一社会信用代码", "type": "string", "length": 18,
+                                               "key": True},
+                                              {"name": "名称", "type": "string", "length": 200, "required": True}]}
         if serial > len(RESOURCE_KINDS):
             metadata["name"] += f"（{serial:02d}）"  # names are fixed once published, so they must differ
         if share == "conditional":
@@ -167,11 +195,11 @@ class CatalogActs(DemoBase):
         False when no unit has mounted anything to report an update of (then the next fact does it)."""
         after = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=SH) + timedelta(hours=9)
         self.set_clock(after)
-        unit = next((u for u in self.units.values() if u.mounted), None)
-        if unit is None:
+        mounted = [(u, code) for u in self.units.values() for code in u.mounted]
+        if not mounted:
             self.console.print(f"no unit has mounted a resource yet: {self.month} becomes final with the next fact")
             return False
-        code = next(iter(unit.mounted))
-        self.call("catalog", "POST", f"/resources/{code}/updates", self.dept(unit.uscc), "data updated",
-                  json={"records": 1})
+        # An API's reported update says it at once; a delivery reaches scoring through the catalog.
+        unit, code = min(mounted, key=lambda m: m[0].mounted[m[1]] != "api")
+        self.update(unit, code, last + timedelta(days=1), 1)
         return True

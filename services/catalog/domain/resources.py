@@ -131,3 +131,13 @@ class Resource(BaseModel):
     def require_mounted(self, action: str) -> None:
         if not self.mounted:
             raise ResourceRejected(f"mount: {self.code} is not mounted; mount it before you {action}")
+
+    def require_self_reported(self) -> None:
+        """A table's or a file's updates are what the exchange accepted of it, not what its provider says."""
+        self.require_mounted("report updates")
+        if self.mount_kind == "table":
+            raise ResourceRejected(f"mount: {self.code} is a table; its updates are the batches delivered through "
+                                   f"the exchange (POST /tables/{self.code}/batches), not reports")
+        if self.mount_kind == "file":
+            raise ResourceRejected(f"mount: {self.code} is a file; its updates are the versions uploaded through "
+                                   f"the exchange (POST /files/{self.code}/versions), not reports")

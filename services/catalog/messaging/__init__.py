@@ -2,4 +2,6 @@
 
 from hubkit.service import ConsumerSpec
 
-consumers: list[ConsumerSpec] = []
+from catalog.messaging import deliveries
+
+consumers: list[ConsumerSpec] = [ConsumerSpec(name="deliveries", topics=deliveries.TOPICS, handler=deliveries.apply)]

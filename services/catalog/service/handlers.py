@@ -177,10 +177,9 @@ async def unmount_resource(cmd: c.UnmountResource, uow: CatalogUnitOfWork) -> Re
 async def report_update(cmd: c.ReportUpdate, uow: CatalogUnitOfWork) -> Resource:
     async def write(resource: Resource) -> Payload:
         await uow.resources.record_update(cmd.code, cmd.records, cmd.at)
-        return ResourceUpdated(resource_code=cmd.code, records=cmd.records)
+        return ResourceUpdated(resource_code=cmd.code, records=cmd.records, origin="reported")
 
-    return await _change_owned(uow, cmd.code, cmd.actor, cmd.at, lambda r: r.require_mounted("report updates"),
-                               write)
+    return await _change_owned(uow, cmd.code, cmd.actor, cmd.at, lambda r: r.require_self_reported(), write)
 
 
 async def assign_batch(cmd: c.AssignBatch, uow: CatalogUnitOfWork) -> list[str]:

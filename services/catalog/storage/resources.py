@@ -119,11 +119,15 @@ class ResourceRows:
                                 "last_update_at = NULL WHERE code = $1", code)
         await self._history(code, at, "unmounted", {"reason": reason})
 
-    async def record_update(self, code: str, records: int | None, at: datetime) -> None:
+    async def record_update(self, code: str, records: int | None, at: datetime, *, origin: str = "reported",
+                            delivery_id: str | None = None) -> None:
         await self.conn.execute(
             "UPDATE resources SET last_update_at = greatest(last_update_at, $2), last_records = $3 WHERE code = $1",
             code, at, records)
-        await self._history(code, at, "updated", {"records": records})
+        detail: dict[str, Any] = {"records": records, "origin": origin}
+        if delivery_id is not None:
+            detail["delivery_id"] = delivery_id
+        await self._history(code, at, "updated", detail)
 
     async def _history(self, code: str, at: datetime, action: str, detail: dict[str, Any]) -> None:
         await self.conn.execute(

@@ -38,7 +38,7 @@ def _call(r: Any) -> dict[str, Any]:
             "started_at": local_iso(r["started_at"]), "ended_at": local_iso(r["ended_at"]),
             "duration_ms": round(r["duration_ms"], 1), "status_code": r["status_code"], "succeeded": r["succeeded"],
             "error": r["error"], "request_bytes": r["request_bytes"], "response_bytes": r["response_bytes"],
-            "reported": r["reported"], "refused": r["refused"], "system_id": r["system_id"]}
+            "reported": r["reported"], "refused": r["refused"], "system_id": r["system_id"], "channel": r["channel"]}
 
 
 @router.get("/calls", summary="The call log: newest first, filtered; a department sees the calls it made or answered")

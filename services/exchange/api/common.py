@@ -33,3 +33,11 @@ def default_terms(request: Request, *, term: bool = True) -> Terms:
     if not isinstance(settings, ExchangeSettings):
         settings = ExchangeSettings()
     return Terms(settings.subscription_days if term else None, settings.quota_per_minute, settings.quota_per_day)
+
+
+def decision_days(request: Request) -> dict[str, int]:
+    """Working days a provider has to decide, per data kind (the service's settings)."""
+    settings = request.app.state.host.settings
+    if not isinstance(settings, ExchangeSettings):
+        settings = ExchangeSettings()
+    return {"government": settings.decision_days_government, "supervision": settings.decision_days_supervision}

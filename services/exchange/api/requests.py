@@ -14,7 +14,7 @@ from hubkit.deps import pool
 from hubkit.problems import Problem, forbidden, not_found
 from pydantic import BaseModel, Field
 
-from exchange.api.common import default_terms, local_iso, uow
+from exchange.api.common import decision_days, default_terms, local_iso, uow
 from exchange.domain.requests import AccessRequest, Terms
 from exchange.service import commands as c
 from exchange.service import handlers, queries
@@ -70,7 +70,8 @@ async def submit(body: SubmitBody, request: Request, principal: CurrentPrincipal
 @router.post("/requests/{request_id}/review", summary="The bureau's normative review (2 working days)")
 async def review(request_id: str, body: ReviewBody, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
     now = now_of(request)
-    cmd = c.ReviewRequest(actor=principal, request_id=request_id, passed=body.passed, reason=body.reason, at=now)
+    cmd = c.ReviewRequest(actor=principal, request_id=request_id, passed=body.passed, reason=body.reason, at=now,
+                          decision_days=decision_days(request))
     return view(await handlers.review_request(cmd, uow(request)), now)
 
 

@@ -17,6 +17,7 @@ Deadlines are 24:00 Asia/Shanghai of the last working day (PRC holidays and make
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
@@ -29,6 +30,9 @@ Status = Literal["submitted", "returned", "forwarded", "approved", "rejected", "
                  "suspended", "revoked", "expired"]
 REVIEW_DAYS = 2
 REPLY_DAYS = 2
+# Seed 003 §22 gives the provider 5 working days; the scoring table deducts B1.9 after 3 for government data
+# (B4.13: 5 for supervision data). The hub's default is the table's, so a provider that keeps the deadline it
+# is shown never loses points; HUB_DECISION_DAYS_GOVERNMENT / _SUPERVISION change it (README, "3 or 5").
 DECISION_DAYS = {"government": 3, "supervision": 5}
 ANSWER_DAYS = 3  # a provider answers a quality dispute and completes the update (seed 003 §22(五))
 REPORT_DAYS = 2  # a consumer reports a doubt or error within this many working days of finding it
@@ -103,11 +107,14 @@ def submit(request_id: str, requester: str, provider: str, resource_code: str, d
     return replace(base, review_due=working_deadline(now, REVIEW_DAYS))
 
 
-def review(req: AccessRequest, passed: bool, reason: str | None, now: datetime) -> AccessRequest:
+def review(req: AccessRequest, passed: bool, reason: str | None, now: datetime,
+           decision_days: Mapping[str, int] = DECISION_DAYS) -> AccessRequest:
+    """The bureau's normative review; a passed request goes to its provider, due in `decision_days` of its data
+    kind (the hub's setting; the scoring rules judge lateness on their own table, whatever it is)."""
     _expect(req, "submitted", "review")
     if passed:
         return replace(req, status="forwarded", forwarded_at=now,
-                       provider_due=working_deadline(now, DECISION_DAYS[req.data_kind]))
+                       provider_due=working_deadline(now, decision_days[req.data_kind]))
     if not (reason or "").strip():
         raise TransitionRefused("reason: returning a request after normative review needs a reason", status=422)
     return replace(req, status="returned", reason=reason, decided_at=now)

@@ -1,7 +1,7 @@
 """The exchange's read model of the catalog, fed by catalog events (resources, share types, mounts).
 
 No synchronous call to the catalog: what the exchange knows of a resource (provider = the envelope
-unit, name, share type, condition and basis, mount state) is what these events said. Events of
+unit, name, share type, condition and basis, information items, mount state) is what these events said. Events of
 different topics may arrive out of order; the storage keeps the latest fact by event time (see
 migration 002).
 
@@ -30,6 +30,7 @@ async def apply(conn: asyncpg.Connection, env: Envelope) -> None:
             conn, code=data.resource_code, provider=env.unit, name=data.name, share_type=data.share_type,
             share_condition=data.share_condition, share_basis=data.share_basis,
             control_parameters=bool(data.control_parameters),
+            items=[item.model_dump(exclude_none=True) for item in data.items or []],
             data_kind=data_kind_of(data.classification, data.domain), at=env.occurred_at)
     elif isinstance(data, ResourceMounted):
         await repo.set_mount(conn, data.resource_code, env.unit, data.mount_kind, env.occurred_at)

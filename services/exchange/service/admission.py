@@ -51,9 +51,10 @@ class QuotaRefused(Problem):
         self.route, self.subscription = route, subscription
 
 
-async def admit(pool: asyncpg.Pool, who: Caller, code: str, now: datetime) -> Admitted:
+async def admit(pool: asyncpg.Pool, who: Caller, code: str, now: datetime, *, take_quota: bool = True) -> Admitted:
     """The route to call, or the problem to answer: 404 unknown resource, 403 no usable subscription (with why),
-    429 over quota (`QuotaRefused`: the gateway records the refusal)."""
+    429 over quota (`QuotaRefused`: the gateway records the refusal). `take_quota=False`: a look that is no
+    call (listing a file resource's versions) needs the subscription only."""
     async with pool.acquire() as conn:
         route = await subscriptions.gateway_route(conn, who.unit, code, now)
         if route is None:
@@ -63,6 +64,8 @@ async def admit(pool: asyncpg.Pool, who: Caller, code: str, now: datetime) -> Ad
             raise forbidden(f"{who.unit} holds no active subscription to {code}; request access first")
         if not standing.usable(now):
             raise forbidden(standing.why_not(now))
+        if not take_quota:
+            return Admitted(route, standing.id)
         try:
             await quota.take(conn, standing.id, now, per_minute=route["quota_per_minute"],
                              per_day=route["quota_per_day"])

@@ -9,7 +9,7 @@ from typing import Any
 
 from hubkit.auth import Principal
 
-from exchange.domain.requests import Terms
+from exchange.domain.requests import DECISION_DAYS, Terms
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class ReviewRequest:
     passed: bool
     reason: str | None
     at: datetime
+    decision_days: dict[str, int] = field(default_factory=lambda: dict(DECISION_DAYS))
 
 
 @dataclass(frozen=True)
@@ -134,4 +135,24 @@ class ChangeSystem:
     actor: Principal
     system_id: str
     action: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DeliverBatch:
+    actor: Principal
+    resource_code: str
+    body: bytes
+    format: str  # jsonl | csv
+    at: datetime
+
+
+@dataclass(frozen=True)
+class UploadFile:
+    actor: Principal
+    resource_code: str
+    content: bytes
+    sha256: str | None  # as the uploader states it
+    name: str | None
+    media_type: str
     at: datetime

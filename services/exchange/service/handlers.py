@@ -66,7 +66,7 @@ async def _step(uow: ExchangeUnitOfWork, request_id: str,
 
 
 async def review_request(cmd: c.ReviewRequest, uow: ExchangeUnitOfWork) -> AccessRequest:
-    return await _step(uow, cmd.request_id, lambda r: flow.review(r, cmd.passed, cmd.reason, cmd.at))
+    return await _step(uow, cmd.request_id, lambda r: flow.review(r, cmd.passed, cmd.reason, cmd.at, cmd.decision_days))
 
 
 async def decide_request(cmd: c.DecideRequest, uow: ExchangeUnitOfWork) -> AccessRequest:

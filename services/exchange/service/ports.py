@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from hubkit.uow import UnitOfWork
 
 from exchange.domain.requests import AccessRequest
+from exchange.domain.tables import Net
 
 Row = Mapping[str, Any]
 
@@ -85,5 +86,33 @@ class ExchangeRows(Protocol):
     async def revoke_system(self, system_id: str, at: datetime) -> Row: ...
 
 
+class TableRows(Protocol):
+    """The stored tables of table resources (storage/tables.py)."""
+
+    async def reserve(self, code: str, n: int) -> int:
+        """Reserve n cursor positions, holding the resource's batches back until commit; the first."""
+        ...
+
+    async def present(self, code: str, keys: list[str]) -> set[str]: ...
+
+    async def write(self, code: str, batch_id: str, first: int,
+                    changes: list[tuple[str, str, dict[str, Any] | None]], net: Net) -> None: ...
+
+    async def record_batch(self, **fields: Any) -> None: ...
+
+
+class FileRows(Protocol):
+    """The versions of file resources (storage/files.py)."""
+
+    async def latest(self, code: str, *, lock: bool = False) -> Row | None:
+        """The newest version; `lock`: hold the resource's other uploads back until commit."""
+        ...
+
+    async def insert(self, *, file_id: str, code: str, version: int, sha256: str, size: int, name: str,
+                     media_type: str, provider: str, at: datetime) -> None: ...
+
+
 class ExchangeUnitOfWork(UnitOfWork, Protocol):
     rows: ExchangeRows
+    tables: TableRows
+    files: FileRows

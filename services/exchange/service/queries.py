@@ -12,6 +12,12 @@ from exchange.storage import call_log, repo, subscriptions, systems
 from exchange.storage import disputes as dispute_rows
 
 
+async def resource(pool: asyncpg.Pool, code: str) -> Any:
+    """The resource as the exchange knows it from the catalog's events (None: unknown)."""
+    async with pool.acquire() as conn:
+        return await repo.resource(conn, code)
+
+
 async def requests(pool: asyncpg.Pool, *, unit: str | None, statuses: tuple[str | None, ...], side: str | None
                    ) -> list[tuple[AccessRequest, dict[str, Any]]]:
     """(request, {resource_name, purpose}) for each status asked (None: any), newest first per status."""

@@ -65,7 +65,7 @@ async def calls(conn: asyncpg.Connection, *, before: tuple[datetime, str] | None
     args.append(limit)
     return list(await conn.fetch(
         "SELECT id, consumer, provider, resource_code, started_at, ended_at, duration_ms, status_code, succeeded, "
-        f"error, refused, system_id, request_bytes, response_bytes, reported FROM calls{where} "
+        f"error, refused, system_id, request_bytes, response_bytes, reported, channel FROM calls{where} "
         f"ORDER BY started_at DESC, id DESC LIMIT ${len(args)}", *args))
 
 

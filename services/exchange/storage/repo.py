@@ -15,19 +15,21 @@ _FIELDS = [f.name for f in dataclasses.fields(AccessRequest)]
 
 async def upsert_resource(conn: asyncpg.Connection, *, code: str, provider: str, name: str, share_type: str,
                           share_condition: str | None, share_basis: str | None, data_kind: str,
-                          at: datetime, control_parameters: bool = False) -> None:
+                          at: datetime, control_parameters: bool = False,
+                          items: list[dict[str, Any]] | None = None) -> None:
     """Apply a publication or metadata change that happened at `at`; an older one than the metadata
     already held changes nothing. The mount state already known (a mount may arrive first) applies."""
     await conn.execute(
         "INSERT INTO resources (code, provider, name, share_type, share_condition, share_basis, data_kind, "
-        "published_at, metadata_at, mount_kind, control_parameters) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, "
-        "(SELECT mount_kind FROM mounts WHERE code = $1), $9) ON CONFLICT (code) DO UPDATE SET "
+        "published_at, metadata_at, mount_kind, control_parameters, items) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+        "$8, (SELECT mount_kind FROM mounts WHERE code = $1), $9, $10) ON CONFLICT (code) DO UPDATE SET "
         "published_at = least(resources.published_at, excluded.published_at)",
-        code, provider, name, share_type, share_condition, share_basis, data_kind, at, control_parameters)
+        code, provider, name, share_type, share_condition, share_basis, data_kind, at, control_parameters,
+        items or [])
     await conn.execute(
         "UPDATE resources SET name = $2, share_type = $3, share_condition = $4, share_basis = $5, data_kind = $6, "
-        "metadata_at = $7, control_parameters = $8 WHERE code = $1 AND metadata_at <= $7",
-        code, name, share_type, share_condition, share_basis, data_kind, at, control_parameters)
+        "metadata_at = $7, control_parameters = $8, items = $9 WHERE code = $1 AND metadata_at <= $7",
+        code, name, share_type, share_condition, share_basis, data_kind, at, control_parameters, items or [])
 
 
 async def set_mount(conn: asyncpg.Connection, code: str, provider: str, kind: str | None, at: datetime) -> None:
@@ -96,11 +98,12 @@ async def endpoint(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None
 
 CALL_COLUMNS = ("id", "consumer", "provider", "resource_code", "started_at", "ended_at", "duration_ms",
                 "status_code", "request_bytes", "response_bytes", "succeeded", "error", "reported", "system_id",
-                "refused")
+                "refused", "channel")
+_CALL_DEFAULTS = {"channel": "gateway"}  # a reported or gateway call names no channel
 
 
 _CALL_TYPES = ("text", "text", "text", "text", "timestamptz", "timestamptz", "float8", "int4", "int8", "int8", "bool",
-               "text", "bool", "text", "text")
+               "text", "bool", "text", "text", "text")
 
 
 async def insert_calls(conn: asyncpg.Connection, calls: list[dict[str, Any]]) -> list[str]:
@@ -108,7 +111,8 @@ async def insert_calls(conn: asyncpg.Connection, calls: list[dict[str, Any]]) ->
     recorded once)."""
     if not calls:
         return []
-    columns = [[c.get(k) for c in calls] for k in CALL_COLUMNS]  # a reported call has no system or refusal
+    # a reported call has no system or refusal
+    columns = [[c.get(k, _CALL_DEFAULTS.get(k)) for c in calls] for k in CALL_COLUMNS]
     rows = await conn.fetch(
         f"INSERT INTO calls ({', '.join(CALL_COLUMNS)}) SELECT * FROM unnest("
         + ", ".join(f"${i}::{t}[]" for i, t in enumerate(_CALL_TYPES, start=1))

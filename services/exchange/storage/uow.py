@@ -9,8 +9,9 @@ import asyncpg
 from hubkit.uow import AsyncpgUnitOfWork
 
 from exchange.domain.requests import AccessRequest
-from exchange.service.ports import ExchangeRows
-from exchange.storage import disputes, repo, subscriptions, systems, traffic
+from exchange.domain.tables import Net
+from exchange.service.ports import ExchangeRows, FileRows, TableRows
+from exchange.storage import disputes, files, repo, subscriptions, systems, tables, traffic
 
 
 class PgExchangeRows:
@@ -103,8 +104,45 @@ class PgExchangeRows:
         return await systems.revoke(self.conn, system_id, at)
 
 
+class PgTableRows:
+    """`tables`' functions on one connection, as the handlers' `TableRows` port."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def reserve(self, code: str, n: int) -> int:
+        return await tables.reserve(self.conn, code, n)
+
+    async def present(self, code: str, keys: list[str]) -> set[str]:
+        return await tables.present(self.conn, code, keys)
+
+    async def write(self, code: str, batch_id: str, first: int,
+                    changes: list[tuple[str, str, dict[str, Any] | None]], net: Net) -> None:
+        await tables.write(self.conn, code, batch_id, first, changes, net)
+
+    async def record_batch(self, **fields: Any) -> None:
+        await tables.record_batch(self.conn, **fields)
+
+
+class PgFileRows:
+    """`files`' functions on one connection, as the handlers' `FileRows` port."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def latest(self, code: str, *, lock: bool = False) -> Any:
+        return await files.latest(self.conn, code, lock=lock)
+
+    async def insert(self, *, file_id: str, code: str, version: int, sha256: str, size: int, name: str,
+                     media_type: str, provider: str, at: datetime) -> None:
+        await files.insert(self.conn, file_id=file_id, code=code, version=version, sha256=sha256, size=size,
+                           name=name, media_type=media_type, provider=provider, at=at)
+
+
 class PgExchangeUnitOfWork(AsyncpgUnitOfWork):
     rows: ExchangeRows
+    tables: TableRows
+    files: FileRows
 
     def _bind(self, conn: asyncpg.Connection) -> None:
-        self.rows = PgExchangeRows(conn)
+        self.rows, self.tables, self.files = PgExchangeRows(conn), PgTableRows(conn), PgFileRows(conn)

@@ -58,7 +58,8 @@ class FakeResources:
                                                              "mounted_at": None, "last_update_at": None})
         self.history.append((code, "unmounted"))
 
-    async def record_update(self, code: str, records: int | None, at: datetime) -> None:
+    async def record_update(self, code: str, records: int | None, at: datetime, *, origin: str = "reported",
+                            delivery_id: str | None = None) -> None:
         last = self.rows[code].last_update_at
         self.rows[code] = self.rows[code].model_copy(update={"last_update_at": max(at, last) if last else at})
         self.history.append((code, "updated"))

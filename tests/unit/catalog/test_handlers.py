@@ -114,6 +114,23 @@ async def test_mount_update_unmount_each_say_so_once() -> None:
     assert gone.value.status == 409
     assert types(uow)[1:] == ["catalog.resource-published", "catalog.resource-mounted", "catalog.resource-updated",
                               "catalog.resource-unmounted"]
+    assert [e.data.origin for e in uow.committed_events if e.type == "catalog.resource-updated"] == ["reported"]
+
+
+@pytest.mark.parametrize(("mount", "path"), [(Mount(kind="table", system="前置库", table="t_ent"), "/batches"),
+                                             (Mount(kind="file", url="https://f.example/a.xlsx", file_name="a.xlsx"),
+                                              "/versions")])
+async def test_tables_and_files_are_updated_by_their_deliveries_not_by_reports(mount: Mount, path: str) -> None:
+    uow = FakeCatalogUnitOfWork()
+    await registered(uow, UNIT)
+    code = await draft(uow)
+    await handlers.publish_resource(c.PublishResource(actor=DEPARTMENT, code=code, at=AT), uow)
+    await handlers.mount_resource(c.MountResource(actor=DEPARTMENT, code=code, mount=mount, at=AT), uow)
+    before = (dict(uow.resources.rows), list(uow.committed_events))
+    with pytest.raises(Problem) as refused:
+        await handlers.report_update(c.ReportUpdate(actor=DEPARTMENT, code=code, records=10, at=AT), uow)
+    assert refused.value.status == 409 and path in refused.value.detail
+    assert (dict(uow.resources.rows), list(uow.committed_events)) == before
 
 
 async def test_a_published_name_is_fixed_and_a_real_change_is_a_new_version() -> None:

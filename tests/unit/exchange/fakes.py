@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 from datetime import datetime
 from typing import Any
 
 from exchange.domain.requests import AccessRequest
 from exchange.domain.subscriptions import HELD, standing_of
+from exchange.domain.tables import Net
 from hubkit.uow import FakeUnitOfWork
 
 
@@ -164,15 +166,78 @@ def _percentile(values: list[float], q: float) -> float:
     return values[low] + (values[high] - values[low]) * (at - low)
 
 
+class FakeTableRows:
+    """Stored tables: rows by key, changes in cursor order, batches' reports."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, int] = {}
+        self.rows: dict[str, dict[str, Any]] = {}  # code -> key -> row
+        self.changes: dict[str, list[tuple[int, str, str, str, dict[str, Any] | None]]] = {}
+        self.batches: dict[str, dict[str, Any]] = {}
+
+    async def reserve(self, code: str, n: int) -> int:
+        first = self.last.get(code, 0) + 1
+        self.last[code] = first + n - 1
+        return first
+
+    async def present(self, code: str, keys: list[str]) -> set[str]:
+        return {k for k in keys if k in self.rows.get(code, {})}
+
+    async def write(self, code: str, batch_id: str, first: int,
+                    changes: list[tuple[str, str, dict[str, Any] | None]], net: Net) -> None:
+        self.changes.setdefault(code, []).extend(
+            (first + i, batch_id, op, key, row) for i, (op, key, row) in enumerate(changes))
+        table = self.rows.setdefault(code, {})
+        table.update(net.inserts)
+        table.update(net.updates)
+        for key in net.deletes:
+            del table[key]
+
+    async def record_batch(self, **fields: Any) -> None:
+        self.batches[fields["batch_id"]] = fields
+
+
+class FakeFileRows:
+    def __init__(self) -> None:
+        self.versions: list[dict[str, Any]] = []
+
+    async def latest(self, code: str, *, lock: bool = False) -> dict[str, Any] | None:
+        return max((v for v in self.versions if v["resource_code"] == code), key=lambda v: v["version"], default=None)
+
+    async def insert(self, *, file_id: str, code: str, version: int, sha256: str, size: int, name: str,
+                     media_type: str, provider: str, at: datetime) -> None:
+        self.versions.append({"id": file_id, "resource_code": code, "version": version, "sha256": sha256,
+                              "size": size, "name": name, "media_type": media_type, "provider": provider,
+                              "uploaded_at": at})
+
+
+class FakeBlobStore:
+    def __init__(self) -> None:
+        self.blobs: dict[str, bytes] = {}
+
+    async def put(self, data: bytes) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        self.blobs[sha] = data
+        return sha
+
+    async def get(self, sha256: str) -> bytes | None:
+        return self.blobs.get(sha256)
+
+
 class FakeExchangeUnitOfWork(FakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
         self.rows = FakeExchangeRows()
+        self.tables = FakeTableRows()
+        self.files = FakeFileRows()
 
     def _snapshot(self) -> Any:
-        return copy.deepcopy({k: v for k, v in self.rows.__dict__.items()})
+        return copy.deepcopy((dict(self.rows.__dict__), dict(self.tables.__dict__), dict(self.files.__dict__)))
 
     def _restore(self, state: Any) -> None:
-        self.rows.__dict__.update(copy.deepcopy(state))
+        rows, tables, files = copy.deepcopy(state)
+        self.rows.__dict__.update(rows)
+        self.tables.__dict__.update(tables)
+        self.files.__dict__.update(files)
 
 

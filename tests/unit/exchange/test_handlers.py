@@ -106,6 +106,18 @@ async def test_an_undecided_request_is_overdue_once_at_its_deadline() -> None:
     assert overdue.type == "exchange.request-overdue" and overdue.occurred_at == forwarded.provider_due
 
 
+@pytest.mark.parametrize(("days", "due"), [(None, sh(2019, 8, 10, 0)), (5, sh(2019, 8, 14, 0))])
+async def test_the_providers_deadline_is_the_hubs_setting(days: int | None, due: datetime) -> None:
+    """Seed 003 says 5 working days, the scoring table 3 (B1.9): the default is the table's, a setting changes it.
+    Forwarded Tuesday 2019-08-06: 3 working days end with Friday the 9th (24:00), 5 with Tuesday the 13th."""
+    uow = hub()
+    rid = await submit(uow, GATED, sh(2019, 8, 5, 9))
+    extra = {} if days is None else {"decision_days": {"government": days, "supervision": 5}}
+    forwarded = await handlers.review_request(c.ReviewRequest(actor=BUREAU, request_id=rid, passed=True, reason=None,
+                                                              at=sh(2019, 8, 6, 9), **extra), uow)
+    assert forwarded.provider_due == due
+
+
 async def test_a_receiver_reports_whenever_it_finds_a_problem_and_an_upheld_answer_is_a_fact_once() -> None:
     uow = hub()
     with pytest.raises(Problem) as stranger:

@@ -43,9 +43,16 @@ def produced_by(service: str) -> list[str]:
 SCORED_OWN_EVENTS = frozenset({"scoring.finding-recorded", "scoring.finding-retracted"})
 
 
+# The exchange's deliveries the catalog records as its resources' updates (catalog/messaging/deliveries.py).
+CATALOG_READS = frozenset({"exchange.table-batch-accepted", "exchange.file-version-added"})
+
+
 def consumed_by(service: str) -> list[str]:
-    """What each service reads: exchange the catalog's events (its read model); scoring every event
-    of the other services and the findings it records (and retracts) itself (the facts it scores)."""
+    """What each service reads: the catalog the exchange's deliveries (its resources' updates); exchange the
+    catalog's events (its read model); scoring every event of the other services and the findings it
+    records (and retracts) itself (the facts it scores)."""
+    if service == "catalog":
+        return sorted(topic_for(t) for t in CATALOG_READS)
     if service == "exchange":
         return sorted(topic_for(t) for t in REGISTRY if t.startswith("catalog."))
     if service == "scoring":
