@@ -49,6 +49,8 @@ EXPECTED_TYPES = {
     "exchange.subscription-changed": exchange.SubscriptionChanged,
     "exchange.table-batch-accepted": exchange.TableBatchAccepted,
     "exchange.file-version-added": exchange.FileVersionAdded,
+    "exchange.demand-changed": exchange.DemandChanged,
+    "exchange.resource-rated": exchange.ResourceRated,
     "elicense.types-claimed": elicense.TypesClaimed,
     "elicense.license-pushed": elicense.LicensePushed,
     "elicense.license-used": elicense.LicenseUsed,

@@ -205,3 +205,40 @@ class FileVersionAdded(_Exchange):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the bytes (their name in the store)")
     size: int = Field(ge=1, description="bytes")
     name: str = Field(min_length=1, max_length=200, description="the file's name")
+
+
+@register
+class DemandChanged(_Exchange):
+    """A step of a demand for data not yet in the catalog (需求清单, seed 003 §21/§38): raised by a department,
+    assigned by the bureau to a provider with a deadline or rejected with a reason, fulfilled by the provider
+    with the resource it catalogued (the demand then becomes the requester's access request) or refused with a
+    basis, and flagged overdue once when its deadline passes unanswered. The envelope unit is the requester
+    while the step is the bureau's to take (raised, rejected) and the provider from its assignment on
+    (assigned, fulfilled, refused, overdue); the envelope time is the step's instant (overdue: the deadline)."""
+
+    TYPE: ClassVar[str] = "exchange.demand-changed"
+
+    demand_id: str = Field(min_length=1, description="id of the demand")
+    step: Literal["raised", "assigned", "rejected", "fulfilled", "refused", "overdue"] = Field(description="the step")
+    requester_unit: Uscc = Field(description="USCC of the department that needs the data")
+    provider_unit: Uscc | None = Field(None, description="USCC of the provider it is assigned to (from assigned on)")
+    what: str = Field(min_length=1, max_length=2000, description="the data needed")
+    due: AwareDatetime | None = Field(None, description="the provider's deadline (from assigned on)")
+    resource_code: ResourceCode | None = Field(None, description="the resource that fulfils it")
+    request_id: str | None = Field(None, description="the access request a fulfilled demand became")
+    reason: str | None = Field(None, max_length=2000, description="the bureau's reason or the provider's basis")
+
+
+@register
+class ResourceRated(_Exchange):
+    """A unit (`unit`) that held a subscription rated a resource it used (数据使用评价, seed 003 §22(六)); a later
+    rating by the same unit replaces its earlier one."""
+
+    TYPE: ClassVar[str] = "exchange.resource-rated"
+
+    resource_code: ResourceCode = Field(description="the rated resource")
+    provider_unit: Uscc = Field(description="USCC of its provider")
+    quality: int = Field(ge=1, le=5, description="data quality, 1 (poor) to 5 (excellent)")
+    timeliness: int = Field(ge=1, le=5, description="timeliness of the data, 1 to 5")
+    usefulness: int = Field(ge=1, le=5, description="how useful it was, 1 to 5")
+    comment: str | None = Field(None, max_length=2000, description="what the unit says of it")

@@ -1,6 +1,7 @@
 """The exchange's clock watchers: a forwarded request left undecided past its deadline emits request-overdue
-once; a subscription whose term ended expires once (exchange.subscription-changed); each closed window of
-calls is counted once (exchange.traffic-counted)."""
+once; a subscription whose term ended expires once (exchange.subscription-changed); a demand its provider left
+unanswered past its deadline is flagged once (exchange.demand-changed, overdue); each closed window of calls is
+counted once (exchange.traffic-counted)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import asyncpg
 from hubkit import telemetry
 from hubkit.service import ServiceHost
 
-from exchange.service import handlers, subscriptions, traffic
+from exchange.service import demands, handlers, subscriptions, traffic
 from exchange.settings import ExchangeSettings
 from exchange.storage.uow import PgExchangeUnitOfWork
 
@@ -31,7 +32,10 @@ async def flag_overdue(host: ServiceHost) -> int:
     ended = await subscriptions.expire(now, PgExchangeUnitOfWork(host.pool, host.spec.schema))
     if ended:
         log.info("subscriptions expired", count=ended)
-    return due + late + ended
+    unanswered = await demands.flag_overdue(now, PgExchangeUnitOfWork(host.pool, host.spec.schema))
+    if unanswered:
+        log.info("demands overdue", count=unanswered)
+    return due + late + ended + unanswered
 
 
 async def watch(host: ServiceHost) -> None:

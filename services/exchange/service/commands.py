@@ -156,3 +156,57 @@ class UploadFile:
     name: str | None
     media_type: str
     at: datetime
+
+
+@dataclass(frozen=True)
+class RaiseDemand:
+    actor: Principal
+    what: str
+    why: str
+    suggested_provider: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AssignDemand:
+    actor: Principal
+    demand_id: str
+    provider: str
+    days: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RejectDemand:
+    actor: Principal
+    demand_id: str
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class FulfilDemand:
+    actor: Principal
+    demand_id: str
+    resource_code: str
+    at: datetime
+    terms: Terms = field(default_factory=Terms)  # what a grant at once (an unconditional share) carries
+
+
+@dataclass(frozen=True)
+class RefuseDemand:
+    actor: Principal
+    demand_id: str
+    basis: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RateResource:
+    actor: Principal
+    resource_code: str
+    quality: int
+    timeliness: int
+    usefulness: int
+    comment: str | None
+    at: datetime

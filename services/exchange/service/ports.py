@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from hubkit.uow import UnitOfWork
 
+from exchange.domain.demands import Demand
 from exchange.domain.requests import AccessRequest
 from exchange.domain.tables import Net
 
@@ -112,7 +113,25 @@ class FileRows(Protocol):
                      media_type: str, provider: str, at: datetime) -> None: ...
 
 
+class DemandRows(Protocol):
+    """Demands and ratings (storage/demands.py)."""
+
+    async def insert(self, d: Demand) -> None: ...
+
+    async def save(self, d: Demand) -> None: ...
+
+    async def get(self, demand_id: str, *, for_update: bool = False) -> Demand | None: ...
+
+    async def due_overdue(self, now: datetime) -> list[Demand]:
+        """Assigned demands past their deadline, not flagged yet (locked: another replica skips them)."""
+        ...
+
+    async def rate(self, *, code: str, consumer: str, provider: str, quality: int, timeliness: int,
+                   usefulness: int, comment: str | None, at: datetime) -> None: ...
+
+
 class ExchangeUnitOfWork(UnitOfWork, Protocol):
     rows: ExchangeRows
     tables: TableRows
     files: FileRows
+    demands: DemandRows

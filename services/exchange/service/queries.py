@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 
 from exchange.domain.requests import AccessRequest
-from exchange.storage import call_log, repo, subscriptions, systems
+from exchange.storage import call_log, demands, repo, subscriptions, systems
 from exchange.storage import disputes as dispute_rows
 
 
@@ -38,8 +38,15 @@ async def disputes(pool: asyncpg.Pool, *, unit: str | None, status: str | None) 
 
 
 async def provider_stats(pool: asyncpg.Pool, now: datetime) -> list[dict[str, Any]]:
+    """Per provider: its calls and requests (storage/repo.py) and how its consumers rated its data."""
     async with pool.acquire() as conn:
-        return await repo.provider_stats(conn, now)
+        stats = {s["provider"]: s for s in await repo.provider_stats(conn, now)}
+        rated = await demands.provider_ratings(conn, None)
+    empty = {"ratings": 0, "quality": None, "timeliness": None, "usefulness": None}
+    for r in rated:
+        stats.setdefault(r["provider"], {"provider": r["provider"]})["rated"] = {
+            "ratings": r["n"], **{k: round(float(r[k]), 2) for k in ("quality", "timeliness", "usefulness")}}
+    return [s | {"rated": s.get("rated", empty)} for _, s in sorted(stats.items())]
 
 
 async def calls(pool: asyncpg.Pool, *, before: tuple[datetime, str] | None, limit: int, **filters: Any) -> list[Any]:

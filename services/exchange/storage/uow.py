@@ -8,10 +8,11 @@ from typing import Any
 import asyncpg
 from hubkit.uow import AsyncpgUnitOfWork
 
+from exchange.domain.demands import Demand
 from exchange.domain.requests import AccessRequest
 from exchange.domain.tables import Net
-from exchange.service.ports import ExchangeRows, FileRows, TableRows
-from exchange.storage import disputes, files, repo, subscriptions, systems, tables, traffic
+from exchange.service.ports import DemandRows, ExchangeRows, FileRows, TableRows
+from exchange.storage import demands, disputes, files, repo, subscriptions, systems, tables, traffic
 
 
 class PgExchangeRows:
@@ -139,10 +140,36 @@ class PgFileRows:
                            name=name, media_type=media_type, provider=provider, at=at)
 
 
+class PgDemandRows:
+    """`demands`' functions on one connection, as the handlers' `DemandRows` port."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def insert(self, d: Demand) -> None:
+        await demands.insert(self.conn, d)
+
+    async def save(self, d: Demand) -> None:
+        await demands.save(self.conn, d)
+
+    async def get(self, demand_id: str, *, for_update: bool = False) -> Demand | None:
+        return await demands.get(self.conn, demand_id, for_update=for_update)
+
+    async def due_overdue(self, now: datetime) -> list[Demand]:
+        return await demands.due_overdue(self.conn, now)
+
+    async def rate(self, *, code: str, consumer: str, provider: str, quality: int, timeliness: int,
+                   usefulness: int, comment: str | None, at: datetime) -> None:
+        await demands.rate(self.conn, code=code, consumer=consumer, provider=provider, quality=quality,
+                           timeliness=timeliness, usefulness=usefulness, comment=comment, at=at)
+
+
 class PgExchangeUnitOfWork(AsyncpgUnitOfWork):
     rows: ExchangeRows
     tables: TableRows
     files: FileRows
+    demands: DemandRows
 
     def _bind(self, conn: asyncpg.Connection) -> None:
         self.rows, self.tables, self.files = PgExchangeRows(conn), PgTableRows(conn), PgFileRows(conn)
+        self.demands = PgDemandRows(conn)

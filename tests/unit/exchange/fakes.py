@@ -7,6 +7,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
+from exchange.domain.demands import Demand
 from exchange.domain.requests import AccessRequest
 from exchange.domain.subscriptions import HELD, standing_of
 from exchange.domain.tables import Net
@@ -211,6 +212,30 @@ class FakeFileRows:
                               "uploaded_at": at})
 
 
+class FakeDemandRows:
+    def __init__(self) -> None:
+        self.demands: dict[str, Demand] = {}
+        self.ratings: dict[tuple[str, str], dict[str, Any]] = {}
+
+    async def insert(self, d: Demand) -> None:
+        self.demands[d.id] = d
+
+    async def save(self, d: Demand) -> None:
+        self.demands[d.id] = d
+
+    async def get(self, demand_id: str, *, for_update: bool = False) -> Demand | None:
+        return self.demands.get(demand_id)
+
+    async def due_overdue(self, now: datetime) -> list[Demand]:
+        return [d for d in self.demands.values() if d.status == "assigned" and d.overdue_at is None
+                and d.due is not None and d.due <= now]
+
+    async def rate(self, *, code: str, consumer: str, provider: str, quality: int, timeliness: int,
+                   usefulness: int, comment: str | None, at: datetime) -> None:
+        self.ratings[(code, consumer)] = {"provider": provider, "quality": quality, "timeliness": timeliness,
+                                          "usefulness": usefulness, "comment": comment, "at": at}
+
+
 class FakeBlobStore:
     def __init__(self) -> None:
         self.blobs: dict[str, bytes] = {}
@@ -230,14 +255,13 @@ class FakeExchangeUnitOfWork(FakeUnitOfWork):
         self.rows = FakeExchangeRows()
         self.tables = FakeTableRows()
         self.files = FakeFileRows()
+        self.demands = FakeDemandRows()
 
     def _snapshot(self) -> Any:
-        return copy.deepcopy((dict(self.rows.__dict__), dict(self.tables.__dict__), dict(self.files.__dict__)))
+        return copy.deepcopy([dict(part.__dict__) for part in (self.rows, self.tables, self.files, self.demands)])
 
     def _restore(self, state: Any) -> None:
-        rows, tables, files = copy.deepcopy(state)
-        self.rows.__dict__.update(rows)
-        self.tables.__dict__.update(tables)
-        self.files.__dict__.update(files)
+        for part, saved in zip((self.rows, self.tables, self.files, self.demands), copy.deepcopy(state), strict=True):
+            part.__dict__.update(saved)
 
 
