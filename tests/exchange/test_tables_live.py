@@ -127,21 +127,35 @@ async def test_table_batches_are_checked_delivered_by_cursor_and_are_the_resourc
     reads = (await exchange.get("/calls", headers=mine, params={"resource": code})).json()["calls"]
     assert [(c["channel"], c["status_code"], c["succeeded"]) for c in reads] == [("table", 200, True)] * 2
 
+    # The subscriber disputes a row; the provider's correction is a batch delivered since, named in its answer.
+    dispute = (await exchange.post("/disputes", headers=mine, json={
+        "resource_code": code, "description": "企业名称有误", "records": [C]})).json()
+    answer = {"upheld": True, "answer": "核实有误", "correction": "已重新交换该行"}
+    stale = await exchange.post(f"/disputes/{dispute['id']}/answer", headers=prov,
+                                json=answer | {"correction_delivery": first.json()["batch_id"]})
+    assert stale.status_code == 422, stale.text
+    fix = await deliver(jsonl({"op": "update", "row": {"统一社会信用代码": C, "企业名称": "丙公司（更正）"}}))
+    assert fix.status_code == 201
+    upheld = await exchange.post(f"/disputes/{dispute['id']}/answer", headers=prov,
+                                 json=answer | {"correction_delivery": fix.json()["batch_id"]})
+    assert upheld.status_code == 200 and upheld.json()["status"] == "upheld", upheld.text
+
     # The catalog: each accepted batch is the resource's update at its instant; a self-report is refused.
     async def updated() -> Any:
         found = (await catalog.get(f"/resources/{code}/versions", headers=prov)).json()["history"]
         return [h for h in found if h["action"] == "updated"] if len(
-            [h for h in found if h["action"] == "updated"]) == 2 else None
+            [h for h in found if h["action"] == "updated"]) == 3 else None
     history = await until(updated, "the catalog did not record the deliveries as updates")
-    assert [h["origin"] for h in history] == ["delivery", "delivery"]
+    assert [h["origin"] for h in history] == ["delivery"] * 3
     now = (await catalog.get(f"/resources/{code}", headers=prov)).json()
     assert now["last_update_at"].startswith("2019-08-06T02:00:00")
     refused = await catalog.post(f"/resources/{code}/updates", headers=prov, json={"records": 5})
     assert refused.status_code == 409 and "/batches" in refused.json()["detail"], refused.text
-    events = [p for t, p in await events_of(kafka_bootstrap, {provider}, expect=4)
+    events = [p for t, p in await events_of(kafka_bootstrap, {provider}, expect=5)
               if t == "catalog.resource-updated"]
     assert sorted((e["origin"], e["delivery_id"], e["records"]) for e in events) == sorted(
-        [("delivery", first.json()["batch_id"], 3), ("delivery", second.json()["batch_id"], 2)])
+        [("delivery", first.json()["batch_id"], 3), ("delivery", second.json()["batch_id"], 2),
+         ("delivery", fix.json()["batch_id"], 1)])
 
 
 

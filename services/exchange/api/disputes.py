@@ -38,6 +38,9 @@ class AnswerBody(BaseModel):
     answer: str = Field(min_length=1, max_length=2000, description="the result of the check (校核结果)")
     correction: str | None = Field(None, min_length=1, max_length=2000, description=(
         "an upheld dispute: how the data was corrected, e.g. the update or delivery that carries it"))
+    correction_delivery: str | None = Field(None, min_length=1, max_length=100, description=(
+        "an upheld dispute on a table or file resource: the batch or file version (made since the dispute was "
+        "raised) that delivered the corrected data"))
 
 
 @router.post("", status_code=201, summary="Raise a quality dispute on received data")
@@ -51,7 +54,8 @@ async def raise_dispute(body: DisputeBody, request: Request, principal: CurrentP
 @router.post("/{dispute_id}/answer", summary="The provider answers; upheld emits exchange.dispute-upheld")
 async def answer(dispute_id: str, body: AnswerBody, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
     cmd = c.AnswerDispute(actor=principal, dispute_id=dispute_id, upheld=body.upheld, answer=body.answer,
-                          at=now_of(request), correction=body.correction)
+                          at=now_of(request), correction=body.correction,
+                          correction_delivery=body.correction_delivery)
     return await handlers.answer_dispute(cmd, uow(request))
 
 

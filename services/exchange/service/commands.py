@@ -67,6 +67,7 @@ class AnswerDispute:
     answer: str
     at: datetime
     correction: str | None = None  # an upheld dispute: how the data was corrected (the update)
+    correction_delivery: str | None = None  # the table batch or file version that carries the correction
 
 
 @dataclass(frozen=True)

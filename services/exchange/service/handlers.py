@@ -131,13 +131,31 @@ async def answer_dispute(cmd: c.AnswerDispute, uow: ExchangeUnitOfWork) -> dict[
         if row["status"] != "open":
             raise conflict(f"status: dispute {cmd.dispute_id} was already answered ({row['status']})")
         status = "upheld" if cmd.upheld else "dismissed"
+        delivery = await _correcting_delivery(uow, row, cmd) if cmd.upheld else None
         await uow.rows.answer_dispute(cmd.dispute_id, status, cmd.answer, cmd.at,
-                                      cmd.correction if cmd.upheld else None)
+                                      cmd.correction if cmd.upheld else None, delivery)
         if cmd.upheld:
             uow.emit(DisputeUpheld(dispute_id=cmd.dispute_id, resource_code=row["resource_code"],
                                    data_kind=row["data_kind"]), unit=row["provider"], at=cmd.at)
         await uow.commit()
     return {"id": cmd.dispute_id, "status": status, "late": cmd.at >= row["answer_due"]}
+
+
+async def _correcting_delivery(uow: ExchangeUnitOfWork, dispute: Any, cmd: c.AnswerDispute) -> str | None:
+    """A table's or a file's correction is a delivery: the batch or version, made after the dispute was raised,
+    that carries it (seed 003 §22(五): the provider completes the update). An API resource names none."""
+    res = await uow.rows.resource(dispute["resource_code"])
+    kind = res.get("mount_kind") if res is not None else None
+    if kind not in ("table", "file"):
+        return cmd.correction_delivery
+    if not cmd.correction_delivery:
+        raise Problem(422, "Unprocessable Content", f"correction_delivery: {dispute['resource_code']} is a {kind}: "
+                      "name the batch or file version that delivered the corrected data", kind="validation")
+    at = await uow.tables.delivered_at(dispute["resource_code"], cmd.correction_delivery)
+    if at is None or at < dispute["raised_at"]:
+        raise Problem(422, "Unprocessable Content", f"correction_delivery: {cmd.correction_delivery} is no delivery "
+                      f"of {dispute['resource_code']} made since the dispute was raised", kind="validation")
+    return cmd.correction_delivery
 
 
 async def flag_overdue_disputes(now: datetime, uow: ExchangeUnitOfWork) -> int:

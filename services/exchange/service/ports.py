@@ -44,7 +44,7 @@ class ExchangeRows(Protocol):
     async def dispute_for_update(self, dispute_id: str) -> Row | None: ...
 
     async def answer_dispute(self, dispute_id: str, status: str, answer: str, at: datetime,
-                             correction: str | None = None) -> None: ...
+                             correction: str | None = None, delivery: str | None = None) -> None: ...
 
     async def due_dispute_overdue(self, now: datetime) -> list[Row]:
         """Open disputes whose answer was due by now and that were not found overdue yet."""
@@ -100,6 +100,10 @@ class TableRows(Protocol):
                     changes: list[tuple[str, str, dict[str, Any] | None]], net: Net) -> None: ...
 
     async def record_batch(self, **fields: Any) -> None: ...
+
+    async def delivered_at(self, code: str, delivery_id: str) -> datetime | None:
+        """When the resource's accepted table batch or file version with this id was delivered (None: no such)."""
+        ...
 
 
 class FileRows(Protocol):

@@ -23,9 +23,9 @@ async def for_update(conn: asyncpg.Connection, dispute_id: str) -> asyncpg.Recor
 
 
 async def answer(conn: asyncpg.Connection, dispute_id: str, status: str, text: str, at: datetime,
-                 correction: str | None) -> None:
-    await conn.execute("UPDATE disputes SET status = $2, answer = $3, answered_at = $4, correction = $5 "
-                       "WHERE id = $1", dispute_id, status, text, at, correction)
+                 correction: str | None, delivery: str | None = None) -> None:
+    await conn.execute("UPDATE disputes SET status = $2, answer = $3, answered_at = $4, correction = $5, "
+                       "correction_delivery = $6 WHERE id = $1", dispute_id, status, text, at, correction, delivery)
 
 
 async def listed(conn: asyncpg.Connection, *, unit: str | None, status: str | None) -> list[asyncpg.Record]:

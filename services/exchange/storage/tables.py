@@ -87,6 +87,13 @@ async def changes(conn: asyncpg.Connection, code: str, after: int, limit: int) -
         "ORDER BY c.seq LIMIT $3", code, after, limit)
 
 
+async def delivered_at(conn: asyncpg.Connection, code: str, delivery_id: str) -> datetime | None:
+    """When the resource's accepted batch or file version with this id was delivered."""
+    return await conn.fetchval(
+        "SELECT received_at FROM table_batches WHERE resource_code = $1 AND id = $2 AND accepted UNION ALL "
+        "SELECT uploaded_at FROM file_versions WHERE resource_code = $1 AND id = $2", code, delivery_id)
+
+
 async def last_seq(conn: asyncpg.Connection, code: str) -> int:
     return int(await conn.fetchval("SELECT coalesce((SELECT last_seq FROM table_cursors WHERE resource_code = $1), 0)",
                                    code))

@@ -58,8 +58,8 @@ class PgExchangeRows:
         return await disputes.for_update(self.conn, dispute_id)
 
     async def answer_dispute(self, dispute_id: str, status: str, answer: str, at: datetime,
-                             correction: str | None = None) -> None:
-        await disputes.answer(self.conn, dispute_id, status, answer, at, correction)
+                             correction: str | None = None, delivery: str | None = None) -> None:
+        await disputes.answer(self.conn, dispute_id, status, answer, at, correction, delivery)
 
     async def due_dispute_overdue(self, now: datetime) -> list[Any]:
         return await disputes.due_overdue(self.conn, now)
@@ -123,6 +123,9 @@ class PgTableRows:
 
     async def record_batch(self, **fields: Any) -> None:
         await tables.record_batch(self.conn, **fields)
+
+    async def delivered_at(self, code: str, delivery_id: str) -> datetime | None:
+        return await tables.delivered_at(self.conn, code, delivery_id)
 
 
 class PgFileRows:

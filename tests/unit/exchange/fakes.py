@@ -114,9 +114,9 @@ class FakeExchangeRows:
         return self.disputes.get(dispute_id)
 
     async def answer_dispute(self, dispute_id: str, status: str, answer: str, at: datetime,
-                             correction: str | None = None) -> None:
+                             correction: str | None = None, delivery: str | None = None) -> None:
         self.disputes[dispute_id] = {**self.disputes[dispute_id], "status": status, "answer": answer,
-                                     "correction": correction}
+                                     "correction": correction, "correction_delivery": delivery}
 
     async def due_dispute_overdue(self, now: datetime) -> list[dict[str, Any]]:
         return [{"id": k, **d} for k, d in sorted(self.disputes.items())
@@ -196,6 +196,10 @@ class FakeTableRows:
 
     async def record_batch(self, **fields: Any) -> None:
         self.batches[fields["batch_id"]] = fields
+
+    async def delivered_at(self, code: str, delivery_id: str) -> datetime | None:
+        found = self.batches.get(delivery_id)
+        return found["at"] if found and found["accepted"] and found["code"] == code else None
 
 
 class FakeFileRows:

@@ -227,3 +227,30 @@ def test_csv_written_by_the_csv_module_round_trips() -> None:
     checked = tables.check(out.getvalue().encode(), "csv", COLS)
     assert checked.error_count == 0 and checked.changes[0].row == {"统一社会信用代码": A,
                                                                    "名称": '带,逗号和"引号"的名称'[:10]}
+
+
+async def test_an_upheld_dispute_on_a_table_names_the_batch_that_corrected_it() -> None:
+    from datetime import timedelta
+
+    from exchange.service import handlers
+
+    uow = FakeExchangeUnitOfWork()
+    uow.rows.publish(TABLE, PROVIDER, "unconditional")
+    uow.rows.resources[TABLE] |= {"mount_kind": "table", "items": ITEMS}
+    before = await use_case.deliver_batch(c.DeliverBatch(dept(PROVIDER), TABLE, jsonl(ins(A)), "jsonl", AT), uow)
+    await handlers.submit_request(c.SubmitRequest(dept(OTHER), OTHER, TABLE, "核验", AT), uow)
+    raised = await handlers.raise_dispute(c.RaiseDispute(dept(OTHER), TABLE, "名称有误", AT + timedelta(hours=1)), uow)
+
+    def answer(delivery: str | None) -> c.AnswerDispute:
+        return c.AnswerDispute(dept(PROVIDER), raised["id"], True, "核实有误，已更正", AT + timedelta(hours=3),
+                               correction="已重新交换", correction_delivery=delivery)
+
+    for delivery in (None, before["batch_id"], "tb-unknown"):  # none, one from before the dispute, no such batch
+        with pytest.raises(Problem) as refused:
+            await handlers.answer_dispute(answer(delivery), uow)
+        assert refused.value.status == 422 and "correction_delivery" in refused.value.detail
+    fix = jsonl({"op": "update", "row": {"统一社会信用代码": A, "名称": "某公司（更正）"}})
+    after = await use_case.deliver_batch(c.DeliverBatch(dept(PROVIDER), TABLE, fix, "jsonl",
+                                                        AT + timedelta(hours=2)), uow)
+    assert (await handlers.answer_dispute(answer(after["batch_id"]), uow))["status"] == "upheld"
+    assert uow.rows.disputes[raised["id"]]["correction_delivery"] == after["batch_id"]
