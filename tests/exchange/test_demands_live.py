@@ -7,38 +7,17 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
-from contracts import decode, topic_for
 from contracts.exchange import DemandChanged
 from hubkit.testing import token
 
 from tests.exchange.test_exchange import publish_catalog, unit, until_known
 from tests.exchange.test_exchange_flows import OPERATOR, exchange, move_clock  # noqa: F401  (the fixture)
+from tests.exchange.test_subscriptions_live import events_where
 
 pytestmark = pytest.mark.integration
-
-
-async def steps_of(bootstrap: str, requester: str, expect: int, settle: float = 1.0) -> list[Any]:
-    reader = AIOKafkaConsumer(topic_for(DemandChanged.TYPE), bootstrap_servers=bootstrap, group_id=None,
-                              auto_offset_reset="earliest", enable_auto_commit=False)
-    await reader.start()
-    found: list[Any] = []
-    try:
-        loop = asyncio.get_running_loop()
-        deadline, settled_at = loop.time() + 30, None
-        while loop.time() < deadline and (settled_at is None or loop.time() < settled_at):
-            for records in (await reader.getmany(timeout_ms=200)).values():
-                found += [e for e in (decode(r.value or b"") for r in records)
-                          if e.data.requester_unit == requester]
-            if settled_at is None and len(found) >= expect:
-                settled_at = loop.time() + settle
-    finally:
-        await reader.stop()
-    return found
 
 
 async def test_a_demand_becomes_a_subscription_and_its_data_is_rated(
@@ -89,7 +68,8 @@ async def test_a_demand_becomes_a_subscription_and_its_data_is_rated(
     stats = {s["provider"]: s for s in (await exchange.get("/stats/providers", headers=OPERATOR)).json()}
     assert stats[holder]["rated"] == {"ratings": 1, "quality": 4.0, "timeliness": 3.0, "usefulness": 5.0}
 
-    events = await steps_of(kafka_bootstrap, needer, expect=6)
+    events = await events_where(kafka_bootstrap, DemandChanged.TYPE, lambda e: e.data.requester_unit == needer,
+                                expect=6)
     assert Counter((e.data.demand_id == did, e.data.step, e.unit) for e in events) == Counter({
         (True, "raised", needer): 1, (True, "assigned", holder): 1, (True, "fulfilled", holder): 1,
         (False, "raised", needer): 1, (False, "assigned", holder): 1, (False, "overdue", holder): 1})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -29,9 +30,11 @@ from tests.exchange.test_exchange_flows import (  # noqa: F401  (the fixture)
 pytestmark = pytest.mark.integration
 
 
-async def changes_of(bootstrap: str, consumer: str, expect: int, settle: float = 1.0) -> list[Any]:
-    """The subscription-changed events about `consumer`: read until `expect` arrived, then `settle` s more."""
-    reader = AIOKafkaConsumer(topic_for(SubscriptionChanged.TYPE), bootstrap_servers=bootstrap, group_id=None,
+async def events_where(bootstrap: str, event_type: str, keep: Callable[[Any], bool], expect: int,
+                       settle: float = 1.0) -> list[Any]:
+    """The events of a type that `keep` selects: read until `expect` arrived, then `settle` s more (a duplicate
+    would show)."""
+    reader = AIOKafkaConsumer(topic_for(event_type), bootstrap_servers=bootstrap, group_id=None,
                               auto_offset_reset="earliest", enable_auto_commit=False)
     await reader.start()
     found: list[Any] = []
@@ -40,12 +43,17 @@ async def changes_of(bootstrap: str, consumer: str, expect: int, settle: float =
         deadline, settled_at = loop.time() + 30, None
         while loop.time() < deadline and (settled_at is None or loop.time() < settled_at):
             for records in (await reader.getmany(timeout_ms=200)).values():
-                found += [e for e in (decode(r.value or b"") for r in records) if e.unit == consumer]
+                found += [e for e in (decode(r.value or b"") for r in records) if keep(e)]
             if settled_at is None and len(found) >= expect:
                 settled_at = loop.time() + settle
     finally:
         await reader.stop()
     return found
+
+
+async def changes_of(bootstrap: str, consumer: str, expect: int, settle: float = 1.0) -> list[Any]:
+    """The subscription-changed events about `consumer`."""
+    return await events_where(bootstrap, SubscriptionChanged.TYPE, lambda e: e.unit == consumer, expect, settle)
 
 
 async def test_the_gateway_honours_a_subscriptions_life_and_quota_at_once(

@@ -54,6 +54,22 @@ async def until(check: Any, what: str) -> Any:
     raise AssertionError(what)
 
 
+async def mounted(hub: tuple[httpx.AsyncClient, httpx.AsyncClient], provider: str, meta: dict[str, Any],
+                  mount: dict[str, str]) -> str:
+    """A registered provider's resource, catalogued, published and mounted; once the exchange knows the mount."""
+    catalog, exchange = hub
+    await register(catalog, provider, "自治区某厅")
+    prov = token("department", provider)
+    code: str = (await catalog.post("/resources", headers=prov, json={"provider": provider, "metadata": meta})
+                 ).json()["code"]
+    assert (await catalog.post(f"/resources/{code}/publish", headers=prov)).status_code == 200
+    assert (await catalog.put(f"/resources/{code}/mount", headers=prov, json=mount)).status_code == 200
+    pool = exchange._transport.app.state.host.pool  # type: ignore[attr-defined]
+    await until(lambda: pool.fetchval("SELECT mount_kind = $2 FROM resources WHERE code = $1", code, mount["kind"]),
+                "the catalog's resource and mount did not reach the exchange")
+    return code
+
+
 def jsonl(*changes: dict[str, Any]) -> bytes:
     return b"".join(orjson.dumps(ch) + b"\n" for ch in changes)
 
@@ -63,16 +79,10 @@ async def test_table_batches_are_checked_delivered_by_cursor_and_are_the_resourc
 ) -> None:
     catalog, exchange = hub
     provider, consumer, stranger = new_unit(), new_unit(), new_unit()
-    await register(catalog, provider, "自治区市场监督管理局")
     prov, mine = token("department", provider), token("department", consumer)
-    code = (await catalog.post("/resources", headers=prov, json={
-        "provider": provider, "metadata": metadata("企业登记信息", items=ITEMS)})).json()["code"]
-    assert (await catalog.post(f"/resources/{code}/publish", headers=prov)).status_code == 200
-    assert (await catalog.put(f"/resources/{code}/mount", headers=prov,
-                              json={"kind": "table", "system": "前置库", "table": "t_ent"})).status_code == 200
+    code = await mounted(hub, provider, metadata("企业登记信息", items=ITEMS),
+                         {"kind": "table", "system": "前置库", "table": "t_ent"})
     pool = exchange._transport.app.state.host.pool  # type: ignore[attr-defined]
-    await until(lambda: pool.fetchval("SELECT mount_kind = 'table' FROM resources WHERE code = $1", code),
-                "the catalog's resource and mount did not reach the exchange")
 
     def deliver(body: bytes, media: str = "application/x-ndjson", who: dict[str, str] = prov) -> Any:
         return exchange.post(f"/tables/{code}/batches", headers={**who, "content-type": media}, content=body)
@@ -164,16 +174,10 @@ async def test_file_versions_are_checked_downloaded_through_the_hub_and_are_the_
 ) -> None:
     catalog, exchange = hub
     provider, consumer, stranger = new_unit(), new_unit(), new_unit()
-    await register(catalog, provider, "自治区统计局")
     prov, mine = token("department", provider), token("department", consumer)
-    code = (await catalog.post("/resources", headers=prov, json={
-        "provider": provider, "metadata": metadata("统计年报数据")})).json()["code"]
-    assert (await catalog.post(f"/resources/{code}/publish", headers=prov)).status_code == 200
-    assert (await catalog.put(f"/resources/{code}/mount", headers=prov, json={
-        "kind": "file", "url": "https://files.example/a.xlsx", "file_name": "a.xlsx"})).status_code == 200
+    code = await mounted(hub, provider, metadata("统计年报数据"),
+                         {"kind": "file", "url": "https://files.example/a.xlsx", "file_name": "a.xlsx"})
     pool = exchange._transport.app.state.host.pool  # type: ignore[attr-defined]
-    await until(lambda: pool.fetchval("SELECT mount_kind = 'file' FROM resources WHERE code = $1", code),
-                "the catalog's resource and mount did not reach the exchange")
     v1 = "指标,数值\n地区生产总值,22156.69\n".encode()
     v2 = v1 + "人口,4960\n".encode()
 

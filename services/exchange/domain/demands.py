@@ -16,16 +16,10 @@ from typing import Literal
 
 from contracts.workdays import working_deadline
 
+from exchange.domain.requests import TransitionRefused  # a step refused, with the HTTP status to answer
+
 Status = Literal["raised", "assigned", "fulfilled", "refused", "rejected"]
 ANSWER_DAYS = 10  # working days the bureau gives a provider unless it says otherwise
-
-
-class DemandRefused(ValueError):
-    """A step the demand's state or the actor does not allow; `status` is the HTTP status to answer with."""
-
-    def __init__(self, message: str, status: int = 409) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -50,39 +44,39 @@ class Demand:
 def raise_demand(demand_id: str, requester: str, what: str, why: str, suggested: str | None,
                  now: datetime) -> Demand:
     if suggested == requester:
-        raise DemandRefused("suggested_provider: a unit does not demand its own data", status=422)
+        raise TransitionRefused("suggested_provider: a unit does not demand its own data", status=422)
     return Demand(demand_id, requester, what.strip(), why.strip(), suggested, "raised", now)
 
 
 def _expect(d: Demand, status: Status, step: str) -> None:
     if d.status != status:
-        raise DemandRefused(f"status: demand {d.id} is {d.status}; only a {status} demand can be {step}")
+        raise TransitionRefused(f"status: demand {d.id} is {d.status}; only a {status} demand can be {step}")
 
 
 def assign(d: Demand, provider: str, days: int, now: datetime) -> Demand:
     _expect(d, "raised", "assigned")
     if provider == d.requester:
-        raise DemandRefused("provider: the unit that raised the demand cannot be assigned it", status=422)
+        raise TransitionRefused("provider: the unit that raised the demand cannot be assigned it", status=422)
     return replace(d, status="assigned", provider=provider, assigned_at=now, due=working_deadline(now, days))
 
 
 def reject(d: Demand, reason: str, now: datetime) -> Demand:
     _expect(d, "raised", "rejected")
     if not reason.strip():
-        raise DemandRefused("reason: the bureau says why it rejects a demand", status=422)
+        raise TransitionRefused("reason: the bureau says why it rejects a demand", status=422)
     return replace(d, status="rejected", reason=reason.strip(), answered_at=now)
 
 
 def _by_provider(d: Demand, unit: str) -> None:
     if d.provider != unit:
-        raise DemandRefused(f"provider: demand {d.id} is assigned to {d.provider}, not {unit}", status=403)
+        raise TransitionRefused(f"provider: demand {d.id} is assigned to {d.provider}, not {unit}", status=403)
 
 
 def fulfil(d: Demand, unit: str, resource_code: str, resource_provider: str, now: datetime) -> Demand:
     _by_provider(d, unit)
     _expect(d, "assigned", "fulfilled")
     if resource_provider != unit:
-        raise DemandRefused(f"resource_code: {resource_code} is not a resource of {unit}", status=422)
+        raise TransitionRefused(f"resource_code: {resource_code} is not a resource of {unit}", status=422)
     return replace(d, status="fulfilled", resource_code=resource_code, answered_at=now)
 
 
@@ -90,7 +84,7 @@ def refuse(d: Demand, unit: str, basis: str, now: datetime) -> Demand:
     _by_provider(d, unit)
     _expect(d, "assigned", "refused")
     if not basis.strip():
-        raise DemandRefused("basis: refusing a demand needs its legal or policy basis", status=422)
+        raise TransitionRefused("basis: refusing a demand needs its legal or policy basis", status=422)
     return replace(d, status="refused", reason=basis.strip(), answered_at=now)
 
 

@@ -16,22 +16,15 @@ from typing import Any
 import asyncpg
 from contracts.exchange import DemandChanged, ResourceRated
 from hubkit.auth import Role
-from hubkit.problems import Problem, forbidden, not_found
+from hubkit.problems import forbidden, not_found
 
 from exchange.domain import demands as flow
-from exchange.domain import requests as request_flow
-from exchange.domain.demands import Demand, DemandRefused
+from exchange.domain.demands import Demand
 from exchange.domain.requests import TransitionRefused
 from exchange.service import commands as c
-from exchange.service.handlers import problem_of
+from exchange.service.handlers import open_request, problem_of
 from exchange.service.ports import ExchangeUnitOfWork
 from exchange.storage import demands as rows
-
-
-def _problem(exc: DemandRefused) -> Problem:
-    titles = {403: ("Forbidden", "forbidden"), 422: ("Invalid request", "invalid-request")}
-    title, kind = titles.get(exc.status, ("Conflict", "conflict"))
-    return Problem(exc.status, title, str(exc), kind=kind)
 
 
 def _said(uow: ExchangeUnitOfWork, d: Demand, step: str, at: datetime) -> None:
@@ -48,8 +41,8 @@ async def raise_demand(cmd: c.RaiseDemand, uow: ExchangeUnitOfWork) -> Demand:
     try:
         d = flow.raise_demand(f"dm-{uuid.uuid4().hex[:12]}", cmd.actor.unit or "", cmd.what, cmd.why,
                               cmd.suggested_provider, cmd.at)
-    except DemandRefused as exc:
-        raise _problem(exc) from None
+    except TransitionRefused as exc:
+        raise problem_of(exc) from None
     async with uow:
         await uow.demands.insert(d)
         _said(uow, d, "raised", cmd.at)
@@ -65,8 +58,8 @@ async def _step(uow: ExchangeUnitOfWork, demand_id: str, step: str, at: datetime
             raise not_found("demand", demand_id)
         try:
             after = await change(d)
-        except DemandRefused as exc:
-            raise _problem(exc) from None
+        except TransitionRefused as exc:
+            raise problem_of(exc) from None
         await uow.demands.save(after)
         _said(uow, after, step, at)
         await uow.commit()
@@ -100,18 +93,10 @@ async def fulfil(cmd: c.FulfilDemand, uow: ExchangeUnitOfWork) -> Demand:
     async def change(d: Demand) -> Demand:
         res = await uow.rows.resource(cmd.resource_code)
         if res is None:
-            raise DemandRefused(f"resource_code: {cmd.resource_code} is not (yet) a published resource the exchange "
-                                "knows; publish it in the catalog first", status=422)
+            raise TransitionRefused(f"resource_code: {cmd.resource_code} is not (yet) a published resource the "
+                                    "exchange knows; publish it in the catalog first", status=422)
         done = flow.fulfil(d, cmd.actor.unit or "", cmd.resource_code, res["provider"], cmd.at)
-        try:
-            req = request_flow.submit(f"r-{uuid.uuid4().hex[:12]}", d.requester, res["provider"], res["code"],
-                                      res["data_kind"], res["share_type"], res["share_basis"], cmd.at,
-                                      bool(res.get("control_parameters")), cmd.terms)
-        except TransitionRefused as exc:
-            raise problem_of(exc) from None
-        await uow.rows.insert_request(req, f"需求清单 {d.id}：{d.why}")
-        for payload, at in request_flow.events_of(None, req):
-            uow.emit(payload, unit=req.provider, at=at)
+        req = await open_request(uow, res, d.requester, f"需求清单 {d.id}：{d.why}", cmd.at, cmd.terms)
         return replace(done, request_id=req.id)
     return await _step(uow, cmd.demand_id, "fulfilled", cmd.at, change)
 

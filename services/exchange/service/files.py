@@ -13,13 +13,13 @@ from typing import Any
 
 import asyncpg
 from contracts.exchange import FileVersionAdded
-from hubkit.auth import Role
 from hubkit.blobs import BlobStore
-from hubkit.problems import conflict, forbidden, invalid, not_found
+from hubkit.problems import invalid
 
 from exchange.domain import files
 from exchange.service import commands as c
 from exchange.service.ports import ExchangeUnitOfWork, Row
+from exchange.service.tables import provided
 from exchange.storage import files as rows
 
 
@@ -35,14 +35,7 @@ async def add_version(cmd: c.UploadFile, uow: ExchangeUnitOfWork, store: BlobSto
     except files.FileRefused as refused:
         raise invalid(str(refused)) from None
     async with uow:
-        res = await uow.rows.resource(cmd.resource_code)
-        if res is None:
-            raise not_found("published resource", cmd.resource_code)
-        cmd.actor.require(Role.department)
-        if res["provider"] != cmd.actor.unit:
-            raise forbidden(f"only the provider of {cmd.resource_code} uploads its files")
-        if res["mount_kind"] != "file":
-            raise conflict(f"{cmd.resource_code} is not mounted as a file (mount: {res['mount_kind'] or 'none'})")
+        provided(await uow.rows.resource(cmd.resource_code), cmd.actor, cmd.resource_code, "file")
     await store.put(cmd.content)  # before the version row: an acknowledged version has its bytes
     async with uow:
         latest = await uow.files.latest(cmd.resource_code, lock=True)

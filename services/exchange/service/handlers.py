@@ -37,15 +37,22 @@ async def submit_request(cmd: c.SubmitRequest, uow: ExchangeUnitOfWork) -> Acces
         res = await uow.rows.resource(cmd.resource_code)
         if res is None:
             raise not_found("published resource", cmd.resource_code)
-        try:
-            req = flow.submit(f"r-{uuid.uuid4().hex[:12]}", cmd.requester, res["provider"], res["code"],
-                              res["data_kind"], res["share_type"], res["share_basis"], cmd.at,
-                              bool(res.get("control_parameters")), cmd.terms)
-        except TransitionRefused as exc:
-            raise problem_of(exc) from None
-        await uow.rows.insert_request(req, cmd.purpose)
-        _emit_step(uow, None, req)
+        req = await open_request(uow, res, cmd.requester, cmd.purpose, cmd.at, cmd.terms)
         await uow.commit()
+    return req
+
+
+async def open_request(uow: ExchangeUnitOfWork, res: Any, requester: str, purpose: str, at: datetime,
+                       terms: flow.Terms) -> AccessRequest:
+    """A new access request of `requester` for the resource, written with its first step's events (inside the
+    caller's transaction)."""
+    try:
+        req = flow.submit(f"r-{uuid.uuid4().hex[:12]}", requester, res["provider"], res["code"], res["data_kind"],
+                          res["share_type"], res["share_basis"], at, bool(res.get("control_parameters")), terms)
+    except TransitionRefused as exc:
+        raise problem_of(exc) from None
+    await uow.rows.insert_request(req, purpose)
+    _emit_step(uow, None, req)
     return req
 
 

@@ -14,7 +14,7 @@ from typing import Any, cast
 
 import asyncpg
 from contracts.exchange import TableBatchAccepted
-from hubkit.auth import Role
+from hubkit.auth import Principal, Role
 from hubkit.problems import Problem, conflict, forbidden, invalid, not_found
 
 from exchange.domain import tables
@@ -23,15 +23,21 @@ from exchange.service.ports import ExchangeUnitOfWork, Row
 from exchange.storage import tables as rows
 
 
-def _deliverable(res: Row | None, cmd: c.DeliverBatch) -> list[tables.Column]:
+def provided(res: Row | None, actor: Principal, code: str, kind: str) -> Row:
+    """The resource, if the actor is its provider and it is mounted as `kind` (a table or a file): only its
+    provider delivers its data, and only through the channel it is mounted on."""
     if res is None:
-        raise not_found("published resource", cmd.resource_code)
-    cmd.actor.require(Role.department)
-    if res["provider"] != cmd.actor.unit:
-        raise forbidden(f"only the provider of {cmd.resource_code} delivers its data")
-    if res["mount_kind"] != "table":
-        raise conflict(f"{cmd.resource_code} is not mounted as a table (mount: {res['mount_kind'] or 'none'}); "
-                       "table batches are for table resources")
+        raise not_found("published resource", code)
+    actor.require(Role.department)
+    if res["provider"] != actor.unit:
+        raise forbidden(f"only the provider of {code} delivers its data")
+    if res["mount_kind"] != kind:
+        raise conflict(f"{code} is not mounted as a {kind} (mount: {res['mount_kind'] or 'none'})")
+    return res
+
+
+def _deliverable(res: Row | None, cmd: c.DeliverBatch) -> list[tables.Column]:
+    res = provided(res, cmd.actor, cmd.resource_code, "table")
     cols = tables.columns_of(res["items"] or [])
     if not cols:
         raise conflict(f"the catalog lists no information items of {cmd.resource_code}: rows cannot be checked "

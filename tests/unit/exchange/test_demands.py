@@ -4,31 +4,21 @@ ratings only from units that held a subscription."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from contracts.values import build_resource_code, make_uscc
-from contracts.workdays import SHANGHAI
 from exchange.service import commands as c
 from exchange.service import demands as use_case
 from exchange.service import handlers
-from hubkit.auth import Principal, Role
 from hubkit.problems import Problem
 
 from .fakes import FakeExchangeUnitOfWork
+from .test_handlers import BUREAU, dept, sh
 
 NEEDER, HOLDER, OTHER = (make_uscc("450000", m) for m in ("ND000001", "HD000001", "XT000002"))
 OPEN = build_resource_code("450000", HOLDER, 1)
 GATED = build_resource_code("450000", HOLDER, 2)
-BUREAU = Principal("operator:hub", Role.operator)
-
-
-def dept(unit: str) -> Principal:
-    return Principal(f"department:{unit}", Role.department, unit=unit)
-
-
-def sh(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI)  # type: ignore[misc]
 
 
 def hub() -> FakeExchangeUnitOfWork:
