@@ -134,6 +134,8 @@ async def test_catalogue_publish_version_mount_update_each_once(client: httpx.As
     then = await client.get(f"/resources/{code}", headers=dept, params={"as_of": "2019-08-02T00:00:00+08:00"})
     assert then.json()["version"] == 1 and then.json()["metadata"]["update_cycle"] == "daily"
     assert then.json()["mount_kind"] is None
+    later = await client.get(f"/resources/{code}", headers=dept, params={"as_of": "2019-08-10T00:00:00+08:00"})
+    assert later.json()["mount_kind"] == "api"  # as of after the mount, read from the history's detail
     assert (await client.get(f"/resources/{code}", headers=dept,
                              params={"as_of": "2019-07-31T00:00:00+08:00"})).status_code == 404
     now = (await client.get(f"/resources/{code}", headers=dept)).json()
@@ -150,6 +152,9 @@ async def test_catalogue_publish_version_mount_update_each_once(client: httpx.As
     assert len((await client.get("/resources", headers=OPERATOR, params={"q": "基本信息", "unit": unit})).json()) == 1
     assert (await client.get("/resources", headers=OPERATOR, params={"unit": unit, "share_type": "conditional"})
             ).json() == []
+    # The filters read the stored metadata as JSON (it once held a JSON string, and every filter found nothing).
+    assert [r["code"] for r in (await client.get("/resources", headers=OPERATOR, params={
+        "unit": unit, "share_type": "unconditional", "update_cycle": "weekly", "domain": "市场监管"})).json()] == [code]
     old = (await client.get("/resources", headers=OPERATOR,
                             params={"unit": unit, "as_of": "2019-08-02T00:00:00+08:00"})).json()
     assert [(r["code"], r["metadata"]["update_cycle"]) for r in old] == [(code, "daily")]

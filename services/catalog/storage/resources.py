@@ -30,6 +30,10 @@ WHERE r.published_at <= $1
 
 
 
+# JSON goes in as text cast to jsonb in SQL (`$n::text::jsonb`): a str bound straight to a jsonb parameter would
+# be stored as a JSON *string* by the pool's codec, and `metadata ->> 'share_type'` would find nothing in it.
+
+
 def _resource(row: asyncpg.Record) -> Resource:
     return Resource(
         code=row["code"], provider=row["provider"], status=row["status"], version=row["version"],
@@ -66,10 +70,11 @@ class ResourceRows:
         doc = metadata.model_dump_json()
         await self.conn.execute(
             "INSERT INTO resources (code, provider, division_code, serial, status, version, metadata, created_at, "
-            "search_text) VALUES ($1, $2, $3, $4, 'draft', 1, $5::jsonb, $6, $7)",
+            "search_text) VALUES ($1, $2, $3, $4, 'draft', 1, $5::text::jsonb, $6, $7)",
             code, provider, division, serial, doc, at, _search_text(code, metadata))
         await self.conn.execute(
-            "INSERT INTO resource_versions (code, version, valid_from, metadata) VALUES ($1, 1, $2, $3)", code, at, doc)
+            "INSERT INTO resource_versions (code, version, valid_from, metadata) VALUES ($1, 1, $2, $3::text::jsonb)",
+            code, at, doc)
 
     async def exists(self, code: str) -> bool:
         return bool(await self.conn.fetchval("SELECT EXISTS (SELECT 1 FROM resources WHERE code = $1)", code))
@@ -86,19 +91,20 @@ class ResourceRows:
     async def replace_draft(self, code: str, metadata: Metadata, at: datetime) -> None:
         """A draft is not public yet: its single version is edited in place."""
         doc = metadata.model_dump_json()
-        await self.conn.execute("UPDATE resources SET metadata = $2::jsonb, search_text = $3 WHERE code = $1",
+        await self.conn.execute("UPDATE resources SET metadata = $2::text::jsonb, search_text = $3 WHERE code = $1",
                            code, doc, _search_text(code, metadata))
-        await self.conn.execute("UPDATE resource_versions SET metadata = $2::jsonb, valid_from = $3 WHERE code = $1",
-                           code, doc, at)
+        await self.conn.execute(
+            "UPDATE resource_versions SET metadata = $2::text::jsonb, valid_from = $3 WHERE code = $1", code, doc, at)
 
     async def add_version(self, code: str, version: int, metadata: Metadata, changed: list[str],
                           at: datetime) -> None:
         doc = metadata.model_dump_json()
         await self.conn.execute(
-            "UPDATE resources SET metadata = $2::jsonb, version = $3, search_text = $4 WHERE code = $1",
+            "UPDATE resources SET metadata = $2::text::jsonb, version = $3, search_text = $4 WHERE code = $1",
             code, doc, version, _search_text(code, metadata))
         await self.conn.execute(
-            "INSERT INTO resource_versions (code, version, valid_from, metadata, changed) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO resource_versions (code, version, valid_from, metadata, changed) "
+            "VALUES ($1, $2, $3, $4::text::jsonb, $5)",
             code, version, at, doc, changed)
 
     async def publish(self, code: str, metadata: Metadata, at: datetime) -> None:
@@ -110,8 +116,8 @@ class ResourceRows:
     async def mount(self, code: str, spec: Mount, at: datetime) -> None:
         access = orjson.dumps(spec.access()).decode()
         await self.conn.execute(
-            "UPDATE resources SET mount_kind = $2, mount_access = $3::jsonb, mounted_at = $4, last_update_at = $4 "
-            "WHERE code = $1", code, spec.kind, access, at)
+            "UPDATE resources SET mount_kind = $2, mount_access = $3::text::jsonb, mounted_at = $4, "
+            "last_update_at = $4 WHERE code = $1", code, spec.kind, access, at)
         await self._history(code, at, "mounted", {"kind": spec.kind, "access": spec.access()})
 
     async def unmount(self, code: str, reason: str | None, at: datetime) -> None:
@@ -131,7 +137,7 @@ class ResourceRows:
 
     async def _history(self, code: str, at: datetime, action: str, detail: dict[str, Any]) -> None:
         await self.conn.execute(
-            "INSERT INTO resource_history (code, at, action, detail) VALUES ($1, $2, $3, $4::jsonb)",
+            "INSERT INTO resource_history (code, at, action, detail) VALUES ($1, $2, $3, $4::text::jsonb)",
             code, at, action, orjson.dumps(detail).decode())
 
     async def versions(self, code: str) -> list[dict[str, Any]]:
@@ -162,6 +168,16 @@ class ResourceRows:
             sql = (f"SELECT * FROM resources WHERE (status = 'published' OR provider = $1) AND {filters} "
                    "ORDER BY code LIMIT $8 OFFSET $9")
             rows = await self.conn.fetch(sql, include_drafts_of, *args, limit, offset)
+        return [_resource(r) for r in rows]
+
+    async def open_published(self, q: str | None, limit: int, offset: int) -> list[Resource]:
+        """Published resources whose open attribute is open and that are shared without condition (the public
+        catalog's candidates; domain/open_data.is_open has the last word)."""
+        rows = await self.conn.fetch(
+            "SELECT * FROM resources WHERE status = 'published' AND metadata ->> 'open_type' = 'open' "
+            "AND metadata ->> 'share_type' = 'unconditional' "
+            "AND ($1::text IS NULL OR search_text LIKE '%' || lower($1) || '%') ORDER BY code LIMIT $2 OFFSET $3",
+            q, limit, offset)
         return [_resource(r) for r in rows]
 
     async def mounted_of(self, unit: str | None) -> list[Resource]:

@@ -60,7 +60,7 @@ async def causes(conn: asyncpg.Connection, ids: list[str]) -> dict[str, dict[str
 async def insert_reminder(conn: asyncpg.Connection, *, reminder_id: str, event_id: Any, unit: str, month: str,
                           item: str, remind_at: Any, payload: dict[str, Any]) -> None:
     await conn.execute("INSERT INTO alerts (event_id, unit, month, item, points_added, payload) "
-                       "VALUES ($1, $2, $3, $4, 0, $5::jsonb)", event_id, unit, month, item,
+                       "VALUES ($1, $2, $3, $4, 0, $5::text::jsonb)", event_id, unit, month, item,
                        orjson.dumps(payload).decode())
     await conn.execute("INSERT INTO reminders (reminder_id, event_id, unit, remind_at) VALUES ($1, $2, $3, $4)",
                        reminder_id, event_id, unit, remind_at)
@@ -74,7 +74,7 @@ async def insert_notice(conn: asyncpg.Connection, *, event_id: Any, unit: str, m
     nothing when it is there already."""
     inserted = await conn.fetchval(
         "INSERT INTO alerts (event_id, unit, month, item, points_added, payload) VALUES ($1, $2, $3, $4, 0, "
-        "$5::jsonb) ON CONFLICT (event_id) DO NOTHING RETURNING 1", event_id, unit, month, item,
+        "$5::text::jsonb) ON CONFLICT (event_id) DO NOTHING RETURNING 1", event_id, unit, month, item,
         orjson.dumps(payload).decode())
     if inserted:
         await conn.execute("INSERT INTO deliveries (alert_id, webhook_id) SELECT $1, w.id FROM webhooks w "
