@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from catalog.api import freshness, requirements, resources, units
+from catalog.api import freshness, open_data, requirements, resources, units
 
-routers: list[APIRouter] = [units.router, resources.router, requirements.router, freshness.router]
+routers: list[APIRouter] = [units.router, resources.router, requirements.router, freshness.router, open_data.router]

@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 
+from catalog.domain import open_data
 from catalog.domain.freshness import Freshness, freshness
 from catalog.domain.requirements import Progress, progress
 from catalog.domain.resources import Resource
@@ -35,6 +36,15 @@ async def resource(pool: asyncpg.Pool, code: str, as_of: datetime | None = None)
     async with pool.acquire() as conn:
         rows = ResourceRows(conn)
         return await (rows.get_as_of(code, as_of) if as_of else rows.get(code))
+
+
+async def open_resources(pool: asyncpg.Pool, q: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
+    """The public views of the open resources (domain/open_data.py), with their providers' names."""
+    async with pool.acquire() as conn:
+        found = [r for r in await ResourceRows(conn).open_published(q, limit, offset) if open_data.is_open(r)]
+        units = UnitRows(conn)
+        names = {p: (u.name if (u := await units.get(p)) else None) for p in {r.provider for r in found}}
+    return [open_data.public_view(r, names[r.provider]) for r in found]
 
 
 async def versions(pool: asyncpg.Pool, code: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
