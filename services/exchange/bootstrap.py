@@ -31,6 +31,8 @@ def spec(settings: ExchangeSettings | None = None) -> ServiceSpec:
         name="exchange", settings=settings, migrations=MIGRATIONS, routers=routers,
         consumers=consumers, description=DESCRIPTION, jobs=[overdue.watch, overdue.watch_traffic, gateway.hold],
         configure=configure,
+        # Table batches (JSON Lines or CSV) and file versions are bigger than the guard's JSON default.
+        body_limits={"/tables/": settings.table_batch_max_bytes, "/files/": settings.file_max_bytes},
     )
 
 

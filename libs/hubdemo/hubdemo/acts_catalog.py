@@ -173,6 +173,8 @@ class CatalogActs(DemoBase):
                                               {"name": "名称", "type": "string", "length": 200, "required": True}]}
         if serial > len(RESOURCE_KINDS):
             metadata["name"] += f"（{serial:02d}）"  # names are fixed once published, so they must differ
+        # What is shared without condition is open to the public too (the open-data catalog lists it).
+        metadata["open_type"] = "open" if share == "unconditional" else "not_open"
         if share == "conditional":
             metadata["share_condition"] = "仅用于政务服务事项办理和监管执法"
         if share == "not_shared":
