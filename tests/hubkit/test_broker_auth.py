@@ -99,7 +99,8 @@ async def test_only_the_events_source_with_credentials_is_heard(secured: ApacheK
 
 
 async def test_a_service_cannot_read_what_it_does_not_consume(secured: ApacheKafka) -> None:
-    # The catalog consumes nothing: it may not read call failures, nor join another service's group.
+    # The catalog reads only the exchange's deliveries: it may not read call failures, nor join another
+    # service's group.
     consumer = make_consumer(settings_as(secured, "catalog"), CALL_FAILED, group_id="hub-catalog.snoop")
     with pytest.raises(KafkaError):
         await consumer.start()
@@ -109,13 +110,16 @@ async def test_a_service_cannot_read_what_it_does_not_consume(secured: ApacheKaf
 
 
 def test_the_matrix_matches_what_the_services_do() -> None:
+    from catalog.messaging import consumers as catalog_consumers
     from exchange.messaging import consumers as exchange_consumers
     from scoring.messaging.positions import FACT_TOPICS
 
     for spec in exchange_consumers:
         assert set(spec.topics) <= set(consumed_by("exchange"))
     assert set(FACT_TOPICS) <= set(consumed_by("scoring"))
-    assert consumed_by("catalog") == consumed_by("elicense") == []
+    # The catalog reads exactly the exchange's deliveries (its resources' updates); the library nothing.
+    assert sorted(t for spec in catalog_consumers for t in spec.topics) == consumed_by("catalog")
+    assert consumed_by("elicense") == []
     # Every topic has exactly one writer.
     writers = [t for s in SERVICES for t in produced_by(s)]
     assert len(writers) == len(set(writers)) and CALL_FAILED in produced_by("exchange")
