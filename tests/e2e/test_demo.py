@@ -14,6 +14,8 @@ from hubkit.auth import mint_token
 from hubkit.runtime.ports import free_port_block
 from hubkit.settings import DEV_SECRET
 
+from tests.pdf_render import CHART_TITLES, render
+
 pytestmark = pytest.mark.e2e
 
 
@@ -67,6 +69,11 @@ def test_demo_month_scores_equal_the_replay_of_its_exported_log(tmp_path: Path) 
     text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(bulletin.content)).pages)
     assert "考核结果通报" in text and "红榜" in text and "黑榜" in text
     assert board["units"][0]["name"] in text  # the ranking's first unit, by name
+    # Rendered as a reader shows it (PDFium): every page drawn, the Chinese text there, at least three charts.
+    pages = render(bulletin.content)
+    shown = "".join(p.text for p in pages)
+    assert "红榜" in shown and "黑榜" in shown and board["units"][0]["name"] in shown
+    assert sum(title in shown for title in CHART_TITLES) >= 3 and min(p.ink for p in pages) > 0.005
     live = {u["unit"]: (u["x"], u["y"], u["total"], u["band"], u["list"]) for u in board["units"]}
     audit = {u["unit"]: (u["x"], u["y"], u["total"], u["band"], u["list"]) for u in replayed["units"]}
     assert len(live) >= 60

@@ -13,6 +13,7 @@ from scoring.bootstrap import create_app
 from scoring.evidence import verify
 from scoring.settings import ScoringSettings
 
+from tests.pdf_render import CHART_TITLES, render
 from tests.scoring_live.test_live_projection import SH, failed_call, publish, registered, unique_unit
 from tests.scoring_live.test_scoring_api import close_month, eventually
 
@@ -65,6 +66,10 @@ async def test_a_closed_months_evidence_verifies_as_identical(database_url: str,
         assert page.status_code == 200 and "考核结果通报" in page.text and "自治区证据厅" in page.text
         pdf = await client.get("/months/2019-08/bulletin.pdf", headers=auditor)
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+        pages = render(pdf.content)  # as a reader shows it: Chinese text that maps back, charts drawn
+        text = "".join(p.text for p in pages)
+        assert "考核结果通报" in text and "自治区证据厅" in text
+        assert sum(title in text for title in CHART_TITLES) >= 3 and min(p.ink for p in pages) > 0.005
         assert (await client.get("/months/2019-07/bulletin", headers=auditor)).status_code == 404
         assert (await client.get("/public/bulletins/2019-08")).status_code == 404
         client.cookies.set("hub_console", operator["Authorization"][7:])  # the console links to it
