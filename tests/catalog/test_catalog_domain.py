@@ -94,6 +94,23 @@ def test_share_rules_of_the_guide() -> None:
         Metadata.model_validate({**BASE, "items": [{"name": "名称", "type": "string"}] * 2})
 
 
+def test_a_secret_resource_is_never_shared_nor_open_and_other_units_never_see_it() -> None:
+    from catalog.domain.resources import Resource
+
+    basis = {"share_type": "not_shared", "share_basis": "《中华人民共和国保守国家秘密法》"}
+    with pytest.raises(ValidationError, match="share_type: a secret resource"):
+        Metadata.model_validate({**BASE, "secret": True})
+    with pytest.raises(ValidationError, match="open_type: a secret resource"):
+        Metadata.model_validate({**BASE, **basis, "secret": True, "open_type": "open"})
+    secret = Metadata.model_validate({**BASE, **basis, "secret": True, "open_type": "not_open"})
+    owner, other = "11450000MB1519000K", "11450000MB0000019D"
+    r = Resource(code="330045450000MB1519000000001", provider=owner, status="published", version=1,
+                 metadata=secret, published_at=sh(2019, 8, 1))
+    assert (r.hidden_from(other), r.hidden_from(owner), r.hidden_from(None)) == (True, False, False)
+    plain = r.model_copy(update={"metadata": Metadata.model_validate({**BASE, **basis})})
+    assert not plain.hidden_from(other) and plain.model_copy(update={"status": "draft"}).hidden_from(other)
+
+
 def test_name_is_fixed_once_published_other_fields_versioned() -> None:
     old = Metadata.model_validate(BASE)
     renamed = old.model_copy(update={"name": "企业信息"})
@@ -136,3 +153,11 @@ def test_csv_rows_are_parsed_or_refused_with_the_column() -> None:
         parse_row({"provider": "P", "name": "n", "share_type": "unconditional", "update_cycle": "hourly"})
     with pytest.raises(ResourceRejected, match="items: 'x' is not name:type"):
         parse_row({"provider": "P", "name": "n", "share_type": "unconditional", "update_cycle": "daily", "items": "x"})
+
+
+def test_a_csv_row_may_say_a_resource_is_secret_and_is_held_to_its_rules() -> None:
+    row = {"provider": "P", "name": "涉密名录", "share_type": "not_shared", "share_basis": "《保守国家秘密法》",
+           "update_cycle": "yearly", "secret": "true"}
+    assert parse_row(row)[2].secret is True and parse_row({**row, "secret": ""})[2].secret is False
+    with pytest.raises(ResourceRejected, match="share_type: a secret resource"):
+        parse_row({**row, "share_type": "unconditional", "share_basis": ""})

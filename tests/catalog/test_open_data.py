@@ -73,3 +73,25 @@ async def test_only_open_unconditional_resources_are_public_and_only_their_descr
     for body in (listed.text, feed.text, exported.text):
         assert not [s for s in SECRETS if s in body]
         assert not [c for k, c in codes.items() if k not in ("open", "open_mounted") and c in body]
+
+
+async def test_a_secret_resource_is_shown_to_its_unit_and_the_bureau_only(
+    client: httpx.AsyncClient,  # noqa: F811
+) -> None:
+    unit, other = new_unit(), new_unit()
+    await register(client, unit, "自治区国家安全厅")
+    mine, theirs, bureau = token("department", unit), token("department", other), token("operator")
+    shared = await client.post("/resources", headers=mine, json={"provider": unit, "metadata": metadata(
+        "涉密名录", secret=True)})
+    assert shared.status_code == 422 and "secret resource" in shared.json()["detail"]
+    meta = metadata("涉密名录", secret=True, share_type="not_shared", share_basis="《中华人民共和国保守国家秘密法》")
+    code = (await client.post("/resources", headers=mine, json={"provider": unit, "metadata": meta})).json()["code"]
+    assert (await client.post(f"/resources/{code}/publish", headers=mine)).status_code == 200
+    for who, sees in ((mine, True), (bureau, True), (theirs, False)):
+        listed = [r["code"] for r in (await client.get("/resources", headers=who, params={"unit": unit})).json()]
+        assert (code in listed) is sees
+        assert (await client.get(f"/resources/{code}", headers=who)).status_code == (200 if sees else 404)
+        assert (await client.get(f"/resources/{code}/versions", headers=who)).status_code == (200 if sees else 404)
+        as_of = await client.get("/resources", headers=who, params={"unit": unit, "as_of": "2030-01-01T00:00:00Z"})
+        assert (code in [r["code"] for r in as_of.json()]) is sees
+    assert code not in (await client.get("/open/resources")).text

@@ -69,6 +69,9 @@ class _ResourceMetadata(_Catalog):
     open_condition: str | None = Field(default=None, description="开放条件")
     publish_date: date | None = Field(default=None, description="发布日期")
     related_codes: list[ResourceCode] | None = Field(default=None, description="关联资源代码")
+    secret: bool | None = Field(default=None, description=(
+        "涉密属性 (seed 003 §5.1.2): a secret resource is never shared nor open, and is not shown to other units; "
+        "absent: not secret"))
     control_parameters: bool | None = Field(default=None, description=(
         "接口需控制参数: an unconditional share whose interface needs control parameters still goes through "
         "the request workflow (seed 003 §22); absent: false"))

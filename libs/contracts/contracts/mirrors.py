@@ -64,6 +64,7 @@ class ResourcePublished(MirroredPayload, kw_only=True, frozen=True):
     open_condition: str | None = None
     publish_date: date | None = None
     related_codes: list[str] | None = None
+    secret: bool | None = None
     control_parameters: bool | None = None
 
 

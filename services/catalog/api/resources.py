@@ -87,6 +87,11 @@ def sees_access(viewer: Principal, provider: str) -> bool:
     return viewer.role in (Role.operator, Role.auditor) or (viewer.role is Role.department and viewer.unit == provider)
 
 
+def _department(principal: Principal) -> str | None:
+    """The viewer's unit when a department reads (it sees others' published, not secret, resources only)."""
+    return principal.unit if principal.role is Role.department else None
+
+
 def _of(request: Request, principal: Principal, resource: Resource) -> ResourcePublic:
     return ResourcePublic.of(resource, deps.now(request), principal)
 
@@ -147,10 +152,10 @@ async def search(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[ResourcePublic]:
-    drafts_of = principal.unit if principal.role is Role.department else None
+    viewer = _department(principal)
     found = await queries.resources(deps.pool(request), unit=unit, domain=domain, share_type=share_type,
-                                    update_cycle=update_cycle, q=q, mounted=mounted, include_drafts_of=drafts_of,
-                                    as_of=as_of, limit=limit, offset=offset)
+                                    update_cycle=update_cycle, q=q, mounted=mounted, include_drafts_of=viewer,
+                                    as_of=as_of, limit=limit, offset=offset, viewer=viewer)
     now = as_of or deps.now(request)
     return [ResourcePublic.of(r, now, principal) for r in found]
 
@@ -159,8 +164,7 @@ async def search(
 async def read(code: str, request: Request, principal: CurrentPrincipal,
                as_of: Annotated[AwareDatetime | None, Query()] = None) -> ResourcePublic:
     resource = await queries.resource(deps.pool(request), code, as_of)
-    if resource is None or (resource.status == "draft" and principal.role is Role.department
-                            and principal.unit != resource.provider):
+    if resource is None or resource.hidden_from(_department(principal)):
         raise not_found("resource", code if as_of is None else f"{code} as of {as_of.isoformat()}")
     return ResourcePublic.of(resource, as_of or deps.now(request), principal)
 
@@ -168,9 +172,8 @@ async def read(code: str, request: Request, principal: CurrentPrincipal,
 @router.get("/{code}/versions", summary="Every metadata version with the instant it took effect")
 async def versions(code: str, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
     resource = await queries.resource(deps.pool(request), code)
-    # A draft's versions are its provider's (and the bureau's) only, as the draft itself is.
-    if resource is None or (resource.status == "draft" and principal.role is Role.department
-                            and principal.unit != resource.provider):
+    # A draft's or a secret resource's versions are its provider's (and the bureau's) only, as it is.
+    if resource is None or resource.hidden_from(_department(principal)):
         raise not_found("resource", code)
     found, history = await queries.versions(deps.pool(request), code)
     return {"code": code, "versions": found, "history": history}

@@ -1,7 +1,7 @@
 """Catalog entries from CSV rows: one row per resource, the columns of §5.2.
 
-`items` is `name:type[:length]` separated by `;`; `related_codes` is `;`-separated; `publish` is
-true/false (publish right after cataloguing). An empty cell is an absent value.
+`items` is `name:type[:length]` separated by `;`; `related_codes` is `;`-separated; `secret` (涉密) and
+`publish` (publish right after cataloguing) are true/false. An empty cell is an absent value.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from catalog.domain.resources import Metadata, ResourceRejected
 
 COLUMNS = ("provider", "resource_code", "name", "classification", "summary", "format", "domain", "items",
            "share_type", "share_condition", "share_method", "share_basis", "open_type", "open_condition",
-           "update_cycle", "publish_date", "related_codes", "publish")
+           "update_cycle", "publish_date", "related_codes", "secret", "publish")
 REQUIRED = ("provider", "name", "share_type", "update_cycle")
 
 

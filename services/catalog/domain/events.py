@@ -16,7 +16,8 @@ def _metadata_fields(r: Resource, provider_name: str | None) -> dict[str, Any]:
                 provider_name=provider_name, items=list(m.items) or None, share_condition=m.share_condition,
                 share_method=m.share_method, share_basis=m.share_basis, open_type=m.open_type,
                 open_condition=m.open_condition, publish_date=m.publish_date,
-                related_codes=list(m.related_codes) or None, control_parameters=m.control_parameters or None)
+                related_codes=list(m.related_codes) or None, control_parameters=m.control_parameters or None,
+                secret=m.secret or None)
 
 
 def published(r: Resource, provider_name: str | None) -> ResourcePublished:

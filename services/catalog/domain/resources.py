@@ -42,6 +42,8 @@ class Metadata(BaseModel):
     update_cycle: UpdateCycle = Field(description="更新周期")
     publish_date: date | None = Field(None, description="发布日期 (default: the day it is published)")
     related_codes: list[ResourceCode] = Field(default_factory=list, description="关联资源代码")
+    secret: bool = Field(False, description=(
+        "涉密属性 (§5.1.2): a secret resource is never shared nor open, and other units never see it"))
     control_parameters: bool = Field(False, description=(
         "接口需控制参数: the interface needs control parameters, so even an unconditional share is requested "
         "and reviewed (seed 003 §22)"))
@@ -61,6 +63,11 @@ def check_share_rules(m: Metadata) -> None:
         raise ResourceRejected("share_condition: a conditional resource must state the condition and scope of use")
     if m.open_type == "conditional" and not (m.open_condition or "").strip():
         raise ResourceRejected("open_condition: a conditionally open resource must state the condition")
+    if m.secret and m.share_type != "not_shared":
+        raise ResourceRejected("share_type: a secret resource (涉密, §5.1.2) is never shared: not_shared, citing "
+                               "its basis")
+    if m.secret and m.open_type in ("open", "conditional"):
+        raise ResourceRejected("open_type: a secret resource (涉密, §5.1.2) is never open")
     names = [i.name for i in m.items]
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate:
@@ -123,6 +130,12 @@ class Resource(BaseModel):
     @property
     def mounted(self) -> bool:
         return self.mount_kind is not None
+
+    def hidden_from(self, department: str | None) -> bool:
+        """Whether a department (its unit; None: the bureau's roles) may not see the resource: another unit's
+        draft, or another unit's secret resource (§5.1.2). The bureau, which keeps the catalogs, sees both."""
+        return department is not None and department != self.provider and (
+            self.status == "draft" or self.metadata.secret)
 
     def require_published(self, action: str) -> None:
         if self.status != "published":

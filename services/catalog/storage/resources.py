@@ -154,20 +154,22 @@ class ResourceRows:
 
     async def search(self, *, unit: str | None, domain: str | None, share_type: str | None,
                      update_cycle: str | None, q: str | None, mounted: bool | None, include_drafts_of: str | None,
-                     as_of: datetime | None, limit: int, offset: int) -> list[Resource]:
+                     as_of: datetime | None, limit: int, offset: int, viewer: str | None = None) -> list[Resource]:
+        """`viewer`: a department's unit, which sees no other unit's secret resource (None: the bureau's roles)."""
         filters = ("($2::text IS NULL OR provider = $2) AND ($3::text IS NULL OR metadata ->> 'domain' = $3) "
                    "AND ($4::text IS NULL OR metadata ->> 'share_type' = $4) "
                    "AND ($5::text IS NULL OR metadata ->> 'update_cycle' = $5) "
                    "AND ($6::text IS NULL OR search_text LIKE '%' || lower($6) || '%') "
-                   "AND ($7::boolean IS NULL OR (mount_kind IS NOT NULL) = $7)")
+                   "AND ($7::boolean IS NULL OR (mount_kind IS NOT NULL) = $7) "
+                   "AND ($10::text IS NULL OR provider = $10 OR NOT coalesce((metadata ->> 'secret')::boolean, false))")
         args = [unit, domain, share_type, update_cycle, q, mounted]
         if as_of is not None:
             sql = f"SELECT * FROM ({_SELECT_AS_OF}) x WHERE {filters} ORDER BY code LIMIT $8 OFFSET $9"
-            rows = await self.conn.fetch(sql, as_of, *args, limit, offset)
+            rows = await self.conn.fetch(sql, as_of, *args, limit, offset, viewer)
         else:
             sql = (f"SELECT * FROM resources WHERE (status = 'published' OR provider = $1) AND {filters} "
                    "ORDER BY code LIMIT $8 OFFSET $9")
-            rows = await self.conn.fetch(sql, include_drafts_of, *args, limit, offset)
+            rows = await self.conn.fetch(sql, include_drafts_of, *args, limit, offset, viewer)
         return [_resource(r) for r in rows]
 
     async def open_published(self, q: str | None, limit: int, offset: int) -> list[Resource]:

@@ -30,7 +30,7 @@ async def apply(conn: asyncpg.Connection, env: Envelope) -> None:
             conn, code=data.resource_code, provider=env.unit, name=data.name, share_type=data.share_type,
             share_condition=data.share_condition, share_basis=data.share_basis,
             control_parameters=bool(data.control_parameters),
-            items=[item.model_dump(exclude_none=True) for item in data.items or []],
+            items=[item.model_dump(exclude_none=True) for item in data.items or []], secret=bool(data.secret),
             data_kind=data_kind_of(data.classification, data.domain), at=env.occurred_at)
     elif isinstance(data, ResourceMounted):
         await repo.set_mount(conn, data.resource_code, env.unit, data.mount_kind, env.occurred_at)

@@ -45,7 +45,9 @@ async def submit_request(cmd: c.SubmitRequest, uow: ExchangeUnitOfWork) -> Acces
 async def open_request(uow: ExchangeUnitOfWork, res: Any, requester: str, purpose: str, at: datetime,
                        terms: flow.Terms) -> AccessRequest:
     """A new access request of `requester` for the resource, written with its first step's events (inside the
-    caller's transaction)."""
+    caller's transaction). Another unit's secret resource (涉密, seed 003 §5.1.2) does not exist for it."""
+    if res.get("secret") and requester != res["provider"]:
+        raise not_found("published resource", res["code"])
     try:
         req = flow.submit(f"r-{uuid.uuid4().hex[:12]}", requester, res["provider"], res["code"], res["data_kind"],
                           res["share_type"], res["share_basis"], at, bool(res.get("control_parameters")), terms)

@@ -16,20 +16,20 @@ _FIELDS = [f.name for f in dataclasses.fields(AccessRequest)]
 async def upsert_resource(conn: asyncpg.Connection, *, code: str, provider: str, name: str, share_type: str,
                           share_condition: str | None, share_basis: str | None, data_kind: str,
                           at: datetime, control_parameters: bool = False,
-                          items: list[dict[str, Any]] | None = None) -> None:
+                          items: list[dict[str, Any]] | None = None, secret: bool = False) -> None:
     """Apply a publication or metadata change that happened at `at`; an older one than the metadata
     already held changes nothing. The mount state already known (a mount may arrive first) applies."""
     await conn.execute(
         "INSERT INTO resources (code, provider, name, share_type, share_condition, share_basis, data_kind, "
-        "published_at, metadata_at, mount_kind, control_parameters, items) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-        "$8, (SELECT mount_kind FROM mounts WHERE code = $1), $9, $10) ON CONFLICT (code) DO UPDATE SET "
+        "published_at, metadata_at, mount_kind, control_parameters, items, secret) VALUES ($1, $2, $3, $4, $5, $6, "
+        "$7, $8, $8, (SELECT mount_kind FROM mounts WHERE code = $1), $9, $10, $11) ON CONFLICT (code) DO UPDATE SET "
         "published_at = least(resources.published_at, excluded.published_at)",
         code, provider, name, share_type, share_condition, share_basis, data_kind, at, control_parameters,
-        items or [])
+        items or [], secret)
     await conn.execute(
         "UPDATE resources SET name = $2, share_type = $3, share_condition = $4, share_basis = $5, data_kind = $6, "
-        "metadata_at = $7, control_parameters = $8, items = $9 WHERE code = $1 AND metadata_at <= $7",
-        code, name, share_type, share_condition, share_basis, data_kind, at, control_parameters, items or [])
+        "metadata_at = $7, control_parameters = $8, items = $9, secret = $10 WHERE code = $1 AND metadata_at <= $7",
+        code, name, share_type, share_condition, share_basis, data_kind, at, control_parameters, items or [], secret)
 
 
 async def set_mount(conn: asyncpg.Connection, code: str, provider: str, kind: str | None, at: datetime) -> None:

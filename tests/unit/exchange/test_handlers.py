@@ -225,3 +225,12 @@ async def test_an_endpoint_is_the_providers_and_must_pass_the_egress_check() -> 
     assert not uow.rows.endpoints
     await handlers.set_endpoint(own, uow, allow)
     assert uow.rows.endpoints == {OPEN: ("http://10.0.0.1", 1000)}
+
+
+async def test_another_units_secret_resource_does_not_exist_for_it() -> None:
+    uow = hub()
+    uow.rows.resources[SECRET]["secret"] = True  # 涉密 (seed 003 §5.1.2): not shared, and not shown
+    with pytest.raises(Problem) as unknown:
+        await handlers.submit_request(c.SubmitRequest(dept(CONSUMER), CONSUMER, SECRET, "核验", sh(2019, 8, 5, 9)),
+                                      uow)
+    assert unknown.value.status == 404 and not uow.committed_events
