@@ -130,6 +130,11 @@ async def test_endpoints_and_gateway_paths_cannot_reach_inside(exchange: httpx.A
             r = await exchange.get(f"/gateway/{api}/{escape}", headers=mine)
             assert r.status_code == 422, (escape, r.text)
     assert hits == Counter({"/u/A/query": 1})
+    # A refused path changed nothing: the subscription's quota counted the one call that went through.
+    pool = exchange._transport.app.state.host.pool  # type: ignore[attr-defined]
+    counted = await pool.fetchval("SELECT sum(q.calls) FROM quota_counts q JOIN requests r ON r.id = q.request_id "
+                                  "WHERE r.requester = $1 AND q.span = 'minute'", consumer)
+    assert counted == 1
     assert (await exchange.get("/stats/providers", headers=OPERATOR)).status_code == 200
 
 

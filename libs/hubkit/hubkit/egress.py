@@ -133,6 +133,12 @@ class EgressPolicy:
 def confine_path(base_url: str, path: str) -> str:
     """The URL for `path` under `base_url`, refusing anything that would leave the base path once
     decoded (`..`, `.`, encoded slashes decoded any number of times, backslashes, NUL)."""
+    return base_url.rstrip("/") + "/" + confined(path)
+
+
+def confined(path: str) -> str:
+    """`path` re-encoded as segments that stay under any base path, or EgressRefused: the check needs no base,
+    so a caller can refuse a bad path before anything else (a quota, a lookup) is spent on the request."""
     decoded = path
     for _ in range(5):  # %25252F… decodes one layer at a time
         step = unquote(decoded)
@@ -144,7 +150,7 @@ def confine_path(base_url: str, path: str) -> str:
     segments = decoded.split("/")
     if any(s in (".", "..") or "\\" in s or "\x00" in s for s in segments):
         raise EgressRefused("the path may not leave the provider's registered base path")
-    return base_url.rstrip("/") + "/" + "/".join(quote(s, safe="!$&'()*+,;=:@-._~") for s in segments)
+    return "/".join(quote(s, safe="!$&'()*+,;=:@-._~") for s in segments)
 
 
 class _GuardedBackend(httpcore.AsyncNetworkBackend):

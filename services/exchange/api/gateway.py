@@ -18,7 +18,7 @@ from fastapi import APIRouter, Header, Request, Response
 from hubkit import deps
 from hubkit.auth import CurrentPrincipal
 from hubkit.deps import pool
-from hubkit.egress import EgressRefused, confine_path
+from hubkit.egress import EgressRefused, confined
 from hubkit.problems import Problem, invalid
 from hubkit.telemetry import SECONDS, meter
 from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, Field
@@ -111,6 +111,10 @@ async def call(code: str, path: str, request: Request,
     the provider registered, recorded (whatever its outcome) before the answer goes back, and a failure emits
     exchange.call-failed (envelope unit: the provider). A call over quota is recorded as refused."""
     who = await admission.caller(pool(request), request.scope.get("state", {}).get("principal"), key)
+    try:  # the consumer's mistake, refused before its quota is touched: a bad request changes nothing
+        tail = confined(path)
+    except EgressRefused as refusal:
+        raise invalid(f"path: {refusal}") from None
     started: datetime = deps.now(request)
     try:
         route = (await admission.admit(pool(request), who, code, started)).route
@@ -131,12 +135,7 @@ async def call(code: str, path: str, request: Request,
     status: int | None = None
     body, content_type = b"", ""
     exc: Exception | None = None
-    target = None
-    if route["base_url"] is not None:
-        try:
-            target = confine_path(route["base_url"], path)
-        except EgressRefused as refusal:  # the consumer's request, not the provider's failure: no record
-            raise invalid(f"path: {refusal}") from None
+    target = None if route["base_url"] is None else route["base_url"].rstrip("/") + "/" + tail
     if target is None:
         exc = ConnectionError("the provider registered no endpoint")
     else:
