@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from exchange.domain.demands import Demand
+from exchange.storage import records
 
-_FIELDS = [f.name for f in dataclasses.fields(Demand)]
+_FIELDS = records.fields_of(Demand)
 
 
 def _demand(row: asyncpg.Record) -> Demand:
@@ -18,15 +18,11 @@ def _demand(row: asyncpg.Record) -> Demand:
 
 
 async def insert(conn: asyncpg.Connection, d: Demand) -> None:
-    values = dataclasses.asdict(d)
-    await conn.execute(f"INSERT INTO demands ({', '.join(_FIELDS)}) VALUES "
-                       f"({', '.join(f'${i}' for i in range(1, len(_FIELDS) + 1))})", *[values[f] for f in _FIELDS])
+    await records.insert(conn, "demands", d)
 
 
 async def save(conn: asyncpg.Connection, d: Demand) -> None:
-    values = dataclasses.asdict(d)
-    sets = ", ".join(f"{f} = ${i}" for i, f in enumerate(_FIELDS[1:], start=2))
-    await conn.execute(f"UPDATE demands SET {sets} WHERE id = $1", *[values[f] for f in _FIELDS])
+    await records.save(conn, "demands", d)
 
 
 async def get(conn: asyncpg.Connection, demand_id: str, *, for_update: bool = False) -> Demand | None:

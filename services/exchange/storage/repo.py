@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from exchange.domain.requests import AccessRequest
+from exchange.storage import records
 
-_FIELDS = [f.name for f in dataclasses.fields(AccessRequest)]
+_FIELDS = records.fields_of(AccessRequest)
 
 
 async def upsert_resource(conn: asyncpg.Connection, *, code: str, provider: str, name: str, share_type: str,
@@ -51,17 +51,11 @@ def _request(row: asyncpg.Record) -> AccessRequest:
 
 
 async def insert_request(conn: asyncpg.Connection, req: AccessRequest, purpose: str) -> None:
-    values = dataclasses.asdict(req)
-    cols = [*_FIELDS, "purpose"]
-    await conn.execute(f"INSERT INTO requests ({', '.join(cols)}) VALUES "
-                       f"({', '.join(f'${i}' for i in range(1, len(cols) + 1))})",
-                       *[values[f] for f in _FIELDS], purpose)
+    await records.insert(conn, "requests", req, purpose=purpose)
 
 
 async def save_request(conn: asyncpg.Connection, req: AccessRequest) -> None:
-    values = dataclasses.asdict(req)
-    sets = ", ".join(f"{f} = ${i}" for i, f in enumerate(_FIELDS[1:], start=2))
-    await conn.execute(f"UPDATE requests SET {sets} WHERE id = $1", *[values[f] for f in _FIELDS])
+    await records.save(conn, "requests", req)
 
 
 async def get_request(conn: asyncpg.Connection, request_id: str, *, for_update: bool = False) -> AccessRequest | None:
