@@ -115,15 +115,23 @@ async def test_table_batches_are_checked_delivered_by_cursor_and_are_the_resourc
     # Bad input at the door: no format, over the size limit, another unit, a non-table resource: nothing kept.
     assert (await deliver(b"{}", "application/json")).status_code == 415
     assert (await deliver(b"x" * 5000)).status_code == 413
+    nul = await deliver(jsonl({"op": "insert", "row": {"统一社会信用代码": A, "企业名称": "甲"}},
+                              {"op": "insert", "row": {"统一社会信用代码": "9" * 18, "企业名称": "乙\x00"}}))
+    assert nul.status_code == 422, nul.text  # never a 500: PostgreSQL cannot store it
     assert (await deliver(jsonl({"row": {"统一社会信用代码": A}}), who=token("department", stranger))
             ).status_code == 403
     batches = (await exchange.get(f"/tables/{code}/batches", headers=prov)).json()
     assert (batches["accepted"], batches["refused"]) == (2, 2)
+    # A raw NUL in CSV passes the guard (not JSON) and is the row's error, never a failed transaction (a 500).
+    raw_nul = await deliver(f"统一社会信用代码,企业名称\n{'9' * 18},乙\x00\n".encode(), "text/csv")
+    assert raw_nul.status_code == 422, raw_nul.text
+    assert raw_nul.json()["errors"][0]["reason"] == "NUL characters are not accepted"
     assert (await exchange.get(f"/tables/{code}/batches", headers=mine)).status_code == 403
     assert (await exchange.get(f"/tables/{code}/batches", headers=OPERATOR)).status_code == 200
 
     # A subscriber reads the changes by cursor; a unit without a subscription cannot.
     assert (await exchange.get(f"/tables/{code}/changes", headers=mine)).status_code == 403
+    assert (await exchange.get(f"/tables/{code}/changes", headers=mine, params={"after": 2**63})).status_code == 422
     granted = await exchange.post("/requests", headers=mine, json={"resource_code": code, "purpose": "企业资格核验"})
     assert granted.json()["status"] == "active", granted.text
     page = (await exchange.get(f"/tables/{code}/changes", headers=mine, params={"after": 0, "limit": 4})).json()

@@ -100,7 +100,8 @@ async def batch(code: ResourceCode, batch_id: Annotated[str, Path(max_length=100
             summary="A subscriber reads the table's changes after a cursor position (needs a usable subscription)",
             responses={403: {"description": "no usable subscription"}, 429: {"description": "over the quota"}})
 async def changes(code: ResourceCode, request: Request,
-                  after: Annotated[int, Query(ge=0, description="the previous read's `next` (0: the start)")] = 0,
+                  after: Annotated[int, Query(ge=0, lt=2**63, description="the previous read's `next` (0: the start)")
+                                   ] = 0,
                   limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
                   key: Annotated[str | None, Header(alias=admission.KEY_HEADER)] = None) -> Response:
     """Changes in cursor order: `{"changes": [{seq, op, key, row, batch_id, at}], "next": N, "more": bool}`;

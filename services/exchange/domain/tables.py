@@ -101,19 +101,15 @@ class BatchUnreadable(ValueError):
 
 def _value(col: Column, raw: Any, text: bool) -> Any:
     """The canonical value, or raise ValueError with the reason. `text`: it came from CSV (always a string)."""
+    if isinstance(raw, str) and "\x00" in raw:  # PostgreSQL stores no NUL: refuse it as the row's error
+        raise ValueError("NUL characters are not accepted")
     if col.kind == "string":
         if not isinstance(raw, str):
             raise ValueError("expected text")
         value: Any = raw
         size = len(raw)
     elif col.kind == "integer":
-        if isinstance(raw, bool) or not isinstance(raw, int | str) or (isinstance(raw, str) and not text):
-            raise ValueError("expected an integer")
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ValueError("expected an integer") from None
-        size = len(str(abs(value)))
+        value, size = _integer(raw, text)
     elif col.kind == "decimal":
         value, size = _decimal(raw, text)
     elif col.kind == "boolean":
@@ -127,6 +123,18 @@ def _value(col: Column, raw: Any, text: bool) -> Any:
     if col.length is not None and size > col.length:
         raise ValueError(f"longer than {col.length}")
     return value
+
+
+def _integer(raw: Any, text: bool) -> tuple[int, int]:
+    if isinstance(raw, bool) or not isinstance(raw, int | str) or (isinstance(raw, str) and not text):
+        raise ValueError("expected an integer")
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError("expected an integer") from None
+    if not -2**63 <= value < 2**63:
+        raise ValueError("out of the 64-bit integer range")
+    return value, len(str(abs(value)))
 
 
 def _decimal(raw: Any, text: bool) -> tuple[str, int]:
@@ -168,8 +176,8 @@ def _row(out: Checked, line: int, op: str, fields: Mapping[str, Any], cols: Sequ
         out.fail(line, "op", f"{op!r} is not insert, update or delete")
         return None
     for name in fields:
-        if name not in by_name:
-            out.fail(line, name, "not an information item of the resource")
+        if name not in by_name:  # named in the report, which is stored: never with a NUL
+            out.fail(line, name.replace("\x00", "\ufffd"), "not an information item of the resource")
     row: dict[str, Any] = {}
     for col in cols:
         raw = fields.get(col.name)

@@ -264,3 +264,14 @@ def test_the_request_guard_lets_a_batch_or_a_file_as_big_as_the_settings_allow()
 
     limits = spec(ExchangeSettings(table_batch_max_bytes=5 * 2**20, file_max_bytes=7 * 2**20)).body_limits
     assert (limits["/tables/"], limits["/files/"]) == (5 * 2**20, 7 * 2**20)
+
+
+def test_values_postgresql_cannot_store_are_row_errors_not_failures() -> None:
+    """A NUL (raw in CSV, escaped in JSON) or an integer beyond 64 bits would fail the transaction (a 500): each
+    is the row's error instead, and an unknown item named with a NUL is reported without it."""
+    body = jsonl(ins(A, 名称="甲\x00公司"), {"op": "insert", "row": {"统一社会信用代码": B, "名称": "乙", "x\x00": 1}})
+    assert errors(body) == [(1, "名称", "NUL characters are not accepted"),
+                            (2, "x\ufffd", "not an information item of the resource")]
+    csv_body = f"统一社会信用代码,名称,员工数\n{A},甲,{'9' * 25}\n{B},乙\x00,1\n".encode()
+    assert errors(csv_body, "csv") == [(2, "员工数", "out of the 64-bit integer range"),
+                                        (3, "名称", "NUL characters are not accepted")]
