@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from hubkit.service import ServiceSpec, build_app
 
 from .api import routers
-from .messaging import consumers
+from .messaging import consumers, review_clock
 from .settings import CatalogSettings
 from .storage import MIGRATIONS
 
@@ -18,7 +18,7 @@ def spec(settings: CatalogSettings | None = None) -> ServiceSpec:
     return ServiceSpec(
         access=ACCESS,
         name="catalog", settings=settings or CatalogSettings(), migrations=MIGRATIONS, routers=routers,
-        consumers=consumers, description=DESCRIPTION,
+        consumers=consumers, description=DESCRIPTION, jobs=[review_clock.watch],
     )
 
 

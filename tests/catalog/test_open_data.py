@@ -12,6 +12,7 @@ import orjson
 import pytest
 from hubkit.testing import token
 
+from tests.catalog.reviewing import publish
 from tests.catalog.test_resources import client, metadata, new_unit, register  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.integration
@@ -41,7 +42,7 @@ async def test_only_open_unconditional_resources_are_public_and_only_their_descr
         assert created.status_code == 201, created.text
         codes[kind] = created.json()["code"]
         if kind != "draft":
-            assert (await client.post(f"/resources/{codes[kind]}/publish", headers=dept)).status_code == 200
+            assert (await publish(client, codes[kind], dept)).status_code == 200
     mounted = await client.put(f"/resources/{codes['open_mounted']}/mount", headers=dept, json={
         "kind": "table", "system": "内部前置库", "table": "t_internal"})
     assert mounted.status_code == 200
@@ -86,7 +87,7 @@ async def test_a_secret_resource_is_shown_to_its_unit_and_the_bureau_only(
     assert shared.status_code == 422 and "secret resource" in shared.json()["detail"]
     meta = metadata("涉密名录", secret=True, share_type="not_shared", share_basis="《中华人民共和国保守国家秘密法》")
     code = (await client.post("/resources", headers=mine, json={"provider": unit, "metadata": meta})).json()["code"]
-    assert (await client.post(f"/resources/{code}/publish", headers=mine)).status_code == 200
+    assert (await publish(client, code, mine)).status_code == 200
     for who, sees in ((mine, True), (bureau, True), (theirs, False)):
         listed = [r["code"] for r in (await client.get("/resources", headers=who, params={"unit": unit})).json()]
         assert (code in listed) is sees

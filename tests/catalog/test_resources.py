@@ -21,6 +21,8 @@ from hubkit.kafka import ensure_topics
 from hubkit.runtime.ports import free_port
 from hubkit.testing import own_broker, read_topic, running_app, token
 
+from tests.catalog.reviewing import approve, publish
+
 pytestmark = pytest.mark.integration
 OPERATOR = token("operator")
 T0 = "2019-08-01T09:00:00+08:00"
@@ -87,7 +89,7 @@ async def test_catalogue_publish_version_mount_update_each_once(client: httpx.As
     assert first.json()["status"] == "draft"
 
     # Another department can neither touch it nor see the draft.
-    assert (await client.post(f"/resources/{code}/publish", headers=token("department", other))).status_code == 403
+    assert (await client.post(f"/resources/{code}/submit", headers=token("department", other))).status_code == 403
     assert (await client.get(f"/resources/{code}", headers=token("department", other))).status_code == 404
     # A department may not pick the instant of its writes.
     late = await client.post(f"/resources/{code}/updates", headers=dept, json={"occurred_at": T0})
@@ -108,15 +110,17 @@ async def test_catalogue_publish_version_mount_update_each_once(client: httpx.As
     # Mounting a draft is refused; publish fixes the name.
     assert (await client.put(f"/resources/{code}/mount", headers=dept,
                              json={"kind": "table", "system": "市场主体库", "table": "t_ent"})).status_code == 409
-    pub = await client.post(f"/resources/{code}/publish", headers=dept)
+    pub = await publish(client, code, dept)
     assert pub.status_code == 200 and pub.json()["metadata"]["publish_date"] == "2019-08-01"
-    assert (await client.post(f"/resources/{code}/publish", headers=dept)).status_code == 409
+    assert (await client.post(f"/resources/{code}/submit", headers=dept)).status_code == 409
     renamed = await client.put(f"/resources/{code}/metadata", headers=dept, json={"metadata": metadata("企业信息")})
     assert renamed.status_code == 409 and "keeps its name" in renamed.json()["detail"]
 
     await client.put("/admin/clock", headers=OPERATOR, json={"now": "2019-08-05T10:00:00+08:00"})
-    changed = await client.put(f"/resources/{code}/metadata", headers=dept, json={
+    submitted = await client.put(f"/resources/{code}/metadata", headers=dept, json={
         "metadata": metadata("企业基本信息", update_cycle="weekly", publish_date="2019-08-01")})
+    assert submitted.status_code == 200 and submitted.json()["version"] == 1  # the change awaits the bureau
+    changed = await approve(client, code)
     assert changed.status_code == 200 and changed.json()["version"] == 2
     same = await client.put(f"/resources/{code}/metadata", headers=dept, json={
         "metadata": metadata("企业基本信息", update_cycle="weekly", publish_date="2019-08-01")})
@@ -200,7 +204,7 @@ async def test_requirement_batches_and_progress(client: httpx.AsyncClient, kafka
     for n in (1, 2):
         r = await client.post("/resources", headers=dept, json={"provider": unit, "metadata": metadata(f"资源{n}")})
         assert r.json()["code"] == codes[n - 1]
-        await client.post(f"/resources/{codes[n - 1]}/publish", headers=dept)
+        await publish(client, codes[n - 1], dept)
     await client.put(f"/resources/{codes[0]}/mount", headers=dept,
                      json={"kind": "file", "url": "https://files.example/a.xlsx", "file_name": "a.xlsx"})
 
@@ -260,12 +264,13 @@ async def test_writes_while_the_broker_is_down_reach_it_once_it_returns(database
             dept = token("department", unit)
             code = (await client.post("/resources", headers=dept,
                                       json={"provider": unit, "metadata": metadata("水资源")})).json()["code"]
-            assert (await client.post(f"/resources/{code}/publish", headers=dept)).status_code == 200
+            assert (await publish(client, code, dept)).status_code == 200
             assert (await client.put(f"/resources/{code}/mount", headers=dept,
                                      json={"kind": "api", "url": "http://10.1.2.3/water", "method": "GET"})
                     ).status_code == 200
             pool = client._transport.app.state.host.pool  # type: ignore[attr-defined]
-            assert await outbox.pending(pool, "catalog") == 3  # unit-registered, published, mounted
+            # unit-registered, review submitted and decided, published, mounted
+            assert await outbox.pending(pool, "catalog") == 5
 
             broker.start()
             await ensure_topics(broker.bootstrap, partitions=1)
@@ -293,7 +298,7 @@ async def test_drafts_and_mount_access_are_their_providers(client: httpx.AsyncCl
                               json={"provider": owner, "metadata": metadata("草稿资源")})).json()["code"]
     assert (await client.get(f"/resources/{code}/versions", headers=theirs)).status_code == 404
     assert (await client.get(f"/resources/{code}/versions", headers=mine)).status_code == 200
-    assert (await client.post(f"/resources/{code}/publish", headers=mine)).status_code == 200
+    assert (await publish(client, code, mine)).status_code == 200
     assert (await client.put(f"/resources/{code}/mount", headers=mine,
                              json={"kind": "table", "system": "内部库", "table": "t_secret"})).status_code == 200
     seen = {who: (await client.get(f"/resources/{code}", headers=h)).json()

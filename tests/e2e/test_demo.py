@@ -58,9 +58,21 @@ def test_demo_month_scores_equal_the_replay_of_its_exported_log(tmp_path: Path) 
                          cookies=cookies).text
         home = httpx.get(f"http://127.0.0.1:{base + 4}/console", params={"month": "2019-08"}, timeout=30,
                          cookies=cookies).text
+        catalog = f"http://127.0.0.1:{base + 1}"
+        returned = httpx.get(f"{catalog}/reviews", params={"state": "returned", "limit": 1000}, headers=operator,
+                             timeout=30).json()
+        approved = httpx.get(f"{catalog}/reviews", params={"state": "approved", "limit": 1000}, headers=operator,
+                             timeout=30).json()
     finally:
         subprocess.run([*hub, "down"], env=env, capture_output=True, text=True, timeout=60)
 
+    # The bureau reviewed the month's catalog: some submissions were returned with reasons, fixed, resubmitted
+    # and approved; some approvals had a public notice and were published when it ended.
+    assert returned and all(r["reasons"] and r["reasons"][0]["field"] == "summary" for r in returned)
+    approved_codes = {r["resource_code"] for r in approved}
+    assert {r["resource_code"] for r in returned} & approved_codes
+    noticed = [r for r in approved if r["notice_until"]]
+    assert noticed and any(r["resource_status"] == "published" for r in noticed)
     assert bulletin.status_code == 200 and bulletin.content.startswith(b"%PDF-")
     import io
 

@@ -21,6 +21,7 @@ from exchange.bootstrap import create_app as exchange_app
 from exchange.settings import ExchangeSettings
 from hubkit.testing import running_app, token
 
+from tests.catalog.reviewing import publish
 from tests.catalog.test_resources import events_of, metadata, new_unit, register
 
 pytestmark = pytest.mark.integration
@@ -62,7 +63,7 @@ async def mounted(hub: tuple[httpx.AsyncClient, httpx.AsyncClient], provider: st
     prov = token("department", provider)
     code: str = (await catalog.post("/resources", headers=prov, json={"provider": provider, "metadata": meta})
                  ).json()["code"]
-    assert (await catalog.post(f"/resources/{code}/publish", headers=prov)).status_code == 200
+    assert (await publish(catalog, code, prov)).status_code == 200
     assert (await catalog.put(f"/resources/{code}/mount", headers=prov, json=mount)).status_code == 200
     pool = exchange._transport.app.state.host.pool  # type: ignore[attr-defined]
     await until(lambda: pool.fetchval("SELECT mount_kind = $2 FROM resources WHERE code = $1", code, mount["kind"]),

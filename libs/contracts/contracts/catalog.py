@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -123,3 +123,57 @@ class ResourceUpdated(_Catalog):
         "reported: the provider said so (`POST /resources/{code}/updates`, API resources only); delivery: the "
         "exchange accepted a table batch or a file version of it (`delivery_id`); absent: reported"))
     delivery_id: str | None = Field(default=None, min_length=1, description="the exchange's batch or file version")
+
+
+class ReviewReason(BaseModel):
+    """Why the bureau returns a submission, field by field (退回整改)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    field: str = Field(min_length=1, max_length=100, description=(
+        "the metadata field at fault (`share_basis`, `items`, `items.2`, …)"))
+    reason: str = Field(min_length=1, max_length=2000, description="what is wrong and what the rule asks for")
+
+
+ReviewSubject = Literal["publication", "change"]
+
+
+@register
+class ReviewSubmitted(_Catalog):
+    """A unit submitted a resource for the bureau's review (目录报送): its publication, or a change to its
+    published metadata."""
+
+    TYPE: ClassVar[str] = "catalog.review-submitted"
+
+    resource_code: ResourceCode = Field(description="the resource under review")
+    review_id: str = Field(min_length=1, description="the review")
+    subject: ReviewSubject = Field(description="publication of a draft, or a change to a published resource")
+    due: datetime = Field(description="the bureau's deadline (24:00 Asia/Shanghai of the last working day)")
+    changed: list[str] = Field(default_factory=list, description="a change: the metadata fields it changes")
+
+
+@register
+class ReviewDecided(_Catalog):
+    """The bureau approved a submission (published at once, or after a public notice period: 公示) or returned
+    it with reasons per field (退回整改)."""
+
+    TYPE: ClassVar[str] = "catalog.review-decided"
+
+    resource_code: ResourceCode = Field(description="the resource under review")
+    review_id: str = Field(min_length=1, description="the review")
+    subject: ReviewSubject = Field(description="publication or change")
+    decision: Literal["approved", "returned"] = Field(description="the bureau's decision")
+    reasons: list[ReviewReason] = Field(default_factory=list, description="returned: at least one, per field")
+    notice_until: datetime | None = Field(default=None, description=(
+        "approved publication with a notice period: published when it ends; absent: published at once"))
+
+
+@register
+class ReviewOverdue(_Catalog):
+    """A submission the bureau left undecided past its deadline (said once, at the deadline)."""
+
+    TYPE: ClassVar[str] = "catalog.review-overdue"
+
+    resource_code: ResourceCode = Field(description="the resource under review")
+    review_id: str = Field(min_length=1, description="the review")
+    due: datetime = Field(description="the deadline that passed")

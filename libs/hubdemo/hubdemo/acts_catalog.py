@@ -1,6 +1,6 @@
 """The catalog's part of the demo: the unit directory and its profiles, requirement batches, and each
-unit's working day with its resources (catalogue and publish, mount, register API endpoints, deliver table
-batches through the exchange, report other updates)."""
+unit's working day with its resources (catalogue, submit and have the bureau review, mount, register API
+endpoints, deliver table batches through the exchange, report other updates)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from .progress import SH, days_of
 from .providers import ProviderServers
 
 JSONL = "application/x-ndjson"
+FULLER_SUMMARY = "，覆盖全区范围，按更新周期增量更新"
 
 
 class CatalogActs(DemoBase):
@@ -58,13 +59,19 @@ class CatalogActs(DemoBase):
         return PROFILE_STEPS[step]
 
     def survey_resources(self, u: Unit) -> None:
-        """What an earlier run left of a unit's resources: published (and mounted) ones and drafts."""
+        """What an earlier run left of a unit's resources: published (and mounted) ones, those in their public
+        notice, returned ones and drafts."""
         for r in self.read("catalog", "/resources", self.dept(u.uscc), unit=u.uscc, limit=1000).json():
             if r["status"] == "published":
                 u.published.append(r["code"])
                 if r["mount_kind"]:
                     u.mounted[r["code"]] = r["mount_kind"]
-            else:
+            elif r["status"] == "in_notice":
+                u.noticed.append(r["code"])
+            elif r["status"] == "returned":
+                u.returned.append(r["code"])
+                u.fixed.append(r["code"])
+            else:  # a draft, or submitted and awaiting the bureau
                 u.drafts.append(r["code"])
 
     def register_units(self, at: datetime) -> None:
@@ -162,7 +169,7 @@ class CatalogActs(DemoBase):
                      "resource mounted", json=mount).status_code == 200:
             u.mounted[code] = kind
 
-    def catalogue(self, u: Unit, code: str) -> None:
+    def metadata_of(self, u: Unit, code: str) -> dict[str, Any]:
         serial = int(code[-6:])
         name, share, cycle = RESOURCE_KINDS[(serial - 1) % len(RESOURCE_KINDS)]
         metadata: dict[str, Any] = {"name": f"{u.name.removeprefix('广西壮族自治区')}{name}",
@@ -181,15 +188,59 @@ class CatalogActs(DemoBase):
             metadata["share_basis"] = "《中华人民共和国个人信息保护相关规定》"
         if serial == 2:
             metadata["classification"] = "监管数据/行政处罚"
-        if code not in u.drafts:
+        if code in u.fixed:  # what the bureau asked for when it returned the submission
+            metadata["summary"] += FULLER_SUMMARY
+        return metadata
+
+    def catalogue(self, u: Unit, code: str) -> None:
+        """Catalogue (or fix what the bureau returned), submit, and have the bureau review it the same day."""
+        if code in u.noticed:
+            self.after_notice(u, code)
+            return
+        metadata = self.metadata_of(u, code)
+        if code in u.returned:
+            if self.call("catalog", "PUT", f"/resources/{code}/metadata", self.dept(u.uscc), "returned resource fixed",
+                         json={"metadata": metadata}).status_code != 200:
+                return
+            u.returned.remove(code)
+        elif code not in u.drafts:
             r = self.call("catalog", "POST", "/resources", self.dept(u.uscc), "resource catalogued",
                           json={"provider": u.uscc, "resource_code": code, "metadata": metadata})
             if r.status_code != 201:
                 return
             u.drafts.append(code)
-        if self.call("catalog", "POST", f"/resources/{code}/publish", self.dept(u.uscc),
-                     "resource published").status_code == 200:
+        self.call("catalog", "POST", f"/resources/{code}/submit", self.dept(u.uscc), "resource submitted",
+                  ok=(200, 409))  # 409: submitted by an earlier run, awaiting the bureau
+        self.review(u, code)
+
+    def review(self, u: Unit, code: str) -> None:
+        """The bureau returns about one first submission in six (the summary leaves out the data's scope), and
+        gives about one approval in five of the hub's first month a short public notice (公示); the rest is
+        published at once."""
+        rng = self.rng_for("review", code)
+        if code not in u.fixed and rng.random() < 1 / 6:
+            reasons = [{"field": "summary", "reason": "摘要未说明数据范围和更新方式，请补充后重新报送"}]
+            if self.call("catalog", "POST", f"/resources/{code}/review", self.operator, "submission returned",
+                         json={"decision": "return", "reasons": reasons}).status_code == 200:
+                u.returned.append(code)
+                u.fixed.append(code)
+            return
+        first_month = self.month == self.progress.months[0]
+        notice = 2 if first_month and rng.random() < 1 / 5 else 0
+        r = self.call("catalog", "POST", f"/resources/{code}/review", self.operator, "submission approved",
+                      json={"decision": "approve", "notice_days": notice})
+        if r.status_code != 200:
+            return
+        if code in u.drafts:
             u.drafts.remove(code)
+        if r.json()["status"] == "published":
+            u.published.append(code)
+        else:
+            u.noticed.append(code)  # published by the catalog's clock when the notice ends
+
+    def after_notice(self, u: Unit, code: str) -> None:
+        if self.read("catalog", f"/resources/{code}", self.dept(u.uscc)).json()["status"] == "published":
+            u.noticed.remove(code)
             u.published.append(code)
 
     def month_end(self, last: date) -> bool:

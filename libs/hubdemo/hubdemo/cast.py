@@ -70,6 +70,9 @@ class Unit:
     month_codes: list[str] = field(default_factory=list)  # those asked for in the month being played
     published: list[str] = field(default_factory=list)
     drafts: list[str] = field(default_factory=list)  # catalogued, not yet published (a run stopped between)
+    returned: list[str] = field(default_factory=list)  # returned by the bureau, to be fixed and resubmitted
+    fixed: list[str] = field(default_factory=list)  # returned once: fixed, and not returned again
+    noticed: list[str] = field(default_factory=list)  # approved, published when their public notice ends
     mounted: dict[str, str] = field(default_factory=dict)  # code -> mount kind
     endpoints: set[str] = field(default_factory=set)  # API resources whose endpoint the exchange has
     license_types: list[str] = field(default_factory=list)

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
-from catalog.api import freshness, open_data, requirements, resources, units
+from catalog.api import freshness, open_data, requirements, resources, reviews, units
 
-routers: list[APIRouter] = [units.router, resources.router, requirements.router, freshness.router, open_data.router]
+routers: list[APIRouter] = [units.router, resources.router, reviews.router, requirements.router, freshness.router,
+                            open_data.router]

@@ -10,6 +10,7 @@ from hubkit.auth import Principal, Role
 from hubkit.problems import forbidden
 
 from catalog.service.ports import CatalogUnitOfWork
+from catalog.settings import CatalogSettings
 from catalog.storage.uow import PgCatalogUnitOfWork
 
 SCHEMA = "catalog"
@@ -29,3 +30,9 @@ def write_instant(request: Request, principal: Principal, occurred_at: datetime 
 def uow(request: Request) -> CatalogUnitOfWork:
     """A fresh unit of work on the service's pool (one per use case)."""
     return PgCatalogUnitOfWork(deps.pool(request), SCHEMA)
+
+
+def settings_of(request: Request) -> CatalogSettings:
+    """The running service's settings (the defaults when an app was built without them)."""
+    settings = request.app.state.host.settings
+    return settings if isinstance(settings, CatalogSettings) else CatalogSettings()

@@ -1,4 +1,5 @@
-"""The data-resource catalog: catalogue, publish, change, mount, report updates, search, read as of."""
+"""The data-resource catalog: catalogue, change, mount, report updates, search, read as of (submission and
+publication: api/reviews.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from hubkit.auth import CurrentPrincipal, Principal, Role
 from hubkit.problems import not_found
 from pydantic import AwareDatetime, BaseModel, Field
 
-from catalog.api.common import uow, write_instant
+from catalog.api.common import settings_of, uow, write_instant
 from catalog.domain.freshness import freshness
 from catalog.domain.resources import Metadata, Mount, Resource
 from catalog.service import commands as c
@@ -34,10 +35,6 @@ class ResourceCreate(BaseModel):
 
 class ResourceChange(BaseModel):
     metadata: Metadata
-    occurred_at: AwareDatetime | None = None
-
-
-class PublishBody(BaseModel):
     occurred_at: AwareDatetime | None = None
 
 
@@ -103,19 +100,14 @@ async def create(body: ResourceCreate, request: Request, principal: CurrentPrinc
     return _of(request, principal, await handlers.create_resource(cmd, uow(request)))
 
 
-@router.put("/{code}/metadata", summary="Change metadata (a published resource gets a new version and an event)")
+@router.put("/{code}/metadata", summary=(
+    "Change metadata: a draft's or a returned resource's in place; a published resource's is submitted for "
+    "review (a new version and an event when the bureau approves it)"))
 async def change(code: str, body: ResourceChange, request: Request, principal: CurrentPrincipal) -> ResourcePublic:
     cmd = c.ChangeMetadata(actor=principal, code=code, metadata=body.metadata,
+                           review_days=settings_of(request).review_days,
                            at=write_instant(request, principal, body.occurred_at))
     return _of(request, principal, await handlers.change_metadata(cmd, uow(request)))
-
-
-@router.post("/{code}/publish", summary="Publish a draft (emits catalog.resource-published; the name is fixed)")
-async def publish(code: str, request: Request, principal: CurrentPrincipal,
-                  body: PublishBody | None = None) -> ResourcePublic:
-    cmd = c.PublishResource(actor=principal, code=code,
-                            at=write_instant(request, principal, body.occurred_at if body else None))
-    return _of(request, principal, await handlers.publish_resource(cmd, uow(request)))
 
 
 @router.put("/{code}/mount", summary="Mount the data as a table, file or API (emits catalog.resource-mounted)")
@@ -186,5 +178,6 @@ async def bulk_import(request: Request, principal: CurrentPrincipal) -> ImportRe
         text = (await request.body()).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise rejected(ValueError(f"body: not UTF-8 text (byte {exc.start}); save the CSV as UTF-8")) from None
-    cmd = c.ImportCsv(actor=principal, text=text, at=write_instant(request, principal, None))
+    cmd = c.ImportCsv(actor=principal, text=text, at=write_instant(request, principal, None),
+                      review_days=settings_of(request).review_days)
     return await import_csv(cmd, uow(request))

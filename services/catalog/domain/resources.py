@@ -1,6 +1,7 @@
 """Data resources of the catalog (seed 003, 《广西政务数据资源目录编制指南》 §5.2 and §7).
 
-A resource starts as a draft of its unit, is published (from then on its name is fixed:
+A resource starts as a draft of its unit, is submitted to and reviewed by the bureau (domain/reviews.py),
+published (from then on its name is fixed:
 原则上资源名称确定后不可修改), mounted as a table, file or API, and its data is refreshed on an
 update cycle. Metadata changes after publication are versions; nothing is overwritten.
 """
@@ -14,7 +15,7 @@ from contracts.catalog import InformationItem, MountKind, ShareType, UpdateCycle
 from contracts.values import ResourceCode
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Status = Literal["draft", "published"]
+Status = Literal["draft", "submitted", "returned", "in_notice", "published"]
 OpenType = Literal["open", "conditional", "not_open"]
 
 
@@ -133,13 +134,15 @@ class Resource(BaseModel):
 
     def hidden_from(self, department: str | None) -> bool:
         """Whether a department (its unit; None: the bureau's roles) may not see the resource: another unit's
-        draft, or another unit's secret resource (§5.1.2). The bureau, which keeps the catalogs, sees both."""
+        resource not yet published (a draft, or one under review), or another unit's secret resource (§5.1.2).
+        The bureau, which keeps and reviews the catalogs, sees them all."""
         return department is not None and department != self.provider and (
-            self.status == "draft" or self.metadata.secret)
+            self.status != "published" or self.metadata.secret)
 
     def require_published(self, action: str) -> None:
         if self.status != "published":
-            raise ResourceRejected(f"status: {self.code} is a draft; publish it before you {action}")
+            raise ResourceRejected(f"status: {self.code} is {self.status.replace('_', ' ')}, not published; it is "
+                                   f"published when the bureau approves it, before you {action}")
 
     def require_mounted(self, action: str) -> None:
         if not self.mounted:

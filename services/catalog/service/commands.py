@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
+from contracts.catalog import ReviewReason
 from hubkit.auth import Principal
 
 from catalog.domain.resources import Metadata, Mount
+from catalog.domain.reviews import NOTICE_DAYS, REVIEW_DAYS
 from catalog.domain.units import Unit
 
 
@@ -31,17 +33,37 @@ class CreateResource:
 
 @dataclass(frozen=True)
 class ChangeMetadata:
+    """A draft's or a returned resource's metadata is edited in place; a published resource's change is
+    submitted for review (answered within `review_days` working days)."""
+
     actor: Principal
     code: str
     metadata: Metadata
     at: datetime
+    review_days: int = REVIEW_DAYS
 
 
 @dataclass(frozen=True)
-class PublishResource:
+class SubmitResource:
     actor: Principal
     code: str
     at: datetime
+    review_days: int = REVIEW_DAYS
+
+
+@dataclass(frozen=True)
+class DecideReview:
+    """The bureau's decision on a resource's open submission: approve (publication after `notice_days` working
+    days of public notice, 0: at once; None: `default_notice_days` for a publication, none for a change) or
+    return with reasons per field."""
+
+    actor: Principal
+    code: str
+    decision: Literal["approve", "return"]
+    reasons: tuple[ReviewReason, ...]
+    notice_days: int | None
+    at: datetime
+    default_notice_days: int = NOTICE_DAYS
 
 
 @dataclass(frozen=True)
@@ -93,3 +115,4 @@ class ImportCsv:
     actor: Principal
     text: str
     at: datetime
+    review_days: int = REVIEW_DAYS

@@ -9,14 +9,14 @@ from contracts.base import Payload
 from contracts.catalog import RequirementAssigned, ResourceMounted, ResourceUnmounted, ResourceUpdated
 from contracts.registry_events import UnitRegistered
 from contracts.resource_codes import build_resource_code, parse_resource_code, resource_code_matches_provider
-from contracts.workdays import SHANGHAI
 from hubkit.auth import Principal
-from hubkit.problems import Problem, conflict, invalid, not_found
+from hubkit.problems import Problem, conflict, invalid
 
-from catalog.domain import events
+from catalog.domain import reviews as flow
 from catalog.domain.resources import Resource, ResourceRejected, changed_fields, check_change
 from catalog.domain.units import UnitRejected, check_parent
 from catalog.service import commands as c
+from catalog.service import steps
 from catalog.service.errors import rejected
 from catalog.service.ports import CatalogUnitOfWork
 
@@ -41,21 +41,6 @@ async def register_unit(cmd: c.RegisterUnit, uow: CatalogUnitOfWork) -> bool:
             uow.emit(payload, unit=unit.uscc, at=cmd.at)
         await uow.commit()
     return changed
-
-
-async def _owned(uow: CatalogUnitOfWork, code: str, actor: Principal) -> Resource:
-    """The resource, locked for the change; a department may change its own only."""
-    resource = await uow.resources.get(code, for_update=True)
-    if resource is None:
-        raise not_found("resource", code)
-    actor.ensure_unit(resource.provider)
-    return resource
-
-
-async def _reread(uow: CatalogUnitOfWork, code: str) -> Resource:
-    after = await uow.resources.get(code)
-    assert after is not None
-    return after
 
 
 async def _create(cmd: c.CreateResource, uow: CatalogUnitOfWork) -> Resource:
@@ -84,16 +69,6 @@ async def _create(cmd: c.CreateResource, uow: CatalogUnitOfWork) -> Resource:
     return Resource(code=code, provider=cmd.provider, status="draft", version=1, metadata=cmd.metadata)
 
 
-async def _publish(uow: CatalogUnitOfWork, resource: Resource, at: datetime) -> None:
-    metadata = resource.metadata
-    if metadata.publish_date is None:
-        metadata = metadata.model_copy(update={"publish_date": at.astimezone(SHANGHAI).date()})
-    await uow.resources.publish(resource.code, metadata, at)
-    unit = await uow.units.get(resource.provider)
-    now_public = resource.model_copy(update={"metadata": metadata})
-    uow.emit(events.published(now_public, unit.name if unit else None), unit=resource.provider, at=at)
-
-
 async def create_resource(cmd: c.CreateResource, uow: CatalogUnitOfWork) -> Resource:
     """Catalogue a draft: an imported code must be the provider's; otherwise the next serial is assigned."""
     async with uow:
@@ -103,36 +78,39 @@ async def create_resource(cmd: c.CreateResource, uow: CatalogUnitOfWork) -> Reso
 
 
 async def change_metadata(cmd: c.ChangeMetadata, uow: CatalogUnitOfWork) -> Resource:
-    """A draft is edited in place; a published resource gets a new version and an event when it changed."""
+    """A draft or a returned resource is edited in place; a change to a published resource is submitted for
+    the bureau's review (the resource stays as published until it is approved); nothing changed: nothing."""
     async with uow:
-        resource = await _owned(uow, cmd.code, cmd.actor)
+        resource = await steps.owned(uow, cmd.code, cmd.actor)
         try:
             check_change(resource.status, resource.metadata, cmd.metadata)
         except ResourceRejected as exc:
             raise Problem(409, "Conflict", str(exc), kind="name-fixed") from None
+        try:
+            flow.editable(resource)
+        except ResourceRejected as exc:
+            raise conflict(str(exc)) from None
         changed = changed_fields(resource.metadata, cmd.metadata)
-        if resource.status == "draft":
+        if resource.status in ("draft", "returned"):
             await uow.resources.replace_draft(cmd.code, cmd.metadata, cmd.at)
         elif changed:
-            await uow.resources.add_version(cmd.code, resource.version + 1, cmd.metadata, changed, cmd.at)
-            updated = resource.model_copy(update={"metadata": cmd.metadata, "version": resource.version + 1})
-            unit = await uow.units.get(resource.provider)
-            uow.emit(events.metadata_changed(updated, unit.name if unit else None), unit=resource.provider,
-                     at=cmd.at)
-        after = await _reread(uow, cmd.code)
+            await _submit_change(uow, cmd, resource, changed)
+        after = await steps.reread(uow, cmd.code)
         await uow.commit()
     return after
 
 
-async def publish_resource(cmd: c.PublishResource, uow: CatalogUnitOfWork) -> Resource:
-    async with uow:
-        resource = await _owned(uow, cmd.code, cmd.actor)
-        if resource.status == "published":
-            raise conflict(f"status: {cmd.code} was published at {resource.published_at}")
-        await _publish(uow, resource, cmd.at)
-        after = await _reread(uow, cmd.code)
-        await uow.commit()
-    return after
+async def _submit_change(uow: CatalogUnitOfWork, cmd: c.ChangeMetadata, resource: Resource,
+                         changed: list[str]) -> None:
+    pending = await uow.reviews.latest(cmd.code)
+    if pending is not None and pending.open:
+        raise conflict(f"review: a change to {cmd.code} submitted at {pending.submitted_at} awaits the bureau's "
+                       "decision; submit the next one after it")
+    try:
+        review = flow.submit_change(steps.new_review_id(), resource, cmd.metadata, changed, cmd.at, cmd.review_days)
+    except flow.ReviewRefused as exc:
+        raise steps.refused(exc) from None
+    await steps.submit(uow, review, resource.provider)
 
 
 async def _change_owned(uow: CatalogUnitOfWork, code: str, actor: Principal, at: datetime,
@@ -141,7 +119,7 @@ async def _change_owned(uow: CatalogUnitOfWork, code: str, actor: Principal, at:
     """The skeleton of a change to one resource: lock it (its owner or the bureau only), check the
     state allows it (409 otherwise), write; the event `write` returns is said, None: nothing changed."""
     async with uow:
-        resource = await _owned(uow, code, actor)
+        resource = await steps.owned(uow, code, actor)
         try:
             precondition(resource)
         except ResourceRejected as exc:
@@ -150,7 +128,7 @@ async def _change_owned(uow: CatalogUnitOfWork, code: str, actor: Principal, at:
         if payload is None:
             return resource
         uow.emit(payload, unit=resource.provider, at=at)
-        after = await _reread(uow, code)
+        after = await steps.reread(uow, code)
         await uow.commit()
     return after
 

@@ -1,5 +1,7 @@
-"""Bulk cataloguing from CSV: each good row is catalogued (and published when it says so) in a
-savepoint of its own, each bad row is reported with its line; what was good stays."""
+"""Bulk cataloguing from CSV: each good row is catalogued in a savepoint of its own, each bad row is reported
+with its line; what was good stays. A row marked for publication is submitted for the bureau's review when a
+department imports it, and published when the bureau imports it (the bureau is the reviewer: it loads the
+catalog it has already reviewed)."""
 
 from __future__ import annotations
 
@@ -8,14 +10,17 @@ import io
 from collections.abc import Iterator
 
 from contracts.values import ResourceCode, Uscc
+from hubkit.auth import Role
 from hubkit.problems import Problem
 from pydantic import BaseModel, Field, ValidationError
 
+from catalog.domain import reviews as flow
 from catalog.domain.csv_rows import check_header, parse_row
-from catalog.domain.resources import ResourceRejected
+from catalog.domain.resources import Resource, ResourceRejected
 from catalog.service import commands as c
+from catalog.service import steps
 from catalog.service.errors import reason, rejected
-from catalog.service.handlers import _create, _publish
+from catalog.service.handlers import _create
 from catalog.service.ports import CatalogUnitOfWork
 
 
@@ -27,7 +32,8 @@ class ImportError_(BaseModel):
 
 class ImportReport(BaseModel):
     imported: list[str] = Field(description="codes of the catalogued rows, in file order")
-    published: int
+    published: int = Field(description="rows the bureau imported as published")
+    submitted: int = Field(0, description="rows a department imported for publication: submitted for review")
     errors: list[ImportError_] = Field(description="each rejected row with its line number and reason")
 
 
@@ -67,6 +73,14 @@ def _reader(text: str) -> csv.DictReader[str]:
     return reader
 
 
+async def _publish_or_submit(uow: CatalogUnitOfWork, cmd: c.ImportCsv, resource: Resource) -> None:
+    if cmd.actor.role is Role.operator:
+        await steps.publish(uow, resource, cmd.at)
+    else:
+        await steps.submit(uow, flow.submit_publication(steps.new_review_id(), resource, cmd.at, cmd.review_days),
+                           resource.provider)
+
+
 async def import_csv(cmd: c.ImportCsv, uow: CatalogUnitOfWork) -> ImportReport:
     reader = _reader(cmd.text)
     report = ImportReport(imported=[], published=0, errors=[])
@@ -82,13 +96,16 @@ async def import_csv(cmd: c.ImportCsv, uow: CatalogUnitOfWork) -> ImportReport:
                                               resource_code=codes.resource_code, at=cmd.at)
                     resource = await _create(create, uow)
                     if publish_now:
-                        await _publish(uow, resource, cmd.at)
+                        await _publish_or_submit(uow, cmd, resource)
             except (ResourceRejected, ValidationError) as exc:
                 report.errors.append(ImportError_(row=index, line=line, reason=reason(exc)))
             except Problem as exc:
                 report.errors.append(ImportError_(row=index, line=line, reason=exc.detail))
             else:
                 report.imported.append(resource.code)
-                report.published += publish_now
+                if publish_now and cmd.actor.role is Role.operator:
+                    report.published += 1
+                elif publish_now:
+                    report.submitted += 1
         await uow.commit()
     return report

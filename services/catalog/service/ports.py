@@ -8,7 +8,8 @@ from typing import Protocol
 
 from hubkit.uow import UnitOfWork
 
-from catalog.domain.resources import Metadata, Mount, Resource
+from catalog.domain.resources import Metadata, Mount, Resource, Status
+from catalog.domain.reviews import Review
 from catalog.domain.units import Unit
 
 
@@ -42,6 +43,20 @@ class Resources(Protocol):
                                  codes: list[str], at: datetime) -> bool: ...
 
 
+class Reviews(Protocol):
+    async def add(self, r: Review) -> None: ...
+
+    async def save(self, r: Review) -> None: ...
+
+    async def latest(self, code: str) -> Review | None: ...
+
+    async def set_status(self, code: str, status: Status) -> None: ...
+
+    async def due_overdue(self, now: datetime) -> list[Review]: ...
+
+    async def notices_ended(self, now: datetime) -> list[Review]: ...
+
+
 class Units(Protocol):
     async def get(self, uscc: str) -> Unit | None: ...
 
@@ -50,4 +65,5 @@ class Units(Protocol):
 
 class CatalogUnitOfWork(UnitOfWork, Protocol):
     resources: Resources
+    reviews: Reviews
     units: Units

@@ -11,8 +11,10 @@ from catalog.domain import open_data
 from catalog.domain.freshness import Freshness, freshness
 from catalog.domain.requirements import Progress, progress
 from catalog.domain.resources import Resource
+from catalog.domain.reviews import Review
 from catalog.domain.units import Unit
 from catalog.storage.resources import ResourceRows
+from catalog.storage.reviews import ReviewRows
 from catalog.storage.units import UnitRows
 
 
@@ -77,3 +79,19 @@ async def requirement_progress(pool: asyncpg.Pool, *, unit: str | None, batch_id
             out.append((req["title"], progress(req["batch_id"], req["batch_kind"], req["unit"], req["deadline"],
                                                codes, published, mounted, now)))
     return out
+
+
+async def latest_review(pool: asyncpg.Pool, code: str) -> Review | None:
+    async with pool.acquire() as conn:
+        return await ReviewRows(conn).latest(code)
+
+
+async def reviews_of(pool: asyncpg.Pool, code: str) -> list[Review]:
+    async with pool.acquire() as conn:
+        return await ReviewRows(conn).of(code)
+
+
+async def review_queue(pool: asyncpg.Pool, *, state: str | None, unit: str | None, now: datetime, limit: int,
+                       offset: int) -> list[dict[str, Any]]:
+    async with pool.acquire() as conn:
+        return await ReviewRows(conn).queue(state=state, unit=unit, now=now, limit=limit, offset=offset)

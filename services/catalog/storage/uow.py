@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncpg
 from hubkit.uow import AsyncpgUnitOfWork
 
-from catalog.service.ports import Resources, Units
+from catalog.service.ports import Resources, Reviews, Units
 from catalog.storage.resources import ResourceRows
+from catalog.storage.reviews import ReviewRows
 from catalog.storage.units import UnitRows
 
 
 class PgCatalogUnitOfWork(AsyncpgUnitOfWork):
     resources: Resources
+    reviews: Reviews
     units: Units
 
     def _bind(self, conn: asyncpg.Connection) -> None:
-        self.resources, self.units = ResourceRows(conn), UnitRows(conn)
+        self.resources, self.reviews, self.units = ResourceRows(conn), ReviewRows(conn), UnitRows(conn)

@@ -7,7 +7,8 @@ import copy
 from datetime import date, datetime
 from typing import Any
 
-from catalog.domain.resources import Metadata, Mount, Resource
+from catalog.domain.resources import Metadata, Mount, Resource, Status
+from catalog.domain.reviews import Review
 from catalog.domain.units import Unit
 from hubkit.uow import FakeUnitOfWork
 
@@ -73,6 +74,32 @@ class FakeResources:
         return True
 
 
+class FakeReviews:
+    def __init__(self, resources: FakeResources) -> None:
+        self.resources = resources
+        self.rows: dict[str, Review] = {}  # by id, in submission order
+
+    async def add(self, r: Review) -> None:
+        assert not any(x.open for x in self.rows.values() if x.code == r.code), "one open review per resource"
+        self.rows[r.id] = r
+
+    async def save(self, r: Review) -> None:
+        self.rows[r.id] = r
+
+    async def latest(self, code: str) -> Review | None:
+        return next((r for r in reversed(self.rows.values()) if r.code == code), None)
+
+    async def set_status(self, code: str, status: Status) -> None:
+        self.resources.rows[code] = self.resources.rows[code].model_copy(update={"status": status})
+
+    async def due_overdue(self, now: datetime) -> list[Review]:
+        return [r for r in self.rows.values() if r.open and r.overdue_at is None and r.due <= now]
+
+    async def notices_ended(self, now: datetime) -> list[Review]:
+        return [r for r in self.rows.values() if r.decision == "approved" and r.notice_until is not None
+                and r.notice_until <= now and self.resources.rows[r.code].status == "in_notice"]
+
+
 class FakeUnits:
     def __init__(self) -> None:
         self.rows: dict[str, Unit] = {}
@@ -91,11 +118,13 @@ class FakeCatalogUnitOfWork(FakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
         self.resources, self.units = FakeResources(), FakeUnits()
+        self.reviews = FakeReviews(self.resources)
 
     def _snapshot(self) -> Any:
-        return copy.deepcopy((self.resources.__dict__, self.units.__dict__))
+        return copy.deepcopy((self.resources.__dict__, self.units.__dict__, self.reviews.rows))
 
     def _restore(self, state: Any) -> None:
-        resources, units = copy.deepcopy(state)
+        resources, units, reviews = copy.deepcopy(state)
         self.resources.__dict__.update(resources)
         self.units.__dict__.update(units)
+        self.reviews.rows = reviews

@@ -7,10 +7,10 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from catalog.domain.resources import Metadata, Mount
+from catalog.domain.resources import Metadata, Mount, Resource
 from catalog.domain.units import Unit
 from catalog.service import commands as c
-from catalog.service import handlers
+from catalog.service import handlers, reviews
 from catalog.service.imports import import_csv
 from contracts.values import build_resource_code, make_uscc
 from hubkit.auth import Principal, Role
@@ -44,6 +44,13 @@ async def draft(uow: FakeCatalogUnitOfWork, actor: Principal = DEPARTMENT) -> st
     return made.code
 
 
+async def publish(uow: FakeCatalogUnitOfWork, code: str, actor: Principal = DEPARTMENT) -> Resource:
+    """Submit and have the bureau approve with no notice period: published at once."""
+    await reviews.submit(c.SubmitResource(actor=actor, code=code, at=AT), uow)
+    return await reviews.decide(c.DecideReview(actor=OPERATOR, code=code, decision="approve", reasons=(),
+                                               notice_days=0, at=AT), uow)
+
+
 async def test_a_registration_is_an_event_once_and_again_only_when_it_changed() -> None:
     uow = FakeCatalogUnitOfWork()
     await registered(uow, UNIT)
@@ -62,7 +69,7 @@ async def test_a_draft_gets_the_next_serial_and_no_event_until_published() -> No
     first, second = await draft(uow), await draft(uow)
     assert (first, second) == (build_resource_code("450000", UNIT, 1), build_resource_code("450000", UNIT, 2))
     assert types(uow) == ["registry.unit-registered"]
-    published = await handlers.publish_resource(c.PublishResource(actor=DEPARTMENT, code=first, at=AT), uow)
+    published = await publish(uow, first)
     assert published.status == "published"
     event = uow.committed_events[-1]
     assert event.type == "catalog.resource-published" and event.unit == UNIT and event.occurred_at == AT
@@ -72,11 +79,12 @@ async def test_a_draft_gets_the_next_serial_and_no_event_until_published() -> No
     controlled = await handlers.create_resource(c.CreateResource(
         actor=DEPARTMENT, provider=UNIT, metadata=META.model_copy(update={"control_parameters": True}),
         resource_code=None, at=AT), uow)
-    await handlers.publish_resource(c.PublishResource(actor=DEPARTMENT, code=controlled.code, at=AT), uow)
+    await publish(uow, controlled.code)
     assert uow.committed_events[-1].data.control_parameters is True  # type: ignore[attr-defined]
     with pytest.raises(Problem) as again:
-        await handlers.publish_resource(c.PublishResource(actor=DEPARTMENT, code=first, at=AT), uow)
-    assert again.value.status == 409 and len(uow.committed_events) == 3
+        await reviews.submit(c.SubmitResource(actor=DEPARTMENT, code=first, at=AT), uow)
+    assert again.value.status == 409 and types(uow).count("catalog.resource-published") == 2
+    assert len(uow.committed_events) == 7  # two submissions, two approvals, two publications
 
 
 async def test_another_units_department_changes_nothing_and_says_nothing() -> None:
@@ -87,10 +95,10 @@ async def test_another_units_department_changes_nothing_and_says_nothing() -> No
     assert refused.value.status == 403 and not uow.resources.rows
     code = await draft(uow)
     before = dict(uow.resources.rows), list(uow.committed_events)
-    for cmd in (c.PublishResource(actor=OUTSIDER, code=code, at=AT),
+    for cmd in (c.SubmitResource(actor=OUTSIDER, code=code, at=AT),
                 c.ChangeMetadata(actor=OUTSIDER, code=code, metadata=META, at=AT)):
         with pytest.raises(Problem) as refused:
-            await (handlers.publish_resource(cmd, uow) if isinstance(cmd, c.PublishResource)
+            await (reviews.submit(cmd, uow) if isinstance(cmd, c.SubmitResource)
                    else handlers.change_metadata(cmd, uow))
         assert refused.value.status == 403
     assert (dict(uow.resources.rows), list(uow.committed_events)) == before
@@ -104,7 +112,7 @@ async def test_mount_update_unmount_each_say_so_once() -> None:
     with pytest.raises(Problem) as early:  # a draft is not mounted
         await handlers.mount_resource(c.MountResource(actor=DEPARTMENT, code=code, mount=api, at=AT), uow)
     assert early.value.status == 409
-    await handlers.publish_resource(c.PublishResource(actor=DEPARTMENT, code=code, at=AT), uow)
+    await publish(uow, code)
     for _ in range(2):  # the same mount again: nothing happened
         await handlers.mount_resource(c.MountResource(actor=DEPARTMENT, code=code, mount=api, at=AT), uow)
     await handlers.report_update(c.ReportUpdate(actor=DEPARTMENT, code=code, records=10, at=AT), uow)
@@ -112,8 +120,8 @@ async def test_mount_update_unmount_each_say_so_once() -> None:
     with pytest.raises(Problem) as gone:
         await handlers.report_update(c.ReportUpdate(actor=DEPARTMENT, code=code, records=1, at=AT), uow)
     assert gone.value.status == 409
-    assert types(uow)[1:] == ["catalog.resource-published", "catalog.resource-mounted", "catalog.resource-updated",
-                              "catalog.resource-unmounted"]
+    assert types(uow)[1:] == ["catalog.review-submitted", "catalog.review-decided", "catalog.resource-published",
+                              "catalog.resource-mounted", "catalog.resource-updated", "catalog.resource-unmounted"]
     assert [e.data.origin for e in uow.committed_events if e.type == "catalog.resource-updated"] == ["reported"]
 
 
@@ -124,7 +132,7 @@ async def test_tables_and_files_are_updated_by_their_deliveries_not_by_reports(m
     uow = FakeCatalogUnitOfWork()
     await registered(uow, UNIT)
     code = await draft(uow)
-    await handlers.publish_resource(c.PublishResource(actor=DEPARTMENT, code=code, at=AT), uow)
+    await publish(uow, code)
     await handlers.mount_resource(c.MountResource(actor=DEPARTMENT, code=code, mount=mount, at=AT), uow)
     before = (dict(uow.resources.rows), list(uow.committed_events))
     with pytest.raises(Problem) as refused:
@@ -139,17 +147,24 @@ async def test_a_published_name_is_fixed_and_a_real_change_is_a_new_version() ->
     code = await draft(uow)
     await handlers.change_metadata(c.ChangeMetadata(actor=DEPARTMENT, code=code, metadata=META.model_copy(
         update={"name": "企业基本信息"}), at=AT), uow)  # a draft's name may still change, silently
-    await handlers.publish_resource(c.PublishResource(actor=DEPARTMENT, code=code, at=AT), uow)
+    await publish(uow, code)
     current = uow.resources.rows[code].metadata
     with pytest.raises(Problem) as fixed:
         await handlers.change_metadata(c.ChangeMetadata(actor=DEPARTMENT, code=code, metadata=current.model_copy(
             update={"name": "别的名字"}), at=AT), uow)
     assert fixed.value.kind == "name-fixed"
     same = await handlers.change_metadata(c.ChangeMetadata(actor=DEPARTMENT, code=code, metadata=current, at=AT), uow)
-    changed = await handlers.change_metadata(c.ChangeMetadata(actor=DEPARTMENT, code=code, metadata=current.model_copy(
-        update={"summary": "每日更新的企业登记信息"}), at=AT), uow)
-    assert (same.version, changed.version) == (1, 2)
-    assert types(uow)[1:] == ["catalog.resource-published", "catalog.resource-metadata-changed"]
+    submitted = await handlers.change_metadata(c.ChangeMetadata(
+        actor=DEPARTMENT, code=code, metadata=current.model_copy(update={"summary": "每日更新的企业登记信息"}), at=AT),
+        uow)
+    # A published resource's change waits for the bureau: the resource is as it was until approved.
+    assert (same.version, submitted.version, submitted.metadata.summary) == (1, 1, None)
+    changed = await reviews.decide(c.DecideReview(actor=OPERATOR, code=code, decision="approve", reasons=(),
+                                                  notice_days=0, at=AT), uow)
+    assert (changed.version, changed.metadata.summary) == (2, "每日更新的企业登记信息")
+    assert types(uow)[1:] == ["catalog.review-submitted", "catalog.review-decided", "catalog.resource-published",
+                              "catalog.review-submitted", "catalog.review-decided",
+                              "catalog.resource-metadata-changed"]
 
 
 async def test_an_import_keeps_good_rows_reports_bad_ones_and_only_the_good_rows_speak() -> None:
@@ -161,11 +176,16 @@ async def test_an_import_keeps_good_rows_reports_bad_ones_and_only_the_good_rows
             "not-a-uscc,坏代码,unconditional,daily,false\n"
             f"{UNIT},行政许可信息,conditional,monthly,false\n")  # conditional needs its condition
     report = await import_csv(c.ImportCsv(actor=DEPARTMENT, text=text, at=AT), uow)
-    assert report.imported == [build_resource_code("450000", UNIT, 1)] and report.published == 1
+    assert report.imported == [build_resource_code("450000", UNIT, 1)]
+    # A department's row marked for publication goes to the bureau's review; the bureau's own import publishes.
+    assert (report.published, report.submitted) == (0, 1)
     assert [(e.row, e.line) for e in report.errors] == [(2, 3), (3, 4), (4, 5)]
     assert "provider" in report.errors[1].reason
     assert list(uow.resources.rows) == report.imported
-    assert types(uow) == ["registry.unit-registered", "catalog.resource-published"]
+    assert types(uow) == ["registry.unit-registered", "catalog.review-submitted"]
+    rows = f"provider,name,share_type,update_cycle,publish\n{UNIT},企业年报信息,unconditional,yearly,true\n"
+    bureau = await import_csv(c.ImportCsv(actor=OPERATOR, text=rows, at=AT), uow)
+    assert (bureau.published, bureau.submitted) == (1, 0) and types(uow)[-1] == "catalog.resource-published"
 
 
 async def test_a_batch_names_only_each_units_own_codes_and_speaks_for_the_units_it_changed() -> None:
