@@ -37,6 +37,7 @@ EXPECTED_TYPES = {
     "catalog.review-submitted": catalog.ReviewSubmitted,
     "catalog.review-decided": catalog.ReviewDecided,
     "catalog.review-overdue": catalog.ReviewOverdue,
+    "catalog.duplicate-decided": catalog.DuplicateDecided,
     "catalog.resource-unmounted": catalog.ResourceUnmounted,
     "catalog.resource-metadata-changed": catalog.ResourceMetadataChanged,
     "exchange.request-submitted": exchange.RequestSubmitted,

@@ -63,6 +63,10 @@ def test_demo_month_scores_equal_the_replay_of_its_exported_log(tmp_path: Path) 
                              timeout=30).json()
         approved = httpx.get(f"{catalog}/reviews", params={"state": "approved", "limit": 1000}, headers=operator,
                              timeout=30).json()
+        compiled = {kind: httpx.get(f"{catalog}/resources", params={"catalog": kind}, headers=operator,
+                                    timeout=30).json() for kind in ("base", "theme")}
+        feeds = {r["code"]: httpx.get(f"{catalog}/resources/{r['code']}/feeds", headers=operator, timeout=30).json()
+                 for found in compiled.values() for r in found}
     finally:
         subprocess.run([*hub, "down"], env=env, capture_output=True, text=True, timeout=60)
 
@@ -73,6 +77,10 @@ def test_demo_month_scores_equal_the_replay_of_its_exported_log(tmp_path: Path) 
     assert {r["resource_code"] for r in returned} & approved_codes
     noticed = [r for r in approved if r["notice_until"]]
     assert noticed and any(r["resource_status"] == "published" for r in noticed)
+    # The base and theme catalogs were compiled from published department resources, which show what gathers them.
+    assert [r["metadata"]["name"] for r in compiled["base"]] == ["法人综合库"]
+    assert [r["metadata"]["name"] for r in compiled["theme"]] == ["营商环境主题库"]
+    assert all(f["gathers"] and all(g["catalog"] == "department" for g in f["gathers"]) for f in feeds.values())
     assert bulletin.status_code == 200 and bulletin.content.startswith(b"%PDF-")
     import io
 

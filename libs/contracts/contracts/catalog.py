@@ -177,3 +177,17 @@ class ReviewOverdue(_Catalog):
     resource_code: ResourceCode = Field(description="the resource under review")
     review_id: str = Field(min_length=1, description="the review")
     due: datetime = Field(description="the deadline that passed")
+
+
+@register
+class DuplicateDecided(_Catalog):
+    """The bureau decided a pair of resources of two units that looked like the same data (重复采集, seed 003
+    §6.2.6): confirmed, naming the authoritative source (一数一源, the unit that first collects it), or
+    dismissed. The envelope's unit is the authoritative resource's provider (dismissed: the first code's)."""
+
+    TYPE: ClassVar[str] = "catalog.duplicate-decided"
+
+    resource_codes: list[ResourceCode] = Field(min_length=2, max_length=2, description="the pair, lower code first")
+    decision: Literal["confirmed", "dismissed"] = Field(description="the bureau's decision")
+    authoritative: ResourceCode | None = Field(default=None, description="confirmed: the authoritative source")
+    reason: str | None = Field(default=None, description="why, if given")

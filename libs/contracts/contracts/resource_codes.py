@@ -1,7 +1,10 @@
-"""Catalog resource codes (seed 003, attachment §7).
+"""Catalog resource codes (seed 003, attachment §5.3 and §7).
 
-`3` (部门数据资源类) + `30` (省/自治区) + `045` (广西) + 6-digit division code + 9-character unit
-mark (the provider's USCC characters 9-17) + 6-digit serial 000001…999999: 27 characters.
+类 (1 digit: `1` 基础, `2` 主题, `3` 部门数据资源类, §5.3.1) + 项 (2 digits: `30` 省/自治区 for a department
+resource; a base or theme resource's item from the code lists, e.g. `01` 人口) + 目 `045` (广西) + 6-digit
+division code + 9-character unit mark (the provider's USCC characters 9-17; for a base or theme resource the
+unit that leads it, §6.1) + 6-digit serial 000001…999999: 27 characters. The guide's §7 spells the layout
+out for department resources only; base and theme resources follow it with their own 类 and 项.
 The guide calls the unit mark "9 digits", but the organisation codes it is cut from may contain
 letters (its own example is MB1519000), so any character of the USCC alphabet is accepted there.
 """
@@ -10,10 +13,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from contracts.code_lists import CatalogKind, current
 from contracts.divisions import check_division_code
 from contracts.uscc import CHARSET, validate_uscc
 
-PREFIX = "330045"
+PREFIX = "330045"  # a department resource of Guangxi
 LENGTH = 27
 # The 045 segment is Guangxi, so the division must be Guangxi's (45xxxx).
 PROVINCE = "45"
@@ -23,6 +27,8 @@ class ParsedResourceCode(NamedTuple):
     division_code: str
     unit_mark: str
     serial: int
+    kind: CatalogKind = "department"
+    item: str = "30"
 
 
 def unit_mark(uscc: str) -> str:
@@ -30,18 +36,38 @@ def unit_mark(uscc: str) -> str:
     return validate_uscc(uscc)[8:17]
 
 
-def build_resource_code(division_code: str, uscc: str, serial: int) -> str:
+def build_resource_code(division_code: str, uscc: str, serial: int, kind: CatalogKind = "department",
+                        item: str | None = None) -> str:
+    """A department resource by default; a base or theme resource names its item (项) from the code lists."""
     _check_division(division_code)
     _check_serial(serial)
-    return f"{PREFIX}{division_code}{unit_mark(uscc)}{serial:06d}"
+    return f"{prefix(kind, item)}{division_code}{unit_mark(uscc)}{serial:06d}"
+
+
+def prefix(kind: CatalogKind, item: str | None = None) -> str:
+    """类 + 项 + 目 of a catalog kind (a department's item is 30, 省/自治区)."""
+    lists = current()
+    if item is None:
+        if kind != "department":
+            raise ValueError(f"a {kind} resource names its item (项): one of {', '.join(lists.kinds[kind].items)}")
+        item = "30"
+    lists.check_item(kind, item)
+    return f"{lists.kinds[kind].digit}{item}{lists.region}"
 
 
 def parse_resource_code(code: str) -> ParsedResourceCode:
     """Split a resource code into its parts, or raise ValueError saying which part is wrong."""
     if len(code) != LENGTH:
         raise ValueError(f"must be {LENGTH} characters, got {len(code)}")
-    if not code.startswith(PREFIX):
-        raise ValueError(f"must start with {PREFIX} (类 3, 项 30, 目 045), got {code[:6]!r}")
+    lists = current()
+    kind = lists.kind_of_digit(code[0])
+    if kind is None:
+        raise ValueError(f"类 (character 1) must be 1 (基础), 2 (主题) or 3 (部门), got {code[0]!r}")
+    if code[1:3] not in kind.items:
+        raise ValueError(f"项 (characters 2-3) {code[1:3]!r} is not an item of the {kind.key} catalog "
+                         f"({', '.join(kind.items)})")
+    if code[3:6] != lists.region:
+        raise ValueError(f"目 (characters 4-6) must be {lists.region} (广西), got {code[3:6]!r}")
     division, mark, serial = code[6:12], code[12:21], code[21:]
     try:
         _check_division(division)
@@ -53,7 +79,7 @@ def parse_resource_code(code: str) -> ParsedResourceCode:
     if not serial.isascii() or not serial.isdigit():
         raise ValueError(f"serial (characters 22-27) must be 6 digits, got {serial!r}")
     _check_serial(int(serial))
-    return ParsedResourceCode(division, mark, int(serial))
+    return ParsedResourceCode(division, mark, int(serial), kind.key, code[1:3])
 
 
 def validate_resource_code(code: str) -> str:

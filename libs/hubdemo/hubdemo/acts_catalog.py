@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from contracts.resource_codes import build_resource_code
 
-from .cast import PROFILE_STEPS, PROFILES, RESOURCE_KINDS, Unit, batch_of, sample
+from .cast import PROFILE_STEPS, PROFILES, RESOURCE_KINDS, Unit, batch_of, resource_kind, sample
 from .client import DemoBase
 from .progress import SH, days_of
 from .providers import ProviderServers
@@ -61,7 +61,9 @@ class CatalogActs(DemoBase):
     def survey_resources(self, u: Unit) -> None:
         """What an earlier run left of a unit's resources: published (and mounted) ones, those in their public
         notice, returned ones and drafts."""
-        for r in self.read("catalog", "/resources", self.dept(u.uscc), unit=u.uscc, limit=1000).json():
+        # Its department resources (a base or theme catalog it leads is compiled once, acts_gathering.py).
+        for r in self.read("catalog", "/resources", self.dept(u.uscc), unit=u.uscc, catalog="department",
+                           limit=1000).json():
             if r["status"] == "published":
                 u.published.append(r["code"])
                 if r["mount_kind"]:
@@ -127,7 +129,7 @@ class CatalogActs(DemoBase):
                 continue
             rng = self.rng_for("weekend feed", day, u.uscc)
             for code in u.mounted:
-                if RESOURCE_KINDS[(int(code[-6:]) - 1) % len(RESOURCE_KINDS)][2] == "daily":
+                if resource_kind(code)[2] == "daily":
                     self.update(u, code, day, rng.randint(10, 5000))
 
     def update(self, u: Unit, code: str, day: date, records: int) -> None:
@@ -171,7 +173,7 @@ class CatalogActs(DemoBase):
 
     def metadata_of(self, u: Unit, code: str) -> dict[str, Any]:
         serial = int(code[-6:])
-        name, share, cycle = RESOURCE_KINDS[(serial - 1) % len(RESOURCE_KINDS)]
+        name, share, cycle = resource_kind(code)
         metadata: dict[str, Any] = {"name": f"{u.name.removeprefix('广西壮族自治区')}{name}",
                                     "share_type": share, "update_cycle": cycle, "domain": "综合政务",
                                     "summary": f"{u.name}{name}", "share_method": "共享交换平台",

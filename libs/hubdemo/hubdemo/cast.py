@@ -14,6 +14,13 @@ RESOURCE_KINDS = [
     ("监管对象名录", "conditional", "weekly"), ("业务办理结果", "unconditional", "daily"),
     ("统计年报数据", "unconditional", "monthly"), ("内部人事档案", "not_shared", "monthly"),
 ]
+
+
+def resource_kind(code: str) -> tuple[str, str, str]:
+    """(name, share type, update cycle) the demo gives a department resource, by its code's serial."""
+    return RESOURCE_KINDS[(int(code[-6:]) - 1) % len(RESOURCE_KINDS)]
+
+
 PROFILES = {  # share of units, update diligence, decision speed (days; None: never), gateway failure rate
     "exemplary": (0.3, 0.97, (1, 1), 0.0),
     "ordinary": (0.55, 0.85, (1, 3), 0.03),

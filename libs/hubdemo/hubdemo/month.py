@@ -29,6 +29,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from .acts_catalog import CatalogActs
 from .acts_exchange import ExchangeActs
+from .acts_gathering import GatheringActs
 from .acts_inventory import InventoryActs
 from .acts_licenses import LicenseActs
 from .acts_submissions import SubmissionActs
@@ -39,7 +40,7 @@ from .providers import ProviderServers
 __all__ = ["Demo", "DemoFailed"]
 
 
-class Demo(CatalogActs, ExchangeActs, LicenseActs, SubmissionActs, InventoryActs):
+class Demo(CatalogActs, GatheringActs, ExchangeActs, LicenseActs, SubmissionActs, InventoryActs):
     """The month, day by day: each context's acts live in its own module (acts_*.py)."""
 
     # ── the month ─────────────────────────────────────────────────────────────────────────
@@ -105,6 +106,7 @@ class Demo(CatalogActs, ExchangeActs, LicenseActs, SubmissionActs, InventoryActs
     def working_day(self, day: date, now: datetime, providers: ProviderServers) -> None:
         for u in self.units.values():
             self.catalog_day(u, day, providers)
+        self.gather_day(day)
         self.exchange_day(day)
         self.license_day(day)
         self.submissions_day(day)

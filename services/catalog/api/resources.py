@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from contracts.catalog import ShareType, UpdateCycle
+from contracts.code_lists import CatalogKind
 from contracts.values import ResourceCode, Uscc
 from fastapi import APIRouter, Query, Request
 from hubkit import deps
@@ -29,7 +30,12 @@ class ResourceCreate(BaseModel):
     provider: Uscc = Field(description="统一社会信用代码 of the providing unit (a department: its own)")
     metadata: Metadata
     resource_code: ResourceCode | None = Field(
-        None, description="an existing code to import; omitted: the next serial of the unit and division")
+        None, description="an existing code to import; omitted: the next serial of the unit, division and catalog")
+    catalog: CatalogKind | None = Field(None, description=(
+        "基础 (base, 类 1), 主题 (theme, 类 2) or 部门 (department, 类 3) catalog (seed 003 §5.3.1); omitted: the "
+        "imported code's, or department"))
+    item: str | None = Field(None, min_length=2, max_length=2, description=(
+        "a base or theme resource's item (项) from the code lists (GET /code-lists), e.g. 01 人口"))
     occurred_at: AwareDatetime | None = Field(None, description="bureau only: record at a past instant")
 
 
@@ -54,6 +60,7 @@ class UpdateBody(BaseModel):
 
 class ResourcePublic(BaseModel):
     code: str
+    catalog: CatalogKind = Field(description="base, theme or department (the code's 类)")
     provider: str
     status: str
     version: int
@@ -73,7 +80,7 @@ class ResourcePublic(BaseModel):
         direct connection around it is what A5.3 forbids)."""
         fresh = freshness(r.last_update_at, r.metadata.update_cycle, now) if r.last_update_at else None
         access = r.mount_access if sees_access(viewer, r.provider) else None
-        return cls(code=r.code, provider=r.provider, status=r.status, version=r.version,
+        return cls(code=r.code, catalog=r.catalog_kind, provider=r.provider, status=r.status, version=r.version,
                    metadata=r.metadata.model_dump(mode="json"), published_at=r.published_at,
                    mount_kind=r.mount_kind, mount_access=access, mounted_at=r.mounted_at,
                    last_update_at=r.last_update_at, stale_at=fresh.stale_at if fresh else None,
@@ -96,7 +103,8 @@ def _of(request: Request, principal: Principal, resource: Resource) -> ResourceP
 @router.post("", status_code=201, summary="Catalogue a resource (a draft until published)")
 async def create(body: ResourceCreate, request: Request, principal: CurrentPrincipal) -> ResourcePublic:
     cmd = c.CreateResource(actor=principal, provider=body.provider, metadata=body.metadata,
-                           resource_code=body.resource_code, at=write_instant(request, principal, body.occurred_at))
+                           resource_code=body.resource_code, catalog=body.catalog, item=body.item,
+                           at=write_instant(request, principal, body.occurred_at))
     return _of(request, principal, await handlers.create_resource(cmd, uow(request)))
 
 
@@ -135,6 +143,7 @@ async def report_update(code: str, body: UpdateBody, request: Request, principal
 async def search(
     request: Request, principal: CurrentPrincipal,
     unit: Annotated[str | None, Query(description="provider USCC")] = None,
+    catalog: Annotated[CatalogKind | None, Query(description="base, theme or department")] = None,
     domain: Annotated[str | None, Query(description="所属领域, exact")] = None,
     share_type: ShareType | None = None,
     update_cycle: UpdateCycle | None = None,
@@ -145,7 +154,8 @@ async def search(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[ResourcePublic]:
     viewer = _department(principal)
-    found = await queries.resources(deps.pool(request), unit=unit, domain=domain, share_type=share_type,
+    found = await queries.resources(deps.pool(request), unit=unit, catalog=catalog, domain=domain,
+                                    share_type=share_type,
                                     update_cycle=update_cycle, q=q, mounted=mounted, include_drafts_of=viewer,
                                     as_of=as_of, limit=limit, offset=offset, viewer=viewer)
     now = as_of or deps.now(request)
@@ -159,6 +169,19 @@ async def read(code: str, request: Request, principal: CurrentPrincipal,
     if resource is None or resource.hidden_from(_department(principal)):
         raise not_found("resource", code if as_of is None else f"{code} as of {as_of.isoformat()}")
     return ResourcePublic.of(resource, as_of or deps.now(request), principal)
+
+
+@router.get("/{code}/feeds", summary=(
+    "What feeds what: the department resources a base or theme resource gathers, the base and theme resources "
+    "that gather a department resource, and other units' resources confirmed as the same data"))
+async def feeds(code: str, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
+    resource = await queries.resource(deps.pool(request), code)
+    viewer = _department(principal)
+    if resource is None or resource.hidden_from(viewer):
+        raise not_found("resource", code)
+    gathers, gathered_by, same = await queries.feeds(deps.pool(request), resource, viewer)
+    return {"code": code, "catalog": resource.catalog_kind, "gathers": gathers, "gathered_by": gathered_by,
+            "same_data": same}
 
 
 @router.get("/{code}/versions", summary="Every metadata version with the instant it took effect")

@@ -11,7 +11,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
+from contracts import code_lists
 from contracts.catalog import InformationItem, MountKind, ShareType, UpdateCycle
+from contracts.code_lists import CatalogKind
+from contracts.resource_codes import parse_resource_code
 from contracts.values import ResourceCode
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -75,6 +78,27 @@ def check_share_rules(m: Metadata) -> None:
         raise ResourceRejected(f"items: the information item {duplicate!r} appears twice")
 
 
+def check_code_lists(m: Metadata, kind: CatalogKind) -> None:
+    """What a write must satisfy of the current code lists (not checked on reading what is stored: a resource
+    keeps the domain it was published with until its next change). A base or theme resource gathers department
+    resources: its related codes are department codes (类 3)."""
+    lists = code_lists.current()
+    if m.domain is not None:
+        try:
+            lists.check_domain(m.domain)
+        except ValueError as exc:
+            raise ResourceRejected(f"domain: {exc}") from None
+    if kind != "department":
+        for i, related in enumerate(m.related_codes):
+            if (other := parse_resource_code(related).kind) != "department":
+                raise ResourceRejected(f"related_codes.{i}: a {kind} resource gathers department resources "
+                                       f"(类 3); {related} is a {other} resource")
+
+
+def catalog_kind(code: str) -> CatalogKind:
+    return parse_resource_code(code).kind
+
+
 def check_change(status: Status, old: Metadata, new: Metadata) -> None:
     if status == "published" and new.name != old.name:
         raise ResourceRejected(f"name: a published resource keeps its name ({old.name!r}); "
@@ -131,6 +155,11 @@ class Resource(BaseModel):
     @property
     def mounted(self) -> bool:
         return self.mount_kind is not None
+
+    @property
+    def catalog_kind(self) -> CatalogKind:
+        """基础 (base), 主题 (theme) or 部门 (department), from the code's first digit (§5.3.1)."""
+        return catalog_kind(self.code)
 
     def hidden_from(self, department: str | None) -> bool:
         """Whether a department (its unit; None: the bureau's roles) may not see the resource: another unit's

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from contracts.catalog import ReviewReason
+from contracts.code_lists import CatalogKind
 from hubkit.auth import Principal
 
 from catalog.domain.resources import Metadata, Mount
@@ -24,11 +25,16 @@ class RegisterUnit:
 
 @dataclass(frozen=True)
 class CreateResource:
+    """`catalog`: the kind of catalog (None: the imported code's, or a department resource); `item`: a base or
+    theme resource's item (项) from the code lists."""
+
     actor: Principal
     provider: str
     metadata: Metadata
     resource_code: str | None
     at: datetime
+    catalog: CatalogKind | None = None
+    item: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,3 +122,16 @@ class ImportCsv:
     text: str
     at: datetime
     review_days: int = REVIEW_DAYS
+
+
+@dataclass(frozen=True)
+class DecideDuplicate:
+    """The bureau confirms two units' resources as the same data (naming the authoritative source) or
+    dismisses the candidate."""
+
+    actor: Principal
+    codes: tuple[str, str]
+    decision: Literal["confirm", "dismiss"]
+    authoritative: str | None
+    reason: str | None
+    at: datetime

@@ -7,13 +7,21 @@ from datetime import datetime
 
 from contracts.base import Payload
 from contracts.catalog import RequirementAssigned, ResourceMounted, ResourceUnmounted, ResourceUpdated
+from contracts.code_lists import CatalogKind
 from contracts.registry_events import UnitRegistered
-from contracts.resource_codes import build_resource_code, parse_resource_code, resource_code_matches_provider
+from contracts.resource_codes import build_resource_code, parse_resource_code, prefix, resource_code_matches_provider
 from hubkit.auth import Principal
 from hubkit.problems import Problem, conflict, invalid
 
 from catalog.domain import reviews as flow
-from catalog.domain.resources import Resource, ResourceRejected, changed_fields, check_change
+from catalog.domain.resources import (
+    Metadata,
+    Resource,
+    ResourceRejected,
+    changed_fields,
+    check_change,
+    check_code_lists,
+)
 from catalog.domain.units import UnitRejected, check_parent
 from catalog.service import commands as c
 from catalog.service import steps
@@ -55,18 +63,40 @@ async def _create(cmd: c.CreateResource, uow: CatalogUnitOfWork) -> Resource:
             raise rejected(ResourceRejected(
                 f"resource_code: its unit mark {parsed.unit_mark} (characters 13-21) is not cut from the "
                 f"provider's code {cmd.provider} (characters 9-17: {cmd.provider[8:17]})"))
-        division, serial = parsed.division_code, parsed.serial
+        if cmd.catalog is not None and parsed.kind != cmd.catalog:
+            raise rejected(ResourceRejected(f"resource_code: {code} is a {parsed.kind} resource (类 {code[0]}), "
+                                            f"not of the {cmd.catalog} catalog"))
+        if cmd.item is not None and parsed.item != cmd.item:
+            raise rejected(ResourceRejected(f"resource_code: its item (项) is {parsed.item}, not {cmd.item}"))
+        division, serial, kind = parsed.division_code, parsed.serial, parsed.kind
         await uow.resources.lock_serials(cmd.provider, division)
         if await uow.resources.exists(code):
             raise conflict(f"resource_code: {code} is already catalogued")
     else:
-        division = unit.division_code
+        division, kind = unit.division_code, cmd.catalog or "department"
+        try:
+            head = prefix(kind, cmd.item)
+        except ValueError as exc:
+            raise rejected(ResourceRejected(f"item: {exc}")) from None
         await uow.resources.lock_serials(cmd.provider, division)
-        serial = await uow.resources.next_serial(cmd.provider, division)
-        code = build_resource_code(division, cmd.provider, serial)
+        serial = await uow.resources.next_serial(cmd.provider, division, head)
+        code = build_resource_code(division, cmd.provider, serial, kind, head[1:3])
+    await _check_metadata(uow, kind, cmd.metadata)
     await uow.resources.insert(code=code, provider=cmd.provider, division=division, serial=serial,
                                metadata=cmd.metadata, at=cmd.at)
     return Resource(code=code, provider=cmd.provider, status="draft", version=1, metadata=cmd.metadata)
+
+
+async def _check_metadata(uow: CatalogUnitOfWork, kind: CatalogKind, metadata: Metadata) -> None:
+    """The code lists' rules, and the department resources a base or theme resource gathers are catalogued."""
+    try:
+        check_code_lists(metadata, kind)
+    except ResourceRejected as exc:
+        raise rejected(exc) from None
+    if kind != "department":
+        for i, related in enumerate(metadata.related_codes):
+            if not await uow.resources.exists(related):
+                raise rejected(ResourceRejected(f"related_codes.{i}: {related} is not in the catalog"))
 
 
 async def create_resource(cmd: c.CreateResource, uow: CatalogUnitOfWork) -> Resource:
@@ -91,6 +121,8 @@ async def change_metadata(cmd: c.ChangeMetadata, uow: CatalogUnitOfWork) -> Reso
         except ResourceRejected as exc:
             raise conflict(str(exc)) from None
         changed = changed_fields(resource.metadata, cmd.metadata)
+        if changed:
+            await _check_metadata(uow, resource.catalog_kind, cmd.metadata)
         if resource.status in ("draft", "returned"):
             await uow.resources.replace_draft(cmd.code, cmd.metadata, cmd.at)
         elif changed:

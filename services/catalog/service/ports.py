@@ -4,7 +4,7 @@ PostgreSQL rows (`catalog.storage`) and the in-memory fakes of the tests both fi
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from hubkit.uow import UnitOfWork
 
@@ -16,7 +16,7 @@ from catalog.domain.units import Unit
 class Resources(Protocol):
     async def lock_serials(self, provider: str, division: str) -> None: ...
 
-    async def next_serial(self, provider: str, division: str) -> int: ...
+    async def next_serial(self, provider: str, division: str, head: str = "330045") -> int: ...
 
     async def insert(self, *, code: str, provider: str, division: str, serial: int, metadata: Metadata,
                      at: datetime) -> None: ...
@@ -57,6 +57,13 @@ class Reviews(Protocol):
     async def notices_ended(self, now: datetime) -> list[Review]: ...
 
 
+class Duplicates(Protocol):
+    async def get(self, a: str, b: str) -> dict[str, Any] | None: ...
+
+    async def decide(self, *, a: str, b: str, decision: str, authoritative: str | None, reason: str | None,
+                     at: datetime) -> None: ...
+
+
 class Units(Protocol):
     async def get(self, uscc: str) -> Unit | None: ...
 
@@ -66,4 +73,5 @@ class Units(Protocol):
 class CatalogUnitOfWork(UnitOfWork, Protocol):
     resources: Resources
     reviews: Reviews
+    duplicates: Duplicates
     units: Units

@@ -7,12 +7,13 @@ from typing import Any
 
 import asyncpg
 
-from catalog.domain import open_data
+from catalog.domain import duplicates, open_data
 from catalog.domain.freshness import Freshness, freshness
 from catalog.domain.requirements import Progress, progress
 from catalog.domain.resources import Resource
 from catalog.domain.reviews import Review
 from catalog.domain.units import Unit
+from catalog.storage.duplicates import DuplicateRows
 from catalog.storage.resources import ResourceRows
 from catalog.storage.reviews import ReviewRows
 from catalog.storage.units import UnitRows
@@ -95,3 +96,46 @@ async def review_queue(pool: asyncpg.Pool, *, state: str | None, unit: str | Non
                        offset: int) -> list[dict[str, Any]]:
     async with pool.acquire() as conn:
         return await ReviewRows(conn).queue(state=state, unit=unit, now=now, limit=limit, offset=offset)
+
+
+async def feeds(pool: asyncpg.Pool, resource: Resource, viewer: str | None
+                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """(what a base or theme resource gathers, what gathers this resource, the other units' resources the bureau
+    confirmed as the same data), each as the viewer may see it; the authoritative source is marked."""
+    async with pool.acquire() as conn:
+        rows = ResourceRows(conn)
+        gathers = await rows.many(list(resource.metadata.related_codes)) if resource.catalog_kind != "department" \
+            else []
+        gathered_by = await rows.gathering(resource.code)
+        confirmed = await DuplicateRows(conn).decided(decision="confirmed", code=resource.code)
+        authoritative = {d["authoritative"] for d in confirmed}
+        same = await rows.many([d["b"] if d["a"] == resource.code else d["a"] for d in confirmed])
+
+    def brief(r: Resource) -> dict[str, Any]:
+        return {"code": r.code, "catalog": r.catalog_kind, "name": r.metadata.name, "provider": r.provider,
+                "status": r.status}
+
+    return ([brief(r) for r in gathers if not r.hidden_from(viewer)],
+            [brief(r) for r in gathered_by if not r.hidden_from(viewer)],
+            [brief(r) | {"authoritative": r.code in authoritative} for r in same if not r.hidden_from(viewer)])
+
+
+async def duplicate_candidates(pool: asyncpg.Pool, limit: int) -> list[dict[str, Any]]:
+    """Undecided pairs of published department resources of two units that look like the same data."""
+    async with pool.acquire() as conn:
+        rows = DuplicateRows(conn)
+        published = await rows.published_department()
+        names = {u.uscc: u.name for u in await UnitRows(conn).search(kind=None, parent=None, q=None)}
+        found = duplicates.candidates(published, await rows.decided_pairs(), names)[:limit]
+    by_code = {r.code: r for r in published}
+
+    def side(code: str) -> dict[str, Any]:
+        r = by_code[code]
+        return {"code": code, "name": r.metadata.name, "provider": r.provider, "published_at": r.published_at}
+
+    return [{"a": side(c.a), "b": side(c.b), "score": c.score, "reasons": list(c.reasons)} for c in found]
+
+
+async def duplicate_decisions(pool: asyncpg.Pool, *, decision: str | None, code: str | None) -> list[dict[str, Any]]:
+    async with pool.acquire() as conn:
+        return await DuplicateRows(conn).decided(decision=decision, code=code)

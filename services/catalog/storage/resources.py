@@ -7,6 +7,8 @@ from typing import Any
 
 import asyncpg
 import orjson
+from contracts import code_lists
+from contracts.code_lists import CatalogKind
 from hubkit.db import json_value
 
 from catalog.domain.resources import Metadata, Mount, Resource
@@ -34,7 +36,7 @@ WHERE r.published_at <= $1
 # be stored as a JSON *string* by the pool's codec, and `metadata ->> 'share_type'` would find nothing in it.
 
 
-def _resource(row: asyncpg.Record) -> Resource:
+def resource_of(row: asyncpg.Record) -> Resource:
     return Resource(
         code=row["code"], provider=row["provider"], status=row["status"], version=row["version"],
         metadata=Metadata.model_validate(json_value(row["metadata"])), published_at=row["published_at"],
@@ -59,10 +61,11 @@ class ResourceRows:
         await self.conn.execute("SELECT pg_advisory_xact_lock(hashtext('catalog.serial:' || $1 || $2))",
                                 provider, division)
 
-    async def next_serial(self, provider: str, division: str) -> int:
+    async def next_serial(self, provider: str, division: str, head: str = "330045") -> int:
+        """The next serial of the unit's codes in a division and catalog (`head`: 类 + 项 + 目)."""
         value = await self.conn.fetchval(
-            "SELECT coalesce(max(serial), 0) + 1 FROM resources WHERE provider = $1 AND division_code = $2",
-            provider, division)
+            "SELECT coalesce(max(serial), 0) + 1 FROM resources WHERE provider = $1 AND division_code = $2 "
+            "AND left(code, 6) = $3", provider, division, head)
         return int(value)
 
     async def insert(self, *, code: str, provider: str, division: str, serial: int,
@@ -82,11 +85,11 @@ class ResourceRows:
     async def get(self, code: str, *, for_update: bool = False) -> Resource | None:
         lock = " FOR UPDATE" if for_update else ""
         row = await self.conn.fetchrow("SELECT * FROM resources WHERE code = $1" + lock, code)
-        return _resource(row) if row else None
+        return resource_of(row) if row else None
 
     async def get_as_of(self, code: str, at: datetime) -> Resource | None:
         row = await self.conn.fetchrow(_SELECT_AS_OF + " AND r.code = $2", at, code)
-        return _resource(row) if row else None
+        return resource_of(row) if row else None
 
     async def replace_draft(self, code: str, metadata: Metadata, at: datetime) -> None:
         """A draft is not public yet: its single version is edited in place."""
@@ -154,23 +157,38 @@ class ResourceRows:
 
     async def search(self, *, unit: str | None, domain: str | None, share_type: str | None,
                      update_cycle: str | None, q: str | None, mounted: bool | None, include_drafts_of: str | None,
-                     as_of: datetime | None, limit: int, offset: int, viewer: str | None = None) -> list[Resource]:
-        """`viewer`: a department's unit, which sees no other unit's secret resource (None: the bureau's roles)."""
+                     as_of: datetime | None, limit: int, offset: int, viewer: str | None = None,
+                     catalog: CatalogKind | None = None) -> list[Resource]:
+        """`viewer`: a department's unit, which sees no other unit's secret resource (None: the bureau's roles);
+        `catalog`: base, theme or department (the code's first digit)."""
         filters = ("($2::text IS NULL OR provider = $2) AND ($3::text IS NULL OR metadata ->> 'domain' = $3) "
                    "AND ($4::text IS NULL OR metadata ->> 'share_type' = $4) "
                    "AND ($5::text IS NULL OR metadata ->> 'update_cycle' = $5) "
                    "AND ($6::text IS NULL OR search_text LIKE '%' || lower($6) || '%') "
                    "AND ($7::boolean IS NULL OR (mount_kind IS NOT NULL) = $7) "
-                   "AND ($10::text IS NULL OR provider = $10 OR NOT coalesce((metadata ->> 'secret')::boolean, false))")
+                   "AND ($10::text IS NULL OR provider = $10 OR NOT coalesce((metadata ->> 'secret')::boolean, false)) "
+                   "AND ($11::text IS NULL OR left(code, 1) = $11)")
+        digit = code_lists.current().kinds[catalog].digit if catalog else None
         args = [unit, domain, share_type, update_cycle, q, mounted]
         if as_of is not None:
             sql = f"SELECT * FROM ({_SELECT_AS_OF}) x WHERE {filters} ORDER BY code LIMIT $8 OFFSET $9"
-            rows = await self.conn.fetch(sql, as_of, *args, limit, offset, viewer)
+            rows = await self.conn.fetch(sql, as_of, *args, limit, offset, viewer, digit)
         else:
             sql = (f"SELECT * FROM resources WHERE (status = 'published' OR provider = $1) AND {filters} "
                    "ORDER BY code LIMIT $8 OFFSET $9")
-            rows = await self.conn.fetch(sql, include_drafts_of, *args, limit, offset, viewer)
-        return [_resource(r) for r in rows]
+            rows = await self.conn.fetch(sql, include_drafts_of, *args, limit, offset, viewer, digit)
+        return [resource_of(r) for r in rows]
+
+    async def gathering(self, code: str) -> list[Resource]:
+        """The base and theme resources whose related codes name this one (they gather it)."""
+        rows = await self.conn.fetch(
+            "SELECT * FROM resources WHERE left(code, 1) IN ('1', '2') AND metadata -> 'related_codes' ? $1 "
+            "ORDER BY code", code)
+        return [resource_of(r) for r in rows]
+
+    async def many(self, codes: list[str]) -> list[Resource]:
+        rows = await self.conn.fetch("SELECT * FROM resources WHERE code = ANY($1) ORDER BY code", codes)
+        return [resource_of(r) for r in rows]
 
     async def open_published(self, q: str | None, limit: int, offset: int) -> list[Resource]:
         """Published resources whose open attribute is open and that are shared without condition (the public
@@ -180,12 +198,12 @@ class ResourceRows:
             "AND metadata ->> 'share_type' = 'unconditional' "
             "AND ($1::text IS NULL OR search_text LIKE '%' || lower($1) || '%') ORDER BY code LIMIT $2 OFFSET $3",
             q, limit, offset)
-        return [_resource(r) for r in rows]
+        return [resource_of(r) for r in rows]
 
     async def mounted_of(self, unit: str | None) -> list[Resource]:
         rows = await self.conn.fetch("SELECT * FROM resources WHERE mount_kind IS NOT NULL AND ($1::text IS NULL OR "
                                      "provider = $1) ORDER BY provider, code", unit)
-        return [_resource(r) for r in rows]
+        return [resource_of(r) for r in rows]
 
     async def states(self, codes: list[str]) -> tuple[set[str], set[str]]:
         """(published, mounted) among the codes."""

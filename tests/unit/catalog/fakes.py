@@ -16,19 +16,20 @@ from hubkit.uow import FakeUnitOfWork
 class FakeResources:
     def __init__(self) -> None:
         self.rows: dict[str, Resource] = {}
-        self.serials: dict[tuple[str, str], int] = {}
+        self.serials: dict[tuple[str, str, str], int] = {}
         self.requirements: dict[tuple[str, str], tuple[Any, ...]] = {}
         self.history: list[tuple[str, str]] = []
 
     async def lock_serials(self, provider: str, division: str) -> None:
         pass  # one task at a time in memory
 
-    async def next_serial(self, provider: str, division: str) -> int:
-        return self.serials.get((provider, division), 0) + 1
+    async def next_serial(self, provider: str, division: str, head: str = "330045") -> int:
+        return self.serials.get((provider, division, head), 0) + 1
 
     async def insert(self, *, code: str, provider: str, division: str, serial: int, metadata: Metadata,
                      at: datetime) -> None:
-        self.serials[(provider, division)] = max(serial, self.serials.get((provider, division), 0))
+        key = (provider, division, code[:6])
+        self.serials[key] = max(serial, self.serials.get(key, 0))
         self.rows[code] = Resource(code=code, provider=provider, status="draft", version=1, metadata=metadata)
 
     async def exists(self, code: str) -> bool:
@@ -100,6 +101,19 @@ class FakeReviews:
                 and r.notice_until <= now and self.resources.rows[r.code].status == "in_notice"]
 
 
+class FakeDuplicates:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], dict[str, Any]] = {}
+
+    async def get(self, a: str, b: str) -> dict[str, Any] | None:
+        return self.rows.get((a, b))
+
+    async def decide(self, *, a: str, b: str, decision: str, authoritative: str | None, reason: str | None,
+                     at: datetime) -> None:
+        self.rows[(a, b)] = {"a": a, "b": b, "decision": decision, "authoritative": authoritative, "reason": reason,
+                             "decided_at": at}
+
+
 class FakeUnits:
     def __init__(self) -> None:
         self.rows: dict[str, Unit] = {}
@@ -118,13 +132,13 @@ class FakeCatalogUnitOfWork(FakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
         self.resources, self.units = FakeResources(), FakeUnits()
-        self.reviews = FakeReviews(self.resources)
+        self.reviews, self.duplicates = FakeReviews(self.resources), FakeDuplicates()
 
     def _snapshot(self) -> Any:
-        return copy.deepcopy((self.resources.__dict__, self.units.__dict__, self.reviews.rows))
+        return copy.deepcopy((self.resources.__dict__, self.units.__dict__, self.reviews.rows, self.duplicates.rows))
 
     def _restore(self, state: Any) -> None:
-        resources, units, reviews = copy.deepcopy(state)
+        resources, units, reviews, duplicates = copy.deepcopy(state)
         self.resources.__dict__.update(resources)
         self.units.__dict__.update(units)
-        self.reviews.rows = reviews
+        self.reviews.rows, self.duplicates.rows = reviews, duplicates

@@ -125,6 +125,21 @@ async def test_a_resource_under_review_is_frozen_and_a_draft_is_not_decided() ->
     assert state(uow)[1:] == before[1:]
 
 
+async def test_a_decision_stands_once_taken_except_a_return_during_the_notice() -> None:
+    uow = FakeCatalogUnitOfWork()
+    code = await submitted(uow)
+    await reviews.decide(decision("return", at=MONDAY, reasons=(BASIS,), code=code), uow)
+    published = await draft(uow)
+    await reviews.submit(c.SubmitResource(actor=DEPARTMENT, code=published, at=MONDAY), uow)
+    await reviews.decide(decision("approve", at=MONDAY, code=published), uow)
+    before = state(uow)
+    for target in (code, published):  # returned again; a published resource "returned"
+        with pytest.raises(Problem) as stands:
+            await reviews.decide(decision("return", at=MONDAY, reasons=(BASIS,), code=target), uow)
+        assert stands.value.status == 409 and "submit again" in stands.value.detail
+    assert state(uow) == before
+
+
 async def test_an_undecided_submission_is_overdue_once_at_its_deadline() -> None:
     uow = FakeCatalogUnitOfWork()
     code = await submitted(uow)
