@@ -118,6 +118,13 @@ async def test_returned_fixed_resubmitted_noticed_and_published_by_the_clock(
     assert decided == [("approved", []), ("returned", reasons)]
     history = (await client.get(f"/resources/{code}/reviews", headers=dept)).json()
     assert [h["decision"] for h in history] == ["returned", "approved"]
+    # The portal shows the unit (and the bureau) its reviews with the reasons; another unit sees none of them.
+    mine = await client.get(f"/portal/resources/{code}", headers={"Cookie": f"hub_portal={dept['Authorization'][7:]}"})
+    theirs = await client.get(f"/portal/resources/{code}",
+                              headers={"Cookie": f"hub_portal={outsider['Authorization'][7:]}"})
+    assert mine.status_code == theirs.status_code == 200
+    assert "摘要过简" in mine.text and "已退回" in mine.text and 'id="reviews"' in mine.text
+    assert "摘要过简" not in theirs.text and 'id="reviews"' not in theirs.text
     assert (await client.get(f"/resources/{code}", headers=outsider)).status_code == 200
 
 

@@ -67,6 +67,11 @@ def test_demo_month_scores_equal_the_replay_of_its_exported_log(tmp_path: Path) 
                                     timeout=30).json() for kind in ("base", "theme")}
         feeds = {r["code"]: httpx.get(f"{catalog}/resources/{r['code']}/feeds", headers=operator, timeout=30).json()
                  for found in compiled.values() for r in found}
+        portal = {"hub_portal": operator["Authorization"][7:]}
+        portal_base = httpx.get(f"{catalog}/portal", params={"catalog": "base"}, cookies=portal, timeout=30)
+        fixed_code = returned[0]["resource_code"] if returned else ""
+        portal_fixed = httpx.get(f"{catalog}/portal/resources/{fixed_code}", cookies=portal, timeout=30)
+        portal_open = httpx.get(f"{catalog}/portal/open", timeout=30)
     finally:
         subprocess.run([*hub, "down"], env=env, capture_output=True, text=True, timeout=60)
 
@@ -81,6 +86,10 @@ def test_demo_month_scores_equal_the_replay_of_its_exported_log(tmp_path: Path) 
     assert [r["metadata"]["name"] for r in compiled["base"]] == ["法人综合库"]
     assert [r["metadata"]["name"] for r in compiled["theme"]] == ["营商环境主题库"]
     assert all(f["gathers"] and all(g["catalog"] == "department" for g in f["gathers"]) for f in feeds.values())
+    # The portal renders them: the base catalog, a returned-then-fixed resource with its reasons, the open page.
+    assert portal_base.status_code == 200 and "法人综合库" in portal_base.text
+    assert portal_fixed.status_code == 200 and "摘要未说明数据范围和更新方式" in portal_fixed.text
+    assert portal_open.status_code == 200 and portal_open.text.count("<tr>") >= 2
     assert bulletin.status_code == 200 and bulletin.content.startswith(b"%PDF-")
     import io
 

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from catalog.api import code_lists, duplicates, freshness, open_data, requirements, resources, reviews, units
+from catalog.api import code_lists, duplicates, freshness, open_data, portal, requirements, resources, reviews, units
 
 routers: list[APIRouter] = [units.router, resources.router, reviews.router, requirements.router, freshness.router,
-                            open_data.router, code_lists.router, duplicates.router]
+                            open_data.router, code_lists.router, duplicates.router, portal.router]

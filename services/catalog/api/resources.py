@@ -184,6 +184,15 @@ async def feeds(code: str, request: Request, principal: CurrentPrincipal) -> dic
             "same_data": same}
 
 
+@router.get("/{code}/usage", summary="Its use: units subscribed now and how consumers rated it (the exchange's events)")
+async def usage(code: str, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
+    resource = await queries.resource(deps.pool(request), code)
+    if resource is None or resource.hidden_from(_department(principal)):
+        raise not_found("resource", code)
+    found = await queries.usage(deps.pool(request), code)
+    return {"code": code, **{k: v for k, v in found.items() if k != "comments"}}
+
+
 @router.get("/{code}/versions", summary="Every metadata version with the instant it took effect")
 async def versions(code: str, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
     resource = await queries.resource(deps.pool(request), code)

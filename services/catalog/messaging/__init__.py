@@ -2,6 +2,7 @@
 
 from hubkit.service import ConsumerSpec
 
-from catalog.messaging import deliveries
+from catalog.messaging import deliveries, usage
 
-consumers: list[ConsumerSpec] = [ConsumerSpec(name="deliveries", topics=deliveries.TOPICS, handler=deliveries.apply)]
+consumers: list[ConsumerSpec] = [ConsumerSpec(name="deliveries", topics=deliveries.TOPICS, handler=deliveries.apply),
+                                 ConsumerSpec(name="usage", topics=usage.TOPICS, handler=usage.apply)]

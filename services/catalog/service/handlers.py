@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
 
 from contracts.base import Payload
@@ -112,6 +113,10 @@ async def change_metadata(cmd: c.ChangeMetadata, uow: CatalogUnitOfWork) -> Reso
     the bureau's review (the resource stays as published until it is approved); nothing changed: nothing."""
     async with uow:
         resource = await steps.owned(uow, cmd.code, cmd.actor)
+        if resource.published_at is not None and cmd.metadata.publish_date is None:
+            # The publish date (§5.2(13)) is the publication's: a change that leaves it out keeps it.
+            cmd = replace(cmd, metadata=cmd.metadata.model_copy(
+                update={"publish_date": resource.metadata.publish_date}))
         try:
             check_change(resource.status, resource.metadata, cmd.metadata)
         except ResourceRejected as exc:

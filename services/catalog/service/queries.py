@@ -17,6 +17,7 @@ from catalog.storage.duplicates import DuplicateRows
 from catalog.storage.resources import ResourceRows
 from catalog.storage.reviews import ReviewRows
 from catalog.storage.units import UnitRows
+from catalog.storage.usage import UsageRows
 
 
 async def units(pool: asyncpg.Pool, *, kind: str | None, parent: str | None, q: str | None) -> list[Unit]:
@@ -139,3 +140,9 @@ async def duplicate_candidates(pool: asyncpg.Pool, limit: int) -> list[dict[str,
 async def duplicate_decisions(pool: asyncpg.Pool, *, decision: str | None, code: str | None) -> list[dict[str, Any]]:
     async with pool.acquire() as conn:
         return await DuplicateRows(conn).decided(decision=decision, code=code)
+
+
+async def usage(pool: asyncpg.Pool, code: str) -> dict[str, Any]:
+    """Subscribers now and the ratings of a resource, as the exchange's events said them."""
+    async with pool.acquire() as conn:
+        return await UsageRows(conn).of(code)

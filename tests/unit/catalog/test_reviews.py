@@ -159,7 +159,7 @@ async def test_a_change_to_a_published_resource_waits_for_approval_and_a_return_
     await reviews.decide(decision("approve", at=MONDAY, code=code), uow)
     current = uow.resources.rows[code].metadata
     change = c.ChangeMetadata(actor=DEPARTMENT, code=code, metadata=current.model_copy(
-        update={"share_type": "not_shared", "share_basis": "依据"}), at=MONDAY)
+        update={"share_type": "not_shared", "share_basis": "依据", "publish_date": None}), at=MONDAY)
     await handlers.change_metadata(change, uow)
     assert uow.committed_events[-1].data.changed == ["share_basis", "share_type"]  # type: ignore[attr-defined]
     with pytest.raises(Problem) as pending:  # one change at a time
@@ -175,5 +175,6 @@ async def test_a_change_to_a_published_resource_waits_for_approval_and_a_return_
     await handlers.change_metadata(change, uow)  # submitted again, approved: a new version and its event
     after = await reviews.decide(decision("approve", at=MONDAY + timedelta(hours=1), code=code), uow)
     assert (after.version, after.metadata.share_type) == (2, "not_shared")
+    assert after.metadata.publish_date == current.publish_date is not None  # the change left it out: kept
     assert types(uow)[-1] == "catalog.resource-metadata-changed"
 

@@ -43,8 +43,11 @@ def produced_by(service: str) -> list[str]:
 SCORED_OWN_EVENTS = frozenset({"scoring.finding-recorded", "scoring.finding-retracted"})
 
 
-# The exchange's deliveries the catalog records as its resources' updates (catalog/messaging/deliveries.py).
-CATALOG_READS = frozenset({"exchange.table-batch-accepted", "exchange.file-version-added"})
+# The exchange's deliveries the catalog records as its resources' updates (catalog/messaging/deliveries.py), and
+# the requests, subscription steps and ratings its portal shows as a resource's use (catalog/messaging/usage.py).
+CATALOG_READS = frozenset({"exchange.table-batch-accepted", "exchange.file-version-added",
+                           "exchange.request-submitted", "exchange.request-approved",
+                           "exchange.subscription-changed", "exchange.resource-rated"})
 
 
 def consumed_by(service: str) -> list[str]:

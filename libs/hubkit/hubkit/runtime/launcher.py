@@ -144,6 +144,8 @@ class Hub:
             "HUB_HTTP_HOST": "127.0.0.1",
         })
         env.setdefault("HUB_BLOB_DIR", str(self.home / "blobs"))
+        if "exchange" in self.ports:  # where browsers reach the exchange from the catalog portal's pages
+            env.setdefault("HUB_EXCHANGE_URL", f"http://127.0.0.1:{self.ports['exchange']}")
         if self.broker is not None and not idempotent_supported(self.broker.kind):
             env["HUB_KAFKA_IDEMPOTENT"] = "false"
         if self.broker is not None:  # each service is its own principal on an authenticated broker
