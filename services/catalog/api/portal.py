@@ -5,18 +5,17 @@ requirement progress, and the open-data page anyone may read."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode
 
 from contracts.code_lists import CatalogKind
-from contracts.workdays import SHANGHAI
 from fastapi import APIRouter, Cookie, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from hubkit import deps
 from hubkit.auth import Principal, Role
+from hubkit.pages import local_time, session_principal
 from hubkit.problems import Problem
 
 from catalog.api.common import settings_of
@@ -34,14 +33,7 @@ Session = Annotated[str | None, Cookie(alias=COOKIE)]
 
 
 def _local(value: Any) -> str:
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    if isinstance(value, datetime):
-        return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
-    return "—" if value is None else str(value)
+    return local_time(value, "%Y-%m-%d %H:%M")
 
 
 templates.env.filters["local"] = _local
@@ -60,13 +52,7 @@ def page(request: Request, name: str, lang: Lang, heading: str, status_code: int
 
 def reader(request: Request, session: str | None) -> Principal | None:
     """Who is signed in (None: nobody, or a token that may not read the portal)."""
-    if not session:
-        return None
-    try:
-        who: Principal = request.app.state.verifier.verify(session)
-    except Problem:
-        return None
-    return who if who.role in READERS and (who.role is not Role.department or who.unit) else None
+    return session_principal(request, session, READERS)
 
 
 def _viewer_unit(who: Principal) -> str | None:

@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from hubkit.auth import Principal, Role
 from hubkit.deps import now as now_of
 from hubkit.deps import pool
+from hubkit.pages import session_principal
 from hubkit.problems import Problem
 
 from exchange.api.common import default_terms, uow
@@ -41,13 +42,7 @@ WORDS = {
 
 
 def _department(request: Request, session: str | None) -> Principal | None:
-    if not session:
-        return None
-    try:
-        who: Principal = request.app.state.verifier.verify(session)
-    except Problem:
-        return None
-    return who if who.role is Role.department and who.unit else None
+    return session_principal(request, session, (Role.department,))
 
 
 def _page(request: Request, lang: Lang, status_code: int = 200, **context: Any) -> Response:

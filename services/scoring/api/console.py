@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, urlencode
 
 import orjson
-from contracts.workdays import SHANGHAI
 from fastapi import APIRouter, Cookie, Depends, Header, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from fastapi.templating import Jinja2Templates
 from hubkit.auth import CONSOLE_LOGIN, Principal, Role, mint_token, verify_token
+from hubkit.pages import local_time as local_instant
 from hubkit.problems import Problem
 
 from scoring.adapters import bulletin as bulletin_document
@@ -31,14 +30,7 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 def _local(value: Any) -> str:
     """Instants on the page in Beijing time, as operators read them."""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    if isinstance(value, datetime):
-        return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
-    return "—" if value is None else str(value)
+    return local_instant(value)
 
 
 templates.env.filters["local"] = _local
