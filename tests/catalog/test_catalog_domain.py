@@ -143,12 +143,16 @@ def test_working_days_left_counts_today_and_the_deadline() -> None:
 def test_csv_rows_are_parsed_or_refused_with_the_column() -> None:
     with pytest.raises(ResourceRejected, match="missing column\\(s\\) update_cycle; unknown column\\(s\\) colour"):
         check_header(["provider", "name", "share_type", "colour"])
-    provider, code, m, publish = parse_row({
-        "provider": "P", "resource_code": "", "name": "企业基本信息", "share_type": "conditional",
-        "share_condition": "执法", "update_cycle": "monthly", "items": "统一社会信用代码:string:18; 名称:string",
-        "related_codes": "", "publish": "true"})
-    assert (provider, code, publish) == ("P", None, True)
-    assert [(i.name, i.length) for i in m.items] == [("统一社会信用代码", 18), ("名称", None)]
+    row = {"provider": "P", "resource_code": "", "name": "企业基本信息", "share_type": "conditional",
+           "share_condition": "执法", "update_cycle": "monthly", "items": "统一社会信用代码:string:18; 名称:string",
+           "related_codes": "", "publish": "true"}
+    parsed = parse_row(row)
+    assert (parsed.provider, parsed.resource_code, parsed.publish, parsed.catalog) == ("P", None, True, None)
+    assert [(i.name, i.length) for i in parsed.metadata.items] == [("统一社会信用代码", 18), ("名称", None)]
+    based = parse_row({**row, "catalog": "base", "item": "01"})
+    assert (based.catalog, based.item) == ("base", "01") and based.metadata == parsed.metadata
+    with pytest.raises(ResourceRejected, match="catalog: 'basic' is not one of base, theme, department"):
+        parse_row({**row, "catalog": "basic"})
     with pytest.raises(ResourceRejected, match="update_cycle: Input should be"):
         parse_row({"provider": "P", "name": "n", "share_type": "unconditional", "update_cycle": "hourly"})
     with pytest.raises(ResourceRejected, match="items: 'x' is not name:type"):
@@ -158,6 +162,6 @@ def test_csv_rows_are_parsed_or_refused_with_the_column() -> None:
 def test_a_csv_row_may_say_a_resource_is_secret_and_is_held_to_its_rules() -> None:
     row = {"provider": "P", "name": "涉密名录", "share_type": "not_shared", "share_basis": "《保守国家秘密法》",
            "update_cycle": "yearly", "secret": "true"}
-    assert parse_row(row)[2].secret is True and parse_row({**row, "secret": ""})[2].secret is False
+    assert parse_row(row).metadata.secret is True and parse_row({**row, "secret": ""}).metadata.secret is False
     with pytest.raises(ResourceRejected, match="share_type: a secret resource"):
         parse_row({**row, "share_type": "unconditional", "share_basis": ""})

@@ -67,6 +67,8 @@ def test_demo_month_scores_equal_the_replay_of_its_exported_log(tmp_path: Path) 
                                     timeout=30).json() for kind in ("base", "theme")}
         feeds = {r["code"]: httpx.get(f"{catalog}/resources/{r['code']}/feeds", headers=operator, timeout=30).json()
                  for found in compiled.values() for r in found}
+        confirmed = httpx.get(f"{catalog}/duplicates", params={"decision": "confirmed"}, headers=operator,
+                              timeout=30).json()
         portal = {"hub_portal": operator["Authorization"][7:]}
         portal_base = httpx.get(f"{catalog}/portal", params={"catalog": "base"}, cookies=portal, timeout=30)
         fixed_code = returned[0]["resource_code"] if returned else ""
@@ -86,6 +88,8 @@ def test_demo_month_scores_equal_the_replay_of_its_exported_log(tmp_path: Path) 
     assert [r["metadata"]["name"] for r in compiled["base"]] == ["法人综合库"]
     assert [r["metadata"]["name"] for r in compiled["theme"]] == ["营商环境主题库"]
     assert all(f["gathers"] and all(g["catalog"] == "department" for g in f["gathers"]) for f in feeds.values())
+    # Two units collected the same population register: the bureau confirmed the first as authoritative.
+    assert len(confirmed) == 1 and confirmed[0]["authoritative"] in confirmed[0]["codes"]
     # The portal renders them: the base catalog, a returned-then-fixed resource with its reasons, the open page.
     assert portal_base.status_code == 200 and "法人综合库" in portal_base.text
     assert portal_fixed.status_code == 200 and "摘要未说明数据范围和更新方式" in portal_fixed.text

@@ -1,21 +1,23 @@
 """Catalog entries from CSV rows: one row per resource, the columns of §5.2.
 
 `items` is `name:type[:length]` separated by `;`; `related_codes` is `;`-separated; `secret` (涉密) and
-`publish` (publish right after cataloguing) are true/false. An empty cell is an absent value.
+`publish` (publish right after cataloguing) are true/false; `catalog` (base, theme, department) and `item` (a
+base or theme resource's 项) number a new resource in its catalog. An empty cell is an absent value.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from contracts.catalog import InformationItem
+from contracts.code_lists import KINDS, CatalogKind
 from pydantic import ValidationError
 
 from catalog.domain.resources import Metadata, ResourceRejected
 
 COLUMNS = ("provider", "resource_code", "name", "classification", "summary", "format", "domain", "items",
            "share_type", "share_condition", "share_method", "share_basis", "open_type", "open_condition",
-           "update_cycle", "publish_date", "related_codes", "secret", "publish")
+           "update_cycle", "publish_date", "related_codes", "secret", "publish", "catalog", "item")
 REQUIRED = ("provider", "name", "share_type", "update_cycle")
 
 
@@ -40,8 +42,17 @@ def _items(cell: str) -> list[InformationItem]:
     return items
 
 
-def parse_row(row: dict[str, str | None]) -> tuple[str, str | None, Metadata, bool]:
-    """(provider, resource_code or None, metadata, publish) or ResourceRejected naming the column."""
+class CsvRow(NamedTuple):
+    provider: str
+    resource_code: str | None
+    metadata: Metadata
+    publish: bool
+    catalog: CatalogKind | None = None
+    item: str | None = None
+
+
+def parse_row(row: dict[str, str | None]) -> CsvRow:
+    """The row's resource, or ResourceRejected naming the column."""
     cells = {k: (v or "").strip() for k, v in row.items() if k is not None}
     if None in row:
         raise ResourceRejected(f"row: {len(row[None] or [])} cell(s) more than the header has")  # type: ignore[index]
@@ -49,7 +60,8 @@ def parse_row(row: dict[str, str | None]) -> tuple[str, str | None, Metadata, bo
     if publish not in ("", "true", "false", "1", "0", "yes", "no"):
         raise ResourceRejected(f"publish: {publish!r} is not true or false")
     fields: dict[str, Any] = {k: v for k, v in cells.items()
-                              if v and k not in ("provider", "resource_code", "items", "related_codes", "publish")}
+                              if v and k not in ("provider", "resource_code", "items", "related_codes", "publish",
+                                                 "catalog", "item")}
     fields["items"] = _items(cells.get("items", ""))
     fields["related_codes"] = [c for c in (p.strip() for p in cells.get("related_codes", "").split(";")) if c]
     try:
@@ -60,4 +72,8 @@ def parse_row(row: dict[str, str | None]) -> tuple[str, str | None, Metadata, bo
             for e in exc.errors())) from None
     if not cells.get("provider"):
         raise ResourceRejected("provider: empty")
-    return cells["provider"], cells.get("resource_code") or None, metadata, publish in ("true", "1", "yes")
+    catalog = cells.get("catalog") or None
+    if catalog is not None and catalog not in KINDS:
+        raise ResourceRejected(f"catalog: {catalog!r} is not one of {', '.join(KINDS)}")
+    return CsvRow(cells["provider"], cells.get("resource_code") or None, metadata, publish in ("true", "1", "yes"),
+                  catalog, cells.get("item") or None)

@@ -90,10 +90,12 @@ async def import_csv(cmd: c.ImportCsv, uow: CatalogUnitOfWork) -> ImportReport:
             line, ended = ended + 1, reader.line_num
             try:
                 async with uow.savepoint():
-                    provider, code, metadata, publish_now = parse_row(row)
-                    codes = _Codes(provider=provider, resource_code=code)
-                    create = c.CreateResource(actor=cmd.actor, provider=codes.provider, metadata=metadata,
-                                              resource_code=codes.resource_code, at=cmd.at)
+                    parsed = parse_row(row)
+                    publish_now = parsed.publish
+                    codes = _Codes(provider=parsed.provider, resource_code=parsed.resource_code)
+                    create = c.CreateResource(actor=cmd.actor, provider=codes.provider, metadata=parsed.metadata,
+                                              resource_code=codes.resource_code, at=cmd.at, catalog=parsed.catalog,
+                                              item=parsed.item)
                     resource = await _create(create, uow)
                     if publish_now:
                         await _publish_or_submit(uow, cmd, resource)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from catalog.service import commands as c
 from catalog.service import handlers
+from catalog.service.imports import import_csv
 from contracts.values import build_resource_code
 from hubkit.problems import Problem
 
@@ -71,3 +72,14 @@ async def test_a_change_is_checked_against_the_lists_of_its_day() -> None:
             update={"domain": "不存在的领域"}), at=AT), uow)
     assert refused.value.status == 422 and "GET /code-lists" in refused.value.detail
     assert uow.resources.rows[code].metadata == META
+
+
+async def test_an_import_numbers_a_base_resource_in_its_catalog() -> None:
+    uow = FakeCatalogUnitOfWork()
+    await registered(uow, UNIT)
+    text = ("provider,name,share_type,update_cycle,catalog,item\n"
+            f"{UNIT},人口综合库,unconditional,daily,base,01\n"
+            f"{UNIT},主题库,unconditional,daily,theme,\n")  # a theme resource names its item
+    report = await import_csv(c.ImportCsv(actor=DEPARTMENT, text=text, at=AT), uow)
+    assert report.imported == [build_resource_code("450000", UNIT, 1, "base", "01")]
+    assert [(e.row, "names its item" in e.reason) for e in report.errors] == [(2, True)]
