@@ -63,6 +63,12 @@ async def test_nul_characters_are_refused_before_the_database(hub: dict[str, htt
     # Nothing was registered, and the service still answers on the same connection.
     assert (await hub["catalog"].get(f"/units/{UNIT}", headers=op)).status_code == 404
     assert (await hub["catalog"].get("/units?q=abc", headers=op)).status_code == 200
+    # A form (the portal's sign-in, the exchange's request form) is checked like JSON, before any route reads it.
+    form = {"Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"hub_portal={token('department', UNIT)['Authorization'][7:]}"}
+    for service, path, content in [("exchange", "/portal/requests", b"resource_code=x&purpose=a%00b"),
+                                   ("catalog", "/portal/login", b"token=a\x00b")]:
+        assert "NUL" in str(problem(await hub[service].post(path, content=content, headers=form), 422)["detail"])
 
 
 async def test_values_out_of_range_are_4xx(hub: dict[str, httpx.AsyncClient]) -> None:

@@ -9,8 +9,8 @@
   checked whole; other bodies stream through to the route.
 - Writes and gateway calls are rate-limited per token (a token bucket per subject, rates per role;
   429 with Retry-After). The buckets live in the process: N instances allow N times the rate.
-- No NUL character reaches PostgreSQL (which cannot store one in text): in the path, the query string
-  or a JSON body, it is a 422 naming where it was.
+- No NUL character reaches PostgreSQL (which cannot store one in text): in the path, the query string,
+  a JSON body or a form's (percent-encoded or not), it is a 422 naming where it was.
 
 Everything refused here is an RFC 9457 problem document and changes nothing.
 """
@@ -128,15 +128,16 @@ class RequestGuard:
         if scope["method"] not in BODY_METHODS:
             await self.app(scope, receive, send)
             return
-        is_json = headers.get("content-type", "").split(";")[0].strip().endswith("json")
-        limit = self._limit(path, is_json)
+        media = headers.get("content-type", "").split(";")[0].strip().lower()
+        is_json, is_form = media.endswith("json"), media == "application/x-www-form-urlencoded"
+        limit = self._limit(path, is_json or is_form)
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             await _problem(scope, send, 413, "Content too large",
                            f"the body is {int(declared)} bytes; this endpoint takes at most {limit}")
             return
-        if is_json:
-            await self._json(scope, receive, send, limit)
+        if is_json or is_form:
+            await self._json(scope, receive, send, limit, form=is_form)
         else:
             await self.app(scope, _counting(receive, limit), send)
 
@@ -184,7 +185,8 @@ class RequestGuard:
                 return limit
         return self.json_limit if is_json else self.body_limit
 
-    async def _json(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    async def _json(self, scope: Scope, receive: Receive, send: Send, limit: int, *, form: bool = False) -> None:
+        """A JSON body (or a form's: small, and a NUL may hide behind %00) read whole and checked for NULs."""
         body = bytearray()
         more = True
         while more:
@@ -207,6 +209,9 @@ class RequestGuard:
                 detail = f"{where or 'body'}: NUL characters are not accepted"
                 await _problem(scope, send, 422, "Invalid request", detail)
                 return
+        if form and b"\x00" in unquote_to_bytes(bytes(body).replace(b"+", b" ")):
+            await _problem(scope, send, 422, "Invalid request", "body: NUL characters are not accepted")
+            return
         await self.app(scope, _replay(bytes(body)), send)
 
 
