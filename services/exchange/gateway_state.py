@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
-from hubkit.egress import EgressPolicy, egress_client
+from hubkit.egress import EgressPolicy
+from hubkit.egress_session import EgressSession
 from hubkit.service import ServiceHost
 
 from exchange.storage.recorder import CallRecorder
@@ -16,9 +16,15 @@ class GatewayState:
     def __init__(self, egress_allow: str = "") -> None:
         # Every connection is judged by the egress policy: a provider's endpoint must be public (or allowed).
         self.policy = EgressPolicy.parse(egress_allow)
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
-        self.client = egress_client(self.policy, limits=limits, timeout=httpx.Timeout(5.0))
+        self._client: EgressSession | None = None
         self.recorder = CallRecorder()
+
+    @property
+    def client(self) -> EgressSession:
+        """Made on first use: an aiohttp session belongs to the running event loop."""
+        if self._client is None:
+            self._client = EgressSession(self.policy, limit=200, timeout=5.0)
+        return self._client
 
     async def hold(self, host: ServiceHost) -> None:
         """A background job that owns the client: it runs until shutdown, then closes what is open."""
@@ -26,4 +32,5 @@ class GatewayState:
             await asyncio.Event().wait()
         finally:
             await self.recorder.close()
-            await self.client.aclose()
+            if self._client is not None:
+                await self._client.close()

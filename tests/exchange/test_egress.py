@@ -7,9 +7,11 @@ from __future__ import annotations
 import ipaddress
 from collections import Counter
 
+import aiohttp
 import httpx
 import pytest
 from hubkit.egress import EgressPolicy, EgressRefused, confine_path, egress_client
+from hubkit.egress_session import EgressSession
 from hubkit.runtime.ports import free_port
 from hubkit.testing import serving, token
 from starlette.applications import Starlette
@@ -96,6 +98,42 @@ async def test_the_connection_itself_is_judged() -> None:
             with pytest.raises(httpx.ConnectError, match="egress refused"):
                 await client.get(f"http://localhost:{free_port()}/x")  # allowed host, another port
     assert hits == ["/x"]
+
+
+async def test_the_gateway_session_judges_every_connection() -> None:
+    """The gateway forwards with aiohttp: names through its judging resolver, address literals (which aiohttp
+    never resolves) judged before anything is sent, in every spelling."""
+    hits: list[str] = []
+
+    async def ok(request: Request) -> Response:
+        hits.append(request.url.path)
+        return JSONResponse({})
+
+    port = free_port()
+    async with serving(Starlette(routes=[Route("/x", ok)]), port=port):
+        session = EgressSession(EgressPolicy())
+        try:
+            for host in ("localhost", "127.0.0.1", "2130706433", "0177.0.0.1", "127.1", "[::1]",
+                         "[::ffff:127.0.0.1]", "0.0.0.0"):
+                with pytest.raises(aiohttp.ClientError, match="egress refused"):
+                    async with session.request("GET", f"http://{host}:{port}/x"):
+                        pass
+        finally:
+            await session.close()
+        session = EgressSession(EgressPolicy.parse(f"127.0.0.1:{port}"))
+        try:
+            for host in ("localhost", "127.0.0.1"):
+                async with session.request("GET", f"http://{host}:{port}/x") as answer:
+                    assert answer.status == 200
+            async with session.request("GET", f"http://localhost:{port}/x") as again:  # the judged name, cached
+                assert again.status == 200
+            for host in ("localhost", "127.0.0.1"):  # allowed address, another port
+                with pytest.raises(aiohttp.ClientError, match="egress refused"):
+                    async with session.request("GET", f"http://{host}:{free_port()}/x"):
+                        pass
+        finally:
+            await session.close()
+    assert hits == ["/x", "/x", "/x"]
 
 
 def provider_of_secrets(hits: Counter[str]) -> Starlette:

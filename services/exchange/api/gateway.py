@@ -9,7 +9,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-import httpx
+import aiohttp
 import orjson
 from contracts import new_envelope
 from contracts.exchange import CallFailed
@@ -19,6 +19,7 @@ from hubkit import deps
 from hubkit.auth import CurrentPrincipal
 from hubkit.deps import pool
 from hubkit.egress import EgressRefused, confined
+from hubkit.egress_session import EgressSession
 from hubkit.problems import Problem, invalid
 from hubkit.telemetry import SECONDS, meter
 from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, Field
@@ -74,9 +75,23 @@ async def set_endpoint(code: str, body: EndpointBody, request: Request, principa
     return {"resource_code": code, "base_url": base_url, "timeout_ms": body.timeout_ms}
 
 
+async def _forward(client: EgressSession, request: Request, target: str, payload: bytes, timeout_ms: int
+                   ) -> tuple[int | None, str, bytes, Exception | None]:
+    """The provider's answer (status, content type, body) or the failure; the consumer's query string and
+    its content-type and accept headers go along, nothing else of the consumer's request does."""
+    headers = {k: v for k, v in request.headers.items() if k.lower() in _FORWARDED_HEADERS}
+    params = request.query_params.multi_items() or None
+    try:
+        async with client.request(request.method, target, params=params, data=payload or None, headers=headers,
+                                  timeout=aiohttp.ClientTimeout(total=timeout_ms / 1000)) as upstream:
+            return upstream.status, upstream.headers.get("content-type", ""), await upstream.read(), None
+    except (aiohttp.ClientError, TimeoutError) as failure:
+        return None, "", b"", failure
+
+
 def classify(status: int | None, content_type: str, body: bytes, exc: Exception | None) -> ErrorKind | None:
     """How a call failed, or None when it succeeded."""
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, TimeoutError):
         return "timeout"
     if exc is not None:
         return "unavailable"
@@ -139,15 +154,7 @@ async def call(code: str, path: str, request: Request,
     if target is None:
         exc = ConnectionError("the provider registered no endpoint")
     else:
-        headers = {k: v for k, v in request.headers.items() if k.lower() in _FORWARDED_HEADERS}
-        try:
-            upstream = await state.client.request(
-                request.method, target, params=request.query_params, content=payload,
-                headers=headers, timeout=route["timeout_ms"] / 1000)
-            status, body = upstream.status_code, upstream.content
-            content_type = upstream.headers.get("content-type", "")
-        except httpx.HTTPError as failure:
-            exc = failure
+        status, content_type, body, exc = await _forward(state.client, request, target, payload, route["timeout_ms"])
     duration = (time.perf_counter() - clock) * 1000
     error = classify(status, content_type, body, exc)
     _calls.add(1, {"outcome": error or "ok"})
