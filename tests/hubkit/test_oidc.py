@@ -4,6 +4,7 @@ picked up; no algorithm confusion."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -146,8 +147,6 @@ async def test_without_a_provider_only_the_hubs_own_tokens_count() -> None:
 
 async def test_a_rotated_key_is_picked_up_after_an_early_refresh_never_more_often_than_allowed(
         provider: tuple[Provider, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    import asyncio
-
     p, url = provider
     monkeypatch.setattr(oidc, "MIN_REFRESH_SECONDS", 0.3)
     v = await verifier(url)
@@ -174,6 +173,48 @@ async def test_a_rotated_key_is_picked_up_after_an_early_refresh_never_more_ofte
         assert p.fetches <= 2 + (time.monotonic() - started) / 0.3 < 50, p.fetches
     finally:
         loop.cancel()
+
+
+async def test_a_remembered_token_still_expires_and_is_checked_for_revocation_and_key_rotation(
+        provider: tuple[Provider, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tokens verified once are remembered (the gateway's path), never past what a fresh check would say."""
+    from hubkit.auth import mint_token
+    from hubkit.revocations import RevocationList
+
+    p, url = provider
+    v = await verifier(url)
+    v.revoked = RevocationList()
+    own = mint_token(DEV_SECRET, role="operator", ttl_seconds=60)
+    theirs = external(RSA_KEY, "rsa-1", "RS256")
+    checks = 0
+    real = v._verify
+
+    def counting(tok: str, purpose: str | None) -> Any:
+        nonlocal checks
+        checks += 1
+        return real(tok, purpose)
+
+    monkeypatch.setattr(v, "_verify", counting)
+    for _ in range(3):
+        assert v.verify(own).role is Role.operator and v.verify(theirs).subject == "oidc:zhang.san"
+    assert checks == 2  # each signature checked once
+    with pytest.raises(Problem):
+        v.verify(own, purpose="console-login")  # remembered as a bearer token, not as anything else
+    # Revocation is judged at every use.
+    revoked = mint_token(DEV_SECRET, role="auditor")
+    assert v.verify(revoked).role is Role.auditor
+    v.revoked.jtis[v.verify(revoked).jti] = int(time.time()) + 3600
+    assert "revoked" in refused(v, revoked)
+    # Past its expiry, a remembered token is verified again and refused.
+    brief = mint_token(DEV_SECRET, role="operator", ttl_seconds=1)
+    assert v.verify(brief).role is Role.operator
+    await asyncio.sleep(max(0.0, v._memo[(brief, None)].until - time.time()) + 0.05)
+    assert "expired" in refused(v, brief)
+    # A refreshed key set without the token's key: verified again, and refused.
+    assert v.keys is not None
+    p.keys = [jwk(ROTATED, "rsa-2")]
+    await v.keys.refresh()
+    assert "not (yet) known" in refused(v, theirs)
 
 
 def test_settings_need_the_issuer_and_https_in_production() -> None:

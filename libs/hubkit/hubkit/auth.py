@@ -78,6 +78,11 @@ def mint_token(secret: str, *, role: Role | str, unit: str | None = None, subjec
 
 
 def verify_token(secret: str, token: str, *, purpose: str | None = None) -> Principal:
+    return verified(secret, token, purpose=purpose)[0]
+
+
+def verified(secret: str, token: str, *, purpose: str | None = None) -> tuple[Principal, int]:
+    """Who the hub's own token names, and when it expires (epoch seconds); Problem 401 when it is not valid."""
     try:
         claims = jwt.decode(token, secret, algorithms=["HS256"], issuer=ISSUER, options={"require": ["exp", "role"]})
         role = Role(claims["role"])
@@ -93,7 +98,7 @@ def verify_token(secret: str, token: str, *, purpose: str | None = None) -> Prin
     if role is Role.department and not unit:
         raise Problem(401, "Unauthorized", "department token without a unit claim", kind="unauthorized")
     return Principal(subject=str(claims.get("sub", "")), role=role, unit=unit, jti=str(claims.get("jti") or ""),
-                     issued_at=issued)
+                     issued_at=issued), int(claims["exp"])
 
 
 _bearer = HTTPBearer(auto_error=False, description="JWT minted by `hub token` (HS256) or issued by the "

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import jwt
 
-from .auth import MAX_TOKEN_SECONDS, Principal, Role, verify_token
+from .auth import MAX_TOKEN_SECONDS, Principal, Role, verified
 from .problems import Problem
 from .revocations import RevocationList
 from .telemetry import get_logger
@@ -28,6 +28,8 @@ from .telemetry import get_logger
 log = get_logger(__name__)
 ALGORITHMS = {"RS256": "RSA", "ES256": "EC"}  # what an external token may be signed with -> the key type
 MIN_REFRESH_SECONDS = 10.0
+LEEWAY_SECONDS = 30  # clock skew allowed between the provider and the hub
+MEMO_SIZE = 50_000  # tokens remembered as verified
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,14 @@ class JwksKeys:
                 log.warning("OIDC key refresh failed", error=repr(exc))
 
 
+@dataclass(frozen=True)
+class _Verified:
+    who: Principal
+    until: float  # epoch seconds: past it, the token is verified again (and refused as expired)
+    external: bool
+    keyset: object  # the provider's key set it was verified with (None: the hub's own secret)
+
+
 class TokenVerifier:
     """Who a bearer token is: the hub's own HS256 tokens and, when configured, the provider's."""
 
@@ -107,26 +117,42 @@ class TokenVerifier:
         self.secret = secret
         self.keys = keys
         self.revoked = revoked
+        self._memo: dict[tuple[str, str | None], _Verified] = {}
 
     def verify(self, token: str, *, purpose: str | None = None) -> Principal:
-        who = self._verify(token, purpose)
+        """Who the token names. A token verified once is remembered until it expires (a signature check is
+        most of an authenticated call's cost on the gateway's path); revocation is checked on every use, and
+        an external token is verified afresh once the provider's key set has been refreshed."""
+        memo = self._memo.get((token, purpose))
+        if memo is not None and time.time() < memo.until and memo.keyset is self._keyset(memo.external):
+            who = memo.who
+        else:
+            who, until, external = self._verify(token, purpose)
+            if len(self._memo) >= MEMO_SIZE:  # bounded: forget all rather than track use (tokens are re-verifiable)
+                self._memo.clear()
+            self._memo[(token, purpose)] = _Verified(who, until, external, self._keyset(external))
         if self.revoked is not None and self.revoked.revoked(who):
             raise _unauthorized("this token was revoked")
         return who
 
-    def _verify(self, token: str, purpose: str | None) -> Principal:
+    def _keyset(self, external: bool) -> object:
+        return self.keys.keys if external and self.keys is not None else None
+
+    def _verify(self, token: str, purpose: str | None) -> tuple[Principal, float, bool]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
             raise _unauthorized(f"invalid bearer token: {exc}") from None
         alg = header.get("alg")
         if alg == "HS256":
-            return verify_token(self.secret, token, purpose=purpose)
+            who, expires = verified(self.secret, token, purpose=purpose)
+            return who, expires, False
         if self.keys is None or alg not in ALGORITHMS or purpose is not None:
             raise _unauthorized(f"tokens signed with {alg!r} are not accepted here")
-        return self._external(token, str(alg), header.get("kid"))
+        who, expires = self._external(token, str(alg), header.get("kid"))
+        return who, expires + LEEWAY_SECONDS, True
 
-    def _external(self, token: str, alg: str, kid: Any) -> Principal:
+    def _external(self, token: str, alg: str, kid: Any) -> tuple[Principal, int]:
         assert self.keys is not None
         config = self.keys.config
         key = self.keys.keys.get(str(kid)) if kid else None
@@ -137,7 +163,7 @@ class TokenVerifier:
             raise _unauthorized(f"the key {kid} does not sign {alg} tokens")
         try:
             claims = jwt.decode(token, key.key, algorithms=[alg], issuer=config.issuer, audience=config.audience,
-                                options={"require": ["exp", "iat", "iss", "aud", "sub"]}, leeway=30)
+                                options={"require": ["exp", "iat", "iss", "aud", "sub"]}, leeway=LEEWAY_SECONDS)
             role = Role(str(claims.get(config.role_claim)))
         except (jwt.PyJWTError, ValueError) as exc:
             raise _unauthorized(f"invalid bearer token: {exc}") from None
@@ -147,7 +173,7 @@ class TokenVerifier:
         if role is Role.department and not (isinstance(unit, str) and unit):
             raise _unauthorized(f"department token without a {config.unit_claim} claim")
         return Principal(subject=f"oidc:{claims['sub']}", role=role, unit=unit if isinstance(unit, str) else None,
-                         jti=str(claims.get("jti") or ""), issued_at=int(claims["iat"]))
+                         jti=str(claims.get("jti") or ""), issued_at=int(claims["iat"])), int(claims["exp"])
 
 
 def _unauthorized(detail: str) -> Problem:
