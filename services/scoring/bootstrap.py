@@ -86,6 +86,7 @@ def spec(settings: ScoringSettings | None = None) -> ServiceSpec:
         body_limits={"/submissions/": 17 * 1024 * 1024,  # a file of up to 12 MiB, in base64
                      "/findings/": 17 * 1024 * 1024},  # an appeal's supporting document
         configure=configure,
+        scales_out=False,  # the projection folds every partition in one process (attributions cross units)
     )
 
 

@@ -62,6 +62,9 @@ class ServiceSpec:
     # Extra setup on the app (static files, extra state) before it starts serving.
     configure: Callable[[FastAPI], None] | None = None
     pool_size: int = 10
+    # False: one process must own all of the service's partitions (the scoring projection); HUB_WORKERS > 1 and
+    # replicas are refused at start.
+    scales_out: bool = True
     # GET paths (regular expressions) whose reads touch personal data: each is in the audit trail.
     audited_reads: list[str] = field(default_factory=list)
     # Body limits for routes that take more than the settings' defaults, by path prefix (bytes).
@@ -271,6 +274,8 @@ def build_app(spec: ServiceSpec) -> FastAPI:
     keys = JwksKeys(settings.oidc()) if settings.oidc_jwks_url else None
     app.state.revocations = revoked = RevocationList()
     app.state.verifier = verifier = TokenVerifier(settings.jwt_secret, keys, revoked)
+    if settings.workers > 1 and not spec.scales_out:
+        raise ValueError(f"{spec.name} runs as one process: HUB_WORKERS must be 1")
     policy = spec.access_policy()
     policy.check_covers(spec.operations(), spec.name)
     app.add_middleware(RequestGuard, verify=verifier.verify, policy=policy, json_limit=settings.max_json_bytes,
@@ -309,7 +314,14 @@ def build_app(spec: ServiceSpec) -> FastAPI:
 
 
 def serve(factory: Callable[[], FastAPI], settings: HubSettings) -> None:
+    """Serve the app; with `settings.workers` > 1, that many processes share the port (each builds its own app
+    from the factory, found by its import path, and reads the same environment)."""
     import uvicorn
 
-    uvicorn.run(factory(), host=settings.http_host, port=settings.http_port, log_level="warning",
-                access_log=False, lifespan="on")
+    options: dict[str, Any] = {"host": settings.http_host, "port": settings.http_port, "log_level": "warning",
+                               "access_log": False, "lifespan": "on"}
+    if settings.workers > 1:
+        uvicorn.run(f"{factory.__module__}:{factory.__qualname__}", factory=True, workers=settings.workers,
+                    **options)
+    else:
+        uvicorn.run(factory(), **options)

@@ -49,6 +49,9 @@ class HubSettings(BaseSettings):
     oidc_unit_claim: str = Field("hub_unit", description="The claim that gives a department's unit (USCC)")
     http_host: str = Field("127.0.0.1")
     http_port: int = Field(8100)
+    workers: int = Field(1, ge=1, le=32, description=(
+        "Processes serving the one port (uvicorn workers): each is a full replica of the service, with its "
+        "own consumers, relay and clock jobs, sharing nothing but PostgreSQL and the broker"))
     otel_endpoint: str | None = Field(None, description="OTLP/HTTP endpoint, e.g. http://otel-collector:4318")
     log_level: str = Field("INFO")
     log_json: bool = Field(True)
@@ -64,7 +67,8 @@ class HubSettings(BaseSettings):
         default_factory=lambda: {"department": 50.0, "inspector": 50.0, "auditor": 10.0, "service": 500.0},
         description="Writes a second per token, by role (bursts of 4x); a role not named, or 0, is not limited. "
         'JSON, e.g. {"department": 20}')
-    gateway_rate: float = Field(1000.0, ge=0, description="Gateway calls a second per token (0: not limited)")
+    gateway_rate: float = Field(1000.0, ge=0, description=(
+        "Gateway calls a second per token and process (0: not limited); quotas are counted across processes"))
     max_json_bytes: int = Field(1024 * 1024, ge=1024, description="Largest JSON body a route accepts")
     max_body_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Largest other body (files, CSV)")
     outbox_batch: int = Field(500, ge=1)
@@ -93,6 +97,8 @@ class HubSettings(BaseSettings):
             raise ValueError("HUB_OIDC_JWKS_URL must be https in production")
         if self.environment == "production" and self.simulated_clock:
             raise ValueError("HUB_SIMULATED_CLOCK cannot be used in production")
+        if self.workers > 1 and self.simulated_clock:
+            raise ValueError("HUB_WORKERS > 1 needs the real clock: a simulated clock lives in one process")
         return self
 
 

@@ -29,26 +29,21 @@ class OverQuota(Exception):
 
 async def take(conn: asyncpg.Connection, subscription: str, now: datetime, *, per_minute: int | None,
                per_day: int | None) -> None:
-    """Count one call, or raise OverQuota (counting nothing) when a window is full."""
+    """Count one call, or raise OverQuota (counting nothing) when a window is full. Never inside a transaction:
+    the count commits asynchronously (migration 012), which must not extend to anything written with it."""
+    if conn.is_in_transaction():
+        raise RuntimeError("quota.take runs in a transaction of its own")
     limits = {span: limit for span, limit in (("minute", per_minute), ("day", per_day)) if limit}
     if not limits:
         return
     spans = windows(now)
-    tx = conn.transaction()
-    await tx.start()
-    try:
-        rows = await conn.fetch(
-            "INSERT INTO quota_counts AS q (request_id, span, start, calls) "
-            "SELECT $1, span, start, 1 FROM unnest($2::text[], $3::timestamptz[]) AS w (span, start) "
-            "ON CONFLICT (request_id, span, start) DO UPDATE SET calls = q.calls + 1 RETURNING span, calls",
-            subscription, list(limits), [spans[s][0] for s in limits])
-    except BaseException:
-        await tx.rollback()
-        raise
-    full = sorted((r["span"] for r in rows if r["calls"] > limits[r["span"]]), key=lambda s: s != "day")
-    if full:
-        await tx.rollback()
+    try:  # one round trip: migration 012's take_quota raises, counting nothing, when a window is full
+        await conn.execute("SELECT take_quota($1, $2::text[], $3::timestamptz[], $4::int[])", subscription,
+                           list(limits), [spans[s][0] for s in limits], list(limits.values()))
+    except asyncpg.RaiseError as refused:
+        if refused.sqlstate != "P0001" or refused.detail is None:
+            raise
+        full = sorted(refused.detail.split(","), key=lambda s: s != "day")
         span = full[0]  # the day's limit first: waiting for the next minute would not help
         wait = max(1, math.ceil((spans[span][1] - now).total_seconds()))
-        raise OverQuota(span, limits[span], wait)
-    await tx.commit()
+        raise OverQuota(span, limits[span], wait) from None

@@ -40,9 +40,14 @@ class CallRecorder:
         while self._pending:
             batch, self._pending = self._pending, []
             try:
-                async with pool.acquire() as conn, conn.transaction():
-                    await repo.insert_calls(conn, [r for r, _, _ in batch])
-                    await outbox.add(conn, self.schema, [e for _, e, _ in batch if e is not None])
+                events = [e for _, e, _ in batch if e is not None]
+                async with pool.acquire() as conn:
+                    if not events:  # one statement is its own transaction: no BEGIN and COMMIT round trips
+                        await repo.insert_calls(conn, [r for r, _, _ in batch])
+                    else:
+                        async with conn.transaction():
+                            await repo.insert_calls(conn, [r for r, _, _ in batch])
+                            await outbox.add(conn, self.schema, events)
             except Exception as exc:
                 for _, _, done in batch:
                     if not done.done():
