@@ -28,19 +28,21 @@ async def _scoring(server: str, bootstrap: str, quick: bool) -> dict[str, Any]:
     return out
 
 
-async def _others(server: str, bootstrap: str, quick: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    try:
-        from exchange.bench_gateway import run as gateway
-    except ImportError:
-        out["exchange.gateway"] = {"status": "not available in this build"}
-    else:
-        out["exchange.gateway"] = await gateway(500 if quick else 5000, server, bootstrap)
+async def _others(server: str, bootstrap: str, quick: bool, only: str | None) -> dict[str, Any]:
+    from exchange.bench_gateway import run as gateway
     from exchange.bench_tables import run as table_exchange
     from hubkit.testing import fresh_database
 
-    out["exchange.tables"] = await table_exchange(20_000 if quick else 200_000,
-                                                  await fresh_database(server, "benchtab"), bootstrap)
+    out: dict[str, Any] = {}
+    if only in (None, "gateway", "exchange"):
+        out["exchange.gateway"] = await gateway(500 if quick else 5000, server, bootstrap)
+    if only == "gateway":
+        return out
+    if only in (None, "exchange"):
+        out["exchange.tables"] = await table_exchange(20_000 if quick else 200_000,
+                                                      await fresh_database(server, "benchtab"), bootstrap)
+    if only == "exchange":
+        return out
     try:
         from elicense.bench_import import run as license_import
     except ImportError:
@@ -62,7 +64,7 @@ async def main(quick: bool, only: str | None) -> dict[str, Any]:
         if only in (None, "scoring"):
             results |= await _scoring(server, bootstrap, quick)
         if only in (None, "gateway", "exchange", "elicense"):
-            results |= await _others(server, bootstrap, quick)
+            results |= await _others(server, bootstrap, quick, only)
         return results
 
 

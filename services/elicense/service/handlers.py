@@ -273,7 +273,7 @@ async def record_use(cmd: c.RecordUse, uow: ElicenseUnitOfWork) -> dict[str, Any
     says that type replaces; the same use id again is the same use."""
     user = cmd.actor.unit or ""
     async with uow:
-        known = await uow.licenses.use(cmd.use_id)
+        known = await uow.licenses.use(cmd.use_id, lock=True)  # the same use at two replicas: one records it
         if known is not None:
             if known["user_unit"] != user or known["license_id"] != cmd.license_id:
                 raise conflict(f"use id {cmd.use_id} was recorded for another use")

@@ -42,6 +42,10 @@ async def owners(conn: asyncpg.Connection, ids: Sequence[str]) -> dict[str, str]
 
 
 async def get(conn: asyncpg.Connection, license_id: str, *, lock: bool = False) -> asyncpg.Record | None:
+    """The license; `lock`: held until the transaction ends, also when there is none yet, so that the same push
+    arriving twice at once (at two replicas) is one insert and one 'unchanged', never a unique violation."""
+    if lock:  # a row lock cannot hold a row that does not exist: the id's advisory lock can
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('license:' || $1, 0))", license_id)
     return await conn.fetchrow(
         "SELECT l.*, f.format AS file_format, f.size AS file_size FROM licenses l "
         "LEFT JOIN files f ON f.sha256 = l.file_sha256 WHERE l.license_id = $1" + (" FOR UPDATE OF l" if lock else ""),
@@ -135,7 +139,10 @@ async def authorised(conn: asyncpg.Connection, issuer: str, user: str, license_t
         "AND (license_types IS NULL OR $3 = ANY(license_types))", issuer, user, license_type))
 
 
-async def use(conn: asyncpg.Connection, use_id: str) -> asyncpg.Record | None:
+async def use(conn: asyncpg.Connection, use_id: str, *, lock: bool = False) -> asyncpg.Record | None:
+    """A recorded use; `lock`: the use id is held until the transaction ends (as `get` holds a license id)."""
+    if lock:
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('use:' || $1, 0))", use_id)
     return await conn.fetchrow("SELECT * FROM uses WHERE use_id = $1", use_id)
 
 

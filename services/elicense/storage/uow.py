@@ -61,8 +61,8 @@ class PgLicenseRows:
     async def authorised(self, issuer: str, user: str, license_type: str) -> bool:
         return await repo.authorised(self.conn, issuer, user, license_type)
 
-    async def use(self, use_id: str) -> Any:
-        return await repo.use(self.conn, use_id)
+    async def use(self, use_id: str, *, lock: bool = False) -> Any:
+        return await repo.use(self.conn, use_id, lock=lock)
 
     async def insert_use(self, *, use_id: str, license_id: str, user_unit: str, item: str, waived_materials: int,
                          at: datetime, item_code: str | None = None, materials: tuple[str, ...] = ()) -> None:

@@ -75,7 +75,7 @@ class FakeLicenseRows:
         types = self.grants[(issuer, user)]
         return types is None or license_type in types
 
-    async def use(self, use_id: str) -> dict[str, Any] | None:
+    async def use(self, use_id: str, *, lock: bool = False) -> dict[str, Any] | None:
         return self.uses.get(use_id)
 
     async def insert_use(self, *, use_id: str, license_id: str, user_unit: str, item: str, waived_materials: int,
