@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+LOAD_VENV := .venv-load
 
-.PHONY: run test lint bench chaos schemas clean down
+.PHONY: run test lint bench load chaos schemas clean down
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,7 +34,18 @@ chaos: $(STAMP)
 	$(PY) -m tests.faults --broker tansu --faults 8 --writes 1200
 
 bench: $(STAMP)
+	@bash infra/scripts/ensure-kafka.sh $(PY)
 	$(PY) -m benchmarks
+
+# Locust lives in a virtual environment of its own (its dependencies are not the hub's).
+$(LOAD_VENV)/.installed:
+	@test -x $(LOAD_VENV)/bin/python || $(PYTHON) -m venv $(LOAD_VENV)
+	$(LOAD_VENV)/bin/python -m pip install --quiet locust==2.47.0
+	@touch $@
+
+load: $(STAMP) $(LOAD_VENV)/.installed
+	@bash infra/scripts/ensure-kafka.sh $(PY)
+	$(PY) -m benchmarks.load --locust $(LOAD_VENV)/bin/locust
 
 schemas: $(STAMP)
 	$(PY) -m contracts export

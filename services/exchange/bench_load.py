@@ -28,10 +28,13 @@ import orjson
 _BODY = b'{"name":"\xe5\x8d\x97\xe5\xae\x81\xe6\x9f\x90\xe5\x85\xac\xe5\x8f\xb8","status":"ok"}'
 _RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
              + str(len(_BODY)).encode() + b"\r\nConnection: keep-alive\r\n\r\n" + _BODY)
+_FAILURE = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n"
 
 
-async def _serve_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    """A minimal keep-alive HTTP/1.1 responder: read the head (and a Content-Length body), answer 200."""
+async def _serve_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, fail_every: int = 0) -> None:
+    """A minimal keep-alive HTTP/1.1 responder: read the head (and a Content-Length body), answer 200 (or, with
+    `fail_every` n, 503 to every n-th call on the connection: a provider that fails now and then)."""
+    answered = 0
     try:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
@@ -41,7 +44,8 @@ async def _serve_connection(reader: asyncio.StreamReader, writer: asyncio.Stream
                     length = int(line[15:].strip() or 0)
             if length:
                 await reader.readexactly(length)
-            writer.write(_RESPONSE)
+            answered += 1
+            writer.write(_FAILURE if fail_every and answered % fail_every == 0 else _RESPONSE)
             await writer.drain()
     except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
         pass
@@ -49,9 +53,13 @@ async def _serve_connection(reader: asyncio.StreamReader, writer: asyncio.Stream
         writer.close()
 
 
-async def provide(port: int, until: float) -> None:
+async def provide(port: int, until: float, fail_every: int = 0) -> None:
     """A provider system on 127.0.0.1:port for `until` seconds at most (a benchmark stops by itself)."""
-    server = await asyncio.start_server(_serve_connection, "127.0.0.1", port)
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _serve_connection(reader, writer, fail_every)
+
+    server = await asyncio.start_server(serve, "127.0.0.1", port)
     async with server:
         await asyncio.sleep(until)
 
@@ -150,6 +158,7 @@ def main(argv: list[str]) -> None:
     p = sub.add_parser("provider")
     p.add_argument("port", type=int)
     p.add_argument("--for-seconds", type=float, default=1800.0)
+    p.add_argument("--fail-every", type=int, default=0, help="answer 503 to every n-th call of a connection")
     d = sub.add_parser("drive")
     d.add_argument("url")
     d.add_argument("path")
@@ -158,7 +167,7 @@ def main(argv: list[str]) -> None:
     d.add_argument("--rate", type=float)
     args = parser.parse_args(argv)
     if args.what == "provider":
-        asyncio.run(provide(args.port, args.for_seconds))
+        asyncio.run(provide(args.port, args.for_seconds, args.fail_every))
         return
     headers = orjson.loads(os.environ.get("HUB_BENCH_HEADERS", "{}"))
     if args.rate:
