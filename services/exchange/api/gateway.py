@@ -21,7 +21,8 @@ from hubkit.deps import pool
 from hubkit.egress import EgressRefused, confined
 from hubkit.egress_session import EgressSession
 from hubkit.problems import Problem, invalid
-from hubkit.telemetry import SECONDS, meter
+from hubkit.telemetry import SECONDS, context_from_headers, meter, tracer
+from opentelemetry.trace import SpanKind
 from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, Field
 
 from exchange.api.common import uow
@@ -30,6 +31,7 @@ from exchange.service import admission, handlers
 from exchange.service import commands as c
 
 router = APIRouter(tags=["gateway"])
+_tracer = tracer("gov-hub.exchange.gateway")
 _calls = meter().create_counter("hub.gateway.calls", unit="{call}",
                                 description="calls through the gateway by outcome (ok, timeout, unavailable, ...)")
 _duration = meter().create_histogram("hub.gateway.call.duration", unit="s",
@@ -125,6 +127,22 @@ async def call(code: str, path: str, request: Request,
     subscription reaches the provider, within the subscription's quota. The call is forwarded to the endpoint
     the provider registered, recorded (whatever its outcome) before the answer goes back, and a failure emits
     exchange.call-failed (envelope unit: the provider). A call over quota is recorded as refused."""
+    # One server span, continuing the caller's trace (the ASGI instrumentation leaves this path alone: its
+    # three spans per request cost a fifth of a call); a failure's event carries it on to Kafka.
+    with _tracer.start_as_current_span(f"{request.method} /gateway/{{code}}", kind=SpanKind.SERVER,
+                                       context=context_from_headers(request.headers),
+                                       attributes={"http.request.method": request.method,
+                                                   "hub.resource_code": code}) as span:
+        try:
+            answer = await _call(code, path, request, key)
+        except Problem as problem:
+            span.set_attribute("http.response.status_code", problem.status)
+            raise
+        span.set_attribute("http.response.status_code", answer.status_code)
+        return answer
+
+
+async def _call(code: str, path: str, request: Request, key: str | None) -> Response:
     who = await admission.caller(pool(request), request.scope.get("state", {}).get("principal"), key)
     try:  # the consumer's mistake, refused before its quota is touched: a bad request changes nothing
         tail = confined(path)

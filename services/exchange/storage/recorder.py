@@ -15,8 +15,9 @@ import asyncio
 from typing import Any
 
 import asyncpg
-from contracts import Envelope
+from contracts import Envelope, encode
 from hubkit import outbox
+from hubkit.telemetry import current_trace_headers
 
 from exchange.storage import repo
 
@@ -24,14 +25,16 @@ from exchange.storage import repo
 class CallRecorder:
     def __init__(self, schema: str = "exchange") -> None:
         self.schema = schema
-        self._pending: list[tuple[dict[str, Any], Envelope | None, asyncio.Future[None]]] = []
+        # (record, its event, the trace the call ran in, who waits): a flush writes many calls' events, each
+        # continuing its own call's trace (the flush's task runs in whichever call's context started it)
+        self._pending: list[tuple[dict[str, Any], Envelope | None, dict[str, str], asyncio.Future[None]]] = []
         self._flushing: asyncio.Task[None] | None = None
         self.flushes = 0
 
     async def record(self, pool: asyncpg.Pool, record: dict[str, Any], event: Envelope | None = None) -> None:
         """Return once the record (and its event) is committed; raise if that failed."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((record, event, done))
+        self._pending.append((record, event, current_trace_headers() if event is not None else {}, done))
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.create_task(self._drain(pool))
         await asyncio.shield(done)
@@ -40,20 +43,22 @@ class CallRecorder:
         while self._pending:
             batch, self._pending = self._pending, []
             try:
-                events = [e for _, e, _ in batch if e is not None]
+                events = [(e, trace) for _, e, trace, _ in batch if e is not None]
                 async with pool.acquire() as conn:
                     if not events:  # one statement is its own transaction: no BEGIN and COMMIT round trips
-                        await repo.insert_calls(conn, [r for r, _, _ in batch])
+                        await repo.insert_calls(conn, [r for r, _, _, _ in batch])
                     else:
                         async with conn.transaction():
-                            await repo.insert_calls(conn, [r for r, _, _ in batch])
-                            await outbox.add(conn, self.schema, events)
+                            await repo.insert_calls(conn, [r for r, _, _, _ in batch])
+                            await outbox.add_encoded(conn, self.schema,
+                                                     [(e.id, e.topic, e.unit.encode(), encode(e)) for e, _ in events],
+                                                     traces={e.id: trace for e, trace in events})
             except Exception as exc:
-                for _, _, done in batch:
+                for *_, done in batch:
                     if not done.done():
                         done.set_exception(exc)
             else:
-                for _, _, done in batch:
+                for *_, done in batch:
                     if not done.done():
                         done.set_result(None)
             self.flushes += 1
