@@ -70,3 +70,23 @@ async def test_subscribers_and_ratings_follow_the_exchange_in_any_order(
         await asyncio.sleep(0.1)
     assert (use["subscribers"], use["ratings"], use["quality"]) == (1, 2, 4.0)
 
+
+
+async def test_another_units_draft_is_unknown_to_its_usage_and_its_portal_page(
+    client: httpx.AsyncClient,  # noqa: F811
+) -> None:
+    owner, other = new_unit(), new_unit()
+    await register(client, owner, "自治区草稿测试局")
+    mine, theirs = token("department", owner), token("department", other)
+    code = (await client.post("/resources", headers=mine, json={"provider": owner, "metadata": metadata(
+        "尚未发布的草稿资源")})).json()["code"]
+    assert (await client.get(f"/resources/{code}/usage", headers=mine)).status_code == 200
+    hidden = await client.get(f"/resources/{code}/usage", headers=theirs)
+    assert hidden.status_code == 404 and "尚未发布" not in hidden.text
+    own_page = await client.get(f"/portal/resources/{code}",
+                                headers={"Cookie": f"hub_portal={mine['Authorization'][7:]}"})
+    assert own_page.status_code == 200 and "尚未发布的草稿资源" in own_page.text
+    for path in (f"/portal/resources/{code}", "/portal/resources/made-up-code", f"/portal/units/{new_unit()}"):
+        page = await client.get(path, headers={"Cookie": f"hub_portal={theirs['Authorization'][7:]}"})
+        assert page.status_code == 404 and page.headers["content-type"].startswith("text/html"), path
+        assert "尚未发布的草稿资源" not in page.text and "未找到" in page.text

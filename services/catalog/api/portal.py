@@ -16,7 +16,6 @@ from fastapi.templating import Jinja2Templates
 from hubkit import deps
 from hubkit.auth import Principal, Role
 from hubkit.pages import local_time, session_principal
-from hubkit.problems import Problem
 
 from catalog.api.common import settings_of
 from catalog.api.portal_labels import LABELS, Lang
@@ -101,8 +100,8 @@ async def resource_page(code: str, request: Request, session: Session = None, la
         return page(request, "portal_login.html", lang, t["login"], status_code=401)
     pool, viewer, now = deps.pool(request), _viewer_unit(who), deps.now(request)
     resource = await queries.resource(pool, code)
-    if resource is None or resource.hidden_from(viewer):
-        raise Problem(404, "Not Found", f"resource {code} not found", kind="not-found")
+    if resource is None or resource.hidden_from(viewer):  # another unit's draft is as unknown as a made-up code
+        return page(request, "portal_missing.html", lang, t["not_found"], status_code=404, who=who, what=code)
     found, _ = await queries.versions(pool, code)
     gathers, gathered_by, same = await queries.feeds(pool, resource, viewer)
     fresh = freshness(resource.last_update_at, resource.metadata.update_cycle, now) if resource.last_update_at \
@@ -128,7 +127,7 @@ async def unit_page(uscc: str, request: Request, session: Session = None, lang: 
     pool, viewer, now = deps.pool(request), _viewer_unit(who), deps.now(request)
     unit = await queries.unit(pool, uscc)
     if unit is None:
-        raise Problem(404, "Not Found", f"unit {uscc} not found", kind="not-found")
+        return page(request, "portal_missing.html", lang, t["not_found"], status_code=404, who=who, what=uscc)
     found = await queries.resources(pool, unit=uscc, catalog=None, domain=None, share_type=None, update_cycle=None,
                                     q=None, mounted=None, include_drafts_of=viewer, as_of=None, limit=1000, offset=0,
                                     viewer=viewer)

@@ -8,7 +8,8 @@ Lang = Literal["zh", "en"]
 
 LABELS: dict[str, dict[str, Any]] = {
     "zh": {
-        "title": "政务数据资源目录", "search": "目录检索", "open": "开放数据", "switch": "English",
+        "title": "政务数据资源目录", "not_found": "未找到", "not_found_help": "没有找到，或您无权查看：",
+        "search": "目录检索", "open": "开放数据", "switch": "English",
         "q": "名称、代码、摘要或信息项", "apply": "检索", "clear": "清除筛选", "found": "条资源",
         "code": "资源代码", "name": "资源名称", "unit": "提供单位", "catalog": "目录类型", "domain": "所属领域",
         "share_type": "共享类型", "update_cycle": "更新周期", "mounted": "已挂接", "fresh": "时效",
@@ -43,7 +44,9 @@ LABELS: dict[str, dict[str, Any]] = {
         },
     },
     "en": {
-        "title": "Government data resource catalog", "search": "Search", "open": "Open data", "switch": "中文",
+        "title": "Government data resource catalog", "not_found": "Not found",
+        "not_found_help": "Nothing here, or nothing you may see:", "search": "Search", "open": "Open data",
+        "switch": "中文",
         "q": "name, code, summary or item", "apply": "Search", "clear": "Clear filters", "found": "resources",
         "code": "Code", "name": "Name", "unit": "Provider", "catalog": "Catalog", "domain": "Domain",
         "share_type": "Share type", "update_cycle": "Update cycle", "mounted": "Mounted", "fresh": "Freshness",

@@ -43,7 +43,7 @@ async def _apply_approval(uow: CatalogUnitOfWork, resource: Resource, review: fl
         unit = await uow.units.get(resource.provider)
         uow.emit(events.metadata_changed(updated, unit.name if unit else None), unit=resource.provider, at=at)
     elif review.notice_until is not None:
-        await uow.reviews.set_status(resource.code, "in_notice")
+        await uow.resources.set_status(resource.code, "in_notice")
     else:
         await steps.publish(uow, resource, at)
 
@@ -66,19 +66,19 @@ async def decide(cmd: c.DecideReview, uow: CatalogUnitOfWork) -> Resource:
                 days = cmd.notice_days
                 if days is None:  # the public notice is for new resources; a change takes effect when approved
                     days = cmd.default_notice_days if review.subject == "publication" else 0
-                decided = flow.approve(review, resource.status, days, cmd.at)
+                decided, outcome = flow.approve(review, resource.status, days, cmd.at), "approved"
             else:
-                decided = flow.return_(review, resource.status, list(cmd.reasons), cmd.at)
+                decided, outcome = flow.return_(review, resource.status, list(cmd.reasons), cmd.at), "returned"
         except flow.ReviewRefused as exc:
             raise steps.refused(exc) from None
         await uow.reviews.save(decided)
         uow.emit(ReviewDecided(resource_code=cmd.code, review_id=decided.id, subject=decided.subject,
-                               decision=decided.decision or "returned", reasons=list(decided.reasons),
+                               decision=outcome, reasons=list(decided.reasons),
                                notice_until=decided.notice_until), unit=resource.provider, at=cmd.at)
-        if decided.decision == "approved":
+        if outcome == "approved":
             await _apply_approval(uow, resource, decided)
         elif decided.subject == "publication":
-            await uow.reviews.set_status(cmd.code, "returned")  # a returned change leaves the resource as it is
+            await uow.resources.set_status(cmd.code, "returned")  # a returned change leaves the resource as it is
         after = await steps.reread(uow, cmd.code)
         await uow.commit()
     return after

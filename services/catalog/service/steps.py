@@ -45,7 +45,7 @@ async def submit(uow: CatalogUnitOfWork, review: flow.Review, provider: str) -> 
     """Record a submission and say it; a publication freezes the resource until the bureau decides."""
     await uow.reviews.add(review)
     if review.subject == "publication":
-        await uow.reviews.set_status(review.code, "submitted")
+        await uow.resources.set_status(review.code, "submitted")
     uow.emit(ReviewSubmitted(resource_code=review.code, review_id=review.id, subject=review.subject,
                              due=review.due, changed=list(review.changed)), unit=provider, at=review.submitted_at)
 

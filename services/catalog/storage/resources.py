@@ -11,7 +11,7 @@ from contracts import code_lists
 from contracts.code_lists import CatalogKind
 from hubkit.db import json_value
 
-from catalog.domain.resources import Metadata, Mount, Resource
+from catalog.domain.resources import Metadata, Mount, Resource, Status
 
 _SELECT_AS_OF = """
 SELECT r.code, r.provider, 'published' AS status, v.version, v.metadata, r.published_at,
@@ -90,6 +90,10 @@ class ResourceRows:
     async def get_as_of(self, code: str, at: datetime) -> Resource | None:
         row = await self.conn.fetchrow(_SELECT_AS_OF + " AND r.code = $2", at, code)
         return resource_of(row) if row else None
+
+    async def set_status(self, code: str, status: Status) -> None:
+        """Where the resource is in its review (submitted, in notice, returned); publishing sets it itself."""
+        await self.conn.execute("UPDATE resources SET status = $2 WHERE code = $1", code, status)
 
     async def replace_draft(self, code: str, metadata: Metadata, at: datetime) -> None:
         """A draft is not public yet: its single version is edited in place."""

@@ -10,7 +10,7 @@ import orjson
 from contracts.catalog import ReviewReason
 from hubkit.db import json_value
 
-from catalog.domain.resources import Metadata, Status
+from catalog.domain.resources import Metadata
 from catalog.domain.reviews import Review
 
 
@@ -49,9 +49,6 @@ class ReviewRows:
     async def of(self, code: str) -> list[Review]:
         rows = await self.conn.fetch("SELECT * FROM reviews WHERE code = $1 ORDER BY seq", code)
         return [_review(r) for r in rows]
-
-    async def set_status(self, code: str, status: Status) -> None:
-        await self.conn.execute("UPDATE resources SET status = $2 WHERE code = $1", code, status)
 
     async def due_overdue(self, now: datetime) -> list[Review]:
         rows = await self.conn.fetch(

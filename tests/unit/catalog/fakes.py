@@ -35,6 +35,9 @@ class FakeResources:
     async def exists(self, code: str) -> bool:
         return code in self.rows
 
+    async def set_status(self, code: str, status: Status) -> None:
+        self.rows[code] = self.rows[code].model_copy(update={"status": status})
+
     async def get(self, code: str, *, for_update: bool = False) -> Resource | None:
         return self.rows.get(code)
 
@@ -89,9 +92,6 @@ class FakeReviews:
 
     async def latest(self, code: str) -> Review | None:
         return next((r for r in reversed(self.rows.values()) if r.code == code), None)
-
-    async def set_status(self, code: str, status: Status) -> None:
-        self.resources.rows[code] = self.resources.rows[code].model_copy(update={"status": status})
 
     async def due_overdue(self, now: datetime) -> list[Review]:
         return [r for r in self.rows.values() if r.open and r.overdue_at is None and r.due <= now]
