@@ -33,7 +33,8 @@ def events(n: int, seed: int = 7) -> list[bytes]:
 
 
 async def _raw_consume(bootstrap: str, topics: list[str], n: int) -> float:
-    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, group_id=f"raw-{uuid.uuid4().hex[:6]}",
+    # No group: the reference needs no coordinator (one run's group coordinator never came up, and the bench waited)
+    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, group_id=None,
                                 auto_offset_reset="earliest", enable_auto_commit=False,
                                 fetch_max_bytes=16 * 1024 * 1024, max_partition_fetch_bytes=4 * 1024 * 1024)
     await consumer.start()

@@ -9,6 +9,7 @@ from hubkit.egress import EgressPolicy
 from hubkit.egress_session import EgressSession
 from hubkit.service import ServiceHost
 
+from exchange.service import admission
 from exchange.storage.recorder import CallRecorder
 
 
@@ -18,6 +19,7 @@ class GatewayState:
         self.policy = EgressPolicy.parse(egress_allow)
         self._client: EgressSession | None = None
         self.recorder = CallRecorder()
+        self.routes = admission.RouteCache()
 
     @property
     def client(self) -> EgressSession:

@@ -46,7 +46,8 @@ async def admit(request: Request, who: admission.Caller, code: str, started: dat
                 channel: str) -> admission.Admitted:
     """Admission as at the gateway; a call over quota is recorded (refused) before the 429 goes back."""
     try:
-        return await admission.admit(pool(request), who, code, started)
+        state: GatewayState = request.app.state.gateway
+        return await admission.admit(pool(request), who, code, started, routes=state.routes)
     except admission.QuotaRefused as refused:
         refused.extra["call_id"] = await record(request, who, refused.route["provider"], code, started, 0.0, 429, 0,
                                                 channel, refused="quota")

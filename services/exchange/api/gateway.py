@@ -150,7 +150,7 @@ async def _call(code: str, path: str, request: Request, key: str | None) -> Resp
         raise invalid(f"path: {refusal}") from None
     started: datetime = deps.now(request)
     try:
-        route = (await admission.admit(pool(request), who, code, started)).route
+        route = (await admission.admit(pool(request), who, code, started, routes=_state(request).routes)).route
     except admission.QuotaRefused as refused:
         call_id = f"c-{uuid.uuid4().hex}"
         await _state(request).recorder.record(pool(request), {

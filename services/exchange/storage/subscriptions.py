@@ -14,7 +14,7 @@ from exchange.storage.repo import _request
 # The consumer's newest subscription to the resource, a usable one before any other.
 _STANDING = """LEFT JOIN LATERAL (
     SELECT r.id, r.status, r.expires_at, r.suspended_reason, r.ended_by, r.end_reason, r.quota_per_minute,
-           r.quota_per_day FROM requests r
+           r.quota_per_day, r.xmin::text AS version FROM requests r
     WHERE r.requester = $1 AND r.resource_code = s.code AND r.status = ANY($3::text[])
     ORDER BY (r.status = 'active' AND (r.expires_at IS NULL OR r.expires_at > $4)) DESC, r.activated_at DESC
     LIMIT 1) r ON true"""
@@ -22,9 +22,11 @@ _STANDING = """LEFT JOIN LATERAL (
 
 async def gateway_route(conn: asyncpg.Connection, consumer: str, code: str, now: datetime) -> asyncpg.Record | None:
     """In one round trip: the resource, the consumer's standing on it (`sub_*`, all None without one) and the
-    registered endpoint; None when the resource is unknown."""
+    registered endpoint; None when the resource is unknown. The rows' versions (`*_version`, their xmin) let a
+    remembered route be checked later (quota.admit_cached)."""
     return await conn.fetchrow(
         "SELECT s.code, s.provider, s.data_kind, s.mount_kind, e.base_url, e.timeout_ms, r.id AS sub_id, "
+        "r.version AS sub_version, s.xmin::text AS resource_version, e.xmin::text AS endpoint_version, "
         "r.status AS sub_status, r.expires_at AS sub_expires_at, r.suspended_reason AS sub_suspended_reason, "
         "r.ended_by AS sub_ended_by, r.end_reason AS sub_end_reason, r.quota_per_minute, r.quota_per_day "
         f"FROM resources s LEFT JOIN endpoints e ON e.resource_code = s.code {_STANDING} WHERE s.code = $2",
