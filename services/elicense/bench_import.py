@@ -45,10 +45,13 @@ async def _reference_copy(database_url: str, path: Path, hasher: HolderHasher, i
     """Seconds the database takes to COPY the same rows (checked beforehand, untimed)."""
     from datetime import UTC, datetime
 
+    from hubkit.db import _init_connection
+
     from elicense.storage.licenses import COLUMNS, record
 
     types, at = license_types.load(), datetime.now(UTC)
     conn = await asyncpg.connect(database_url, server_settings={"search_path": "elicense,public"})
+    await _init_connection(conn)  # the service's JSON codecs: `fields` is a dict, as the service writes it
     try:
         await conn.execute("DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy (LIKE licenses INCLUDING ALL)")
         spent = 0.0

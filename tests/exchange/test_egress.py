@@ -79,16 +79,20 @@ def test_ordinary_paths_are_kept() -> None:
     assert confine_path("http://p.example/u/A", "a/b c/%E4%B8%AD") == "http://p.example/u/A/a/b%20c/%E4%B8%AD"
 
 
-async def test_the_connection_itself_is_judged() -> None:
-    """A name is resolved and judged when the client connects (what a rebinding DNS would change)."""
-    hits: list[str] = []
-
+def recording(hits: list[str]) -> Starlette:
+    """A destination on loopback that notes every request it receives (so a refused one shows as missing)."""
     async def ok(request: Request) -> Response:
         hits.append(request.url.path)
         return JSONResponse({})
 
+    return Starlette(routes=[Route("/x", ok)])
+
+
+async def test_the_connection_itself_is_judged() -> None:
+    """A name is resolved and judged when the client connects (what a rebinding DNS would change)."""
+    hits: list[str] = []
     port = free_port()
-    async with serving(Starlette(routes=[Route("/x", ok)]), port=port):
+    async with serving(recording(hits), port=port):
         async with egress_client(EgressPolicy()) as client:
             for host in ("localhost", "127.0.0.1", "2130706433"):
                 with pytest.raises(httpx.ConnectError, match="egress refused"):
@@ -104,13 +108,8 @@ async def test_the_gateway_session_judges_every_connection() -> None:
     """The gateway forwards with aiohttp: names through its judging resolver, address literals (which aiohttp
     never resolves) judged before anything is sent, in every spelling."""
     hits: list[str] = []
-
-    async def ok(request: Request) -> Response:
-        hits.append(request.url.path)
-        return JSONResponse({})
-
     port = free_port()
-    async with serving(Starlette(routes=[Route("/x", ok)]), port=port):
+    async with serving(recording(hits), port=port):
         session = EgressSession(EgressPolicy())
         try:
             for host in ("localhost", "127.0.0.1", "2130706433", "0177.0.0.1", "127.1", "[::1]",

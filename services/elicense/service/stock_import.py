@@ -100,6 +100,7 @@ class StockImport:
         new = [lic for _, lic in batch if lic.license_id in inserted]
         if not new:
             return
+        await anomaly_rows.keep_statistics(conn, len(new))
         same = await anomaly_rows.duplicates_among(conn, [lic.license_id for lic in new])
         pushed_on = self.at.astimezone(SHANGHAI).date()
         found = [(lic, a) for lic in new for a in anomalies_of(lic, pushed_on, same.get(lic.license_id, []))]

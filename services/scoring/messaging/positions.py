@@ -26,16 +26,16 @@ class Assigned:
     reset: int  # partitions read again from their beginning because their log was new
 
 
-async def assign_fact_partitions(consumer: AIOKafkaConsumer, offsets: dict[tuple[str, int], StoredPosition]
-                                 ) -> Assigned:
+async def assign_fact_partitions(consumer: AIOKafkaConsumer, offsets: dict[tuple[str, int], StoredPosition],
+                                 topics: list[str] = FACT_TOPICS) -> Assigned:
     """Take every partition of every fact topic and seek each to its stored offset, or to its beginning
     when the offset is missing or belongs to another log (such offsets are dropped from `offsets`)."""
     # fetch_all_metadata answers with the metadata; the consumer's own stays limited to its topics.
     cluster_meta = await consumer._client.fetch_all_metadata()
-    missing = [t for t in FACT_TOPICS if not cluster_meta.partitions_for_topic(t)]
+    missing = [t for t in topics if not cluster_meta.partitions_for_topic(t)]
     if missing:  # never consume "all partitions" of a topic the broker does not have yet
         raise RuntimeError(f"fact topics missing on the broker: {', '.join(missing)}")
-    partitions = [TopicPartition(topic, p) for topic in FACT_TOPICS
+    partitions = [TopicPartition(topic, p) for topic in topics
                   for p in sorted(cluster_meta.partitions_for_topic(topic))]
     consumer.assign(partitions)
     watch = ClusterWatch(consumer._client)
