@@ -14,6 +14,7 @@ import asyncpg
 import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import CommitFailedError
 from contracts import DEADLETTER_TOPIC, Envelope, encode, new_envelope
 from contracts.catalog import ResourceUpdated
 from contracts.values import build_resource_code, make_uscc
@@ -53,6 +54,7 @@ class Wiring:
     beta: asyncpg.Pool
     producer: AIOKafkaProducer
     relay: OutboxRelay
+    consumer: IdempotentConsumer
 
 
 @asynccontextmanager
@@ -74,7 +76,7 @@ async def alpha_to_beta(settings: HubSettings, tmp_path: Path) -> AsyncIterator[
     relay = OutboxRelay(alpha, "alpha", producer, poll_seconds=0.2)
     tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run())]
     try:
-        yield Wiring(alpha, beta, producer, relay)
+        yield Wiring(alpha, beta, producer, relay, consumer)
     finally:
         for t in tasks:
             t.cancel()
@@ -117,6 +119,42 @@ async def test_outbox_event_is_consumed_once_by_another_service(wiring) -> None:
 
     await wait_for(later_arrived)
     assert await count_seen(beta, env.id) == 1
+
+
+async def test_a_commit_refused_after_a_rebalance_does_not_stop_the_consumer(
+    database_url: str, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """A broker back with a new log (or any rebalance) answers the next commit with IllegalGeneration,
+    which aiokafka raises as CommitFailedError. Before: the error ended the consumer's loop and nothing
+    after it was ever applied (the reseed test caught it under CI load)."""
+    settings = HubSettings(database_url=database_url, kafka_bootstrap=kafka_bootstrap)
+    async with alpha_to_beta(settings, tmp_path) as wired:
+        first, second = event(6), event(7)
+
+        async def assigned() -> bool:
+            return bool(wired.consumer.consumer and wired.consumer.consumer.assignment())
+
+        await wait_for(assigned, timeout=30)
+        kafka = wired.consumer.consumer
+        assert kafka is not None
+        commit, refused = kafka.commit, []
+
+        async def refuse_once(*args: object, **kwargs: object) -> None:
+            if not refused:
+                refused.append(True)
+                raise CommitFailedError("Commit cannot be completed since the group has already rebalanced")
+            await commit(*args, **kwargs)  # type: ignore[arg-type]
+
+        kafka.commit = refuse_once  # type: ignore[method-assign]
+        for env in (first, second):
+            async with wired.alpha.acquire() as conn, conn.transaction():
+                await outbox.add(conn, "alpha", env)
+
+            async def arrived(env: Envelope = env) -> bool:
+                return await count_seen(wired.beta, env.id) == 1
+
+            await wait_for(arrived)
+        assert refused and await count_seen(wired.beta, first.id) == 1
 
 
 async def test_rolled_back_write_publishes_nothing(wiring) -> None:  # type: ignore[no-untyped-def]

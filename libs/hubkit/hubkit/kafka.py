@@ -25,7 +25,7 @@ import asyncpg
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import CommitFailedError, TopicAlreadyExistsError
 from contracts import ALL_TOPICS, DEADLETTER_TOPIC, ContractError, Envelope, decode
 from opentelemetry import trace
 
@@ -188,12 +188,23 @@ class IdempotentConsumer:
                 for tp, messages in batch.items():
                     await self._apply_partition(tp, messages)
                 if batch:
-                    await self.consumer.commit()
+                    await self._commit(self.consumer)
                 self.last_progress = time.monotonic()
         finally:
             # Shielded: a second cancellation (hubkit.tasks.finish) must not cut the group's leave short,
             # or the next member waits out the session timeout before it gets the partitions.
             await asyncio.shield(self.consumer.stop())
+
+    async def _commit(self, consumer: AIOKafkaConsumer) -> None:
+        try:
+            await consumer.commit()
+        except CommitFailedError as exc:
+            # The group rebalanced under this batch (a member came or went, or the broker came back with a
+            # new log and forgot the generation). The batch is applied and in the inbox: whoever owns the
+            # partitions next starts from the last commit and skips what it re-reads. Letting the error end
+            # the loop would stop this consumer for good wherever nothing restarts it.
+            log.warning("offsets not committed: the group rebalanced; re-read events are skipped by the inbox",
+                        consumer=self.name, error=repr(exc.__cause__ or exc))
 
     async def _apply_partition(self, tp: TopicPartition, messages: list[ConsumerRecord]) -> None:
         for msg in messages:
