@@ -58,6 +58,12 @@ class Change:
         return grown
 
 
+# Facts that hold in every month, whatever their event time: the directory keeps a unit's latest
+# registration (kind, absent indicators, county's city) and applies it to every month it scores, as
+# replay does; a re-registration that arrives after later events must re-score the earlier months too.
+TIMELESS = frozenset({"registry.unit-registered"})
+
+
 class Projection:
     def __init__(self, ruleset: Ruleset) -> None:
         self.ruleset = ruleset
@@ -84,18 +90,21 @@ class Projection:
         for env in envelopes:
             td = env.occurred_at - EPOCH  # to_instant, inlined: this runs for every event
             t = (td.days * 86_400 + td.seconds) * 1_000_000 + td.microseconds
+            if watermark is None or t > watermark:
+                watermark = t
+            if earliest is None or t < earliest:
+                earliest = t
             units = apply(env, t)
             if units:
-                key = (channels_of(env.type, env.data), month_of(_moves_from(env, t)))
+                moves = _moves_from(env, t)
+                if env.type in TIMELESS:  # the latest registration counts in every month, whenever it was made
+                    moves = earliest
+                key = (channels_of(env.type, env.data), month_of(moves))
                 marked = marks.get(key)
                 if marked is None:
                     marks[key] = set(units)  # apply may hand back a set a handler keeps
                 else:
                     marked |= units
-            if watermark is None or t > watermark:
-                watermark = t
-            if earliest is None or t < earliest:
-                earliest = t
         self.watermark, self.earliest = watermark, earliest
         touched: set[tuple[str, str]] = set()
         for (channels, month), units in marks.items():
@@ -181,6 +190,9 @@ def _moves_from(env: EnvelopeLike, t: Instant) -> Instant:
     the finding it voids, for a registration the day an exemption starts (either may be months before)."""
     if env.type == "scoring.finding-retracted":
         return min(t, to_instant(env.data.finding_occurred_at))
+    if env.type in ("exchange.request-approved", "exchange.request-rejected"):
+        # a decision tells when its request was forwarded (when the forwarding event is missing)
+        return min(t, to_instant(env.data.forwarded_at))
     if env.type == "registry.unit-registered" and env.data.exempt_from is not None:
         return min(t, day_start(env.data.exempt_from.toordinal()))
     return t

@@ -29,6 +29,9 @@ class Batch:
 @dataclass(slots=True)
 class CatalogFacts:
     batches: dict[str, Batch] = field(default_factory=dict)  # batch id -> the latest assignment
+    # batch id -> the assignments the latest one replaced, oldest first: an instant before a re-assignment
+    # is judged by the assignment in force then (as a replay of that month, which never sees the later one)
+    superseded: dict[str, list[Batch]] = field(default_factory=dict)
     published: dict[str, dict[EventId, tuple[Instant, str]]] = field(default_factory=dict)  # code -> (t, cycle)
     first_published: dict[str, Instant] = field(default_factory=dict)  # code -> earliest publication
     mounted: dict[str, Stamp] = field(default_factory=dict)  # code -> earliest mount
@@ -42,9 +45,29 @@ class CatalogFacts:
 
 
 def assign(facts: CatalogFacts, d: Assigned, s: Stamp) -> None:
+    batch = Batch(s, str(d.batch_kind), frozenset(d.resource_codes), d.deadline)
     cur = facts.batches.get(d.batch_id)
-    if cur is None or s > cur.stamp:  # a re-assignment of the same batch replaces it
-        facts.batches[d.batch_id] = Batch(s, str(d.batch_kind), frozenset(d.resource_codes), d.deadline)
+    if cur is None:
+        facts.batches[d.batch_id] = batch
+        return
+    if s == cur.stamp:
+        return
+    older = facts.superseded.setdefault(d.batch_id, [])
+    if s > cur.stamp:  # a re-assignment of the same batch replaces it from its own instant on
+        facts.batches[d.batch_id], batch = batch, cur
+    if all(b.stamp != batch.stamp for b in older):
+        older.append(batch)
+        older.sort(key=lambda b: b.stamp)
+
+
+def in_force(facts: CatalogFacts, batch_id: str, latest: Batch, t: Instant) -> Batch | None:
+    """The assignment of a batch in force at t: the latest one made at or before t."""
+    if latest.stamp[0] <= t:
+        return latest
+    for b in reversed(facts.superseded.get(batch_id, ())):
+        if b.stamp[0] <= t:
+            return b
+    return None
 
 
 def publish(facts: CatalogFacts, d: Published, s: Stamp) -> None:
