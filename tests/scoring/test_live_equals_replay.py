@@ -24,7 +24,7 @@ from scoring.domain.projection import Projection
 from scoring.domain.ruleset import builtin_ruleset
 from scoring.replay import replay
 
-from tests.scoring.builders import DEPT, Log, code
+from tests.scoring.builders import DEPT, DEPT2, Log, code
 from tests.scoring.eventgen import LogGen
 from tests.scoring.test_incremental import _arrivals
 
@@ -60,8 +60,8 @@ def consistent(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def live(batches: list[list[Any]]) -> Projection:
     projection = Projection(RULESET)
     for batch in batches:
-        before = projection.watermark
-        projection.refresh(projection.fold(batch), projection.months_to_sweep(before))
+        before = (projection.watermark, projection.earliest)
+        projection.refresh(projection.fold(batch), projection.months_to_sweep(*before))
     return projection
 
 
@@ -109,3 +109,16 @@ def test_a_batch_assigned_again_later_does_not_rewrite_the_months_before() -> No
     august = projection.published[(DEPT, "2019-08")]
     assert "B1.3" in august.items  # half of August's first batch published: the re-assignment came later
     assert_live_equals_replay(events, projection)
+
+
+def test_a_late_event_from_an_earlier_month_gives_every_unit_that_month() -> None:
+    """Replay scores every registered unit in every month; live did so only from the earliest event it
+    had when the watermark first moved, so a late event from before that gave a score to its own unit."""
+    log = Log()
+    log.register(DEPT, when="2019-08-01 08:00")
+    log.register(DEPT2, when="2019-08-01 08:00")
+    log.update(DEPT, code(DEPT, 1), "2019-08-03 10:00")
+    log.update(DEPT, code(DEPT, 2), "2019-05-20 10:00")  # arrives last
+    projection = live([[decode(json.dumps(e))] for e in log.events])
+    assert (DEPT2, "2019-05") in projection.published and (DEPT2, "2019-06") in projection.published
+    assert_live_equals_replay(log.events, projection)

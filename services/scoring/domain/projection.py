@@ -9,7 +9,7 @@ and its results equal engine.evaluate_unit's.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -62,11 +62,15 @@ class Change:
 # registration (kind, absent indicators, county's city) and applies it to every month it scores, as
 # replay does; a re-registration that arrives after later events must re-score the earlier months too.
 TIMELESS = frozenset({"registry.unit-registered"})
+Key = tuple[str, str]  # (unit, month)
 
 
 class Projection:
-    def __init__(self, ruleset: Ruleset) -> None:
+    def __init__(self, ruleset: Ruleset, owns: Callable[[str], bool] | None = None) -> None:
         self.ruleset = ruleset
+        # Which units this projection scores (one shard of several: scoring.domain.sharding); all when None.
+        # It still folds every fact it is given: a unit's score may read another unit's facts.
+        self.owns = owns
         self.store = FactStore()
         self.watermark: Instant | None = None
         self.earliest: Instant | None = None
@@ -80,8 +84,10 @@ class Projection:
         self.scorer = IncrementalScorer(ruleset, self.store)
         self.deduction_items = frozenset(item.id for indicator in ruleset.deductions for item in indicator.items)
 
-    def fold(self, envelopes: Iterable[EnvelopeLike]) -> set[tuple[str, str]]:
-        """Fold new facts; returns the (unit, month) pairs they may change."""
+    def fold(self, envelopes: Iterable[EnvelopeLike],
+             applied: list[tuple[EnvelopeLike, set[str]]] | None = None) -> set[tuple[str, str]]:
+        """Fold new facts; returns the (unit, month) pairs they may change. `applied` (when given)
+        receives each new event with the units whose scores it may change (what shards route by)."""
         apply = self.store.apply
         watermark, earliest = self.watermark, self.earliest
         # The scorer learns what changed once per (channels, month), not once per event: nothing is
@@ -96,6 +102,8 @@ class Projection:
                 earliest = t
             units = apply(env, t)
             if units:
+                if applied is not None:
+                    applied.append((env, units))
                 moves = _moves_from(env, t)
                 if env.type in TIMELESS:  # the latest registration counts in every month, whenever it was made
                     moves = earliest
@@ -112,20 +120,40 @@ class Projection:
             touched.update([(u, month) for u in units])
         return touched
 
-    def months_to_sweep(self, previous_watermark: Instant | None) -> list[str]:
+    def months_to_sweep(self, previous_watermark: Instant | None,
+                        previous_earliest: Instant | None = None) -> list[str]:
         """When the watermark moves every unit's score may move (deadlines, staleness): the
         current month, and every month the watermark just left, which ends there (on the first
-        move: every month since the earliest event, so each unit has a score for each month)."""
-        if self.watermark is None or self.watermark == previous_watermark:
+        move: every month since the earliest event, so each unit has a score for each month).
+        When the earliest event moves back (`previous_earliest` given: a late event, or a frame
+        adopted from other shards) the months it moved over get every unit's score too."""
+        if self.watermark is None:
             return []
-        current = month_of(self.watermark)
-        start = previous_watermark if previous_watermark is not None else self.earliest
-        months = [current]
-        month = month_of(start) if start is not None else current
-        while month < current:
-            months.append(month)
-            month = shift_month(month, 1)
+        months: list[str] = []
+        if self.watermark != previous_watermark:
+            current = month_of(self.watermark)
+            start = previous_watermark if previous_watermark is not None else self.earliest
+            months.append(current)
+            month = month_of(start) if start is not None else current
+            while month < current:
+                months.append(month)
+                month = shift_month(month, 1)
+        if previous_watermark is not None and previous_earliest is not None and self.earliest is not None:
+            month, stop = month_of(self.earliest), month_of(previous_earliest)
+            while month < stop:
+                if month not in months:
+                    months.append(month)
+                month = shift_month(month, 1)
         return months
+
+    def adopt(self, watermark: Instant | None, earliest: Instant | None) -> None:
+        """Take on a time frame seen elsewhere (the other shards' events): the watermark moves on to
+        `watermark` and the earliest back to `earliest`, where they are beyond this projection's own.
+        The caller then sweeps `months_to_sweep` of the frame it had."""
+        if watermark is not None and (self.watermark is None or watermark > self.watermark):
+            self.watermark = watermark
+        if earliest is not None and (self.earliest is None or earliest < self.earliest):
+            self.earliest = earliest
 
     def take_removed(self) -> set[tuple[str, str]]:
         """The results withdrawn since the last call (the caller deletes their stored rows)."""
@@ -148,18 +176,8 @@ class Projection:
         in between; the refresh is complete (and memory consistent) only once it is exhausted."""
         if self.watermark is None:
             return
-        current = month_of(self.watermark)
-        # A fact counts in its own month and carries into every later one up to the current month
-        # (a mount in July raises the mount rate in August; a flag holds until resolved).
-        targets: set[tuple[str, str]] = set()
-        for unit, month in touched:
-            while month <= current:
-                targets.add((unit, month))
-                month = shift_month(month, 1)
+        ordered = sorted(self._targets(touched, sweep_months, month_of(self.watermark)))
         directory = self.store.directory
-        for month in sweep_months:
-            targets.update((unit, month) for unit in directory.scored_units(month))
-        ordered = sorted(targets)
         evaluate, published, stored, watermark = self.scorer.evaluate, self.published, self.stored, self.watermark
         for start in range(0, len(ordered), step):
             changes = []
@@ -178,6 +196,24 @@ class Projection:
                     changes.append(Change(unit, month, before, result, restamp))
                     stored.add(key)
             yield changes
+
+
+    def _targets(self, touched: set[Key], sweep_months: Iterable[str], current: str) -> set[Key]:
+        """The unit-months to evaluate again (of the units this projection scores)."""
+        # A fact counts in its own month and carries into every later one up to the current month
+        # (a mount in July raises the mount rate in August; a flag holds until resolved).
+        targets: set[tuple[str, str]] = set()
+        owns = self.owns
+        for unit, month in touched:
+            if owns is not None and not owns(unit):
+                continue
+            while month <= current:
+                targets.add((unit, month))
+                month = shift_month(month, 1)
+        scored_units = self.store.directory.scored_units
+        for month in sweep_months:
+            targets.update((unit, month) for unit in scored_units(month) if owns is None or owns(unit))
+        return targets
 
 
 def _same_score(a: UnitResult, b: UnitResult) -> bool:

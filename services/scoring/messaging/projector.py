@@ -225,13 +225,13 @@ class LiveProjector:
         cluster = self.watch.known if self.watch else None
         offsets = {key: StoredPosition(m.offset + 1, cluster, fingerprint(m.value)) for key, m in last.items()}
         with _cyclic_gc_paused():  # scoring allocates much and frees little: no GC pass in the middle
-            before = self.projection.watermark
+            before = (self.projection.watermark, self.projection.earliest)
             touched: set[tuple[str, str]] = set()
             for start in range(0, len(fresh), _STEP):
                 await asyncio.sleep(0)
                 touched |= self.projection.fold(env for _, env in fresh[start:start + _STEP])
             changes: list[Change] = []
-            for part in self.projection.refreshing(touched, self.projection.months_to_sweep(before)):
+            for part in self.projection.refreshing(touched, self.projection.months_to_sweep(*before)):
                 changes += part
                 await asyncio.sleep(0)
             rows: list[archive.Archived] = [
