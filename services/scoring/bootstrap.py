@@ -61,7 +61,8 @@ def spec(settings: ScoringSettings | None = None) -> ServiceSpec:
     settings = settings or ScoringSettings()
     ruleset = ruleset_of(settings)
     requirements = requirements_of(settings, ruleset)
-    projector = LiveProjector(ruleset, max_batch=settings.projection_batch)
+    projector = LiveProjector(ruleset, max_batch=settings.projection_batch, shards=settings.shards,
+                              shard=settings.shard)
     webhooks = WebhookSender(settings, ruleset, projector)
     inventory_rules = inventory_rules_of(settings, ruleset)
     sweep = FindingSweeps(requirements, inventory_rules, ruleset, projector, settings.submission_sweep_seconds,

@@ -1,5 +1,7 @@
+from typing import Self
+
 from hubkit.settings import HubSettings
-from pydantic import Field
+from pydantic import Field, model_validator
 
 
 class ScoringSettings(HubSettings):
@@ -32,3 +34,12 @@ class ScoringSettings(HubSettings):
                                      "event time within which its unit may appeal it")
     bulletin_public: bool = Field(False, description="Publish the monthly bulletins of closed months without a "
                                   "token at /public/bulletins/{month} (公开通报)")
+    shards: int = Field(1, ge=1, le=64, description="Projection instances the units are divided among (each runs "
+                        "with the same HUB_SHARDS and its own HUB_SHARD); fixed for the life of a deployment")
+    shard: int = Field(0, ge=0, description="Which of the HUB_SHARDS projection instances this one is (0-based)")
+
+    @model_validator(mode="after")
+    def _shard_exists(self) -> Self:
+        if self.shard >= self.shards:
+            raise ValueError(f"shard {self.shard} does not exist among {self.shards} (0 to {self.shards - 1})")
+        return self

@@ -9,7 +9,7 @@ import json
 import random
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from contracts.fastdecode import decode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scoring.domain.facts import EnvelopeLike
+from scoring.domain.facts.store import UnitFacts
 from scoring.domain.projection import Projection
 from scoring.domain.result import UnitResult
 from scoring.domain.ruleset import builtin_ruleset
@@ -78,15 +79,16 @@ class Shard:
         p = self.projection
         before = (p.watermark, p.earliest)
         applied: list[tuple[EnvelopeLike, set[str]]] = []
-        touched = p.fold(batch, applied)
+        touched = p.fold([env for env, _ in batch], applied)
         self.held += applied
-        routes, histories = self.shards.forwarding(applied, p.store.directory)
+        forwarded = {env.id.int for env, was_forwarded in batch if was_forwarded}
+        routes, histories = self.shards.forwarding(applied, p.store.directory, forwarded)
         for route, env in routes:
             assert others[route.shard].shards.owns(route.unit)
-            others[route.shard].inbox.append(env)
+            others[route.shard].inbox.append((env, True))
         for history in histories:
             assert others[history.shard].shards.owns(history.city)
-            others[history.shard].inbox += [env for env, moved in self.held if about(env, moved, history.unit)]
+            others[history.shard].inbox += [(env, True) for env, moved in self.held if about(env, moved, history.unit)]
         if rng.random() < 0.3:  # the committed frame of another shard, as read from the database
             peer = rng.choice(others).projection
             p.adopt(peer.watermark, peer.earliest)
@@ -101,7 +103,7 @@ class Shard:
 
 def sharded(arrivals: list[list[Any]], count: int, salt: str, rng: random.Random,
             owner_of: Callable[[str], int] | None = None, paces: list[float] | None = None,
-            reference: Projection | None = None) -> dict[Key, UnitResult]:
+            reference: Projection | None = None, miskeyed: float = 0.0) -> dict[Key, UnitResult]:
     """The shards' results together; with a `reference` (one projection of every event), also checks
     that each shard ends holding every fact about its units and its cities' counties."""
     owner_of = owner_of or owner(count, salt)
@@ -113,9 +115,10 @@ def sharded(arrivals: list[list[Any]], count: int, salt: str, rng: random.Random
     for env in (e for batch in arrivals for e in batch):  # each partition's events, in their order
         if env.type in BROADCAST:
             for s in shards:
-                s.registry.append(env)
-        else:
-            shards[owner_of(env.unit)].inbox.append(env)
+                s.registry.append((env, False))
+        else:  # a few keyed by something else than their unit land on another shard's partition
+            reader = rng.randrange(count) if rng.random() < miskeyed else owner_of(env.unit)
+            shards[reader].inbox.append((env, False))
     while busy := [s for s in shards if s.inbox or s.registry]:
         rng.choice(busy).step(rng.randrange(1, 12), shards, rng)
     frames = [s.projection for s in shards if s.projection.watermark is not None]
@@ -136,7 +139,12 @@ def assert_holds_its_facts(shard: Shard, reference: Projection) -> None:
     for unit in everything.units:
         city = everything.directory.parent_of(unit)
         if shard.shards.owns(unit) or (city is not None and shard.shards.owns(city)):
-            assert store.facts(unit) == everything.facts(unit), (shard.shards.index, unit)
+            assert comparable(store.facts(unit)) == comparable(everything.facts(unit)), (shard.shards.index, unit)
+
+
+def comparable(facts: UnitFacts) -> UnitFacts:
+    """The facts without the catalog's fold counters (they count folds, which differ with arrival order)."""
+    return replace(facts, catalog=replace(facts.catalog, versions={}))
 
 
 def one_projection(arrivals: list[list[Any]]) -> Projection:
@@ -158,7 +166,7 @@ def test_shards_together_score_exactly_what_one_projection_does(seed: int, count
     events = with_a_moving_county(LogGen(rng), rng)
     arrivals = _arrivals(events, rng)
     reference = one_projection(arrivals)
-    assert sharded(arrivals, count, str(seed), rng, reference=reference) == reference.published
+    assert sharded(arrivals, count, str(seed), rng, reference=reference, miskeyed=0.1) == reference.published
     assert sharded(arrivals, 1, "", rng) == reference.published
 
 
@@ -188,8 +196,8 @@ def test_routes_go_to_the_owners_and_never_back() -> None:
     # The reader (owner of DEPT) sends it to the county's owner and to the city's.
     assert Shards(3, 0, owner_of).routes(use, moved, directory) == [Route(1, COUNTY2), Route(2, CITY2)]
     # The county's owner sends it on to the city's; the city's owner sends it nowhere.
-    assert Shards(3, 1, owner_of).routes(use, moved, directory) == [Route(2, CITY2)]
-    assert Shards(3, 2, owner_of).routes(use, moved, directory) == []
+    assert Shards(3, 1, owner_of).routes(use, moved, directory, forwarded=True) == [Route(2, CITY2)]
+    assert Shards(3, 2, owner_of).routes(use, moved, directory, forwarded=True) == []
     registration = next(e for e, _ in applied if e.type == "registry.unit-registered" and e.unit == COUNTY2)
     assert Shards(3, 1, owner_of).histories(registration, directory) == [History(2, COUNTY2, CITY2)]
     assert Shards(3, 0, owner_of).histories(registration, directory) == []

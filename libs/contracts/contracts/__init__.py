@@ -13,6 +13,7 @@ from contracts.errors import ContractError, UnknownEventType
 from contracts.event_types import (
     DEADLETTER_TOPIC,
     REGISTRY,
+    ROUTED_TOPIC,
     all_topics,
     payload_class,
     register,
@@ -26,6 +27,7 @@ __all__ = [
     "ALL_TOPICS",
     "DEADLETTER_TOPIC",
     "REGISTRY",
+    "ROUTED_TOPIC",
     "ContractError",
     "Envelope",
     "Payload",

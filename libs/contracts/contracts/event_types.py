@@ -10,6 +10,9 @@ from contracts.base import SOURCES, Payload
 from contracts.errors import ContractError, UnknownEventType
 
 DEADLETTER_TOPIC = "hub.deadletter.v1"
+# Scoring's own repartition topic: fact events (the original envelopes) sent from the projection shard that
+# read them to the shard that owns another unit they move, keyed by that unit (scoring.domain.sharding).
+ROUTED_TOPIC = "hub.scoring.routed.v1"
 
 # type string -> the latest payload class of that type
 REGISTRY: dict[str, type[Payload]] = {}

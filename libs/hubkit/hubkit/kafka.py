@@ -26,7 +26,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, TopicAlreadyExistsError
-from contracts import ALL_TOPICS, DEADLETTER_TOPIC, ContractError, Envelope, decode
+from contracts import ALL_TOPICS, DEADLETTER_TOPIC, ROUTED_TOPIC, ContractError, Envelope, decode
 from opentelemetry import trace
 
 from .db import check_schema_name
@@ -104,7 +104,7 @@ async def ensure_topics(bootstrap: str, topics: Iterable[str] | None = None, par
     authenticated broker `settings` carry the admin principal."""
     from .revocations import TOPIC as REVOCATIONS
 
-    wanted = sorted(set(topics if topics is not None else [*ALL_TOPICS, DEADLETTER_TOPIC, REVOCATIONS]))
+    wanted = sorted(set(topics if topics is not None else [*ALL_TOPICS, DEADLETTER_TOPIC, REVOCATIONS, ROUTED_TOPIC]))
     admin = make_admin((settings or HubSettings()).model_copy(update={"kafka_bootstrap": bootstrap}))
     await admin.start()
     try:

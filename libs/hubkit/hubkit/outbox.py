@@ -103,6 +103,22 @@ async def add_encoded(conn: asyncpg.Connection, schema: str, rows: Sequence[Enco
     await conn.execute("SELECT pg_notify($1, '')", channel(schema))
 
 
+async def add_encoded_once(conn: asyncpg.Connection, schema: str, rows: Sequence[EncodedRow]) -> int:
+    """Like `add_encoded`, for rows that may have been added before (ids derived from what they carry): a row
+    whose id is in the outbox already is left out. Returns how many were added."""
+    if not rows:
+        return 0
+    added = await conn.fetchval(
+        f"WITH added AS (INSERT INTO {check_schema_name(schema)}.outbox (event_id, topic, key, payload, headers) "
+        "SELECT r.event_id, r.topic, r.key, r.payload, $5::jsonb FROM unnest($1::uuid[], $2::text[], $3::bytea[], "
+        "$4::bytea[]) AS r(event_id, topic, key, payload) ON CONFLICT (event_id) DO NOTHING RETURNING 1) "
+        "SELECT count(*) FROM added",
+        [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows],
+        current_trace_headers())
+    await conn.execute("SELECT pg_notify($1, '')", channel(schema))
+    return int(added)
+
+
 class OutboxRelay:
     def __init__(
         self, pool: asyncpg.Pool, schema: str, producer: AIOKafkaProducer, *,

@@ -2,10 +2,11 @@
 that reads it.
 
 A unit belongs to the shard that reads its partition of the fact topics (the partition its events are
-keyed to), so every event reaches its own unit's shard first. Three kinds of fact reach further:
-an unsealed license use moves the issuer's score, an attributed finding (and its retraction) the
-attributed unit's, and a county's facts its city's. The shard that reads such an event forwards it to
-the owners of the other units it moves; the owner of a county forwards the county's facts to the
+keyed to), so every event normally reaches its own unit's shard first. Three kinds of fact reach
+further: an unsealed license use moves the issuer's score, an attributed finding (and its retraction)
+the attributed unit's, and a county's facts its city's. The shard that reads an event (from a fact
+partition) forwards it to the owners of the other units it moves (of its own unit too, if it was keyed
+otherwise); the owner of a county forwards the county's facts to the
 owner of its city, and when a registration names a county's city (first, or a new one) it forwards
 every fact it holds about that county there. Registrations themselves go to every shard: each keeps
 the whole directory, which it needs to know what a county is and whose it is.
@@ -18,7 +19,7 @@ No I/O: the messaging layer turns `Route`s into records and resolves `History` f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 
 from scoring.domain.facts import EnvelopeLike
@@ -58,12 +59,13 @@ class Shards:
     def owns(self, unit: str) -> bool:
         return self.count == 1 or self.owner_of(unit) == self.index
 
-    def routes(self, env: EnvelopeLike, moved: set[str], directory: Directory) -> list[Route]:
+    def routes(self, env: EnvelopeLike, moved: set[str], directory: Directory, forwarded: bool = False) -> list[Route]:
         """Where an event this shard has just folded must go on: `moved` are the units whose scores it
-        may change (FactStore.apply: the units it is about and, for counties, their cities)."""
+        may change (FactStore.apply: the units it is about and, for counties, their cities); `forwarded`
+        when another shard sent it here (else this shard read it from a fact partition: its source)."""
         if self.count == 1 or env.type in BROADCAST:
             return []
-        source = self.owns(env.unit)
+        source = not forwarded
         out: dict[int, str] = {}
         for unit in sorted(moved):
             shard = self.owner_of(unit)
@@ -85,14 +87,14 @@ class Shards:
             return []
         return [History(self.owner_of(city), env.unit, city)]
 
-    def forwarding(self, applied: Iterable[tuple[EnvelopeLike, set[str]]],
-                   directory: Directory) -> tuple[list[tuple[Route, EnvelopeLike]], list[History]]:
-        """Routes and histories for a folded batch (FactStore.fold's `applied`), judged with the directory
-        as the batch left it."""
+    def forwarding(self, applied: Iterable[tuple[EnvelopeLike, set[str]]], directory: Directory,
+                   forwarded: Container[int] = ()) -> tuple[list[tuple[Route, EnvelopeLike]], list[History]]:
+        """Routes and histories for a folded batch (Projection.fold's `applied`), judged with the directory
+        as the batch left it; `forwarded`: the ids (as ints) of the events other shards sent."""
         routes: list[tuple[Route, EnvelopeLike]] = []
         histories: list[History] = []
         for env, moved in applied:
-            routes += [(route, env) for route in self.routes(env, moved, directory)]
+            routes += [(route, env) for route in self.routes(env, moved, directory, env.id.int in forwarded)]
             histories += self.histories(env, directory)
         return routes, histories
 

@@ -1,13 +1,14 @@
 """Where the projection reads each fact partition from: the offset stored with its state, when that
 offset belongs to the log the broker has now; otherwise the partition's beginning (`hubkit.logident`).
 
-One instance owns all partitions: its memory holds every unit's facts (attributions cross units).
-Without a consumer group a killed instance leaves no stale member behind to wait for.
+One instance owns all partitions, or each shard its own (messaging/shards.py), by static assignment:
+without a consumer group a killed instance leaves no stale member behind to wait for.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -27,16 +28,18 @@ class Assigned:
 
 
 async def assign_fact_partitions(consumer: AIOKafkaConsumer, offsets: dict[tuple[str, int], StoredPosition],
-                                 topics: list[str] = FACT_TOPICS) -> Assigned:
-    """Take every partition of every fact topic and seek each to its stored offset, or to its beginning
-    when the offset is missing or belongs to another log (such offsets are dropped from `offsets`)."""
+                                 topics: list[str] = FACT_TOPICS,
+                                 keep: Callable[[str, int], bool] = lambda topic, partition: True) -> Assigned:
+    """Take every partition of every fact topic (that `keep`s: a shard's) and seek each to its stored offset,
+    or to its beginning when the offset is missing or belongs to another log (such offsets are dropped
+    from `offsets`)."""
     # fetch_all_metadata answers with the metadata; the consumer's own stays limited to its topics.
     cluster_meta = await consumer._client.fetch_all_metadata()
     missing = [t for t in topics if not cluster_meta.partitions_for_topic(t)]
     if missing:  # never consume "all partitions" of a topic the broker does not have yet
         raise RuntimeError(f"fact topics missing on the broker: {', '.join(missing)}")
     partitions = [TopicPartition(topic, p) for topic in topics
-                  for p in sorted(cluster_meta.partitions_for_topic(topic))]
+                  for p in sorted(cluster_meta.partitions_for_topic(topic)) if keep(topic, p)]
     consumer.assign(partitions)
     watch = ClusterWatch(consumer._client)
     cluster = await watch.current()

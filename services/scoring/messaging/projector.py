@@ -18,54 +18,46 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from contracts import ROUTED_TOPIC
 from contracts.fastdecode import DecodeError, decode
-from hubkit import outbox
 from hubkit.kafka import make_consumer, record_fetch, send_deadletter, too_large
 from hubkit.logident import ClusterWatch, StoredPosition, fingerprint
+from hubkit.outbox import EncodedRow
 from hubkit.service import ServiceHost
 from hubkit.telemetry import get_logger, meter
 from opentelemetry import trace
 
-from scoring.domain.clock import month_of, to_datetime, to_instant
+from scoring.domain.clock import Instant, month_of, to_instant
+from scoring.domain.facts import EnvelopeLike
 from scoring.domain.projection import Change, Projection
 from scoring.domain.ruleset import Ruleset
-from scoring.messaging import outputs, tracing
+from scoring.domain.sharding import History
+from scoring.messaging import batches, forwarding, tracing
+from scoring.messaging.gcpause import MemorySettler, cyclic_gc_paused
 from scoring.messaging.positions import FACT_TOPICS, assign_fact_partitions, events_behind
-from scoring.storage import alerts, archive, state
+from scoring.messaging.shards import ShardPlan, plan
+from scoring.storage import archive, state
 
 log = get_logger(__name__)
 CONSUMER = "scoring.projection"
 _events_in = meter().create_counter("hub.scoring.events", description="fact events folded into the projection")
 _changes = meter().create_counter("hub.scoring.score_changes", description="published score changes")
-# Between full collections the cyclic GC only looks at objects younger than the last batch.
-FULL_COLLECT_SECONDS = 300.0
+FRAME_POLL_SECONDS = 1.0  # how often an idle shard looks whether the others' time frame moved on
 _STEP = 1000  # events decoded or folded between two chances for the previous batch's commit to proceed
 
 
-@dataclass(frozen=True, slots=True)
-class _Batch:
-    """A scored batch waiting for its commit."""
-
-    rows: list[archive.Archived]
-    changes: list[Change]
-    offsets: dict[tuple[str, int], StoredPosition]
-    watermark: int | None  # after this batch (the next one may already have moved memory's on)
-    removed: set[tuple[str, str]]  # unit-months no longer scored (exempt units)
-    fresh: list[tuple[ConsumerRecord, Any]]  # the new events and their messages (for the alerts' traces)
-    span: trace.Span  # the batch's, ended by its commit
-    began: float  # perf_counter when it was fetched
-
-
 class LiveProjector:
-    def __init__(self, ruleset: Ruleset, *, max_batch: int = 20000) -> None:
+    def __init__(self, ruleset: Ruleset, *, max_batch: int = 20000, shards: int = 1, shard: int = 0) -> None:
         self.ruleset, self.max_batch = ruleset, max_batch
+        self.shard_count, self.shard_index = shards, shard
+        self.plan = ShardPlan(1, 0, 1)  # known once the broker tells the partition counts
+        self.counties = forwarding.CountyCities()
+        self.peer_frame: tuple[Instant | None, Instant | None] = (None, None)  # all shards' committed frame
+        self._frame_checked = 0.0
         self.topics = list(FACT_TOPICS)  # (a benchmark points the projector at topics of its own)
         self.projection = Projection(ruleset)
         self.archived: set[int] = set()  # ids (as ints) of every archived event
@@ -78,11 +70,10 @@ class LiveProjector:
         self.name = CONSUMER
         self.resets = 0  # partitions read again from their beginning because their log was new
         self.ready = asyncio.Event()
-        self._collected = time.monotonic()
+        self.memory = MemorySettler()
 
     async def run(self, host: ServiceHost) -> None:
         self.ready.clear()
-        await self._rebuild(host)
         await host.producer_ready.wait()
         consumer = make_consumer(
             host.settings,
@@ -95,7 +86,13 @@ class LiveProjector:
         self.consumer = consumer
         self.max_message_bytes = host.settings.kafka_max_message_bytes
         await consumer.start()
-        await self._assign(consumer)
+        try:
+            self.plan = await plan(consumer, self.shard_count, self.shard_index, self.topics)
+            await self._rebuild(host)
+            await self._assign(consumer)
+        except BaseException:
+            await consumer.stop()
+            raise
         self.ready.set()
         # One batch is scored while the previous one commits: the database works on the other core
         # meanwhile. Commits stay one at a time and in order; if one fails the loop raises, and the
@@ -111,7 +108,8 @@ class LiveProjector:
                     if committing is not None and committing.done():
                         done, committing = committing, None
                         done.result()  # raises if it failed
-                    continue
+                    if committing is not None or not await self._others_moved_on(host):
+                        continue
                 span = tracing.start_batch(messages)
                 with trace.use_span(span, end_on_exit=False):
                     batch = await self._prepare(host, messages, span)
@@ -141,10 +139,24 @@ class LiveProjector:
             await asyncio.sleep(0.05)
         return behind
 
+    async def _others_moved_on(self, host: ServiceHost) -> bool:
+        """An idle shard still scores at the time the others have reached: whether their committed frame
+        moved beyond memory's (asked every FRAME_POLL_SECONDS; never with one shard)."""
+        if self.plan.count == 1 or time.monotonic() - self._frame_checked < FRAME_POLL_SECONDS:
+            return False
+        self._frame_checked = time.monotonic()
+        async with host.pool.acquire() as conn:
+            self.peer_frame = await state.frame(conn)
+        wm, earliest = self.peer_frame
+        p = self.projection
+        return (wm is not None and (p.watermark is None or wm > p.watermark)) or \
+            (earliest is not None and p.earliest is not None and earliest < p.earliest)
+
     async def _assign(self, consumer: AIOKafkaConsumer) -> None:
-        """Take every fact partition at the offset stored with the state, when it belongs to the log the
-        broker has now (else from the partition's beginning); see positions.assign_fact_partitions."""
-        assigned = await assign_fact_partitions(consumer, self.offsets, self.topics)
+        """Take every fact partition (of this shard) at the offset stored with the state, when it belongs to the
+        log the broker has now (else from the partition's beginning); see positions.assign_fact_partitions."""
+        topics = self.topics if self.plan.count == 1 else [*self.topics, ROUTED_TOPIC]
+        assigned = await assign_fact_partitions(consumer, self.offsets, topics, self.plan.reads)
         self.watch = assigned.watch
         self.resets += assigned.reset
 
@@ -173,31 +185,65 @@ class LiveProjector:
         return messages
 
     async def _rebuild(self, host: ServiceHost) -> None:
-        """Memory ← archive: the same facts, the same published results, the same offsets."""
-        self.projection = Projection(self.ruleset)
+        """Memory ← archive (this shard's rows): the same facts, the same published results, the same offsets."""
+        shard, owns = self.plan.index, (self.plan.shards().owns if self.plan.count > 1 else None)
+        self.projection = Projection(self.ruleset, owns)
         self.archived.clear()
         self.position = 0
-        with _cyclic_gc_paused():  # folding allocates millions of acyclic objects
-            async for position, raw in archive.stream(host.pool):
+        with cyclic_gc_paused():  # folding allocates millions of acyclic objects
+            async for position, raw in archive.stream(host.pool, shard=shard):
                 env = decode(raw)
                 self.archived.add(env.id.int)
                 self.projection.fold([env])
                 self.position = position
         async with host.pool.acquire() as conn:
-            self.offsets = await state.load_offsets(conn)
-            keys = set(await state.published_keys(conn))
+            if counts := await state.shard_counts(conn) - {self.plan.count}:
+                raise RuntimeError(f"the projection state was written by {sorted(counts)} shard(s) and this one runs "
+                                   f"with HUB_SHARDS={self.plan.count}: the count is fixed for a deployment")
+            self.offsets = await state.load_offsets(conn, shard)
+            keys = {k for k in await state.published_keys(conn) if owns is None or owns(k[0])}
+            self.peer_frame = await state.frame(conn)
             # Memory starts with nothing published, so a stored row of a unit-month that is not scored
             # (exempt) would never be seen as withdrawn: the stored rows are made to agree here.
             stale = self.projection.unscored(keys)
             await state.remove_scores(conn, stale)
+        if owns is not None:
+            self.counties.remember(self.projection.store.directory, owns)
         self.projection.refresh(keys - stale)
         self.projection.stored.clear()  # what the rebuild evaluated was not stored: rows may differ
-        self._settle_memory(full=True)
+        self.memory.settle(full=True)
         log.info("projection rebuilt from archive", events=self.position, scores=len(keys))
 
-    async def _prepare(self, host: ServiceHost, messages: list[ConsumerRecord], span: trace.Span) -> _Batch:
+    async def _prepare(self, host: ServiceHost, messages: list[ConsumerRecord], span: trace.Span) -> batches.Batch:
         """Decode, dedupe, fold and re-score a batch in memory (dead letters go out now)."""
         began = time.perf_counter()
+        fresh, offsets = await self._fresh(host, messages)
+        with cyclic_gc_paused():  # scoring allocates much and frees little: no GC pass in the middle
+            p = self.projection
+            before = (p.watermark, p.earliest)
+            p.adopt(*self.peer_frame)  # the time the other shards have reached (none with one shard)
+            touched: set[tuple[str, str]] = set()
+            applied: list[tuple[EnvelopeLike, set[str]]] = []
+            for start in range(0, len(fresh), _STEP):
+                await asyncio.sleep(0)
+                touched |= p.fold((env for _, env in fresh[start:start + _STEP]), applied)
+            changes: list[Change] = []
+            for part in p.refreshing(touched, p.months_to_sweep(*before)):
+                changes += part
+                await asyncio.sleep(0)
+            moved = {env.id.int: units for env, units in applied}
+            rows: list[archive.Archived] = [
+                (env.id, env.type, env.unit, env.occurred_at, msg.topic, msg.partition, msg.offset, msg.value or b"",
+                 sorted(others) if (others := moved.get(env.id.int, set()) - {env.unit}) else None)
+                for msg, env in fresh
+            ]
+            routed, histories = self._forwards(fresh, applied)
+        return batches.Batch(rows, changes, offsets, p.watermark, p.earliest, routed, histories, p.take_removed(),
+                             fresh, span, began)
+
+    async def _fresh(self, host: ServiceHost, messages: list[ConsumerRecord]) -> tuple[
+            list[tuple[ConsumerRecord, Any]], dict[tuple[str, int], StoredPosition]]:
+        """The batch's events not archived before, with the offsets after it; dead letters go out now."""
         fresh: list[tuple[ConsumerRecord, Any]] = []
         last: dict[tuple[str, int], ConsumerRecord] = {}
         # Every so often the previous batch's commit may take its next step (it runs on the
@@ -223,97 +269,36 @@ class LiveProjector:
         # The cluster the batch was fetched from is not known for sure when the broker changed in
         # between; the one known before is recorded, and a wrong one only makes a restart read again.
         cluster = self.watch.known if self.watch else None
-        offsets = {key: StoredPosition(m.offset + 1, cluster, fingerprint(m.value)) for key, m in last.items()}
-        with _cyclic_gc_paused():  # scoring allocates much and frees little: no GC pass in the middle
-            before = (self.projection.watermark, self.projection.earliest)
-            touched: set[tuple[str, str]] = set()
-            for start in range(0, len(fresh), _STEP):
-                await asyncio.sleep(0)
-                touched |= self.projection.fold(env for _, env in fresh[start:start + _STEP])
-            changes: list[Change] = []
-            for part in self.projection.refreshing(touched, self.projection.months_to_sweep(*before)):
-                changes += part
-                await asyncio.sleep(0)
-            rows: list[archive.Archived] = [
-                (env.id, env.type, env.unit, env.occurred_at, msg.topic, msg.partition, msg.offset, msg.value or b"")
-                for msg, env in fresh
-            ]
-        return _Batch(rows, changes, offsets, self.projection.watermark, self.projection.take_removed(), fresh, span,
-                      began)
+        return fresh, {key: StoredPosition(m.offset + 1, cluster, fingerprint(m.value)) for key, m in last.items()}
 
-    async def _commit(self, host: ServiceHost, batch: _Batch) -> None:
+    def _forwards(self, fresh: list[tuple[ConsumerRecord, Any]],
+                  applied: list[tuple[EnvelopeLike, set[str]]]) -> tuple[list[EncodedRow], list[History]]:
+        """What this shard sends the others with the batch (nothing with one shard)."""
+        if self.plan.count == 1:
+            return [], []
+        forwarded = {env.id.int for msg, env in fresh if msg.topic == ROUTED_TOPIC}
+        routes, histories = self.plan.shards().forwarding(applied, self.projection.store.directory, forwarded)
+        raw_of = {env.id.int: msg.value or b"" for msg, env in fresh}
+        return forwarding.route_rows(routes, raw_of, self.plan.index), self.counties.due(histories)
+
+    async def _commit(self, host: ServiceHost, batch: batches.Batch) -> None:
         """Archive, scores, ledger, outbox, alerts, offsets and watermark in one transaction."""
-        rows, changes, offsets, wm = batch.rows, batch.changes, batch.offsets, batch.watermark
-        removed = batch.removed
-        units = len({c.unit for c in changes})
+        units = len({c.unit for c in batch.changes})
         try:
-            with _cyclic_gc_paused(), tracing.committing(batch.span, batch.began, len(rows), units):
+            with cyclic_gc_paused(), tracing.committing(batch.span, batch.began, len(batch.rows), units):
                 async with host.pool.acquire() as conn, conn.transaction():
-                    await archive.lock(conn)
-                    position = await archive.append(conn, rows)
-                    as_of = to_datetime(wm) if wm is not None else None
-                    if as_of is not None and changes:
-                        await state.save_changes(
-                            conn,
-                            changes,
-                            ruleset=self.ruleset.id,
-                            version=self.ruleset.version,
-                            as_of=as_of,
-                            position=position,
-                        )
-                        published = outputs.build(
-                            changes, self.projection.deduction_items, self.ruleset, as_of, position
-                        )
-                        traces = tracing.alert_traces(published.alerts, batch.fresh)
-                        await outbox.add_encoded(conn, "scoring", published.outbox, traces)
-                        await alerts.record(conn, published.alerts, traces)
-                    await state.remove_scores(conn, removed)
-                    await state.save_offsets(conn, offsets)
-                    await state.save_state(
-                        conn, watermark=wm, position=position, ruleset=self.ruleset.id, version=self.ruleset.version
-                    )
+                    position = await batches.store(conn, batch, self.projection.deduction_items, self.ruleset,
+                                                   self.plan)
+                    if self.plan.count > 1:
+                        self.peer_frame = await state.frame(conn)
         except BaseException:
             self.ready.clear()  # memory is ahead of the database now: the restart rebuilds it
             raise
         self.position = position  # committed: what the API and the month close may rely on
-        self.offsets.update(offsets)
-        _events_in.add(len(rows))
-        _changes.add(sum(1 for c in changes if c.score_moved))
-        self._settle_memory()
-
-    def _settle_memory(self, *, full: bool = False) -> None:
-        """What a batch leaves behind is long-lived (facts, scores, the archived ids) and is frozen
-        when the batch is done (_cyclic_gc_paused), so that the cyclic GC stops re-scanning a heap
-        that only grows. Every few minutes everything is unfrozen and collected once, so cyclic
-        garbage that was frozen while still alive is still freed."""
-        now = time.monotonic()
-        if full or now - self._collected >= FULL_COLLECT_SECONDS:
-            gc.unfreeze()
-            gc.collect()
-            gc.freeze()
-            self._collected = now
-
-
-_paused = 0
-
-
-@contextlib.contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """No cyclic GC pass while scoring or storing a batch (they allocate much and free little);
-    nests, as the scoring of one batch and the commit of the previous one interleave."""
-    global _paused
-    _paused += 1
-    if _paused == 1:
-        gc.disable()
-    try:
-        yield
-    finally:
-        _paused -= 1
-        if _paused == 0:
-            # What the batch allocated is mostly long-lived facts and results: freeze it before the
-            # collector is back, or its first young pass walks all of it (ms per batch).
-            gc.freeze()
-            gc.enable()
+        self.offsets.update(batch.offsets)
+        _events_in.add(len(batch.rows))
+        _changes.add(sum(1 for c in batch.changes if c.score_moved))
+        self.memory.settle()
 
 
 def current_month(projector: LiveProjector) -> str | None:

@@ -16,9 +16,9 @@ import asyncpg
 GENESIS = bytes(32)
 
 
-# One consumed event: (event id, type, unit, occurred_at, topic, partition, offset, envelope bytes).
-# A plain tuple: a batch has thousands of them.
-Archived = tuple[Any, str, str, datetime, str, int, int, bytes]
+# One consumed event: (event id, type, unit, occurred_at, topic, partition, offset, envelope bytes, the other
+# units it moves or None). A plain tuple: a batch has thousands of them.
+Archived = tuple[Any, str, str, datetime, str, int, int, bytes, list[str] | None]
 
 
 def chain(prev: bytes, envelope: bytes) -> bytes:
@@ -30,14 +30,15 @@ async def head(conn: asyncpg.Connection) -> tuple[int, bytes]:
     return (0, GENESIS) if row is None else (int(row["position"]), bytes(row["hash"]))
 
 
-async def append(conn: asyncpg.Connection, rows: list[Archived]) -> int:
-    """Append rows after the current head (caller holds the archive lock); returns the new head."""
+async def append(conn: asyncpg.Connection, rows: list[Archived], shard: int = 0) -> int:
+    """Append a shard's rows after the current head (caller holds the archive lock); returns the new head."""
     position, prev = await head(conn)
     records = []
-    for event_id, type_, unit, occurred_at, topic, partition, offset, envelope in rows:
+    for event_id, type_, unit, occurred_at, topic, partition, offset, envelope, about in rows:
         position += 1
         digest = chain(prev, envelope)
-        records.append((position, event_id, type_, unit, occurred_at, topic, partition, offset, envelope, prev, digest))
+        records.append((position, event_id, type_, unit, occurred_at, topic, partition, offset, envelope, prev, digest,
+                        shard, about))
         prev = digest
     if records:
         await conn.copy_records_to_table(
@@ -55,9 +56,19 @@ async def append(conn: asyncpg.Connection, rows: list[Archived]) -> int:
                 "envelope",
                 "prev_hash",
                 "hash",
+                "shard",
+                "about",
             ],
         )
     return position
+
+
+async def held_about(conn: asyncpg.Connection, shard: int, unit: str) -> list[tuple[Any, bytes]]:
+    """(event id, envelope) of every event a shard archived that is about `unit` (its own or moving it)."""
+    rows = await conn.fetch("SELECT event_id, envelope FROM archive WHERE shard = $1 AND unit = $2 UNION "
+                            "SELECT event_id, envelope FROM archive WHERE shard = $1 AND about @> ARRAY[$2]",
+                            shard, unit)
+    return [(r["event_id"], bytes(r["envelope"])) for r in rows]
 
 
 async def lock(conn: asyncpg.Connection) -> None:
@@ -66,18 +77,19 @@ async def lock(conn: asyncpg.Connection) -> None:
 
 
 async def stream(
-    pool: asyncpg.Pool, *, after: int = 0, upto: int | None = None, chunk: int = 5000
+    pool: asyncpg.Pool, *, after: int = 0, upto: int | None = None, chunk: int = 5000, shard: int | None = None
 ) -> AsyncIterator[tuple[int, bytes]]:
-    """(position, envelope bytes) in archive order."""
+    """(position, envelope bytes) in archive order; of one shard's rows when `shard` is given."""
     last = after
     while True:
         async with pool.acquire() as conn:
             rows = await conn.fetch(
                 "SELECT position, envelope FROM archive WHERE position > $1 AND ($2::bigint IS NULL OR position <= $2)"
-                " ORDER BY position LIMIT $3",
+                " AND ($4::smallint IS NULL OR shard = $4) ORDER BY position LIMIT $3",
                 last,
                 upto,
                 chunk,
+                shard,
             )
         if not rows:
             return

@@ -8,39 +8,61 @@ import asyncpg
 import orjson
 from hubkit.logident import StoredPosition
 
-from scoring.domain.clock import to_datetime
+from scoring.domain.clock import Instant, to_datetime, to_instant
 from scoring.domain.projection import Change
 
 
-async def load_offsets(conn: asyncpg.Connection) -> dict[tuple[str, int], StoredPosition]:
-    rows = await conn.fetch("SELECT topic, kafka_partition, next_offset, cluster_id, last_digest FROM offsets")
+async def load_offsets(conn: asyncpg.Connection, shard: int = 0) -> dict[tuple[str, int], StoredPosition]:
+    rows = await conn.fetch("SELECT topic, kafka_partition, next_offset, cluster_id, last_digest FROM offsets "
+                            "WHERE shard = $1", shard)
     return {(r["topic"], r["kafka_partition"]): StoredPosition(
         int(r["next_offset"]), r["cluster_id"], bytes(r["last_digest"]) if r["last_digest"] else None) for r in rows}
 
 
-async def save_offsets(conn: asyncpg.Connection, offsets: dict[tuple[str, int], StoredPosition]) -> None:
+async def save_offsets(conn: asyncpg.Connection, offsets: dict[tuple[str, int], StoredPosition],
+                       shard: int = 0) -> None:
     await conn.executemany(
-        "INSERT INTO offsets (topic, kafka_partition, next_offset, cluster_id, last_digest) "
-        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (topic, kafka_partition) DO UPDATE SET "
+        "INSERT INTO offsets (shard, topic, kafka_partition, next_offset, cluster_id, last_digest) "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (shard, topic, kafka_partition) DO UPDATE SET "
         "next_offset = excluded.next_offset, cluster_id = excluded.cluster_id, last_digest = excluded.last_digest",
-        [(t, p, o.next_offset, o.cluster_id, o.last_digest) for (t, p), o in offsets.items()],
+        [(shard, t, p, o.next_offset, o.cluster_id, o.last_digest) for (t, p), o in offsets.items()],
     )
 
 
 async def load_watermark(conn: asyncpg.Connection) -> datetime | None:
-    value = await conn.fetchval("SELECT watermark FROM projection_state")
+    """The latest event time any shard has folded."""
+    value = await conn.fetchval("SELECT max(watermark) FROM projection_state")
     return value
 
 
+async def frame(conn: asyncpg.Connection) -> tuple[Instant | None, Instant | None]:
+    """(watermark, earliest) over every shard's committed state: the time frame all of them score in."""
+    row = await conn.fetchrow("SELECT max(watermark) AS wm, min(earliest) AS earliest FROM projection_state")
+    if row is None:
+        return None, None
+    return (to_instant(row["wm"]) if row["wm"] is not None else None,
+            to_instant(row["earliest"]) if row["earliest"] is not None else None)
+
+
+async def shard_counts(conn: asyncpg.Connection) -> set[int]:
+    """The shard counts the stored states were written under (one, unless the count changed)."""
+    return {int(r["shards"]) for r in await conn.fetch("SELECT DISTINCT shards FROM projection_state")}
+
+
 async def save_state(
-    conn: asyncpg.Connection, *, watermark: int | None, position: int, ruleset: str, version: int
+    conn: asyncpg.Connection, *, watermark: int | None, position: int, ruleset: str, version: int,
+    shard: int = 0, shards: int = 1, earliest: int | None = None,
 ) -> None:
     await conn.execute(
-        "INSERT INTO projection_state (id, watermark, last_position, ruleset, ruleset_version) "
-        "VALUES (true, $1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET watermark = excluded.watermark, "
+        "INSERT INTO projection_state (shard, shards, watermark, earliest, last_position, ruleset, ruleset_version) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (shard) DO UPDATE SET shards = excluded.shards, "
+        "watermark = excluded.watermark, earliest = excluded.earliest, "
         "last_position = excluded.last_position, ruleset = excluded.ruleset, "
         "ruleset_version = excluded.ruleset_version",
+        shard,
+        shards,
         to_datetime(watermark) if watermark is not None else None,
+        to_datetime(earliest) if earliest is not None else None,
         position,
         ruleset,
         version,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.protocol.admin import CreateAclsRequest
-from contracts import DEADLETTER_TOPIC
+from contracts import DEADLETTER_TOPIC, ROUTED_TOPIC
 from contracts.event_types import REGISTRY, topic_for
 
 from ..revocations import TOPIC as REVOCATIONS
@@ -36,7 +36,8 @@ ALLOW = 3
 
 
 def produced_by(service: str) -> list[str]:
-    return sorted(topic_for(t) for t, cls in REGISTRY.items() if PUBLISHER[cls.SOURCE] == service)
+    own = [ROUTED_TOPIC] if service == "scoring" else []  # its shards forward facts to one another
+    return sorted([*own, *(topic_for(t) for t, cls in REGISTRY.items() if PUBLISHER[cls.SOURCE] == service)])
 
 
 # The scoring service's own events it scores: inspectors' findings and their retractions.
@@ -59,8 +60,8 @@ def consumed_by(service: str) -> list[str]:
     if service == "exchange":
         return sorted(topic_for(t) for t in REGISTRY if t.startswith("catalog."))
     if service == "scoring":
-        return sorted(topic_for(t) for t, cls in REGISTRY.items()
-                      if PUBLISHER[cls.SOURCE] != "scoring" or t in SCORED_OWN_EVENTS)
+        return sorted([ROUTED_TOPIC, *(topic_for(t) for t, cls in REGISTRY.items()
+                                       if PUBLISHER[cls.SOURCE] != "scoring" or t in SCORED_OWN_EVENTS)])
     return []
 
 

@@ -1,0 +1,60 @@
+"""A scored batch of the live projection and what its commit writes, in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import ConsumerRecord
+from hubkit import outbox
+from hubkit.logident import StoredPosition
+from hubkit.outbox import EncodedRow
+from opentelemetry import trace
+
+from scoring.domain.clock import to_datetime
+from scoring.domain.projection import Change
+from scoring.domain.ruleset import Ruleset
+from scoring.domain.sharding import History
+from scoring.messaging import forwarding, outputs, tracing
+from scoring.messaging.shards import ShardPlan
+from scoring.storage import alerts, archive, state
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """A scored batch waiting for its commit."""
+
+    rows: list[archive.Archived]
+    changes: list[Change]
+    offsets: dict[tuple[str, int], StoredPosition]
+    watermark: int | None  # after this batch (the next one may already have moved memory's on)
+    earliest: int | None
+    routed: list[EncodedRow]  # events sent on to the shards owning other units they move
+    histories: list[History]  # counties whose facts go to their city's shard
+    removed: set[tuple[str, str]]  # unit-months no longer scored (exempt units)
+    fresh: list[tuple[ConsumerRecord, Any]]  # the new events and their messages (for the alerts' traces)
+    span: trace.Span  # the batch's, ended by its commit
+    began: float  # perf_counter when it was fetched
+
+
+async def store(conn: Any, batch: Batch, deduction_items: frozenset[str], ruleset: Ruleset, plan: ShardPlan) -> int:
+    """Archive, scores, ledger, outbox (score changes, alerts, what goes to other shards), offsets and time
+    frame; returns the archive position after the batch."""
+    shard, changes, wm = plan.index, batch.changes, batch.watermark
+    await archive.lock(conn)
+    position = await archive.append(conn, batch.rows, shard)
+    as_of = to_datetime(wm) if wm is not None else None
+    if as_of is not None and changes:
+        await state.save_changes(conn, changes, ruleset=ruleset.id, version=ruleset.version, as_of=as_of,
+                                 position=position)
+        published = outputs.build(changes, deduction_items, ruleset, as_of, position)
+        traces = tracing.alert_traces(published.alerts, batch.fresh)
+        await outbox.add_encoded(conn, "scoring", published.outbox, traces)
+        await alerts.record(conn, published.alerts, traces)
+    await outbox.add_encoded_once(conn, "scoring", batch.routed)
+    await forwarding.send_histories(conn, batch.histories, shard)
+    await state.remove_scores(conn, batch.removed)
+    await state.save_offsets(conn, batch.offsets, shard)
+    await state.save_state(conn, watermark=wm, earliest=batch.earliest, position=position, ruleset=ruleset.id,
+                           version=ruleset.version, shard=shard, shards=plan.count)
+    return position

@@ -1,0 +1,55 @@
+"""Which partitions a projection shard reads, and which shard owns a unit: the shard reading the partition
+the broker's default partitioner puts the unit's events in (they are keyed by unit). Every fact topic and
+the routed topic must have one partition count, so that a unit's partition is the same in all of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.partitioner import murmur2
+from contracts import ROUTED_TOPIC, topic_for
+
+from scoring.domain.sharding import Shards
+
+REGISTRY_TOPIC = topic_for("registry.unit-registered")  # every shard reads it whole (the directory)
+
+
+def partition_of(key: bytes, partitions: int) -> int:
+    """The broker clients' default partitioner (murmur2 of the key), as the outbox relay's producer uses it."""
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+@dataclass
+class ShardPlan:
+    count: int
+    index: int
+    partitions: int  # of every fact topic and of the routed topic
+    _owners: dict[str, int] = field(default_factory=dict)
+
+    def owner_of(self, unit: str) -> int:
+        owner = self._owners.get(unit)
+        if owner is None:
+            owner = self._owners[unit] = partition_of(unit.encode(), self.partitions) % self.count
+        return owner
+
+    def reads(self, topic: str, partition: int) -> bool:
+        return self.count == 1 or topic == REGISTRY_TOPIC or partition % self.count == self.index
+
+    def shards(self) -> Shards:
+        return Shards(self.count, self.index, self.owner_of)
+
+
+async def plan(consumer: AIOKafkaConsumer, count: int, index: int, topics: list[str]) -> ShardPlan:
+    """The plan for shard `index` of `count`, from the partition counts the broker has now."""
+    if count == 1:
+        return ShardPlan(1, 0, 1)
+    meta = await consumer._client.fetch_all_metadata()
+    counts = {t: len(meta.partitions_for_topic(t) or ()) for t in [*topics, ROUTED_TOPIC]}
+    if len(set(counts.values())) != 1 or 0 in counts.values():
+        raise RuntimeError("sharded scoring needs every fact topic and the routed topic with one partition count; "
+                           f"the broker has {sorted(set(counts.values()))}")
+    partitions = counts[ROUTED_TOPIC]
+    if partitions < count:
+        raise RuntimeError(f"{count} shards need at least {count} partitions per topic; the broker has {partitions}")
+    return ShardPlan(count, index, partitions)
