@@ -1,23 +1,51 @@
 """What the API may know of the live projection, in one place, instead of reaching into the projector:
-the event-time watermark, the ledger position, a unit's kind in the directory, a month evaluated now."""
+the event-time watermark, the ledger position, a unit's kind in the directory, a month evaluated now.
+
+With several shards (HUB_SHARDS) memory holds the facts of this shard's units only: what concerns every
+unit (a month's results for its close) is replayed from the archive all shards write, and a unit another
+shard owns is read from its archived events."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+import asyncpg
+from contracts.fastdecode import decode
+
 from scoring.domain.activity import Activity, CatalogTask, activity, catalog_tasks
 from scoring.domain.alert_text import undecided_requests
-from scoring.domain.clock import month_bounds
+from scoring.domain.clock import month_bounds, to_datetime
 from scoring.domain.dashboard import Unit
 from scoring.domain.engine import evaluate
+from scoring.domain.facts import FactStore, UnitFacts
 from scoring.domain.result import MonthResult
 from scoring.domain.ruleset import Ruleset
 from scoring.messaging.projector import LiveProjector
+from scoring.replay import replay
+from scoring.storage import archive
 
 
 class LiveView:
-    def __init__(self, projector: LiveProjector, ruleset: Ruleset) -> None:
-        self._projector, self.ruleset = projector, ruleset
+    def __init__(self, projector: LiveProjector, ruleset: Ruleset, pool: asyncpg.Pool | None = None) -> None:
+        self._projector, self.ruleset, self._pool = projector, ruleset, pool
+
+    @property
+    def sharded(self) -> bool:
+        return self._projector.plan.count > 1
+
+    def _pool_for_gathering(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("a sharded projection's view needs the pool to gather across shards")
+        return self._pool
+
+    async def _facts_of(self, unit: str) -> UnitFacts:
+        """The unit's own facts: from memory when this shard owns it, else folded from its archived events."""
+        if not self.sharded or self._projector.plan.owner_of(unit) == self._projector.plan.index:
+            return self._projector.projection.store.facts(unit)
+        store = FactStore()
+        for raw in await archive.events_of(self._pool_for_gathering(), unit):
+            store.apply(decode(raw))
+        return store.facts(unit)
 
     @property
     def watermark(self) -> int | None:
@@ -31,11 +59,13 @@ class LiveView:
 
     async def caught_up(self, timeout: float) -> int | None:
         """Events on the broker at the call still not folded after waiting up to `timeout` s (None: the
-        projection is not reading yet)."""
+        projection is not reading yet); with shards, by every shard, and nothing left to forward."""
+        if self.sharded:
+            return await self._projector.all_caught_up(self._pool_for_gathering(), timeout)
         return await self._projector.caught_up(timeout)
 
-    def undecided_requests(self, unit: str) -> list[tuple[str, int]]:
-        return undecided_requests(self._projector.projection.store.facts(unit).exchange)
+    async def undecided_requests(self, unit: str) -> list[tuple[str, int]]:
+        return undecided_requests((await self._facts_of(unit)).exchange)
 
     def unit_kind(self, unit: str) -> str | None:
         reg = self._projector.projection.store.directory.get(unit)
@@ -46,9 +76,16 @@ class LiveView:
         return [(u, r.kind, r.absent_indicators, r.stamp[0]) for u in directory.scored_units(month)
                 if (r := directory.units[u]) is not None]
 
-    def evaluate(self, month: str, as_of: datetime | int) -> MonthResult:
-        store = self._projector.projection.store
-        return evaluate(self.ruleset, store.directory, store, month, as_of)
+    async def evaluate(self, month: str, as_of: datetime | int) -> tuple[MonthResult, int]:
+        """Every scored unit's result of `month` at `as_of`, and the archive position it stands on."""
+        if not self.sharded:
+            store = self._projector.projection.store
+            return evaluate(self.ruleset, store.directory, store, month, as_of), self._projector.position
+        pool = self._pool_for_gathering()
+        head = await archive.head_position(pool)
+        lines = [(n, raw) async for n, raw in archive.numbered_upto(pool, head)]
+        t = as_of if isinstance(as_of, datetime) else to_datetime(as_of)
+        return replay(lines, self.ruleset, month, as_of=t).result, head
 
     def units(self) -> dict[str, Unit]:
         """Every registered unit's name, kind and (a county's) city."""
@@ -57,10 +94,10 @@ class LiveView:
 
     def activity(self, month: str | None = None) -> Activity | None:
         """The province's catalog, exchange and e-license figures at the watermark, or at the end of `month`
-        when that came before it (None: no event yet)."""
+        when that came before it (None: no event yet, or several shards: not gathered across them yet)."""
         p = self._projector
         wm = p.projection.watermark
-        if wm is None:
+        if wm is None or self.sharded:
             return None
         t = wm if month is None else min(wm, month_bounds(month)[1] - 1)
         # Read once per position and instant (about 40 ms for 200,000 licenses): every open dashboard asks
@@ -71,8 +108,7 @@ class LiveView:
         found: Activity = memo[1]
         return found
 
-    def catalog_tasks(self, unit: str) -> list[CatalogTask]:
+    async def catalog_tasks(self, unit: str) -> list[CatalogTask]:
         """The unit's catalog work at the watermark: required resources to publish or mount, stale ones."""
-        p = self._projector
-        wm = p.projection.watermark
-        return [] if wm is None else catalog_tasks(p.projection.store.facts(unit).catalog, wm)
+        wm = self._projector.projection.watermark
+        return [] if wm is None else catalog_tasks((await self._facts_of(unit)).catalog, wm)

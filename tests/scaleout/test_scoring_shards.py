@@ -1,7 +1,8 @@
 """Scoring sharded by unit on the real broker and database: the same generated months scored by one
 projection and by two and three shards (each its own process-like service instance, its own partitions,
 forwarding to the others through the routed topic) end with the same score rows, each written by the
-shard that owns the unit, and the archive all shards wrote replays to byte-identical month results."""
+shard that owns the unit, the month's close gathers them all to the same seal, a shard stopped midway and
+started again changes nothing, and the archive all shards wrote replays to byte-identical month results."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import asyncio
 import json
 import random
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from contracts.fastdecode import decode
 from hubkit.kafka import ensure_topics, make_producer
 from hubkit.runtime.broker import LocalBroker
 from hubkit.settings import HubSettings
-from hubkit.testing import fresh_database, own_broker, running_app
+from hubkit.testing import fresh_database, own_broker, running_app, token
 from scoring.bootstrap import create_app
 from scoring.domain.ruleset import builtin_ruleset
 from scoring.messaging.positions import FACT_TOPICS
@@ -33,6 +35,7 @@ from tests.scoring.test_sharding import with_a_moving_county
 
 pytestmark = pytest.mark.integration
 PARTITIONS = 3
+CLOSED = "2019-08"
 ROWS = "SELECT unit, month, total::text, result::text FROM scoring.scores ORDER BY unit, month"
 
 
@@ -83,17 +86,44 @@ async def settled(url: str, bootstrap: str, shards: int, timeout: float = 120.0)
         await asyncio.sleep(1.0)
 
 
-async def scored(pg_server: str, bootstrap: str, shards: int) -> tuple[list[Any], str]:
+@dataclass
+class Scored:
+    rows: list[Any]
+    url: str
+    closed: dict[str, Any]  # the close of CLOSED, asked of the last shard
+
+
+async def committed_by(url: str, shard: int) -> bool:
+    conn = await asyncpg.connect(url)
+    try:
+        return bool(await conn.fetchval("SELECT count(*) FROM scoring.projection_state WHERE shard = $1", shard))
+    finally:
+        await conn.close()
+
+
+async def scored(pg_server: str, bootstrap: str, shards: int, restart: bool = False) -> Scored:
+    """Run `shards` instances until they settle; with `restart`, the last one is stopped once it has committed
+    something and started again (a crash, a redeploy: its partitions are its own, nobody else takes them)."""
     url = await fresh_database(pg_server)
+
+    def settings(shard: int) -> ScoringSettings:
+        return ScoringSettings(database_url=url, kafka_bootstrap=bootstrap, shards=shards, shard=shard,
+                               outbox_poll_seconds=0.05, submissions="none", inventory="none")
+
     async with AsyncExitStack() as stack:
-        for shard in range(shards):
-            settings = ScoringSettings(database_url=url, kafka_bootstrap=bootstrap, shards=shards, shard=shard,
-                                       outbox_poll_seconds=0.05, submissions="none", inventory="none")
-            await stack.enter_async_context(running_app(create_app(settings)))
+        clients = [await stack.enter_async_context(running_app(create_app(settings(i)))) for i in range(shards - 1)]
+        last = settings(shards - 1)
+        if restart:
+            async with running_app(create_app(last)):
+                while not await committed_by(url, shards - 1):
+                    await asyncio.sleep(0.05)
+        clients.append(await stack.enter_async_context(running_app(create_app(last))))
         await settled(url, bootstrap, shards)
+        closing = await clients[-1].post(f"/months/{CLOSED}/close", headers=token("operator"))
+        assert closing.status_code == 201, closing.text
         conn = await asyncpg.connect(url)
         try:
-            return list(await conn.fetch(ROWS)), url
+            return Scored(list(await conn.fetch(ROWS)), url, closing.json())
         finally:
             await conn.close()
 
@@ -125,20 +155,24 @@ async def test_one_two_and_three_shards_score_the_same_months(pg_server: str, tm
     try:
         await ensure_topics(broker.bootstrap, partitions=PARTITIONS)
         await publish(broker.bootstrap, lines)
-        one, _ = await scored(pg_server, broker.bootstrap, 1)
-        assert len(one) > 20
-        two, url_two = await scored(pg_server, broker.bootstrap, 2)
-        three, url_three = await scored(pg_server, broker.bootstrap, 3)
+        one = await scored(pg_server, broker.bootstrap, 1)
+        assert len(one.rows) > 20
+        two = await scored(pg_server, broker.bootstrap, 2)
+        three = await scored(pg_server, broker.bootstrap, 3)
+        restarted = await scored(pg_server, broker.bootstrap, 2, restart=True)
     finally:
         broker.stop()
-    assert [tuple(r) for r in two] == [tuple(r) for r in one]
-    assert [tuple(r) for r in three] == [tuple(r) for r in one]
-    for url, shards in ((url_two, 2), (url_three, 3)):
-        working, forwarded = await division_of_work(url)
+    assert [tuple(r) for r in two.rows] == [tuple(r) for r in one.rows]
+    assert [tuple(r) for r in three.rows] == [tuple(r) for r in one.rows]
+    assert [tuple(r) for r in restarted.rows] == [tuple(r) for r in one.rows]
+    for run, shards in ((two, 2), (three, 3)):
+        working, forwarded = await division_of_work(run.url)
         assert working == shards and forwarded > 0
+        # The close gathers every shard's units (replayed from the archive they all write): the same seal.
+        assert (run.closed["sha256"], run.closed["units"]) == (one.closed["sha256"], one.closed["units"])
     ruleset = builtin_ruleset()
-    months = sorted({r["month"] for r in one})
-    for url in (url_two, url_three):
+    months = sorted({r["month"] for r in one.rows})
+    for url in (two.url, three.url):
         archive = await archived_lines(url)
         for month in months:
             single = replay(enumerate(lines, 1), ruleset, month).result.canonical_json()

@@ -65,7 +65,7 @@ def uow(request: Request) -> ScoringUnitOfWork:
 
 def live(request: Request) -> LiveView:
     """The live projection as the API may see it."""
-    return LiveView(projector(request), ruleset(request))
+    return LiveView(projector(request), ruleset(request), pool(request))
 
 
 MAX_FILE_BYTES = 12 * 1024 * 1024  # a submitted or supporting document

@@ -85,7 +85,7 @@ async def workspace(request: Request, lang: console.Lang = "zh", month: str | No
     return console.page(
         request, "workspace.html", lang, w["workspace"], w=w, unit=unit, b=b, changes=h["changes"],
         history_svg=console.sparkline([c["total"] for c in h["changes"]], width=360, height=60), lost=lost,
-        todos=todos, tasks=deps.live(request).catalog_tasks(unit), alerts=alerts,
+        todos=todos, tasks=await deps.live(request).catalog_tasks(unit), alerts=alerts,
         webhooks=await queries.webhooks(pool, unit), unit_name=_name(request, unit), department=True)
 
 

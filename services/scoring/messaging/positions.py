@@ -99,3 +99,10 @@ def events_behind(ends: dict[TopicPartition, int], offsets: dict[tuple[str, int]
     """Events up to `ends` (the broker's end offsets) not committed with the state."""
     return sum(max(0, end - (p.next_offset if (p := offsets.get((tp.topic, tp.partition))) else 0))
                for tp, end in ends.items())
+
+
+async def all_ends(consumer: AIOKafkaConsumer, topics: list[str]) -> dict[TopicPartition, int]:
+    """The end offset of every partition of these topics now (whoever reads them)."""
+    meta = await consumer._client.fetch_all_metadata()
+    partitions = [TopicPartition(t, p) for t in topics for p in sorted(meta.partitions_for_topic(t) or ())]
+    return dict(await consumer.end_offsets(partitions)) if partitions else {}

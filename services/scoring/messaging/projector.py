@@ -38,7 +38,7 @@ from scoring.domain.ruleset import Ruleset
 from scoring.domain.sharding import History
 from scoring.messaging import batches, forwarding, tracing
 from scoring.messaging.gcpause import MemorySettler, cyclic_gc_paused
-from scoring.messaging.positions import FACT_TOPICS, assign_fact_partitions, events_behind
+from scoring.messaging.positions import FACT_TOPICS, all_ends, assign_fact_partitions, events_behind
 from scoring.messaging.shards import ShardPlan, plan
 from scoring.storage import archive, state
 
@@ -138,6 +138,21 @@ class LiveProjector:
         while (behind := events_behind(ends, self.offsets)) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         return behind
+
+    async def all_caught_up(self, pool: Any, timeout: float) -> int | None:
+        """Sharded: wait (at most `timeout` s) until every shard has committed every partition it reads up to
+        the broker's end now and nothing is left to forward; the events still behind then."""
+        consumer = self.consumer
+        if consumer is None or not self.ready.is_set():
+            return None
+        ends = await all_ends(consumer, [*self.topics, ROUTED_TOPIC])
+        deadline = time.monotonic() + timeout
+        while True:
+            async with pool.acquire() as conn:
+                behind = await state.behind_everywhere(conn, ends, self.plan)
+            if not behind or time.monotonic() >= deadline:
+                return behind
+            await asyncio.sleep(0.1)
 
     async def _others_moved_on(self, host: ServiceHost) -> bool:
         """An idle shard still scores at the time the others have reached: whether their committed frame

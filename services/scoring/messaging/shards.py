@@ -34,7 +34,13 @@ class ShardPlan:
         return owner
 
     def reads(self, topic: str, partition: int) -> bool:
-        return self.count == 1 or topic == REGISTRY_TOPIC or partition % self.count == self.index
+        return self.reads_as(self.index, topic, partition)
+
+    def reads_as(self, shard: int, topic: str, partition: int) -> bool:
+        """Whether shard `shard` reads that partition (the routed topic only when there are several)."""
+        if topic == ROUTED_TOPIC:
+            return self.count > 1 and partition % self.count == shard
+        return self.count == 1 or topic == REGISTRY_TOPIC or partition % self.count == shard
 
     def shards(self) -> Shards:
         return Shards(self.count, self.index, self.owner_of)

@@ -40,7 +40,7 @@ class FindingSweeps:
         if watermark is None or not self.projector.ready.is_set():
             return 0
         now = min(watermark, to_instant(host.clock.now()))
-        live = LiveView(self.projector, self.ruleset)
+        live = LiveView(self.projector, self.ruleset, host.pool)
         missed = await submissions.sweep_submissions(now, PgScoringUnitOfWork(host.pool, host.spec.schema),
                                                      self.requirements, self.ruleset, live, self.submissions_memo)
         if missed:

@@ -111,11 +111,10 @@ async def close_month(cmd: c.CloseMonth, uow: ScoringUnitOfWork, live: Live) -> 
         what = "is not reading the broker yet" if behind is None else f"is {behind} events behind the broker"
         raise Problem(409, "Conflict", f"the projection {what}; a month closes once every event on the broker "
                       "is folded: try again shortly", kind="projection-behind")
-    result = live.evaluate(cmd.month, end)
+    result, position = await live.evaluate(cmd.month, end)
     async with uow:
         if await uow.rows.is_closed(cmd.month):
             raise conflict(f"{cmd.month} is already closed")
-        position = live.position
         under_appeal = _under_appeal(result, await uow.rows.open_appeals())
         frozen = await uow.rows.freeze(result, last_position=position, as_of=to_datetime(end),
                                        closed_by=cmd.actor.subject, under_appeal=under_appeal)

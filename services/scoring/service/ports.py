@@ -196,7 +196,7 @@ class Live(Protocol):
         projection is not reading yet)."""
         ...
 
-    def undecided_requests(self, unit: str) -> list[tuple[str, int]]:
+    async def undecided_requests(self, unit: str) -> list[tuple[str, int]]:
         """(request id, decision deadline) of the data-sharing requests forwarded to the unit it has not
         decided, as the facts say."""
         ...
@@ -210,7 +210,7 @@ class Live(Protocol):
         when that came before it (None: no event yet)."""
         ...
 
-    def catalog_tasks(self, unit: str) -> list[CatalogTask]:
+    async def catalog_tasks(self, unit: str) -> list[CatalogTask]:
         """The unit's catalog work at the watermark: required resources to publish or mount, stale ones."""
         ...
 
@@ -219,4 +219,6 @@ class Live(Protocol):
         in `month`: not exempt then)."""
         ...
 
-    def evaluate(self, month: str, as_of: datetime | int) -> MonthResult: ...
+    async def evaluate(self, month: str, as_of: datetime | int) -> tuple[MonthResult, int]:
+        """Every scored unit's result of `month` at `as_of`, and the archive position it stands on."""
+        ...

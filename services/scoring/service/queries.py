@@ -178,7 +178,7 @@ async def todo(pool: asyncpg.Pool, live: Live, unit: str, requirements: Requirem
     for r in subs:
         by_kind.setdefault(r.kind, []).append(as_submitted(r))
     return todos(unit, requirements=requirements.binding(ruleset, kind, absent), submissions=by_kind,
-                 requests=live.undecided_requests(unit),
+                 requests=await live.undecided_requests(unit),
                  findings=[(f.finding_id, f.item, to_instant(f.occurred_at)) for f in found
                            if f.unit == unit or f.attributed_unit == unit],
                  appealed=appealed, ruleset=ruleset, now=now, appeal_days=appeal_days)

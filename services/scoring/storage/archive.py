@@ -71,6 +71,27 @@ async def held_about(conn: asyncpg.Connection, shard: int, unit: str) -> list[tu
     return [(r["event_id"], bytes(r["envelope"])) for r in rows]
 
 
+async def events_of(pool: asyncpg.Pool, unit: str) -> list[bytes]:
+    """Every archived event of a unit (once, whichever shards archived it)."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT DISTINCT ON (event_id) envelope FROM archive WHERE unit = $1 "
+                                "ORDER BY event_id, position", unit)
+    return [bytes(r["envelope"]) for r in rows]
+
+
+async def head_position(pool: asyncpg.Pool) -> int:
+    async with pool.acquire() as conn:
+        return int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM archive"))
+
+
+async def numbered_upto(pool: asyncpg.Pool, last: int) -> AsyncIterator[tuple[int, bytes]]:
+    """(line number, envelope) of the archived events at positions 1..`last`: a replay's input."""
+    n = 0
+    async for raw in stream_upto(pool, last):
+        n += 1
+        yield n, raw
+
+
 async def lock(conn: asyncpg.Connection) -> None:
     """One appender at a time keeps the chain linear, however many instances run."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext('scoring.archive'))")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 import orjson
+from contracts import ROUTED_TOPIC
 from hubkit.logident import StoredPosition
 
 from scoring.domain.clock import Instant, to_datetime, to_instant
@@ -42,6 +45,20 @@ async def frame(conn: asyncpg.Connection) -> tuple[Instant | None, Instant | Non
         return None, None
     return (to_instant(row["wm"]) if row["wm"] is not None else None,
             to_instant(row["earliest"]) if row["earliest"] is not None else None)
+
+
+async def behind_everywhere(conn: asyncpg.Connection, ends: Mapping[Any, int], plan: Any) -> int:
+    """Sharded: events up to `ends` (TopicPartition -> end offset) some shard has not committed yet, plus
+    the records still waiting in the outbox to go to another shard."""
+    rows = await conn.fetch("SELECT shard, topic, kafka_partition, next_offset FROM offsets")
+    stored = {(r["shard"], r["topic"], r["kafka_partition"]): int(r["next_offset"]) for r in rows}
+    behind = 0
+    for tp, end in ends.items():
+        for shard in range(plan.count):
+            if plan.reads_as(shard, tp.topic, tp.partition):
+                behind += max(0, end - stored.get((shard, tp.topic, tp.partition), 0))
+    unsent = await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND topic = $1", ROUTED_TOPIC)
+    return behind + int(unsent)
 
 
 async def shard_counts(conn: asyncpg.Connection) -> set[int]:

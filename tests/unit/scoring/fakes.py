@@ -166,7 +166,7 @@ class FakeLive:
     async def caught_up(self, timeout: float) -> int | None:
         return self.behind
 
-    def undecided_requests(self, unit: str) -> list[tuple[str, int]]:
+    async def undecided_requests(self, unit: str) -> list[tuple[str, int]]:
         from scoring.domain.alert_text import undecided_requests
 
         return undecided_requests(self.store.facts(unit).exchange)
@@ -180,5 +180,5 @@ class FakeLive:
         return [(u, units[u].kind, units[u].absent_indicators, units[u].stamp[0])
                 for u in self.store.directory.scored_units(month)]
 
-    def evaluate(self, month: str, as_of: datetime | int) -> MonthResult:
-        return evaluate(self.ruleset, self.store.directory, self.store, month, as_of)
+    async def evaluate(self, month: str, as_of: datetime | int) -> tuple[MonthResult, int]:
+        return evaluate(self.ruleset, self.store.directory, self.store, month, as_of), self.position
