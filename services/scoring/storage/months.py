@@ -71,10 +71,12 @@ async def late_facts(conn: asyncpg.Connection, month: str, after_position: int, 
                      end: datetime) -> list[asyncpg.Record]:
     """Facts about the closed month archived after its close: adjustments, never edited in. A withdrawal
     of a finding of the month counts among them whenever it was made (with its reason)."""
-    return await conn.fetch(
-        "SELECT position, event_id, type, unit, occurred_at, "
+    return await conn.fetch(  # DISTINCT ON: with several shards an event may be archived more than once
+        "SELECT * FROM (SELECT DISTINCT ON (event_id) position, event_id, type, unit, occurred_at, "
         "convert_from(envelope, 'UTF8')::jsonb #>> '{data,reason}' AS reason FROM archive WHERE position > $1 "
+        "AND NOT EXISTS (SELECT 1 FROM archive AS before WHERE before.event_id = archive.event_id "
+        "AND before.position <= $1) "  # another shard had archived it before the close: it counted
         "AND ((occurred_at >= $2 AND occurred_at < $3) OR (type = 'scoring.finding-retracted' "
         "AND (convert_from(envelope, 'UTF8')::jsonb #>> '{data,finding_occurred_at}')::timestamptz >= $2 "
         "AND (convert_from(envelope, 'UTF8')::jsonb #>> '{data,finding_occurred_at}')::timestamptz < $3)) "
-        "ORDER BY position", after_position, start, end)
+        "ORDER BY event_id, position) AS late ORDER BY position", after_position, start, end)

@@ -30,8 +30,10 @@ async def unit_result(pool: asyncpg.Pool, unit: str, month: str) -> tuple[Any, l
         if row is None:
             return None, []
         ids = sorted({i for causes in row["result"]["causes"].values() for i in causes})
-        events = await conn.fetch("SELECT position, event_id, type, unit, occurred_at, envelope FROM archive "
-                                  "WHERE event_id = ANY($1::uuid[])", ids)
+        # Once each: with several shards an event may be archived by more than one of them.
+        events = await conn.fetch("SELECT DISTINCT ON (event_id) position, event_id, type, unit, occurred_at, envelope "
+                                  "FROM archive WHERE event_id = ANY($1::uuid[]) ORDER BY event_id, position", ids)
+        events = sorted(events, key=lambda r: r["position"])
     return row, list(events)
 
 
