@@ -27,6 +27,7 @@ from tests.scoring.builders import CITY, DEPT, DEPT2, OTHER_DEPT, code, uscc
 from tests.scoring.eventgen import LogGen
 from tests.scoring.test_incremental import _arrivals
 from tests.scoring.test_live_equals_replay import consistent
+from tests.scoring.test_live_equals_replay import live as one_projection
 
 RULESET = builtin_ruleset()
 CITY2 = uscc("450200", "00000006")
@@ -145,14 +146,6 @@ def assert_holds_its_facts(shard: Shard, reference: Projection) -> None:
 def comparable(facts: UnitFacts) -> UnitFacts:
     """The facts without the catalog's fold counters (they count folds, which differ with arrival order)."""
     return replace(facts, catalog=replace(facts.catalog, versions={}))
-
-
-def one_projection(arrivals: list[list[Any]]) -> Projection:
-    p = Projection(RULESET)
-    for batch in arrivals:
-        before = (p.watermark, p.earliest)
-        p.refresh(p.fold(batch), p.months_to_sweep(*before))
-    return p
 
 
 def single(arrivals: list[list[Any]]) -> dict[Key, UnitResult]:
