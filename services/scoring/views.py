@@ -14,13 +14,14 @@ from contracts.fastdecode import decode
 
 from scoring.domain.activity import Activity, CatalogTask, activity, catalog_tasks
 from scoring.domain.alert_text import undecided_requests
-from scoring.domain.clock import month_bounds, to_datetime
+from scoring.domain.clock import month_bounds, month_of, to_datetime
 from scoring.domain.dashboard import Unit
 from scoring.domain.engine import evaluate
 from scoring.domain.facts import FactStore, UnitFacts
 from scoring.domain.result import MonthResult
 from scoring.domain.ruleset import Ruleset
 from scoring.messaging.projector import LiveProjector
+from scoring.messaging.shard_activity import gathered
 from scoring.replay import replay
 from scoring.storage import archive
 
@@ -92,13 +93,15 @@ class LiveView:
         directory = self._projector.projection.store.directory
         return {u: Unit(r.name, r.kind, r.parent_unit) for u, r in directory.units.items()}
 
-    def activity(self, month: str | None = None) -> Activity | None:
+    async def activity(self, month: str | None = None) -> Activity | None:
         """The province's catalog, exchange and e-license figures at the watermark, or at the end of `month`
-        when that came before it (None: no event yet, or several shards: not gathered across them yet)."""
+        when that came before it (None: no event yet; with shards, until each has written its part)."""
         p = self._projector
         wm = p.projection.watermark
-        if wm is None or self.sharded:
+        if wm is None:
             return None
+        if self.sharded:
+            return await gathered(self._pool_for_gathering(), month or month_of(wm), p.plan.count)
         t = wm if month is None else min(wm, month_bounds(month)[1] - 1)
         # Read once per position and instant (about 40 ms for 200,000 licenses): every open dashboard asks
         # after each change.

@@ -1,8 +1,9 @@
 """Scoring sharded by unit on the real broker and database: the same generated months scored by one
-projection and by two and three shards (each its own process-like service instance, its own partitions,
-forwarding to the others through the routed topic) end with the same score rows, each written by the
-shard that owns the unit, the month's close gathers them all to the same seal, a shard stopped midway and
-started again changes nothing, and the archive all shards wrote replays to byte-identical month results."""
+projection and by two and three shards (each its own service instance, its own partitions, forwarding to
+the others through the routed topic) end with the same score rows, each written by the shard that owns
+the unit; the month's close and the dashboard's activity figures gather all shards alike; a shard stopped
+midway and started again changes nothing; and the archive all shards wrote replays to byte-identical
+month results."""
 
 from __future__ import annotations
 
@@ -91,6 +92,7 @@ class Scored:
     rows: list[Any]
     url: str
     closed: dict[str, Any]  # the close of CLOSED, asked of the last shard
+    activity: Any  # the dashboard's activity figures, asked of the last shard
 
 
 async def committed_by(url: str, shard: int) -> bool:
@@ -121,11 +123,26 @@ async def scored(pg_server: str, bootstrap: str, shards: int, restart: bool = Fa
         await settled(url, bootstrap, shards)
         closing = await clients[-1].post(f"/months/{CLOSED}/close", headers=token("operator"))
         assert closing.status_code == 201, closing.text
+        figures = await steady_activity(clients[-1])
         conn = await asyncpg.connect(url)
         try:
-            return Scored(list(await conn.fetch(ROWS)), url, closing.json())
+            return Scored(list(await conn.fetch(ROWS)), url, closing.json(), figures)
         finally:
             await conn.close()
+
+
+async def steady_activity(client: Any) -> Any:
+    """The dashboard's activity once it is there and the same three times running (shards write their
+    parts every few seconds)."""
+    seen: list[Any] = []
+    for _ in range(100):
+        r = await client.get("/dashboard", headers=token("operator"))
+        assert r.status_code == 200, r.text
+        seen.append(r.json()["activity"])
+        if seen[-1] is not None and len(seen) >= 3 and seen[-1] == seen[-2] == seen[-3]:
+            return seen[-1]
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"the activity figures did not settle: {seen[-1]}")
 
 
 async def division_of_work(url: str) -> tuple[int, int]:
@@ -170,6 +187,8 @@ async def test_one_two_and_three_shards_score_the_same_months(pg_server: str, tm
         assert working == shards and forwarded > 0
         # The close gathers every shard's units (replayed from the archive they all write): the same seal.
         assert (run.closed["sha256"], run.closed["units"]) == (one.closed["sha256"], one.closed["units"])
+        # The dashboard adds up every shard's part of the activity figures: the province's.
+        assert run.activity == one.activity
     ruleset = builtin_ruleset()
     months = sorted({r["month"] for r in one.rows})
     for url in (two.url, three.url):

@@ -16,6 +16,7 @@ import pytest
 from contracts.fastdecode import decode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scoring.domain.activity import activity, merge
 from scoring.domain.facts import EnvelopeLike
 from scoring.domain.facts.store import UnitFacts
 from scoring.domain.projection import Projection
@@ -214,3 +215,18 @@ def test_a_shard_behind_on_the_registry_forwards_to_the_county_whose_owner_sends
     reference = one_projection(arrivals)
     results = sharded(arrivals, 3, "", random.Random(1), owner_of, paces=[0.0, 1.0, 1.0], reference=reference)
     assert results == reference.published
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_activity_figures_of_the_shards_add_up_to_the_province(seed: int) -> None:
+    rng = random.Random(seed)
+    events = with_a_moving_county(LogGen(rng), rng)
+    p = one_projection([[decode(json.dumps(e)) for e in events]])
+    assert p.watermark is not None
+    for t in (p.watermark, p.watermark - 40 * 86_400_000_000):
+        whole = activity(p.store, t)
+        for count in (2, 3):
+            owner_of = owner(count, str(seed))
+            parts = [activity(p.store, t, include=lambda u, i=i, o=owner_of: o(u) == i) for i in range(count)]
+            assert merge(parts) == whole
+    assert whole.catalog.required and whole.licenses.unpushed_by_unit and whole.licenses.licenses

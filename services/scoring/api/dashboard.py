@@ -83,7 +83,7 @@ async def _figures(request: Request, month: str | None) -> tuple[Dashboard, Acti
              "month": r["month"], "item": r["item"], "label": items[r["item"]].label_zh if r["item"] in items else "",
              "points": str(r["points_added"]), "at": r["created_at"], "list": json_value(r["payload"]).get("list")}
             for r in await queries.recent_deductions(deps.pool(request), FEED)]
-    return board, live.activity(month), feed
+    return board, await live.activity(month), feed
 
 
 @router.get("/dashboard", summary="The province at a glance: bands, lists, costliest items, cities, activity")

@@ -9,8 +9,8 @@ A successful gateway call is no event: the exchange counts its calls per window 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 from scoring.domain.alert_text import undecided_requests
 from scoring.domain.clock import Instant, local_day, month_of
 from scoring.domain.facts import CatalogFacts, FactStore
+from scoring.domain.facts.catalog import batches_at
 from scoring.domain.facts.elicense import FILE, PUSH, SEALED
 from scoring.domain.metrics.catalog import mount_at, stale_at
 
@@ -70,8 +71,9 @@ def _ranked(counts: dict[str, int]) -> PerUnit:
     return tuple(sorted(((u, n) for u, n in counts.items() if n), key=lambda p: (-p[1], p[0])))
 
 
-def activity(store: FactStore, t: Instant) -> Activity:
-    """Every unit's facts (counties included: their catalog and licenses are the province's too) at t."""
+def activity(store: FactStore, t: Instant, include: Callable[[str], bool] | None = None) -> Activity:
+    """Every unit's facts (counties included: their catalog and licenses are the province's too) at t; only
+    the units `include`d (one shard's), whose figures `merge` adds to the other shards'."""
     month, today = month_of(t), local_day(t)
     required: set[str] = set()
     published: set[str] = set()
@@ -83,10 +85,11 @@ def activity(store: FactStore, t: Instant) -> Activity:
     claimed_n = pushed_types = licenses = with_file = sealed = uses_today = unsealed = 0
     unpushed: dict[str, int] = {}
     for unit, facts in store.units.items():
+        if include is not None and not include(unit):
+            continue
         cat = facts.catalog
-        for batch in cat.batches.values():
-            if batch.stamp[0] <= t:
-                required |= batch.codes
+        for batch in batches_at(cat, t):
+            required |= batch.codes
         published.update(c for c, first in cat.first_published.items() if first <= t)
         mounted.update(c for c, m in cat.mounted.items() if m[0] <= t)
         stale[unit] = sum(1 for code in cat.published if stale_at(cat, code, t))
@@ -128,6 +131,22 @@ def activity(store: FactStore, t: Instant) -> Activity:
                     unpushed_by_unit=_ranked(unpushed)))
 
 
+def merge(parts: Sequence[Activity]) -> Activity:
+    """The figures of disjoint sets of units (shards) as one: counts add up, per-unit lists join. Every
+    resource code belongs to one unit, so what is required and published adds up too."""
+    def section(of: Sequence[Any]) -> Any:
+        kind = type(of[0])
+        values: dict[str, Any] = {}
+        for f in fields(kind):
+            got = [getattr(x, f.name) for x in of]
+            values[f.name] = _ranked(dict(p for per_unit in got for p in per_unit)) \
+                if isinstance(got[0], tuple) else sum(got)
+        return kind(**values)
+
+    return Activity(section([a.catalog for a in parts]), section([a.exchange for a in parts]),
+                    section([a.licenses for a in parts]))
+
+
 @dataclass(frozen=True, slots=True)
 class CatalogTask:
     """Something a unit's catalog still needs: a required resource to publish or mount (by its batch's
@@ -141,10 +160,9 @@ class CatalogTask:
 def catalog_tasks(facts: CatalogFacts, t: Instant) -> list[CatalogTask]:
     """The unit's catalog work at t: required resources first (earliest deadline first), then stale ones."""
     due: dict[str, date] = {}
-    for batch in facts.batches.values():
-        if batch.stamp[0] <= t:
-            for code in batch.codes:
-                due[code] = min(due.get(code, batch.deadline), batch.deadline)
+    for batch in batches_at(facts, t):
+        for code in batch.codes:
+            due[code] = min(due.get(code, batch.deadline), batch.deadline)
     tasks = []
     for code in sorted(due, key=lambda c: (due[c], c)):
         first = facts.first_published.get(code)

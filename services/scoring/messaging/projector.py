@@ -31,7 +31,7 @@ from hubkit.service import ServiceHost
 from hubkit.telemetry import get_logger, meter
 from opentelemetry import trace
 
-from scoring.domain.clock import Instant, month_of, to_instant
+from scoring.domain.clock import Instant
 from scoring.domain.facts import EnvelopeLike
 from scoring.domain.projection import Change, Projection
 from scoring.domain.ruleset import Ruleset
@@ -39,6 +39,7 @@ from scoring.domain.sharding import History
 from scoring.messaging import batches, forwarding, tracing
 from scoring.messaging.gcpause import MemorySettler, cyclic_gc_paused
 from scoring.messaging.positions import FACT_TOPICS, all_ends, assign_fact_partitions, events_behind
+from scoring.messaging.shard_activity import ActivityShare
 from scoring.messaging.shards import ShardPlan, plan
 from scoring.storage import archive, state
 
@@ -56,6 +57,7 @@ class LiveProjector:
         self.shard_count, self.shard_index = shards, shard
         self.plan = ShardPlan(1, 0, 1)  # known once the broker tells the partition counts
         self.counties = forwarding.CountyCities()
+        self.share = ActivityShare()  # this shard's part of the dashboards' figures (several shards only)
         self.peer_frame: tuple[Instant | None, Instant | None] = (None, None)  # all shards' committed frame
         self._frame_checked = 0.0
         self.topics = list(FACT_TOPICS)  # (a benchmark points the projector at topics of its own)
@@ -90,6 +92,7 @@ class LiveProjector:
             self.plan = await plan(consumer, self.shard_count, self.shard_index, self.topics)
             await self._rebuild(host)
             await self._assign(consumer)
+            await self._share_activity(host, force=True)
         except BaseException:
             await consumer.stop()
             raise
@@ -108,6 +111,8 @@ class LiveProjector:
                     if committing is not None and committing.done():
                         done, committing = committing, None
                         done.result()  # raises if it failed
+                    if committing is None:
+                        await self._share_activity(host)
                     if committing is not None or not await self._others_moved_on(host):
                         continue
                 span = tracing.start_batch(messages)
@@ -314,11 +319,12 @@ class LiveProjector:
         _events_in.add(len(batch.rows))
         _changes.add(sum(1 for c in batch.changes if c.score_moved))
         self.memory.settle()
+        self.share.dirty = True
+        await self._share_activity(host)
+
+    async def _share_activity(self, host: ServiceHost, *, force: bool = False) -> None:
+        if self.plan.count > 1:
+            await self.share.share(host.pool, self.projection, self.plan.index, self.plan.shards().owns, force=force)
 
 
-def current_month(projector: LiveProjector) -> str | None:
-    wm = projector.projection.watermark
-    return month_of(wm) if wm is not None else None
-
-
-__all__ = ["FACT_TOPICS", "LiveProjector", "current_month", "to_instant"]
+__all__ = ["FACT_TOPICS", "LiveProjector"]

@@ -205,7 +205,7 @@ class Live(Protocol):
         """Every registered unit's name, kind and (a county's) city."""
         ...
 
-    def activity(self, month: str | None = None) -> Activity | None:
+    async def activity(self, month: str | None = None) -> Activity | None:
         """The province's catalog, exchange and e-license figures at the watermark, or at the end of `month`
         when that came before it (None: no event yet)."""
         ...

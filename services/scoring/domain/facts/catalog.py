@@ -60,6 +60,11 @@ def assign(facts: CatalogFacts, d: Assigned, s: Stamp) -> None:
         older.sort(key=lambda b: b.stamp)
 
 
+def batches_at(facts: CatalogFacts, t: Instant) -> list[Batch]:
+    """Every batch's assignment in force at t (batches not assigned by then left out)."""
+    return [b for batch_id, latest in facts.batches.items() if (b := in_force(facts, batch_id, latest, t))]
+
+
 def in_force(facts: CatalogFacts, batch_id: str, latest: Batch, t: Instant) -> Batch | None:
     """The assignment of a batch in force at t: the latest one made at or before t."""
     if latest.stamp[0] <= t:

@@ -18,11 +18,10 @@ _CYCLE_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
 
 def batches_of(facts: CatalogFacts, kind: str, win: Window) -> list[Batch]:
     """Batches of a kind assigned at or before T, in a stable order."""
-    last = win.last
-    found = [b for b in facts.batches.values() if b.kind == kind and b.stamp[0] <= last]
+    found = [b for b in facts.batches.values() if b.kind == kind and b.stamp[0] <= win.last]
     for batch_id in facts.superseded:  # re-assigned batches: the assignment in force at T
         latest = facts.batches[batch_id]
-        if latest.stamp[0] > last and (b := in_force(facts, batch_id, latest, last)) is not None and b.kind == kind:
+        if latest.stamp[0] > win.last and (b := in_force(facts, batch_id, latest, win.last)) and b.kind == kind:
             found.append(b)
     return sorted(found, key=lambda b: b.stamp)
 
