@@ -52,7 +52,7 @@ async def store(conn: Any, batch: Batch, deduction_items: frozenset[str], rulese
         await outbox.add_encoded(conn, "scoring", published.outbox, traces)
         await alerts.record(conn, published.alerts, traces)
     await outbox.add_encoded_once(conn, "scoring", batch.routed)
-    await forwarding.send_histories(conn, batch.histories, shard)
+    await forwarding.send_histories(conn, batch.histories, plan)
     await state.remove_scores(conn, batch.removed)
     await state.save_offsets(conn, batch.offsets, shard)
     await state.save_state(conn, watermark=wm, earliest=batch.earliest, position=position, ruleset=ruleset.id,

@@ -12,13 +12,13 @@ import uuid
 from collections.abc import Callable
 
 import asyncpg
-from contracts import ROUTED_TOPIC
 from hubkit import outbox
 from hubkit.outbox import EncodedRow
 
 from scoring.domain.facts import EnvelopeLike
 from scoring.domain.facts.registry import Directory
 from scoring.domain.sharding import History, Route
+from scoring.messaging.shards import ShardPlan
 from scoring.storage import archive
 
 ROUTE_IDS = uuid.UUID("9b0c5f64-3d51-4c8e-9a51-5f0f8a0f2c11")  # namespace of routed records' outbox ids
@@ -28,8 +28,8 @@ def routed_id(event_id: uuid.UUID, sender: int, receiver: int, via: str = "") ->
     return uuid.uuid5(ROUTE_IDS, f"{event_id}>{sender}>{receiver}{via}")
 
 
-def route_rows(routes: list[tuple[Route, EnvelopeLike]], raw_of: dict[int, bytes], sender: int) -> list[EncodedRow]:
-    return [(routed_id(env.id, sender, route.shard), ROUTED_TOPIC, route.unit.encode(), raw_of[env.id.int])
+def route_rows(routes: list[tuple[Route, EnvelopeLike]], raw_of: dict[int, bytes], plan: ShardPlan) -> list[EncodedRow]:
+    return [(routed_id(env.id, plan.index, route.shard), plan.routed_topic, route.unit.encode(), raw_of[env.id.int])
             for route, env in routes]
 
 
@@ -51,13 +51,13 @@ class CountyCities:
         return fresh
 
 
-async def send_histories(conn: asyncpg.Connection, histories: list[History], shard: int) -> int:
+async def send_histories(conn: asyncpg.Connection, histories: list[History], plan: ShardPlan) -> int:
     """Every fact this shard archived about each county, to its city's shard (after the batch's own rows
     are appended in this transaction: they count too)."""
-    sent = 0
+    sent, shard = 0, plan.index
     for h in histories:
         held = await archive.held_about(conn, shard, h.unit)
         sent += await outbox.add_encoded_once(conn, "scoring", [
-            (routed_id(event_id, shard, h.shard, f":{h.city}"), ROUTED_TOPIC, h.city.encode(), envelope)
+            (routed_id(event_id, shard, h.shard, f":{h.city}"), plan.routed_topic, h.city.encode(), envelope)
             for event_id, envelope in held])
     return sent

@@ -60,7 +60,8 @@ class LiveProjector:
         self.share = ActivityShare()  # this shard's part of the dashboards' figures (several shards only)
         self.peer_frame: tuple[Instant | None, Instant | None] = (None, None)  # all shards' committed frame
         self._frame_checked = 0.0
-        self.topics = list(FACT_TOPICS)  # (a benchmark points the projector at topics of its own)
+        # (a benchmark points the projector at topics of its own)
+        self.topics, self.routed_topic = list(FACT_TOPICS), ROUTED_TOPIC
         self.projection = Projection(ruleset)
         self.archived: set[int] = set()  # ids (as ints) of every archived event
         self.position = 0
@@ -68,8 +69,7 @@ class LiveProjector:
         self.offsets: dict[tuple[str, int], StoredPosition] = {}
         self.watch: ClusterWatch | None = None
         self.consumer: AIOKafkaConsumer | None = None
-        self.max_message_bytes = 1024 * 1024
-        self.name = CONSUMER
+        self.max_message_bytes, self.name = 1024 * 1024, CONSUMER
         self.resets = 0  # partitions read again from their beginning because their log was new
         self.ready = asyncio.Event()
         self.memory = MemorySettler()
@@ -89,7 +89,7 @@ class LiveProjector:
         self.max_message_bytes = host.settings.kafka_max_message_bytes
         await consumer.start()
         try:
-            self.plan = await plan(consumer, self.shard_count, self.shard_index, self.topics)
+            self.plan = await plan(consumer, self.shard_count, self.shard_index, self.topics, self.routed_topic)
             await self._rebuild(host)
             await self._assign(consumer)
             await self._share_activity(host, force=True)
@@ -150,7 +150,7 @@ class LiveProjector:
         consumer = self.consumer
         if consumer is None or not self.ready.is_set():
             return None
-        ends = await all_ends(consumer, [*self.topics, ROUTED_TOPIC])
+        ends = await all_ends(consumer, [*self.topics, self.plan.routed_topic])
         deadline = time.monotonic() + timeout
         while True:
             async with pool.acquire() as conn:
@@ -175,7 +175,7 @@ class LiveProjector:
     async def _assign(self, consumer: AIOKafkaConsumer) -> None:
         """Take every fact partition (of this shard) at the offset stored with the state, when it belongs to the
         log the broker has now (else from the partition's beginning); see positions.assign_fact_partitions."""
-        topics = self.topics if self.plan.count == 1 else [*self.topics, ROUTED_TOPIC]
+        topics = self.topics if self.plan.count == 1 else [*self.topics, self.plan.routed_topic]
         assigned = await assign_fact_partitions(consumer, self.offsets, topics, self.plan.reads)
         self.watch = assigned.watch
         self.resets += assigned.reset
@@ -296,10 +296,10 @@ class LiveProjector:
         """What this shard sends the others with the batch (nothing with one shard)."""
         if self.plan.count == 1:
             return [], []
-        forwarded = {env.id.int for msg, env in fresh if msg.topic == ROUTED_TOPIC}
+        forwarded = {env.id.int for msg, env in fresh if msg.topic == self.plan.routed_topic}
         routes, histories = self.plan.shards().forwarding(applied, self.projection.store.directory, forwarded)
         raw_of = {env.id.int: msg.value or b"" for msg, env in fresh}
-        return forwarding.route_rows(routes, raw_of, self.plan.index), self.counties.due(histories)
+        return forwarding.route_rows(routes, raw_of, self.plan), self.counties.due(histories)
 
     async def _commit(self, host: ServiceHost, batch: batches.Batch) -> None:
         """Archive, scores, ledger, outbox, alerts, offsets and watermark in one transaction."""

@@ -25,6 +25,8 @@ class ShardPlan:
     count: int
     index: int
     partitions: int  # of every fact topic and of the routed topic
+    routed_topic: str = ROUTED_TOPIC  # (a benchmark runs on topics of its own)
+    registry_topic: str = REGISTRY_TOPIC
     _owners: dict[str, int] = field(default_factory=dict)
 
     def owner_of(self, unit: str) -> int:
@@ -38,24 +40,27 @@ class ShardPlan:
 
     def reads_as(self, shard: int, topic: str, partition: int) -> bool:
         """Whether shard `shard` reads that partition (the routed topic only when there are several)."""
-        if topic == ROUTED_TOPIC:
+        if topic == self.routed_topic:
             return self.count > 1 and partition % self.count == shard
-        return self.count == 1 or topic == REGISTRY_TOPIC or partition % self.count == shard
+        return self.count == 1 or topic == self.registry_topic or partition % self.count == shard
 
     def shards(self) -> Shards:
         return Shards(self.count, self.index, self.owner_of)
 
 
-async def plan(consumer: AIOKafkaConsumer, count: int, index: int, topics: list[str]) -> ShardPlan:
-    """The plan for shard `index` of `count`, from the partition counts the broker has now."""
+async def plan(consumer: AIOKafkaConsumer, count: int, index: int, topics: list[str],
+               routed_topic: str = ROUTED_TOPIC) -> ShardPlan:
+    """The plan for shard `index` of `count`, from the partition counts the broker has now (`topics`: the fact
+    topics, the registry's among them)."""
+    registry = next((t for t in topics if t.endswith(REGISTRY_TOPIC.removeprefix("hub"))), REGISTRY_TOPIC)
     if count == 1:
-        return ShardPlan(1, 0, 1)
+        return ShardPlan(1, 0, 1, routed_topic, registry)
     meta = await consumer._client.fetch_all_metadata()
-    counts = {t: len(meta.partitions_for_topic(t) or ()) for t in [*topics, ROUTED_TOPIC]}
+    counts = {t: len(meta.partitions_for_topic(t) or ()) for t in [*topics, routed_topic]}
     if len(set(counts.values())) != 1 or 0 in counts.values():
         raise RuntimeError("sharded scoring needs every fact topic and the routed topic with one partition count; "
                            f"the broker has {sorted(set(counts.values()))}")
-    partitions = counts[ROUTED_TOPIC]
+    partitions = counts[routed_topic]
     if partitions < count:
         raise RuntimeError(f"{count} shards need at least {count} partitions per topic; the broker has {partitions}")
-    return ShardPlan(count, index, partitions)
+    return ShardPlan(count, index, partitions, routed_topic, registry)

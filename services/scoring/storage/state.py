@@ -8,7 +8,6 @@ from typing import Any
 
 import asyncpg
 import orjson
-from contracts import ROUTED_TOPIC
 from hubkit.logident import StoredPosition
 
 from scoring.domain.clock import Instant, to_datetime, to_instant
@@ -57,7 +56,8 @@ async def behind_everywhere(conn: asyncpg.Connection, ends: Mapping[Any, int], p
         for shard in range(plan.count):
             if plan.reads_as(shard, tp.topic, tp.partition):
                 behind += max(0, end - stored.get((shard, tp.topic, tp.partition), 0))
-    unsent = await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND topic = $1", ROUTED_TOPIC)
+    unsent = await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND topic = $1",
+                                 plan.routed_topic)
     return behind + int(unsent)
 
 
