@@ -50,16 +50,8 @@ async def _raw_consume(bootstrap: str, topics: list[str], n: int) -> float:
         await consumer.stop()
 
 
-async def live_ingest(server_url: str, bootstrap: str, n: int) -> dict[str, Any]:
-    """Events/s through the projection (archive + state + offsets committed per batch) vs raw getmany."""
-    from scoring.bootstrap import create_app
-    from scoring.messaging.projector import FACT_TOPICS
-    from scoring.settings import ScoringSettings
-
-    prefix = f"bench{uuid.uuid4().hex[:6]}"
-    topics = [t.replace("hub.", f"{prefix}.", 1) for t in FACT_TOPICS]
-    await ensure_topics(bootstrap, topics, partitions=6)
-    lines = events(n)
+async def publish_prefixed(bootstrap: str, prefix: str, lines: list[bytes]) -> None:
+    """Each event onto its type's topic of the run (`<prefix>.<type>.v1`), keyed by its unit."""
     producer = make_producer(HubSettings(kafka_bootstrap=bootstrap), linger_ms=20, max_batch_size=256 * 1024)
     await producer.start()
     try:
@@ -70,6 +62,19 @@ async def live_ingest(server_url: str, bootstrap: str, n: int) -> dict[str, Any]
         await asyncio.gather(*futures)
     finally:
         await producer.stop()
+
+
+async def live_ingest(server_url: str, bootstrap: str, n: int) -> dict[str, Any]:
+    """Events/s through the projection (archive + state + offsets committed per batch) vs raw getmany."""
+    from scoring.bootstrap import create_app
+    from scoring.messaging.projector import FACT_TOPICS
+    from scoring.settings import ScoringSettings
+
+    prefix = f"bench{uuid.uuid4().hex[:6]}"
+    topics = [t.replace("hub.", f"{prefix}.", 1) for t in FACT_TOPICS]
+    await ensure_topics(bootstrap, topics, partitions=6)
+    lines = events(n)
+    await publish_prefixed(bootstrap, prefix, lines)
     raw = await _raw_consume(bootstrap, topics, len(lines))
 
     url = await fresh_database(server_url, "bench")

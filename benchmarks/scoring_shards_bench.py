@@ -7,18 +7,16 @@ shard a process of its own (as deployed), on the bench's broker and PostgreSQL; 
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
 import uuid
 from typing import Any
 
 import asyncpg
-from hubkit.kafka import ensure_topics, make_producer
-from hubkit.settings import HubSettings
+from hubkit.kafka import ensure_topics
 from hubkit.testing import fresh_database
 
-from benchmarks.scoring_bench import events
+from benchmarks.scoring_bench import events, publish_prefixed
 
 LIMIT_SECONDS = 900  # a benchmark stops by itself, even when nothing arrives
 
@@ -92,16 +90,7 @@ async def sharded_ingest(server_url: str, bootstrap: str, n: int) -> dict[str, A
     topics, routed = topics_of(prefix)
     await ensure_topics(bootstrap, [*topics, routed], partitions=6)
     lines = events(n)
-    producer = make_producer(HubSettings(kafka_bootstrap=bootstrap), linger_ms=20, max_batch_size=256 * 1024)
-    await producer.start()
-    try:
-        futures = []
-        for line in lines:
-            env = json.loads(line)
-            futures.append(await producer.send(f"{prefix}.{env['type']}.v1", value=line, key=env["unit"].encode()))
-        await asyncio.gather(*futures)
-    finally:
-        await producer.stop()
+    await publish_prefixed(bootstrap, prefix, lines)
     one = await _run(server_url, bootstrap, prefix, 1, len(lines))
     two = await _run(server_url, bootstrap, prefix, 2, len(lines))
     return {"events": len(lines), "one_shard_per_s": round(one), "two_shards_per_s": round(two),
