@@ -92,7 +92,7 @@ class Scored:
     rows: list[Any]
     url: str
     closed: dict[str, Any]  # the close of CLOSED, asked of the last shard
-    activity: Any  # the dashboard's activity figures, asked of the last shard
+    activity: dict[str, Any]  # the dashboard's activity figures of the current month and of CLOSED (last shard)
 
 
 async def committed_by(url: str, shard: int) -> bool:
@@ -123,7 +123,7 @@ async def scored(pg_server: str, bootstrap: str, shards: int, restart: bool = Fa
         await settled(url, bootstrap, shards)
         closing = await clients[-1].post(f"/months/{CLOSED}/close", headers=token("operator"))
         assert closing.status_code == 201, closing.text
-        figures = await steady_activity(clients[-1])
+        figures = {month: await steady_activity(clients[-1], month) for month in ("", CLOSED)}
         conn = await asyncpg.connect(url)
         try:
             return Scored(list(await conn.fetch(ROWS)), url, closing.json(), figures)
@@ -131,12 +131,12 @@ async def scored(pg_server: str, bootstrap: str, shards: int, restart: bool = Fa
             await conn.close()
 
 
-async def steady_activity(client: Any) -> Any:
-    """The dashboard's activity once it is there and the same three times running (shards write their
-    parts every few seconds)."""
+async def steady_activity(client: Any, month: str) -> Any:
+    """The dashboard's activity of `month` ("": the current one) once it is there and the same three times
+    running (shards write their parts every few seconds)."""
     seen: list[Any] = []
     for _ in range(100):
-        r = await client.get("/dashboard", headers=token("operator"))
+        r = await client.get("/dashboard", headers=token("operator"), params={"month": month} if month else None)
         assert r.status_code == 200, r.text
         seen.append(r.json()["activity"])
         if seen[-1] is not None and len(seen) >= 3 and seen[-1] == seen[-2] == seen[-3]:
@@ -187,8 +187,9 @@ async def test_one_two_and_three_shards_score_the_same_months(pg_server: str, tm
         assert working == shards and forwarded > 0
         # The close gathers every shard's units (replayed from the archive they all write): the same seal.
         assert (run.closed["sha256"], run.closed["units"]) == (one.closed["sha256"], one.closed["units"])
-        # The dashboard adds up every shard's part of the activity figures: the province's.
-        assert run.activity == one.activity
+        # The dashboard adds up every shard's part of the activity figures: the province's, now and in a month
+        # that has ended (written for every month a commit touched).
+        assert run.activity == one.activity and run.activity[CLOSED] != run.activity[""]
     ruleset = builtin_ruleset()
     months = sorted({r["month"] for r in one.rows})
     for url in (two.url, three.url):

@@ -11,7 +11,7 @@ from hubkit.logident import StoredPosition
 from hubkit.outbox import EncodedRow
 from opentelemetry import trace
 
-from scoring.domain.clock import to_datetime
+from scoring.domain.clock import Instant, to_datetime, to_instant
 from scoring.domain.projection import Change
 from scoring.domain.ruleset import Ruleset
 from scoring.domain.sharding import History
@@ -35,6 +35,11 @@ class Batch:
     fresh: list[tuple[ConsumerRecord, Any]]  # the new events and their messages (for the alerts' traces)
     span: trace.Span  # the batch's, ended by its commit
     began: float  # perf_counter when it was fetched
+
+
+def earliest_event(batch: Batch) -> Instant | None:
+    """The event time of the batch's earliest event (None: it held none)."""
+    return to_instant(min(r[3] for r in batch.rows)) if batch.rows else None
 
 
 async def store(conn: Any, batch: Batch, deduction_items: frozenset[str], ruleset: Ruleset, plan: ShardPlan) -> int:

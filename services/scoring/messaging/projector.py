@@ -319,7 +319,7 @@ class LiveProjector:
         _events_in.add(len(batch.rows))
         _changes.add(sum(1 for c in batch.changes if c.score_moved))
         self.memory.settle()
-        self.share.dirty = True
+        self.share.committed(batches.earliest_event(batch))
         await self._share_activity(host)
 
     async def _share_activity(self, host: ServiceHost, *, force: bool = False) -> None:
