@@ -13,7 +13,7 @@ from typing import BinaryIO
 
 from contracts.fastdecode import DecodeError, decode
 
-from scoring.domain.clock import month_bounds, to_instant
+from scoring.domain.clock import Instant, month_bounds, to_instant
 from scoring.domain.engine import evaluate
 from scoring.domain.facts import FactStore
 from scoring.domain.result import MonthResult
@@ -67,6 +67,14 @@ def fold_lines(store: FactStore, lines: Iterable[tuple[int, bytes]], on_bad: Cal
     return folded
 
 
+def month_store(month: str, as_of: datetime | None = None) -> tuple[FactStore, Instant]:
+    """An empty store for scoring `month` as of its end unless `as_of` (what cannot matter then is dropped as
+    it is folded), and the instant to evaluate at."""
+    start, end = month_bounds(month)
+    t = end if as_of is None else min(to_instant(as_of), end)
+    return FactStore(relevant=(start, min(t, end - 1))), t
+
+
 def replay(
     lines: Iterable[tuple[int, bytes]],
     ruleset: Ruleset,
@@ -75,9 +83,7 @@ def replay(
     on_bad: Callable[[BadLine], None] | None = None,
 ) -> ReplayOutcome:
     """Score every registered department and city for `month`, as of its end unless `as_of`."""
-    start, end = month_bounds(month)
-    t = end if as_of is None else min(to_instant(as_of), end)
-    store = FactStore(relevant=(start, min(t, end - 1)))
+    store, t = month_store(month, as_of)
     bad: list[BadLine] = []
 
     def keep(line: BadLine) -> None:

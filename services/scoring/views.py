@@ -22,7 +22,7 @@ from scoring.domain.result import MonthResult
 from scoring.domain.ruleset import Ruleset
 from scoring.messaging.projector import LiveProjector
 from scoring.messaging.shard_activity import gathered
-from scoring.replay import replay
+from scoring.replay import month_store
 from scoring.storage import archive
 
 
@@ -82,11 +82,14 @@ class LiveView:
         if not self.sharded:
             store = self._projector.projection.store
             return evaluate(self.ruleset, store.directory, store, month, as_of), self._projector.position
+        # Replayed from the archive all shards write, folded as it streams (a month's store drops what cannot
+        # matter to it), up to the head read first: the position the result stands on.
         pool = self._pool_for_gathering()
         head = await archive.head_position(pool)
-        lines = [(n, raw) async for n, raw in archive.numbered_upto(pool, head)]
-        t = as_of if isinstance(as_of, datetime) else to_datetime(as_of)
-        return replay(lines, self.ruleset, month, as_of=t).result, head
+        store, t = month_store(month, as_of if isinstance(as_of, datetime) else to_datetime(as_of))
+        async for raw in archive.stream_upto(pool, head):
+            store.fold(decode(raw))
+        return evaluate(self.ruleset, store.directory, store, month, t), head
 
     def units(self) -> dict[str, Unit]:
         """Every registered unit's name, kind and (a county's) city."""

@@ -22,7 +22,7 @@ from scoring.domain.facts.store import UnitFacts
 from scoring.domain.projection import Projection
 from scoring.domain.result import UnitResult
 from scoring.domain.ruleset import builtin_ruleset
-from scoring.domain.sharding import BROADCAST, History, Route, Shards, about
+from scoring.domain.sharding import BROADCAST, History, Route, Shards
 
 from tests.scoring.builders import CITY, DEPT, DEPT2, OTHER_DEPT, code, uscc
 from tests.scoring.eventgen import LogGen
@@ -64,6 +64,11 @@ def with_a_moving_county(gen: LogGen, rng: random.Random) -> list[dict[str, Any]
         else:
             log.finding(COUNTY2, "C3.2", "occurrence", when, count=2, attributed_unit=rng.choice((CITY, DEPT)))
     return consistent(events)
+
+
+def about(env: EnvelopeLike, moved: set[str], unit: str) -> bool:
+    """Whether a held event is a fact about `unit`: what `storage.archive.held_about` selects for a History."""
+    return env.unit == unit or unit in moved
 
 
 @dataclass

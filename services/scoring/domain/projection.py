@@ -197,12 +197,11 @@ class Projection:
                     stored.add(key)
             yield changes
 
-
     def _targets(self, touched: set[Key], sweep_months: Iterable[str], current: str) -> set[Key]:
         """The unit-months to evaluate again (of the units this projection scores)."""
         # A fact counts in its own month and carries into every later one up to the current month
         # (a mount in July raises the mount rate in August; a flag holds until resolved).
-        targets: set[tuple[str, str]] = set()
+        targets: set[Key] = set()
         owns = self.owns
         for unit, month in touched:
             if owns is not None and not owns(unit):

@@ -6,10 +6,11 @@ keyed to), so every event normally reaches its own unit's shard first. Three kin
 further: an unsealed license use moves the issuer's score, an attributed finding (and its retraction)
 the attributed unit's, and a county's facts its city's. The shard that reads an event (from a fact
 partition) forwards it to the owners of the other units it moves (of its own unit too, if it was keyed
-otherwise); the owner of a county forwards the county's facts to the
-owner of its city, and when a registration names a county's city (first, or a new one) it forwards
-every fact it holds about that county there. Registrations themselves go to every shard: each keeps
-the whole directory, which it needs to know what a county is and whose it is.
+otherwise); the owner of a county forwards the county's facts to the owner of its city, and when a
+registration names a county's city (first, or a new one) it forwards every fact it holds about that
+county there (every archived event of the county or moving it: `storage.archive.held_about`).
+Registrations themselves go to every shard: each keeps the whole directory, which it needs to know what
+a county is and whose it is.
 
 Forwarding is safe to repeat (a shard folds an event once, by id) and complete whatever the order
 of arrival: a fact about a county reaches the county's owner in any case, and that owner sends it
@@ -98,7 +99,3 @@ class Shards:
             histories += self.histories(env, directory)
         return routes, histories
 
-
-def about(env: EnvelopeLike, moved: set[str], unit: str) -> bool:
-    """Whether a held event is a fact about `unit` (what a History sends)."""
-    return env.unit == unit or unit in moved

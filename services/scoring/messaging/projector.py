@@ -206,7 +206,7 @@ class LiveProjector:
 
     async def _rebuild(self, host: ServiceHost) -> None:
         """Memory ← archive (this shard's rows): the same facts, the same published results, the same offsets."""
-        shard, owns = self.plan.index, (self.plan.shards().owns if self.plan.count > 1 else None)
+        shard, owns = self.plan.index, (self.plan.shards.owns if self.plan.count > 1 else None)
         self.projection = Projection(self.ruleset, owns)
         self.archived.clear()
         self.position = 0
@@ -243,7 +243,8 @@ class LiveProjector:
             before = (p.watermark, p.earliest)
             p.adopt(*self.peer_frame)  # the time the other shards have reached (none with one shard)
             touched: set[tuple[str, str]] = set()
-            applied: list[tuple[EnvelopeLike, set[str]]] = []
+            # What each event moves is only wanted to route it to other shards (none with one shard).
+            applied: list[tuple[EnvelopeLike, set[str]]] | None = [] if self.plan.count > 1 else None
             for start in range(0, len(fresh), _STEP):
                 await asyncio.sleep(0)
                 touched |= p.fold((env for _, env in fresh[start:start + _STEP]), applied)
@@ -251,13 +252,11 @@ class LiveProjector:
             for part in p.refreshing(touched, p.months_to_sweep(*before)):
                 changes += part
                 await asyncio.sleep(0)
-            moved = {env.id.int: units for env, units in applied}
+            about = {env.id.int: sorted(others) for env, units in applied or () if (others := units - {env.unit})}
             rows: list[archive.Archived] = [
                 (env.id, env.type, env.unit, env.occurred_at, msg.topic, msg.partition, msg.offset, msg.value or b"",
-                 sorted(others) if (others := moved.get(env.id.int, set()) - {env.unit}) else None)
-                for msg, env in fresh
-            ]
-            routed, histories = self._forwards(fresh, applied)
+                 about.get(env.id.int)) for msg, env in fresh]
+            routed, histories = self._forwards(fresh, applied or [])
         return batches.Batch(rows, changes, offsets, p.watermark, p.earliest, routed, histories, p.take_removed(),
                              fresh, span, began)
 
@@ -297,7 +296,7 @@ class LiveProjector:
         if self.plan.count == 1:
             return [], []
         forwarded = {env.id.int for msg, env in fresh if msg.topic == self.plan.routed_topic}
-        routes, histories = self.plan.shards().forwarding(applied, self.projection.store.directory, forwarded)
+        routes, histories = self.plan.shards.forwarding(applied, self.projection.store.directory, forwarded)
         raw_of = {env.id.int: msg.value or b"" for msg, env in fresh}
         return forwarding.route_rows(routes, raw_of, self.plan), self.counties.due(histories)
 
@@ -324,7 +323,7 @@ class LiveProjector:
 
     async def _share_activity(self, host: ServiceHost, *, force: bool = False) -> None:
         if self.plan.count > 1:
-            await self.share.share(host.pool, self.projection, self.plan.index, self.plan.shards().owns, force=force)
+            await self.share.share(host.pool, self.projection, self.plan.index, self.plan.shards.owns, force=force)
 
 
 __all__ = ["FACT_TOPICS", "LiveProjector"]

@@ -28,6 +28,10 @@ class ShardPlan:
     routed_topic: str = ROUTED_TOPIC  # (a benchmark runs on topics of its own)
     registry_topic: str = REGISTRY_TOPIC
     _owners: dict[str, int] = field(default_factory=dict)
+    shards: Shards = field(init=False)  # the routing rules, for this plan's ownership
+
+    def __post_init__(self) -> None:
+        self.shards = Shards(self.count, self.index, self.owner_of)
 
     def owner_of(self, unit: str) -> int:
         owner = self._owners.get(unit)
@@ -43,9 +47,6 @@ class ShardPlan:
         if topic == self.routed_topic:
             return self.count > 1 and partition % self.count == shard
         return self.count == 1 or topic == self.registry_topic or partition % self.count == shard
-
-    def shards(self) -> Shards:
-        return Shards(self.count, self.index, self.owner_of)
 
 
 async def plan(consumer: AIOKafkaConsumer, count: int, index: int, topics: list[str],

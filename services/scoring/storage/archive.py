@@ -84,14 +84,6 @@ async def head_position(pool: asyncpg.Pool) -> int:
         return int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM archive"))
 
 
-async def numbered_upto(pool: asyncpg.Pool, last: int) -> AsyncIterator[tuple[int, bytes]]:
-    """(line number, envelope) of the archived events at positions 1..`last`: a replay's input."""
-    n = 0
-    async for raw in stream_upto(pool, last):
-        n += 1
-        yield n, raw
-
-
 async def lock(conn: asyncpg.Connection) -> None:
     """One appender at a time keeps the chain linear, however many instances run."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext('scoring.archive'))")
