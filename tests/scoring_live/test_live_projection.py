@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import orjson
 import pytest
-from contracts import Envelope, encode, new_envelope
+from contracts import DEADLETTER_TOPIC, Envelope, encode, new_envelope
 from contracts.exchange import CallFailed
 from contracts.registry_events import UnitRegistered
 from contracts.values import build_resource_code, make_uscc
 from hubkit.kafka import make_producer
 from hubkit.settings import HubSettings
-from hubkit.testing import running_app
+from hubkit.testing import read_topic, running_app
 from scoring.bootstrap import create_app
 from scoring.domain.ruleset import builtin_ruleset
 from scoring.replay import replay
@@ -124,5 +124,43 @@ async def test_live_scores_equal_replay_survive_restart_and_ignore_duplicates(
         totals = [Decimal(r["total"]) for r in ledger]
         assert totals[-1] == Decimal("94.00") and Decimal("96.00") in totals
         assert all(a > b for a, b in pairwise(totals)), totals
+    finally:
+        await conn.close()
+
+
+async def test_an_event_on_another_types_topic_is_dead_lettered_not_scored(
+    database_url: str, kafka_bootstrap: str
+) -> None:
+    """The broker says who may write each topic (one principal per service, writing the topics of the events it
+    is the source of); a fact is as trustworthy as the topic it came from only if its type belongs there. A
+    call failure written on a catalog topic (the catalog may write that topic, not exchange facts) is not the
+    exchange's statement: before, the projection folded it and charged the provider."""
+    provider, consumer = unique_unit(), unique_unit()
+    misplaced = failed_call(provider, consumer, 5)
+    await publish(kafka_bootstrap, [registered(provider, "自治区测试厅"), registered(consumer, "自治区用数厅")])
+    producer = make_producer(HubSettings(kafka_bootstrap=kafka_bootstrap))
+    await producer.start()
+    try:
+        await producer.send_and_wait("hub.catalog.resource-updated.v1", value=encode(misplaced),
+                                     key=provider.encode())
+    finally:
+        await producer.stop()
+    await publish(kafka_bootstrap, [failed_call(provider, consumer, 6)])
+    settings = ScoringSettings(submissions="none", inventory="none", database_url=database_url,
+                               kafka_bootstrap=kafka_bootstrap, outbox_poll_seconds=0.1)
+    async with running_app(create_app(settings)):
+        await wait_score(database_url, provider, "98.00")  # the day-6 failure only
+        letters: list[dict[str, object]] = []
+        for _ in range(100):
+            letters = [orjson.loads(v) for v in await read_topic(kafka_bootstrap, DEADLETTER_TOPIC, expect=10**6,
+                                                                 timeout=0.5)]
+            letters = [d for d in letters if d["key"] == provider and d["consumer"] == "scoring.projection"]
+            if letters:
+                break
+    assert len(letters) == 1 and "does not belong on" in str(letters[0]["reason"])
+    assert (await score_of(database_url, provider))["x"] == Decimal("98.00")
+    conn = await asyncpg.connect(database_url)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM scoring.archive WHERE event_id = $1", misplaced.id) == 0
     finally:
         await conn.close()

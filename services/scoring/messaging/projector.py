@@ -23,8 +23,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from contracts import ROUTED_TOPIC
-from contracts.fastdecode import DecodeError, decode
-from hubkit.kafka import make_consumer, record_fetch, send_deadletter, too_large
+from contracts.fastdecode import decode
+from hubkit.kafka import make_consumer, record_fetch, send_deadletter
 from hubkit.logident import ClusterWatch, StoredPosition, fingerprint
 from hubkit.outbox import EncodedRow
 from hubkit.service import ServiceHost
@@ -37,6 +37,7 @@ from scoring.domain.projection import Change, Projection
 from scoring.domain.ruleset import Ruleset
 from scoring.domain.sharding import History
 from scoring.messaging import batches, forwarding, tracing
+from scoring.messaging.admission import admit
 from scoring.messaging.gcpause import MemorySettler, cyclic_gc_paused
 from scoring.messaging.positions import FACT_TOPICS, all_ends, assign_fact_partitions, events_behind
 from scoring.messaging.shard_activity import ActivityShare
@@ -271,14 +272,10 @@ class LiveProjector:
             last[(msg.topic, msg.partition)] = msg
             if n % _STEP == 0:
                 await asyncio.sleep(0)
-            if reason := too_large(msg, self.max_message_bytes):
-                await send_deadletter(host.producer, msg, reason, CONSUMER)
-                continue
-            try:
-                env = decode(msg.value or b"")
-            except DecodeError as exc:
+            env, reason = admit(msg, self.max_message_bytes, self.plan.routed_topic)
+            if reason is not None:
                 # Before the commit: a crash may send a dead letter twice, never lose one.
-                await send_deadletter(host.producer, msg, f"invalid event: {exc}", CONSUMER)
+                await send_deadletter(host.producer, msg, reason, CONSUMER)
                 continue
             eid = env.id.int
             if eid in self.archived:
