@@ -60,8 +60,13 @@ class ExchangeFacts:
         after = req.clock_start()
         if after == before:
             return
-        if before is not None:
-            self.requests_by_month.get(month_of(before), set()).discard(request_id)
+        if before is not None:  # an emptied month leaves the index: facts compare equal however they arrived
+            month = month_of(before)
+            ids = self.requests_by_month.get(month)
+            if ids is not None:
+                ids.discard(request_id)
+                if not ids:
+                    del self.requests_by_month[month]
         if after is not None:
             self.requests_by_month.setdefault(month_of(after), set()).add(request_id)
 
