@@ -12,6 +12,7 @@ from hubkit.db import create_pool
 
 from scoring import evidence
 from scoring.domain.clock import month_bounds, to_datetime
+from scoring.domain.facts.store import KEPT_WHENEVER_MADE
 from scoring.domain.ruleset import RULESETS_DIR, parse_ruleset
 from scoring.settings import ScoringSettings
 from scoring.storage import archive, months
@@ -22,7 +23,7 @@ async def _export(settings: ScoringSettings, month: str, out: BinaryIO) -> int:
     pool = await create_pool(settings.database_url, "scoring", max_size=2)
     count = 0
     try:
-        async for envelope in archive.stream_before(pool, to_datetime(end)):
+        async for envelope in archive.stream_before(pool, to_datetime(end), KEPT_WHENEVER_MADE):
             out.write(envelope.rstrip(b"\n") + b"\n")
             count += 1
     finally:
@@ -41,7 +42,7 @@ async def _archived(settings: ScoringSettings, month: str,
     try:
         intact, checked = await archive.verify_chain(pool)
         lines: list[tuple[int, bytes]] = []
-        async for envelope in archive.stream_before(pool, to_datetime(end)):
+        async for envelope in archive.stream_before(pool, to_datetime(end), KEPT_WHENEVER_MADE):
             lines.append((len(lines) + 1, envelope))
             if progress:
                 progress(len(envelope))

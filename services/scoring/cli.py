@@ -167,7 +167,8 @@ def export(
     month: Annotated[str, typer.Option("--month", callback=_month, help="YYYY-MM (Asia/Shanghai)")],
     out: Annotated[Path | None, typer.Option("--out", dir_okay=False, help="file to write (default: stdout)")] = None,
 ) -> None:
-    """Write the archived events an auditor needs for MONTH (every event before its end) as JSON Lines."""
+    """Write the archived events an auditor needs for MONTH as JSON Lines: every event before its end, and the
+    registrations, request decisions and retractions made after it (they hold in every month)."""
     from scoring.audit import export as export_archive
     from scoring.settings import ScoringSettings
 

@@ -4,13 +4,18 @@ still does after later facts arrived; only auditors and the bureau get it, and o
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from hubkit.testing import running_app, token
+from scoring.audit import archived_lines
 from scoring.bootstrap import create_app
+from scoring.domain.ruleset import builtin_ruleset
 from scoring.evidence import verify
+from scoring.replay import replay
 from scoring.settings import ScoringSettings
 
 from tests.pdf_render import CHART_TITLES, render
@@ -54,6 +59,10 @@ async def test_a_closed_months_evidence_verifies_as_identical(database_url: str,
         assert (await client.post(f"/findings/f-{unit}/retract", json={"reason": "已报送"},
                                   headers=inspector)).status_code == 200
         await eventually(client, f"/scores/{unit}?month=2019-08", lambda b: b["x"] == "100.00", operator)
+        # The auditor's replay of the archive agrees with the live score, though the retraction came after August.
+        intact, _, lines = await asyncio.to_thread(archived_lines, settings, "2019-08")
+        replayed = {u.unit: u for u in replay(lines, builtin_ruleset(), "2019-08").result.units}
+        assert intact and replayed[unit].x == Decimal("100.00")
         later = tmp_path / "later.zip"
         later.write_bytes((await client.get("/months/2019-08/evidence", headers=operator)).content)
         assert verify(later).identical and later.read_bytes() != b""

@@ -7,7 +7,7 @@ from 32 zero bytes. `verify_chain` recomputes it, so any edited or removed row s
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from datetime import datetime
 from typing import Any
 
@@ -126,17 +126,20 @@ async def verify_chain(pool: asyncpg.Pool) -> tuple[bool, int]:
     return True, checked
 
 
-async def stream_before(pool: asyncpg.Pool, end: datetime, *, chunk: int = 5000) -> AsyncIterator[bytes]:
-    """Envelope bytes of every archived event that happened before `end`, in archive order.
+async def stream_before(pool: asyncpg.Pool, end: datetime, timeless: Collection[str] = (), *,
+                        chunk: int = 5000) -> AsyncIterator[bytes]:
+    """Envelope bytes of every archived event that happened before `end`, and of every event whose type is in
+    `timeless` whenever it happened, in archive order.
 
-    That is all an auditor needs to score any month ending at `end`: later events cannot change it.
+    That is all an auditor needs to score any month ending at `end`: later events cannot change it, except those
+    that hold in every month (a re-registration, a retraction: the caller names them).
     """
-    last = 0
+    last, kinds = 0, list(timeless)
     while True:
         async with pool.acquire() as conn:
             rows = await conn.fetch(
-                "SELECT position, envelope FROM archive WHERE position > $1 AND occurred_at < $2 "
-                "ORDER BY position LIMIT $3", last, end, chunk)
+                "SELECT position, envelope FROM archive WHERE position > $1 AND (occurred_at < $2 OR type = ANY($4))"
+                " ORDER BY position LIMIT $3", last, end, chunk, kinds)
         if not rows:
             return
         for row in rows:

@@ -36,8 +36,9 @@ _OCCURRENCE_ONLY = frozenset({"exchange.call-failed", "exchange.dispute-upheld"}
 # Kept whatever their time: the registry is not time-bound, and a decision after T still tells
 # when its request was forwarded (when the forwarding event itself is missing).
 # A retraction voids its finding in every month, so it is kept whenever it was made.
-_ALWAYS_KEPT = frozenset({"registry.unit-registered", "exchange.request-approved", "exchange.request-rejected",
-                          "scoring.finding-retracted"})
+# Public: an auditor's extract of the archive for a month must carry these too (scoring.audit).
+KEPT_WHENEVER_MADE = frozenset({"registry.unit-registered", "exchange.request-approved",
+                                "exchange.request-rejected", "scoring.finding-retracted"})
 
 # A fold: (payload, stamp, unit) -> the units it touched, when not only `unit` (None: only it).
 Fold = Callable[[Any, Stamp, str], set[str] | None]
@@ -138,7 +139,7 @@ class FactStore:
             td = env.occurred_at - _EPOCH  # to_instant, inlined: this is the replay's hot path
             t = (td.days * 86_400 + td.seconds) * 1_000_000 + td.microseconds
         relevant = self._relevant
-        if relevant is not None and type_ not in _ALWAYS_KEPT:
+        if relevant is not None and type_ not in KEPT_WHENEVER_MADE:
             if t > relevant[1] or (t < relevant[0] and type_ in _OCCURRENCE_ONLY):
                 return False
         return fold(env.data, (t, env.id.int), env.unit) or True
