@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from hubkit.kafka import ensure_topics
 from hubkit.testing import fresh_database, kafka_broker, postgres_server
+from hypothesis import settings
+
+# On a developer's machine the property tests draw new examples each run (and keep what fails in .hypothesis/);
+# in CI they draw the same ones every run, so a gate's verdict is about the change, not about the draw.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")
