@@ -324,7 +324,12 @@ def serve(factory: Callable[[], FastAPI], settings: HubSettings) -> None:
     options: dict[str, Any] = {"host": settings.http_host, "port": settings.http_port, "log_level": "warning",
                                "access_log": False, "lifespan": "on"}
     if settings.workers > 1:
-        uvicorn.run(f"{factory.__module__}:{factory.__qualname__}", factory=True, workers=settings.workers,
-                    **options)
+        from uvicorn.supervisors import Multiprocess
+
+        from .runtime.ports import tcp_listener
+
+        config = uvicorn.Config(f"{factory.__module__}:{factory.__qualname__}", factory=True,
+                                workers=settings.workers, **options)
+        Multiprocess(config, sockets=[tcp_listener(settings.http_host, settings.http_port)]).run()
     else:
         uvicorn.run(factory(), **options)
