@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import asyncpg
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -43,13 +45,32 @@ def forbidden(detail: str) -> Problem:
     return Problem(403, "Forbidden", detail, kind="forbidden")
 
 
-def _response(request: Request, status: int, title: str, detail: str, kind: str, **extra: Any) -> JSONResponse:
-    body = {"type": BASE + kind, "title": title, "status": status, "detail": detail, "instance": request.url.path}
+def _document(path: str, status: int, title: str, detail: str, kind: str, extra: dict[str, Any]
+              ) -> tuple[dict[str, Any], dict[str, str]]:
+    """A problem's body and the headers that go with it (a 401's challenge, a 429's or 503's Retry-After)."""
+    body = {"type": BASE + kind, "title": title, "status": status, "detail": detail, "instance": path}
     body.update(extra)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
     if status in (429, 503) and isinstance(extra.get("retry_after"), int):
         headers["Retry-After"] = str(extra["retry_after"])
+    return body, headers
+
+
+def _response(request: Request, status: int, title: str, detail: str, kind: str, **extra: Any) -> JSONResponse:
+    body, headers = _document(request.url.path, status, title, detail, kind, extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+async def send_problem(scope: MutableMapping[str, Any], send: Callable[[dict[str, Any]], Awaitable[None]],
+                       problem: Problem) -> None:
+    """Answer a Problem on a plain ASGI route (hubkit.lean) exactly as the exception handlers below do."""
+    document, extra_headers = _document(scope.get("path", ""), problem.status, problem.title, problem.detail,
+                                        problem.kind, problem.extra)
+    body = orjson.dumps(document)
+    headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode()),
+               *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in extra_headers.items())]
+    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def install(app: FastAPI) -> None:

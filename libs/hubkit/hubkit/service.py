@@ -29,6 +29,7 @@ from .audit import AuditTrail
 from .db import create_pool, migrate_service
 from .guard import RequestGuard
 from .kafka import Handler, IdempotentConsumer, make_producer
+from .lean import LeanRoute, LeanRoutes
 from .oidc import JwksKeys, TokenVerifier
 from .ops import router as ops_router
 from .outbox import OutboxRelay
@@ -68,6 +69,8 @@ class ServiceSpec:
     # Paths (regular expressions) whose routes make their own one span: the ASGI instrumentation's three spans
     # and wrapped send/receive are a fifth of a gateway call's cost.
     traced_by_hand: list[str] = field(default_factory=list)
+    # Hot paths served by plain ASGI handlers inside the guard and the audit trail (hubkit.lean): the gateway.
+    lean_routes: list[LeanRoute] = field(default_factory=list)
     # GET paths (regular expressions) whose reads touch personal data: each is in the audit trail.
     audited_reads: list[str] = field(default_factory=list)
     # Body limits for routes that take more than the settings' defaults, by path prefix (bytes).
@@ -281,6 +284,8 @@ def build_app(spec: ServiceSpec) -> FastAPI:
         raise ValueError(f"{spec.name} runs as one process: HUB_WORKERS must be 1")
     policy = spec.access_policy()
     policy.check_covers(spec.operations(), spec.name)
+    if spec.lean_routes:  # added first, so innermost: the guard and the audit trail see these requests too
+        app.add_middleware(LeanRoutes, routes=spec.lean_routes)
     app.add_middleware(RequestGuard, verify=verifier.verify, policy=policy, json_limit=settings.max_json_bytes,
                        body_limit=settings.max_body_bytes, limits=spec.body_limits,
                        write_rates=settings.write_rates, gateway_rate=settings.gateway_rate)
