@@ -33,7 +33,7 @@ def spec(settings: ExchangeSettings | None = None) -> ServiceSpec:
         configure=configure,
         # Table batches (JSON Lines or CSV) and file versions are bigger than the guard's JSON default.
         body_limits={"/tables/": settings.table_batch_max_bytes, "/files/": settings.file_max_bytes},
-        traced_by_hand=["/gateway/"],  # api/gateway_proxy.py: one server span per call
+        traced_by_hand=["/gateway/"],  # api/gateway_calls.py: one server span per call
         lean_routes=[gateway_lean.ROUTE],  # the gateway's calls: past FastAPI's routing and dependencies
     )
 

@@ -1,4 +1,4 @@
-from hubkit.service import serve
+from hubkit.serving import serve
 
 from .bootstrap import create_app
 from .settings import ScoringSettings

@@ -15,12 +15,12 @@ from hubkit.egress import EgressRefused
 from hubkit.problems import invalid
 from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, Field
 
-from exchange.api import gateway_lean, gateway_proxy
+from exchange.api import gateway_lean
 from exchange.api.common import uow
-from exchange.api.gateway_proxy import ErrorKind
 from exchange.gateway_state import GatewayState
-from exchange.service import admission, handlers
+from exchange.service import admission, gateway_calls, handlers
 from exchange.service import commands as c
+from exchange.service.gateway_calls import ErrorKind
 
 router = APIRouter(tags=["gateway"])
 
@@ -84,11 +84,11 @@ async def call(code: str, path: str, request: Request,
 
     Served by `gateway_lean` (a plain ASGI route inside the request guard and the audit trail); this route
     documents it and serves an app built without it."""
-    incoming = gateway_proxy.Incoming(
+    incoming = gateway_calls.Incoming(
         method=request.method, code=code, path=path, query=request.query_params.multi_items(),
         headers={k.lower(): v for k, v in request.headers.items()}, body=await request.body(),
         principal=request.scope.get("state", {}).get("principal"), key=key)
-    answer = await gateway_proxy.traced(_state(request), pool(request), deps.now(request), incoming)
+    answer = await gateway_calls.traced(_state(request), pool(request), deps.now(request), incoming)
     return Response(content=answer.body, status_code=answer.status, media_type=answer.content_type or None,
                     headers={"X-Hub-Call-Id": answer.call_id})
 

@@ -1,6 +1,6 @@
 """The gateway's hot path as a lean route (hubkit.lean): a plain ASGI handler behind the request guard (token,
 access rule, NUL checks, rate, body limit) and the audit trail, past FastAPI's routing and dependency solving.
-It builds the call from the ASGI scope and hands it to `gateway_proxy`, as the documented route in `gateway`
+It builds the call from the ASGI scope and hands it to `service.gateway_calls`, as the documented route in `gateway`
 does from a Request."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 from hubkit.guard import Receive, Scope, Send
 from hubkit.lean import LeanRoute
 
-from exchange.api import gateway_proxy
+from exchange.service import gateway_calls
 from exchange.service.admission import KEY_HEADER
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -32,11 +32,11 @@ async def handle(scope: Scope, receive: Receive, send: Send, params: dict[str, s
         body = await _body(receive)
     except _Gone:
         return
-    incoming = gateway_proxy.Incoming(
+    incoming = gateway_calls.Incoming(
         method=scope["method"], code=params["code"], path=params["path"],
         query=parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True),
         headers=headers, body=body, principal=scope.get("state", {}).get("principal"), key=headers.get(_KEY))
-    answer = await gateway_proxy.traced(app.state.gateway, app.state.host.pool, app.state.clock.now(), incoming)
+    answer = await gateway_calls.traced(app.state.gateway, app.state.host.pool, app.state.clock.now(), incoming)
     out = [(b"content-length", str(len(answer.body)).encode()), (b"x-hub-call-id", answer.call_id.encode())]
     if answer.content_type:
         out.append((b"content-type", answer.content_type.encode("latin-1")))
