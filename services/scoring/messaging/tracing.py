@@ -18,6 +18,8 @@ from opentelemetry import trace
 from scoring.messaging.outputs import AlertRow
 
 MAX_LINKS = 128  # the SDK's default limit of links per span; a batch links its first events
+# One tracer for the module (a proxy until the provider is set): getting one per alert made a new Tracer each time.
+_tracer = tracer("gov-hub.scoring")
 
 _batch_size = meter().create_histogram("hub.scoring.batch.size", unit="{event}",
                                        description="events folded per projection batch",
@@ -38,7 +40,7 @@ def start_batch(messages: Sequence[ConsumerRecord]) -> trace.Span:
         ctx = trace.get_current_span(context_from_kafka(msg.headers)).get_span_context()
         if ctx.is_valid:
             links.append(trace.Link(ctx))
-    return tracer().start_span("process scoring batch", kind=trace.SpanKind.CONSUMER, links=links,
+    return _tracer.start_span("process scoring batch", kind=trace.SpanKind.CONSUMER, links=links,
                                attributes={"messaging.system": "kafka", "messaging.operation.type": "process",
                                            "messaging.batch.message_count": len(messages)})
 
@@ -68,7 +70,7 @@ def alert_traces(alerts: Sequence[AlertRow],
     for event_id, unit, month, item, points, payload in alerts:
         cause = next((by_id[c] for c in _cause_ids(payload) if c in by_id), None)
         parent = context_from_kafka(cause.headers) if cause is not None else None
-        span = tracer().start_span(f"alert {item}", context=parent, attributes={
+        span = _tracer.start_span(f"alert {item}", context=parent, attributes={
             "hub.alert.id": str(event_id), "hub.unit": unit, "hub.month": month, "hub.item": item,
             "hub.points_added": str(points)})
         if cause is not None and cause.timestamp:
