@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
+import pytest
 from hubkit.runtime.ports import tcp_listener
 
 
@@ -44,3 +45,26 @@ def test_a_taken_port_is_refused_and_nothing_leaks() -> None:
             raise AssertionError("bound a port another socket listens on")
     finally:
         first.close()
+
+
+def test_several_workers_are_served_on_that_listener(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn.supervisors
+    from hubkit.serving import serve
+    from hubkit.settings import HubSettings
+
+    handed: list[socket.socket] = []
+
+    class Supervisor:
+        def __init__(self, config: object, sockets: list[socket.socket]) -> None:
+            handed.extend(sockets)
+
+        def run(self) -> None:
+            pass
+
+    monkeypatch.setattr(uvicorn.supervisors, "Multiprocess", Supervisor)
+    serve(lambda: None, HubSettings(workers=2, http_host="127.0.0.1", http_port=0))  # type: ignore[arg-type,return-value]
+    try:
+        assert len(handed) == 1 and handed[0].proto == socket.IPPROTO_TCP
+    finally:
+        for sock in handed:
+            sock.close()
