@@ -78,6 +78,7 @@ def test_datetime_is_not_a_date_here() -> None:
 def fresh_schedules(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(workdays, "_installed", {})
     monkeypatch.setattr(workdays, "_provisional", set())
+    monkeypatch.setattr(workdays, "_answers", {})
 
 
 @pytest.mark.usefixtures("fresh_schedules")

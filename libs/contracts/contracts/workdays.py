@@ -28,6 +28,10 @@ _log = logging.getLogger(__name__)
 FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
 _installed: dict[int, tuple[frozenset[date], frozenset[date]]] = {}  # year -> (holidays, make-up workdays)
 _provisional: set[int] = set()
+# Every answer given, by day: chinese_calendar validates and looks up each date anew, which made a sweep over
+# a province's units (working days before each deadline) hold the event loop for a third of a second.
+# Emptied whenever a schedule is installed.
+_answers: dict[date, bool] = {}
 
 
 class ScheduleInvalid(ValueError):
@@ -61,6 +65,7 @@ def install_schedule(text: str, origin: str = "schedule") -> list[int]:
         parsed[int(key)] = (days["holidays"], days["workdays"])
     _installed.update(parsed)
     _provisional.difference_update(parsed)
+    _answers.clear()
     return sorted(parsed)
 
 
@@ -76,6 +81,15 @@ def provisional_years() -> list[int]:
 def is_working_day(d: date) -> bool:
     if isinstance(d, datetime):  # a datetime's date depends on its zone: make the caller choose
         raise TypeError("is_working_day takes a date; convert datetimes to Asia/Shanghai first")
+    known = _answers.get(d)
+    if known is None:
+        if len(_answers) > 100_000:  # some centuries of days: a caller walking far; start again
+            _answers.clear()
+        known = _answers[d] = _judge(d)
+    return known
+
+
+def _judge(d: date) -> bool:
     installed = _installed.get(d.year)
     if installed is not None:
         holidays, workdays = installed

@@ -3,6 +3,7 @@ the claim once, and the sweep records the findings the inventories call for (see
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import replace
 from typing import Literal
@@ -111,6 +112,7 @@ async def sweep_inventory(now: Instant, uow: ScoringUnitOfWork, rules: Inventory
             by_unit.setdefault(r.unit, []).append(as_claim(r))
         done = await uow.rows.automatic_findings(INVENTORY)
         for unit, _, absent, _ in live.scored_units(month_of(now)):
+            await asyncio.sleep(0)  # a province of units: the alert path runs between them
             claims = by_unit.get(unit)
             bound = rules.binding(absent)
             if not claims or not due(claims, bound, rules.grace_working_days, since, now):

@@ -3,6 +3,8 @@ an event, and an alert row delivered to the unit's stream and webhooks like a de
 
 from __future__ import annotations
 
+import asyncio
+
 from contracts.scoring import DeadlineReminded
 
 from scoring.domain.clock import Instant, month_of, to_datetime
@@ -32,6 +34,7 @@ async def send_reminders(now: Instant, uow: ScoringUnitOfWork, requirements: Req
             by_unit.setdefault((r.unit, r.kind), []).append(as_submitted(r))
         done = await uow.rows.reminders_sent()
         for unit, kind, absent, registered in units:
+            await asyncio.sleep(0)  # a province of units: the alert path runs between them
             for req in requirements.binding(ruleset, kind, absent):
                 for reminder in reminders_due(unit, req, by_unit.get((unit, req.kind), []), now, registered, days):
                     if reminder.reminder_id not in done:
