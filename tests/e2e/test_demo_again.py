@@ -14,14 +14,17 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from contracts.workdays import SHANGHAI
 from hubkit.auth import mint_token
 from hubkit.runtime.ports import free_port_block
 from hubkit.settings import DEV_SECRET
+from scoring.domain.facts.store import KEPT_WHENEVER_MADE
 
 pytestmark = pytest.mark.e2e
 HUB = [sys.executable, "-m", "hubkit.cli"]
@@ -131,16 +134,22 @@ def test_a_range_of_months_then_a_second_run_plays_the_next_month_and_leaves_the
         assert "already holds the demo up to 2019-08; playing 2019-09" in said, said[-2000:]
         assert "RuntimeDirWarning" not in said and "XDG_RUNTIME_DIR" not in said
         assert hub.progress()["months"] == ["2019-07", "2019-08", "2019-09"] and hub.progress()["finished"]
-        # August is as the first run left it, played once: the only fact added is the inspector's late finding
-        # about its last day, recorded in September (August's adjustment); the live scores equal the replay.
+        # August is as the first run left it, played once: the only fact about it added is the inspector's late
+        # finding about its last day, recorded in September (August's adjustment); the export also carries what
+        # holds in every month whenever it was made (September's registrations, request decisions, retractions);
+        # the live scores equal the replay.
         again = hub.export("2019-08", tmp_path / "aug-2.jsonl")
         added = [e for e in again if e["id"] not in {a["id"] for a in august}]
-        assert [(e["type"], e["data"]["finding_id"]) for e in added] == [("scoring.finding-recorded",
-                                                                          "demo-2019-08-late")]
+        about_august = [e for e in added if e["type"] not in KEPT_WHENEVER_MADE]
+        assert [(e["type"], e["data"]["finding_id"]) for e in about_august] == [("scoring.finding-recorded",
+                                                                                 "demo-2019-08-late")]
+        september_1 = datetime(2019, 9, 1, tzinfo=SHANGHAI)
+        assert all(datetime.fromisoformat(e["occurred_at"]) >= september_1
+                   for e in added if e["type"] in KEPT_WHENEVER_MADE)
         assert [e["id"] for e in again if e not in added] == [e["id"] for e in august]
         now_board = hub.board("2019-08")
         assert now_board == hub.replay("2019-08", tmp_path / "aug-2.jsonl")
-        late = added[0]["unit"]
+        late = about_august[0]["unit"]
         assert {u: v for u, v in now_board.items() if u != late} == {u: v for u, v in first_board.items() if u != late}
         assert now_board[late][2] < first_board[late][2]  # C2.4 costs it points in August, after the close
         september = hub.export("2019-09", tmp_path / "sep.jsonl")

@@ -86,7 +86,7 @@ async def call(code: str, path: str, request: Request,
     documents it and serves an app built without it."""
     incoming = gateway_calls.Incoming(
         method=request.method, code=code, path=path, query=request.query_params.multi_items(),
-        headers={k.lower(): v for k, v in request.headers.items()}, body=await request.body(),
+        headers={k: request.headers[k] for k in request.headers.keys()}, body=await request.body(),
         principal=request.scope.get("state", {}).get("principal"), key=key)
     answer = await gateway_calls.traced(_state(request), pool(request), deps.now(request), incoming)
     return Response(content=answer.body, status_code=answer.status, media_type=answer.content_type or None,
