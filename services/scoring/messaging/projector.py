@@ -206,17 +206,18 @@ class LiveProjector:
         return messages
 
     async def _rebuild(self, host: ServiceHost) -> None:
-        """Memory ← archive (this shard's rows): the same facts, the same published results, the same offsets."""
+        """Memory ← archive (this shard's rows): the same facts, the same published results, the same offsets.
+        Built aside, shown to readers whole: else they would see an exemption before its results are withdrawn."""
         shard, owns = self.plan.index, (self.plan.shards.owns if self.plan.count > 1 else None)
-        self.projection = Projection(self.ruleset, owns)
+        projection, folded = Projection(self.ruleset, owns), 0
+        # Meanwhile readers see an empty memory (its position 0), and a memory left by a failed commit is let go.
+        self.projection, self.position, self.derived = Projection(self.ruleset, owns), 0, {}
         self.archived.clear()
-        self.position = 0
         with cyclic_gc_paused():  # folding allocates millions of acyclic objects
             async for position, raw in archive.stream(host.pool, shard=shard):
-                env = decode(raw)
+                env, folded = decode(raw), position
                 self.archived.add(env.id.int)
-                self.projection.fold([env])
-                self.position = position
+                projection.fold([env])
         async with host.pool.acquire() as conn:
             if counts := await state.shard_counts(conn) - {self.plan.count}:
                 raise RuntimeError(f"the projection state was written by {sorted(counts)} shard(s) and this one runs "
@@ -226,12 +227,14 @@ class LiveProjector:
             self.peer_frame = await state.frame(conn)
             # Memory starts with nothing published, so a stored row of a unit-month that is not scored
             # (exempt) would never be seen as withdrawn: the stored rows are made to agree here.
-            stale = self.projection.unscored(keys)
+            stale = projection.unscored(keys)
             await state.remove_scores(conn, stale)
         if owns is not None:
-            self.counties.remember(self.projection.store.directory, owns)
-        self.projection.refresh(keys - stale)
-        self.projection.stored.clear()  # what the rebuild evaluated was not stored: rows may differ
+            self.counties.remember(projection.store.directory, owns)
+        projection.refresh(keys - stale)
+        projection.stored.clear()  # what the rebuild evaluated was not stored: rows may differ
+        # Together: readers keep figures by position, which must never name the memory before.
+        self.projection, self.position, self.derived = projection, folded, {}
         self.memory.settle(full=True)
         log.info("projection rebuilt from archive", events=self.position, scores=len(keys))
 
