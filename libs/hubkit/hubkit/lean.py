@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .guard import ASGIApp, Receive, Scope, Send, TooLarge
-from .problems import Problem, send_problem
+from .problems import Problem, send_problem, too_large
 
 Handler = Callable[[Scope, Receive, Send, dict[str, str]], Awaitable[None]]
 
@@ -48,7 +48,5 @@ async def _answer(route: LeanRoute, scope: Scope, receive: Receive, send: Send, 
         await route.handler(scope, receive, send, params)
     except Problem as problem:
         await send_problem(scope, send, problem)
-    except TooLarge as too_large:  # the guard counts a streamed body as the handler reads it
-        await send_problem(scope, send, Problem(413, "Content too large",
-                                                f"this endpoint takes at most {too_large.args[0]} bytes",
-                                                kind="content-too-large"))
+    except TooLarge as error:  # the guard counts a streamed body as the handler reads it
+        await send_problem(scope, send, too_large(error.args[0]))

@@ -45,6 +45,11 @@ def forbidden(detail: str) -> Problem:
     return Problem(403, "Forbidden", detail, kind="forbidden")
 
 
+def too_large(limit: object) -> Problem:
+    """A body over the route's limit (`guard.TooLarge`), as both the routers and the lean routes answer it."""
+    return Problem(413, "Content too large", f"this endpoint takes at most {limit} bytes", kind="content-too-large")
+
+
 def _document(path: str, status: int, title: str, detail: str, kind: str, extra: dict[str, Any]
               ) -> tuple[dict[str, Any], dict[str, str]]:
     """A problem's body and the headers that go with it (a 401's challenge, a 429's or 503's Retry-After)."""
@@ -78,6 +83,12 @@ def install(app: FastAPI) -> None:
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return _response(request, exc.status, exc.title, exc.detail, exc.kind, **exc.extra)
 
+    from .guard import TooLarge
+
+    @app.exception_handler(TooLarge)
+    async def _too_large(request: Request, exc: TooLarge) -> JSONResponse:
+        return await _problem(request, too_large(exc.args[0]))
+
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
@@ -94,13 +105,6 @@ def install(app: FastAPI) -> None:
             exc.status_code, "HTTP error"
         )
         return _response(request, exc.status_code, title, str(exc.detail), title.lower().replace(" ", "-"))
-
-    from .guard import TooLarge
-
-    @app.exception_handler(TooLarge)
-    async def _too_large(request: Request, exc: TooLarge) -> JSONResponse:
-        return _response(request, 413, "Content too large", f"this endpoint takes at most {exc.args[0]} bytes",
-                         "content-too-large")
 
     @app.exception_handler(OverflowError)
     async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:

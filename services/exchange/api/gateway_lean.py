@@ -6,7 +6,6 @@ does from a Request."""
 from __future__ import annotations
 
 import re
-from typing import Any
 from urllib.parse import parse_qsl
 
 from hubkit.guard import Receive, Scope, Send
@@ -47,7 +46,7 @@ async def handle(scope: Scope, receive: Receive, send: Send, params: dict[str, s
 async def _body(receive: Receive) -> bytes:
     chunks: list[bytes] = []
     while True:
-        message: dict[str, Any] = dict(await receive())
+        message = await receive()
         if message["type"] != "http.request":
             raise _Gone()
         chunks.append(message.get("body", b""))
