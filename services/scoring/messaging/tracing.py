@@ -64,11 +64,15 @@ def alert_traces(alerts: Sequence[AlertRow],
     parent is the causing event's publish span when that event is in this batch (else the batch's)."""
     if not alerts:
         return {}
-    by_id = {env.id: msg for msg, env in fresh}
+    causes = [_cause_ids(payload) for *_, payload in alerts]
+    # Only the causes' messages are looked up (a batch has thousands of events, a few alerts): ids as ints,
+    # whose hash is C's, not UUID.__hash__'s.
+    wanted = {c for ids in causes for c in ids}
+    by_id = {key: msg for msg, env in fresh if (key := env.id.int) in wanted}
     now_ms = time.time() * 1000
     out = {}
-    for event_id, unit, month, item, points, payload in alerts:
-        cause = next((by_id[c] for c in _cause_ids(payload) if c in by_id), None)
+    for (event_id, unit, month, item, points, _), ids in zip(alerts, causes, strict=True):
+        cause = next((by_id[c] for c in ids if c in by_id), None)
         parent = context_from_kafka(cause.headers) if cause is not None else None
         span = _tracer.start_span(f"alert {item}", context=parent, attributes={
             "hub.alert.id": str(event_id), "hub.unit": unit, "hub.month": month, "hub.item": item,
@@ -82,5 +86,5 @@ def alert_traces(alerts: Sequence[AlertRow],
     return out
 
 
-def _cause_ids(payload: bytes) -> list[uuid.UUID]:
-    return [uuid.UUID(i) for i in orjson.loads(payload).get("cause_event_ids", [])]
+def _cause_ids(payload: bytes) -> list[int]:
+    return [uuid.UUID(i).int for i in orjson.loads(payload).get("cause_event_ids", [])]
