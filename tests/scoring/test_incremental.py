@@ -22,7 +22,7 @@ from scoring.domain.metrics import METRICS
 from scoring.domain.projection import Change, Projection
 from scoring.domain.ruleset import builtin_ruleset
 
-from tests.scoring.builders import CITY, DEPT, DEPT2, OTHER_DEPT, Log, at, code, items, request, unit_score
+from tests.scoring.builders import CITY, DEPT, DEPT2, OTHER_DEPT, Log, at, code, items, request, store_of, unit_score
 from tests.scoring.eventgen import LogGen, special_instants
 
 RULESET = builtin_ruleset()
@@ -112,6 +112,22 @@ def test_without_new_facts_a_result_holds_until_its_horizon(seed: int, data: st.
             for m in {month, "2019-07"}:
                 got = scorer.evaluate(unit, m, t)
                 assert got == evaluate_unit(RULESET, store.directory, store, unit, m, t), (unit, m, t)
+
+
+def test_a_month_evaluated_before_it_begins_is_evaluated_again_when_it_does() -> None:
+    """Found by the property above (seed 138180): July evaluated at the last instant of June watched
+    nothing for a resource stale since June, so at July's first instant B1.6 stayed unscored."""
+    log = Log()
+    log.register(DEPT)
+    c = code(DEPT, 2)
+    log.mount(DEPT, c, "2019-06-02 05:00")
+    log.publish(DEPT, c, "2019-06-13 11:32", cycle="daily")
+    store = store_of(log)
+    scorer = IncrementalScorer(RULESET, store)
+    june_end, july = month_bounds("2019-07")[0] - 1, month_bounds("2019-07")[0]
+    for t in (june_end, july, july + 1):
+        assert scorer.evaluate(DEPT, "2019-07", t) == evaluate_unit(RULESET, store.directory, store, DEPT, "2019-07", t)
+    assert items(scorer.evaluate(DEPT, "2019-07", july)).get("B1.6")
 
 
 def test_every_metric_and_every_folded_event_type_has_its_channels() -> None:

@@ -136,8 +136,8 @@ def _stale_code(view: UnitView, code: str, pubs: dict[EventId, tuple[Instant, st
         return None, ()
     first, cycle = visible
     lo = max(win.start, mount[0], first)
-    if lo > last:
-        return None, ()
+    if lo > last:  # T is before the month begins: the resource may be stale from its first instant on
+        return None, (lo,)
     # Anchors: the mount and the visible updates, in (time, id) order. The walk starts at the
     # latest anchor at or before lo (never before the mount, which is at or before lo).
     times, ids = view.memo.update_times(view.unit, facts, code)
