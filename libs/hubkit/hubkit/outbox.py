@@ -33,6 +33,7 @@ from contracts.event_types import topic_for
 from opentelemetry import trace
 
 from .db import check_schema_name
+from .ids import uuid7s
 from .logident import ClusterWatch
 from .telemetry import SECONDS, current_trace_headers, get_logger, headers_of, kafka_headers, meter, publish_span
 
@@ -84,7 +85,13 @@ class EncodedEvents:
 
     def row(self, data: bytes) -> EncodedRow:
         """A new event (fresh UUIDv7, as `new_envelope` gives) with this data, as JSON."""
-        event_id = uuid6.uuid7()
+        return self._row(uuid6.uuid7(), data)
+
+    def rows(self, datas: Sequence[bytes]) -> list[EncodedRow]:
+        """New events with these data, their ids drawn together (`hubkit.ids`)."""
+        return [self._row(event_id, data) for event_id, data in zip(uuid7s(len(datas)), datas, strict=True)]
+
+    def _row(self, event_id: uuid.UUID, data: bytes) -> EncodedRow:
         return event_id, self.topic, self.key, b'{"id":"%s",%s,"data":%s}' % (str(event_id).encode(), self._head, data)
 
 

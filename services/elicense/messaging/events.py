@@ -16,8 +16,7 @@ def stock_pushed_rows(issuer: str, at: datetime, licenses: list[tuple[str, str]]
     no file, not sealed (a file attached later pushes again)."""
     events = EncodedEvents(LicensePushed, issuer, at)
     dumps = orjson.dumps  # escapes each string, so any license id or type is encoded correctly
-    return [
-        events.row(b'{"license_id":%s,"license_type":%s,"push_mode":"stock","file_format":null,"sealed":false}'
-                   % (dumps(license_id), dumps(license_type)))
-        for license_id, license_type in licenses
-    ]
+    return events.rows([
+        b'{"license_id":%s,"license_type":%s,"push_mode":"stock","file_format":null,"sealed":false}'
+        % (dumps(license_id), dumps(license_type))
+        for license_id, license_type in licenses])
