@@ -1,9 +1,9 @@
 """What the API may know of the live projection, in one place, instead of reaching into the projector:
 the event-time watermark, the ledger position, a unit's kind in the directory, a month evaluated now.
 
-With several shards (HUB_SHARDS) memory holds the facts of this shard's units only: what concerns every
-unit (a month's results for its close) is replayed from the archive all shards write, and a unit another
-shard owns is read from its archived events."""
+A month's results for its close are replayed from the archive (committed facts only, every shard's). With
+several shards (HUB_SHARDS) memory holds the facts of this shard's units only: a unit another shard owns is
+read from its archived events."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ class LiveView:
 
     def _pool_for_gathering(self) -> asyncpg.Pool:
         if self._pool is None:
-            raise RuntimeError("a sharded projection's view needs the pool to gather across shards")
+            raise RuntimeError("this view reads the archive: it needs the pool")
         return self._pool
 
     async def _facts_of(self, unit: str) -> UnitFacts:
@@ -78,12 +78,12 @@ class LiveView:
                 if (r := directory.units[u]) is not None]
 
     async def evaluate(self, month: str, as_of: datetime | int) -> tuple[MonthResult, int]:
-        """Every scored unit's result of `month` at `as_of`, and the archive position it stands on."""
-        if not self.sharded:
-            store = self._projector.projection.store
-            return evaluate(self.ruleset, store.directory, store, month, as_of), self._projector.position
-        # Replayed from the archive all shards write, folded as it streams (a month's store drops what cannot
-        # matter to it), up to the head read first: the position the result stands on.
+        """Every scored unit's result of `month` at `as_of`, and the archive position it stands on.
+
+        Replayed from the archive up to its head (read first), folded as it streams (a month's store drops what
+        cannot matter to it), never read from memory: memory may hold a batch folded whose commit is not done,
+        and a month's seal must be what the auditors get replaying the archive up to its position. With
+        shards the archive is also the one place that has every unit."""
         pool = self._pool_for_gathering()
         head = await archive.head_position(pool)
         store, t = month_store(month, as_of if isinstance(as_of, datetime) else to_datetime(as_of))

@@ -5,11 +5,13 @@ still does after later facts arrived; only auditors and the bureau get it, and o
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from contracts import new_envelope
+from contracts.registry_events import UnitRegistered
 from hubkit.testing import running_app, token
 from scoring.audit import archived_lines
 from scoring.bootstrap import create_app
@@ -92,3 +94,34 @@ async def test_a_closed_months_evidence_verifies_as_identical(database_url: str,
         assert page.status_code == 200 and "自治区证据厅" in page.text and "/public/bulletins/2019-08.pdf" in page.text
         assert (await client.get("/public/bulletins/2019-08.pdf")).content.startswith(b"%PDF-")
         assert (await client.get("/months/2019-08/bulletin")).status_code == 401  # the rest still needs a token
+
+
+async def test_a_close_seals_what_is_committed_not_what_memory_folded_ahead(database_url: str, kafka_bootstrap: str,
+                                                                           tmp_path: Path) -> None:
+    """The projection folds a batch into memory before its commit is done (the next batch is scored while the
+    last one commits), so a close may come while memory holds facts the archive does not have yet. The close
+    seals the committed state: the auditors replay the archive up to its position and find the same seal."""
+    unit = unique_unit()
+    await publish(kafka_bootstrap, [registered(unit, "自治区封存厅"), failed_call(unit, unique_unit(), 5),
+                                    failed_call(unit, unique_unit(), 1).model_copy(
+                                        update={"occurred_at": datetime(2019, 9, 2, 9, 0, tzinfo=SH)})])
+    settings = ScoringSettings(submissions="none", inventory="none", database_url=database_url,
+                               kafka_bootstrap=kafka_bootstrap, outbox_poll_seconds=0.1)
+    operator = token("operator")
+    app = create_app(settings)
+    async with running_app(app) as client:
+        await eventually(client, f"/scores/{unit}?month=2019-09", lambda b: True, operator)
+        # Folded as a batch is before its commit, and never committed: an exemption of the unit from August on
+        # (a registration holds in every month, whenever it was made).
+        ahead = new_envelope(UnitRegistered(name="自治区封存厅", kind="department", division_code="450000",
+                                            exempt_from=date(2019, 8, 1), exempt_basis="桂数函〔2019〕258号"),
+                             unit=unit, occurred_at=datetime(2019, 9, 3, 9, tzinfo=SH))
+        app.state.projector.projection.fold([ahead])
+        closed = await close_month(client, "2019-08", operator)
+        assert closed.status_code == 201, closed.text
+        month = (await client.get("/months/2019-08", headers=operator)).json()
+        assert unit in {u["unit"] for u in month["units"]}  # scored: the exemption was never committed
+        package = tmp_path / "evidence.zip"
+        package.write_bytes((await client.get("/months/2019-08/evidence", headers=operator)).content)
+        verdict = verify(package)
+        assert verdict.identical, verdict.problems
