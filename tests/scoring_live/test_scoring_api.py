@@ -105,8 +105,8 @@ async def test_scoring_api_end_to_end(database_url: str, kafka_bootstrap: str) -
         assert (await close_month(client, "2019-08", operator)).status_code == 409
         late = failed_call(provider, consumer, 30)
         await publish(kafka_bootstrap, [late])
-        # Wait for the adjusted total too: one CI run under load read the adjustment with the total unchanged
-        # (94.00), which a lone run never shows (see the session note: not explained yet).
+        # (One CI run under load once read the adjustment with the total unchanged: the month's view read them in
+        # two statements; it reads one snapshot now, test_month_view_snapshot.py.)
         month = await eventually(client, "/months/2019-08", lambda b: any(
             a["event_id"] == str(late.id) for a in b["adjustments"]) and any(
             u["unit"] == provider and u["adjusted_total"] == "92.00" for u in b["units"]), operator)

@@ -58,6 +58,12 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     )
 
 
+def read_snapshot(conn: asyncpg.Connection) -> Any:
+    """A read-only transaction that sees one snapshot: for a read of several statements, which at the default
+    isolation (read committed) may each see what another transaction committed in between."""
+    return conn.transaction(isolation="repeatable_read", readonly=True)
+
+
 def json_value(value: Any) -> Any:
     """A JSON column's value, whether it came through a pool connection (decoded by the codec above)
     or through a bare connection or a text cast (still JSON text)."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import asyncpg
+from hubkit.db import read_snapshot
 
 from scoring.domain.activity import TrafficNow
 from scoring.domain.activity import traffic_now as read_traffic
@@ -96,8 +97,9 @@ async def deliveries(pool: asyncpg.Pool, *, unit: str | None, status: str | None
 async def closed_month(pool: asyncpg.Pool, month: str, start: int, end: int
                        ) -> tuple[Any, list[Any], list[Any]] | None:
     """A closed month's record, its frozen results (with the live totals beside them) and the facts of
-    the month that arrived after it closed; None when the month is not closed."""
-    async with pool.acquire() as conn:
+    the month that arrived after it closed; None when the month is not closed. One snapshot: a late fact
+    committed between two reads would be listed beside a total it has not moved yet."""
+    async with pool.acquire() as conn, read_snapshot(conn):
         info = await months.closed(conn, month)
         if info is None:
             return None

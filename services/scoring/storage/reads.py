@@ -1,5 +1,8 @@
 """What the scoring API reads from its tables: leaderboards, a unit's result with its events, history,
-ledger positions, closed months. No transaction needed; each function takes the pool."""
+ledger positions, closed months; each function takes the pool. One that reads in more than one statement
+reads one snapshot (`hubkit.db.read_snapshot`): the projection commits between two statements at any time,
+and a board whose trend ends on another total than the one beside it, or a history whose last change is not
+the month's score, would show two states at once."""
 
 from __future__ import annotations
 
@@ -7,11 +10,12 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+from hubkit.db import read_snapshot
 
 
 async def leaderboard(pool: asyncpg.Pool, month: str, yesterday: datetime | None) -> tuple[list[Any], list[Any]]:
     """(each unit's score of the month with its total as of `yesterday`, the last six months' totals)."""
-    async with pool.acquire() as conn:
+    async with pool.acquire() as conn, read_snapshot(conn):
         rows = await conn.fetch(
             """SELECT s.unit, s.x, s.y, s.total, s.band, s.list, s.as_of, s.ruleset, s.ruleset_version,
                       (SELECT l.total FROM score_ledger l WHERE l.unit = s.unit AND l.month = s.month
@@ -39,7 +43,7 @@ async def unit_result(pool: asyncpg.Pool, unit: str, month: str) -> tuple[Any, l
 
 async def unit_history(pool: asyncpg.Pool, unit: str, month: str | None) -> tuple[list[Any], list[Any]]:
     """(the unit's score in every month, its changes within `month` if given)."""
-    async with pool.acquire() as conn:
+    async with pool.acquire() as conn, read_snapshot(conn):
         months = await conn.fetch(
             "SELECT month, x, y, total, band, list, as_of FROM scores WHERE unit = $1 ORDER BY month", unit)
         changes = [] if month is None else await conn.fetch(
@@ -106,7 +110,7 @@ async def units_with_item(pool: asyncpg.Pool, month: str, item: str) -> set[str]
 async def traffic_now(pool: asyncpg.Pool, upto: datetime) -> tuple[list[Any], Any]:
     """(each provider's calls in the latest window counted before `upto`, the totals of that window's local
     day up to it) from the exchange's traffic counts."""
-    async with pool.acquire() as conn:
+    async with pool.acquire() as conn, read_snapshot(conn):
         rows = await conn.fetch(
             "SELECT * FROM traffic WHERE window_start = (SELECT max(window_start) FROM traffic "
             "WHERE window_start + make_interval(secs => window_seconds) <= $1) ORDER BY failed DESC, provider", upto)
