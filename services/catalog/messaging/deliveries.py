@@ -4,10 +4,10 @@ A table batch the exchange accepted (`exchange.table-batch-accepted`) or a file 
 (`exchange.file-version-added`) is recorded as the resource's update at the instant it was accepted, and
 said as `catalog.resource-updated` with origin `delivery`, so freshness
 (and rule B1.6) judges what a provider delivered rather than what it reported. The envelope's unit is the
-provider the exchange admitted; the catalog checks it is the resource's provider and that the resource is
-mounted, and dead-letters the event otherwise (the exchange's read model was wrong, or the resource was
-unmounted since). The update event's id is derived from the delivery event's id, so a redelivery that
-slipped past the consumer's idempotency still says the same event once.
+provider the exchange admitted; the catalog checks it is the resource's provider and that the resource was
+mounted at that instant, and dead-letters the event otherwise (the exchange's read model was wrong). One heard
+of after an unmount still counts for its day. The update event's id is derived from the delivery event's id,
+so a redelivery that slipped past the consumer's idempotency still says the same event once.
 """
 
 from __future__ import annotations
@@ -40,8 +40,12 @@ async def apply(conn: asyncpg.Connection, env: Envelope) -> None:
     resource = await rows.get(data.resource_code, for_update=True)
     if resource is None or resource.provider != env.unit:
         raise Rejected(f"{data.resource_code}: no resource of {env.unit} in the catalog")
-    if not resource.mounted:
-        raise Rejected(f"{data.resource_code} is not mounted in the catalog: a delivery is no update of it")
+    # Mounted when the exchange accepted it, whatever happened since (an unmount the catalog committed before it
+    # heard of the delivery does not undo the update of that day).
+    then = await rows.get_as_of(data.resource_code, env.occurred_at)
+    if then is None or not then.mounted:
+        raise Rejected(f"{data.resource_code} was not mounted in the catalog when the exchange accepted the "
+                       "delivery: it is no update of it")
     await rows.record_update(data.resource_code, records, env.occurred_at, origin="delivery", delivery_id=delivery_id)
     update = ResourceUpdated(resource_code=data.resource_code, records=records, origin="delivery",
                              delivery_id=delivery_id)

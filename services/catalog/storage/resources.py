@@ -135,7 +135,10 @@ class ResourceRows:
     async def record_update(self, code: str, records: int | None, at: datetime, *, origin: str = "reported",
                             delivery_id: str | None = None) -> None:
         await self.conn.execute(
-            "UPDATE resources SET last_update_at = greatest(last_update_at, $2), last_records = $3 WHERE code = $1",
+            # An update heard of after an unmount (a delivery of its day) is history: an unmounted resource has
+            # no data to be fresh (greatest() would take $2 over NULL).
+            "UPDATE resources SET last_update_at = greatest(last_update_at, $2), last_records = $3 "
+            "WHERE code = $1 AND mount_kind IS NOT NULL",
             code, at, records)
         detail: dict[str, Any] = {"records": records, "origin": origin}
         if delivery_id is not None:
