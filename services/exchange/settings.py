@@ -28,3 +28,9 @@ class ExchangeSettings(HubSettings):
         "Directory of the content-addressed store of file resources' versions (HUB_FILES_DIR)"))
     files_url: str | None = Field(None, description=(
         "An S3-compatible store instead of files_dir (HUB_FILES_URL): s3://bucket/prefix?endpoint=http://host:9000"))
+
+
+def exchange_settings(settings: HubSettings) -> ExchangeSettings:
+    """The exchange's settings of a host; one built with the platform's settings alone (a test's) gets the
+    exchange's defaults, from this model rather than a copy of them at each use."""
+    return settings if isinstance(settings, ExchangeSettings) else ExchangeSettings()

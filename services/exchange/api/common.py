@@ -10,7 +10,7 @@ from hubkit.deps import pool
 
 from exchange.domain.requests import Terms
 from exchange.service.ports import ExchangeUnitOfWork
-from exchange.settings import ExchangeSettings
+from exchange.settings import exchange_settings
 from exchange.storage.uow import PgExchangeUnitOfWork
 
 SCHEMA = "exchange"
@@ -29,15 +29,11 @@ def local_iso(at: datetime) -> str:
 def default_terms(request: Request, *, term: bool = True) -> Terms:
     """What a grant carries unless its provider says otherwise (the service's settings); `term=False`: no term
     (an unconditional share granted at once)."""
-    settings = request.app.state.host.settings
-    if not isinstance(settings, ExchangeSettings):
-        settings = ExchangeSettings()
+    settings = exchange_settings(request.app.state.host.settings)
     return Terms(settings.subscription_days if term else None, settings.quota_per_minute, settings.quota_per_day)
 
 
 def decision_days(request: Request) -> dict[str, int]:
     """Working days a provider has to decide, per data kind (the service's settings)."""
-    settings = request.app.state.host.settings
-    if not isinstance(settings, ExchangeSettings):
-        settings = ExchangeSettings()
+    settings = exchange_settings(request.app.state.host.settings)
     return {"government": settings.decision_days_government, "supervision": settings.decision_days_supervision}

@@ -21,7 +21,7 @@ from exchange.api.common import local_iso, uow
 from exchange.service import admission, queries
 from exchange.service import commands as c
 from exchange.service import files as use_case
-from exchange.settings import ExchangeSettings
+from exchange.settings import exchange_settings
 
 router = APIRouter(tags=["files"])
 _UPLOAD = {"requestBody": {"required": True, "content": {"application/octet-stream": {
@@ -49,8 +49,7 @@ async def upload(code: ResourceCode, request: Request, response: Response, princ
                  content_type: Annotated[str, Header()] = "application/octet-stream") -> dict[str, Any]:
     """The bytes are stored under their SHA-256 before the version is recorded; each new version is
     `exchange.file-version-added`, which the catalog records as the resource's update."""
-    settings = request.app.state.host.settings
-    limit = settings.file_max_bytes if isinstance(settings, ExchangeSettings) else 64 * 1024 * 1024
+    limit = exchange_settings(request.app.state.host.settings).file_max_bytes
     content = await deliveries.read_body(request, limit, "file")
     cmd = c.UploadFile(actor=principal, resource_code=code, content=content, sha256=sha256, name=name,
                        media_type=content_type, at=deps.now(request))

@@ -21,7 +21,7 @@ from exchange.api.deliveries import read_body
 from exchange.service import admission, queries
 from exchange.service import commands as c
 from exchange.service import tables as use_case
-from exchange.settings import ExchangeSettings
+from exchange.settings import exchange_settings
 
 router = APIRouter(tags=["tables"])
 _FORMATS = {"application/x-ndjson": "jsonl", "application/jsonl": "jsonl", "application/json-lines": "jsonl",
@@ -34,8 +34,7 @@ _BATCH_BODY = {"requestBody": {"required": True, "content": {
 
 
 def _max_bytes(request: Request) -> int:
-    settings = request.app.state.host.settings
-    return settings.table_batch_max_bytes if isinstance(settings, ExchangeSettings) else 32 * 1024 * 1024
+    return exchange_settings(request.app.state.host.settings).table_batch_max_bytes
 
 
 @router.post("/tables/{code}/batches", status_code=201, openapi_extra=_BATCH_BODY,

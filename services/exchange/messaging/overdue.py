@@ -12,7 +12,7 @@ from hubkit import telemetry
 from hubkit.service import ServiceHost
 
 from exchange.service import demands, handlers, subscriptions, traffic
-from exchange.settings import ExchangeSettings
+from exchange.settings import exchange_settings
 from exchange.storage.uow import PgExchangeUnitOfWork
 
 log = telemetry.get_logger(__name__)
@@ -47,8 +47,7 @@ async def watch(host: ServiceHost) -> None:
 async def count_traffic(host: ServiceHost) -> int:
     """One pass of the traffic count; another replica counting the same window first makes this pass fail
     its transaction and count nothing (the window's mark is unique)."""
-    settings = host.settings
-    seconds = settings.traffic_window_seconds if isinstance(settings, ExchangeSettings) else 300
+    seconds = exchange_settings(host.settings).traffic_window_seconds
     try:
         return await traffic.count_traffic(host.clock.now(), PgExchangeUnitOfWork(host.pool, host.spec.schema),
                                            seconds)
