@@ -75,7 +75,7 @@ def up(
     plan = demos.plan(demos.load(home), month=_month(month), seed=seed, units=units, until=_until(month, to)) \
         if demos else None
     hub = Hub(home=home, simulated_start=plan.clock_start.isoformat() if plan else None,
-              demo_provider_port=free_port_block(1) if demo else None)
+              demo_provider_port=free_port_block(1) if demo else None, detached=detach)
     stopping = False
 
     def _interrupt(*_: object) -> None:

@@ -23,6 +23,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from .children import dying_with_parent
 from .errors import RuntimeStartError
 from .ports import port_is_free, wait_for_port
 
@@ -126,6 +127,7 @@ class ApacheKafka:
     kind: str = "kafka"
     # SASL/SCRAM on the client listener, one principal per service plus `admin`, ACLs enforced.
     auth: bool = False
+    tied: bool = True  # stops when the process that started it dies (runtime/children.py)
 
     @property
     def bootstrap(self) -> str:
@@ -252,9 +254,9 @@ class ApacheKafka:
         log = open(self.log_path, "ab")
         since = log.tell()
         self.process = subprocess.Popen(
-            [java, f"-Xmx{self.heap}", "-Xms128m", "-XX:+UseSerialGC", "-Djava.awt.headless=true",
-             f"-Dlog4j2.configurationFile={self.home / 'log4j2.yaml'}",
-             "-cp", f"{libs}/*", "kafka.Kafka", str(config)],
+            dying_with_parent([java, f"-Xmx{self.heap}", "-Xms128m", "-XX:+UseSerialGC", "-Djava.awt.headless=true",
+                               f"-Dlog4j2.configurationFile={self.home / 'log4j2.yaml'}",
+                               "-cp", f"{libs}/*", "kafka.Kafka", str(config)], tied=self.tied),
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         if not self._wait_started(since, timeout) or not wait_for_port(self.port, 5):

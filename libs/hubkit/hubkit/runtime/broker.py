@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .apache_kafka import ApacheKafka, find_java
+from .children import dying_with_parent
 from .errors import RuntimeStartError
 from .ports import free_port, port_is_free, wait_for_port
 
@@ -39,6 +40,7 @@ class TansuBroker:
     process: subprocess.Popen[bytes] | None = None
     cluster_id: str = ""  # a new one at every start: the memory log starts empty every time
     kind: str = "tansu"
+    tied: bool = True  # stops when the process that started it dies (runtime/children.py)
 
     @property
     def bootstrap(self) -> str:
@@ -53,8 +55,8 @@ class TansuBroker:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", "memory://tansu/", "--cluster-id", self.cluster_id],
+            dying_with_parent([binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
+                               "--storage-engine", "memory://tansu/", "--cluster-id", self.cluster_id], tied=self.tied),
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         if not wait_for_port(self.port, timeout) or self.process.poll() is not None:

@@ -24,6 +24,7 @@ import httpx
 
 from ..settings import HubSettings
 from .broker import LocalBroker, broker_kind, idempotent_supported, local_broker
+from .children import dying_with_parent
 from .errors import RuntimeStartError
 from .ports import port_is_free
 from .postgres import EmbeddedPostgres
@@ -89,6 +90,8 @@ class Hub:
     ports: dict[str, int] = field(default_factory=service_ports)
     # The demo's local provider systems: the one loopback destination the egress policy lets through.
     demo_provider_port: int | None = None
+    # Runs on its own once started (`hub up --detach`): its processes do not stop with the starter.
+    detached: bool = False
 
     def start_servers(self, *, durable: bool = True) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -97,13 +100,14 @@ class Hub:
         if external_db:
             self.database_url = external_db
         else:
-            self.postgres = EmbeddedPostgres(self.home / "pgdata", pg_port(), durable=durable)
+            self.postgres = EmbeddedPostgres(self.home / "pgdata", pg_port(), durable=durable, tied=not self.detached)
             self.postgres.start()
             self.database_url = self.postgres.url.rsplit("/", 1)[0] + "/hub"
         if external_kafka:
             self.kafka_bootstrap = external_kafka
         else:
             self.broker = local_broker(broker_kind(), self.home, kafka_port(), auth=True)
+            self.broker.tied = not self.detached
             self.broker.start()
             self.kafka_bootstrap = self.broker.bootstrap
 
@@ -169,7 +173,8 @@ class Hub:
             raise RuntimeStartError(f"service {name} cannot start: port 127.0.0.1:{port} is already in use")
         log = open(self.home / f"{name}.log", "ab")
         self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", name], env=self.service_env(name), stdout=log, stderr=subprocess.STDOUT,
+            dying_with_parent([sys.executable, "-m", name], tied=not self.detached), env=self.service_env(name),
+            stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 

@@ -16,6 +16,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from .children import dying_with_parent
 from .errors import RuntimeStartError
 from .ports import port_is_free, wait_for_port
 
@@ -77,6 +78,7 @@ class EmbeddedPostgres:
     port: int
     durable: bool = True
     process: subprocess.Popen[bytes] | None = None
+    tied: bool = True  # stops when the process that started it dies (runtime/children.py)
 
     @property
     def url(self) -> str:
@@ -113,8 +115,9 @@ class EmbeddedPostgres:
             options += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [str(bin_dir / "postgres"), "-D", str(self.data_dir), "-h", "127.0.0.1", "-p", str(self.port),
-             "-k", str(self.data_dir), *options],
+            dying_with_parent([str(bin_dir / "postgres"), "-D", str(self.data_dir), "-h", "127.0.0.1",
+                               "-p", str(self.port), "-k", str(self.data_dir), *options],
+                              "INT", tied=self.tied),  # SIGINT: PostgreSQL's fast shutdown
             user=user, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         if not wait_for_port(self.port, timeout) or self.process.poll() is not None:
