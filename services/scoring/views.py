@@ -34,7 +34,7 @@ class LiveView:
     def sharded(self) -> bool:
         return self._projector.plan.count > 1
 
-    def _pool_for_gathering(self) -> asyncpg.Pool:
+    def _archive_pool(self) -> asyncpg.Pool:
         if self._pool is None:
             raise RuntimeError("this view reads the archive: it needs the pool")
         return self._pool
@@ -44,7 +44,7 @@ class LiveView:
         if not self.sharded or self._projector.plan.owner_of(unit) == self._projector.plan.index:
             return self._projector.projection.store.facts(unit)
         store = FactStore()
-        for raw in await archive.events_of(self._pool_for_gathering(), unit):
+        for raw in await archive.events_of(self._archive_pool(), unit):
             store.apply(decode(raw))
         return store.facts(unit)
 
@@ -62,7 +62,7 @@ class LiveView:
         """Events on the broker at the call still not folded after waiting up to `timeout` s (None: the
         projection is not reading yet); with shards, by every shard, and nothing left to forward."""
         if self.sharded:
-            return await self._projector.all_caught_up(self._pool_for_gathering(), timeout)
+            return await self._projector.all_caught_up(self._archive_pool(), timeout)
         return await self._projector.caught_up(timeout)
 
     async def undecided_requests(self, unit: str) -> list[tuple[str, int]]:
@@ -84,7 +84,7 @@ class LiveView:
         cannot matter to it), never read from memory: memory may hold a batch folded whose commit is not done,
         and a month's seal must be what the auditors get replaying the archive up to its position. With
         shards the archive is also the one place that has every unit."""
-        pool = self._pool_for_gathering()
+        pool = self._archive_pool()
         head = await archive.head_position(pool)
         store, t = month_store(month, as_of if isinstance(as_of, datetime) else to_datetime(as_of))
         async for raw in archive.stream_upto(pool, head):
@@ -104,7 +104,7 @@ class LiveView:
         if wm is None:
             return None
         if self.sharded:
-            return await gathered(self._pool_for_gathering(), month or month_of(wm), p.plan.count)
+            return await gathered(self._archive_pool(), month or month_of(wm), p.plan.count)
         t = wm if month is None else min(wm, month_bounds(month)[1] - 1)
         # Read once per position and instant (about 40 ms for 200,000 licenses): every open dashboard asks
         # after each change.
