@@ -1,6 +1,7 @@
 """A delivery is the resource's update if the resource was mounted when the exchange accepted it, whenever
 the catalog hears of it: one accepted while mounted and heard of after an unmount is still the update of its
-day (it was refused before, and freshness lost it); one accepted after the unmount is refused."""
+day (it was refused before, and freshness lost it); one accepted after the unmount is refused, and so is one
+that another unit states of the resource (the exchange's word on who delivered is checked, not trusted)."""
 
 from __future__ import annotations
 
@@ -48,7 +49,8 @@ async def test_a_delivery_counts_if_the_resource_was_mounted_when_it_was_accepte
     assert (await client.post(f"/resources/{code}/unmount", headers=dept, json={"reason": "换库"})).status_code == 200
 
     while_mounted, after_unmount = batch(provider, code, 5), batch(provider, code, 12)
-    await publish(kafka_bootstrap, [while_mounted, after_unmount])
+    by_another = batch(new_unit(), code, 6)  # mounted then, but not this unit's resource
+    await publish(kafka_bootstrap, [while_mounted, by_another, after_unmount])
     updates: list[dict[str, Any]] = []
     for _ in range(150):
         history = (await client.get(f"/resources/{code}/versions", headers=dept)).json()["history"]
@@ -58,14 +60,20 @@ async def test_a_delivery_counts_if_the_resource_was_mounted_when_it_was_accepte
         await asyncio.sleep(0.1)
     assert [(u["origin"], u["delivery_id"]) for u in updates] == [("delivery", while_mounted.data.batch_id)]
     assert updates[0]["at"].startswith("2019-08-05T02:00:00")
-    refused: list[dict[str, Any]] = []
+    assert "was not mounted" in await dead_letter(kafka_bootstrap, after_unmount), "refused after the unmount"
+    assert f"no resource of {by_another.unit}" in await dead_letter(kafka_bootstrap, by_another)
+    history = (await client.get(f"/resources/{code}/versions", headers=dept)).json()["history"]
+    assert [h["delivery_id"] for h in history if h["action"] == "updated"] == [while_mounted.data.batch_id]
+    now = (await client.get(f"/resources/{code}", headers=dept)).json()
+    assert now["mount_kind"] is None and now["last_update_at"] is None  # unmounted: no data to be fresh
+
+
+async def dead_letter(kafka_bootstrap: str, env: Any) -> str:
+    """The reason the consumer gave when it dead-lettered `env` (waits for it, at most ~25 s)."""
     for _ in range(50):
         letters = [orjson.loads(v) for v in await read_topic(kafka_bootstrap, DEADLETTER_TOPIC, expect=100_000,
                                                                timeout=0.5)]
-        refused = [d for d in letters if d["original_b64"]
-                   and str(after_unmount.id).encode() in base64.b64decode(d["original_b64"])]
-        if refused:
-            break
-    assert refused and "was not mounted" in refused[0]["reason"], "the delivery after the unmount is dead-lettered"
-    now = (await client.get(f"/resources/{code}", headers=dept)).json()
-    assert now["mount_kind"] is None and now["last_update_at"] is None  # unmounted: no data to be fresh
+        for letter in letters:
+            if letter["original_b64"] and str(env.id).encode() in base64.b64decode(letter["original_b64"]):
+                return str(letter["reason"])
+    raise AssertionError(f"{env.type} {env.id} was not dead-lettered")
