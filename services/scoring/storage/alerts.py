@@ -125,7 +125,10 @@ async def claim_due(conn: asyncpg.Connection, lease_seconds: float, limit: int) 
 async def record_attempt(conn: asyncpg.Connection, *, delivery_id: int, attempt: int, duration_ms: int,
                          status_code: int | None, error: str | None, delivered: bool, retry_in: float,
                          window_seconds: float) -> str:
-    """Log the attempt; the delivery is delivered, dead (retry window over) or pending again. Returns the status."""
+    """Log the attempt; the delivery is delivered, dead (retry window over) or pending again. Returns the status.
+
+    Only the delivery's current attempt decides: a sender whose lease ran out and whose delivery another sender
+    took over (a later attempt) reports late; its attempt is logged and the delivery is left as it is."""
     await conn.execute("INSERT INTO delivery_attempts (delivery_id, attempt, at, duration_ms, status_code, error) "
                        "VALUES ($1, $2, clock_timestamp(), $3, $4, $5)", delivery_id, attempt, duration_ms,
                        status_code, error)
@@ -135,8 +138,11 @@ async def record_attempt(conn: asyncpg.Connection, *, delivery_id: int, attempt:
         "THEN 'dead' ELSE 'pending' END, "
         "next_attempt_at = clock_timestamp() + make_interval(secs => $3), last_error = $5, "
         "finished_at = CASE WHEN $2 OR clock_timestamp() + make_interval(secs => $3) > "
-        "created_at + make_interval(secs => $4) THEN clock_timestamp() END WHERE id = $1 RETURNING status",
-        delivery_id, delivered, retry_in, window_seconds, error)
+        "created_at + make_interval(secs => $4) THEN clock_timestamp() END "
+        "WHERE id = $1 AND attempts = $6 AND status = 'pending' RETURNING status",
+        delivery_id, delivered, retry_in, window_seconds, error, attempt)
+    if status is None:  # taken over, or already decided
+        status = await conn.fetchval("SELECT status FROM deliveries WHERE id = $1", delivery_id)
     return str(status)
 
 
