@@ -84,10 +84,13 @@ def spec(settings: ScoringSettings | None = None) -> ServiceSpec:
         description=DESCRIPTION,
         jobs=[projector.run, webhooks.run, sweep.run],
         lag_sources=[projector],
+        readiness={"projection": projector.readiness},
         body_limits={"/submissions/": 17 * 1024 * 1024,  # a file of up to 12 MiB, in base64
                      "/findings/": 17 * 1024 * 1024},  # an appeal's supporting document
         configure=configure,
-        scales_out=False,  # the projection folds every partition in one process (attributions cross units)
+        # One projection per process: more processes of a shard wait as standbys (messaging/lease.py), and more
+        # shards divide the units (HUB_SHARDS).
+        scales_out=False,
     )
 
 

@@ -63,8 +63,8 @@ class ServiceSpec:
     # Extra setup on the app (static files, extra state) before it starts serving.
     configure: Callable[[FastAPI], None] | None = None
     pool_size: int = 10
-    # False: one process must own all of the service's partitions (the scoring projection); HUB_WORKERS > 1 and
-    # replicas are refused at start.
+    # False: a process keeps state in memory that workers of one port would split (the scoring projection):
+    # HUB_WORKERS > 1 is refused at start. Its replicas are the service's own to coordinate.
     scales_out: bool = True
     # Paths (regular expressions) whose routes make their own one span: the ASGI instrumentation's three spans
     # and wrapped send/receive are a fifth of a gateway call's cost.
@@ -77,6 +77,9 @@ class ServiceSpec:
     body_limits: dict[str, int] = field(default_factory=dict)
     # Consumers that are not `consumers` above (the scoring projection) but whose lag operators see.
     lag_sources: list[ops.LagSource] = field(default_factory=list)
+    # What else must be so before the service answers reads (name → "ok" or what is not yet): /ready reports
+    # each, and is 503 until all are ok (the scoring projection: its memory rebuilt, or a standby's).
+    readiness: dict[str, Callable[[], str]] = field(default_factory=dict)
     # Who may call each of the service's own operations (`hubkit.access`); None: it has none of its own.
     access: Path | None = None
 
@@ -229,6 +232,8 @@ class ServiceHost:
             checks["database"] = f"unavailable: {exc.__class__.__name__}"
         checks["broker"] = "ok" if self.producer_ready.is_set() and (self.relay is None or self.relay.healthy) \
             else "unavailable"
+        for name, check in self.spec.readiness.items():
+            checks[name] = check()
         return checks
 
 
@@ -301,7 +306,7 @@ def build_app(spec: ServiceSpec) -> FastAPI:
     async def health() -> dict[str, str]:
         return {"status": "ok", "service": spec.name}
 
-    @app.get("/ready", tags=["ops"], summary="Readiness: database and broker reachable")
+    @app.get("/ready", tags=["ops"], summary="Readiness: database and broker reachable, the service's own checks")
     async def ready() -> JSONResponse:
         checks = await app.state.host.ready()
         ok = all(v == "ok" for v in checks.values())

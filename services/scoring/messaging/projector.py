@@ -8,7 +8,8 @@ and a fingerprint of the record before it (`positions.py`, `hubkit.logident`): a
 partition whose log is not the one the offset was read from is read again from its
 beginning, at start and whenever the broker turns out to be another cluster while
 running. If a commit fails the loop raises and is restarted from the database,
-never from the half-applied memory.
+never from the half-applied memory. One instance projects a shard, committing on the
+connection that holds it; another instance of the shard waits as a standby (`lease.py`).
 
 A batch is scored (`_prepare`) while the previous one commits (`_commit`), so that
 PostgreSQL's work overlaps Python's; commits stay one at a time and in order.
@@ -24,7 +25,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from contracts import ROUTED_TOPIC
 from contracts.fastdecode import decode
-from hubkit.kafka import make_consumer, record_fetch, send_deadletter
+from hubkit.kafka import send_deadletter
 from hubkit.logident import ClusterWatch, StoredPosition, fingerprint
 from hubkit.outbox import EncodedRow
 from hubkit.service import ServiceHost
@@ -38,7 +39,9 @@ from scoring.domain.ruleset import Ruleset
 from scoring.domain.sharding import History
 from scoring.messaging import batches, forwarding, tracing
 from scoring.messaging.admission import admit
+from scoring.messaging.fetching import next_batch, projection_consumer
 from scoring.messaging.gcpause import MemorySettler, cyclic_gc_paused
+from scoring.messaging.lease import ShardLease
 from scoring.messaging.positions import FACT_TOPICS, all_ends, assign_fact_partitions, events_behind
 from scoring.messaging.shard_activity import ActivityShare
 from scoring.messaging.shards import ShardPlan, plan
@@ -74,19 +77,30 @@ class LiveProjector:
         self.resets = 0  # partitions read again from their beginning because their log was new
         self.ready = asyncio.Event()
         self.memory = MemorySettler()
+        self.lease = ShardLease()  # one instance projects a shard; another instance of it waits (messaging/lease.py)
+        self._owner: Any = None  # the connection holding the shard: every commit runs on it
+
+    def readiness(self) -> str:
+        """What /ready says of the projection: its memory is what the API reads."""
+        if self.ready.is_set():
+            return "ok"
+        if self.lease.standby_for:
+            return f"standby: another instance projects {self.lease.standby_for}"
+        return "starting: rebuilding memory from the archive"
 
     async def run(self, host: ServiceHost) -> None:
         self.ready.clear()
         await host.producer_ready.wait()
-        consumer = make_consumer(
-            host.settings,
-            group_id=None,  # offsets live in our own database, so no group coordination is needed
-            max_poll_records=self.max_batch,
-            fetch_max_bytes=16 * 1024 * 1024,
-            max_partition_fetch_bytes=4 * 1024 * 1024,
-            fetch_max_wait_ms=20,  # an alert must not wait for a fuller fetch
-        )
-        self.consumer = consumer
+        async with self.lease.held(host.pool, self.shard_index, self.shard_count) as owner:
+            self._owner = owner
+            try:
+                await self._project(host)
+            finally:
+                self.ready.clear()
+                self._owner = None
+
+    async def _project(self, host: ServiceHost) -> None:
+        self.consumer = consumer = projection_consumer(host.settings, self.max_batch)
         self.max_message_bytes = host.settings.kafka_max_message_bytes
         await consumer.start()
         try:
@@ -107,7 +121,7 @@ class LiveProjector:
                 assert self.watch is not None
                 if await self.watch.changed():  # the broker came back with a new log
                     await self._reread_all(consumer)
-                messages = await self._next_batch(consumer)
+                messages = await next_batch(consumer, self.max_batch, CONSUMER)
                 if not messages:
                     if committing is not None and committing.done():
                         done, committing = committing, None
@@ -188,23 +202,6 @@ class LiveProjector:
         log.warning("broker log is new: reading every partition again from the beginning")
         await self._assign(consumer)
 
-    async def _next_batch(self, consumer: AIOKafkaConsumer) -> list[ConsumerRecord]:
-        """Wait briefly for events, then take whatever else is already fetched, up to max_batch.
-
-        Scores are re-evaluated once per batch, so under load bigger batches mean fewer
-        evaluations per event; when idle a lone event still goes through at once.
-        """
-        batch = await consumer.getmany(timeout_ms=100, max_records=self.max_batch)
-        record_fetch(CONSUMER, batch)
-        messages = [m for records in batch.values() for m in records]
-        while messages and len(messages) < self.max_batch:
-            more = await consumer.getmany(timeout_ms=0, max_records=self.max_batch - len(messages))
-            if not more:
-                break
-            record_fetch(CONSUMER, more)
-            messages += [m for records in more.values() for m in records]
-        return messages
-
     async def _rebuild(self, host: ServiceHost) -> None:
         """Memory ← archive (this shard's rows): the same facts, the same published results, the same offsets.
         Built aside, shown to readers whole: else they would see an exemption before its results are withdrawn."""
@@ -218,7 +215,8 @@ class LiveProjector:
                 env, folded = decode(raw), position
                 self.archived.add(env.id.int)
                 projection.fold([env])
-        async with host.pool.acquire() as conn:
+        conn = self._owner
+        async with conn.transaction():
             if counts := await state.shard_counts(conn) - {self.plan.count}:
                 raise RuntimeError(f"the projection state was written by {sorted(counts)} shard(s) and this one runs "
                                    f"with HUB_SHARDS={self.plan.count}: the count is fixed for a deployment")
@@ -305,7 +303,8 @@ class LiveProjector:
         units = len({c.unit for c in batch.changes})
         try:
             with cyclic_gc_paused(), tracing.committing(batch.span, batch.began, len(batch.rows), units):
-                async with host.pool.acquire() as conn, conn.transaction():
+                conn = self._owner
+                async with conn.transaction():
                     position = await batches.store(conn, batch, self.projection.deduction_items, self.ruleset,
                                                    self.plan)
                     if self.plan.count > 1:

@@ -1,0 +1,77 @@
+"""Two scoring instances of the same shard (a second replica, a redeploy that starts the new one before the old one
+stops): one projects, the other waits as a hot standby, not ready, committing nothing; when the first stops,
+the standby takes the shard over from the database (archive and offsets) and goes on where it left off, and
+the scores are those one instance alone gives."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+from typing import Any
+
+import httpx
+import pytest
+from contracts import encode
+from hubkit.testing import running_app
+from scoring.bootstrap import create_app
+from scoring.domain.ruleset import builtin_ruleset
+from scoring.replay import replay
+from scoring.settings import ScoringSettings
+
+from tests.scoring_live.test_live_projection import failed_call, publish, registered, score_of, unique_unit
+
+pytestmark = pytest.mark.integration
+
+
+async def readiness(client: httpx.AsyncClient) -> dict[str, Any]:
+    r = await client.get("/ready")
+    return {"ready": r.status_code == 200, **r.json()["checks"]}
+
+
+async def until(what: Any, timeout: float = 60.0) -> Any:
+    for _ in range(int(timeout / 0.1)):
+        if value := await what():
+            return value
+        await asyncio.sleep(0.1)
+    raise AssertionError("not reached in time")
+
+
+async def test_a_second_instance_of_a_shard_is_a_standby_that_takes_over(database_url: str,
+                                                                          kafka_bootstrap: str) -> None:
+    provider, consumer = unique_unit(), unique_unit()
+    settings = ScoringSettings(database_url=database_url, kafka_bootstrap=kafka_bootstrap, submissions="none",
+                               inventory="none", outbox_poll_seconds=0.05)
+    first_events = [registered(provider, "自治区备用厅"), registered(consumer, "自治区接替厅"),
+                    failed_call(provider, consumer, 5)]
+    later = failed_call(provider, consumer, 6)
+    async with AsyncExitStack() as stack:
+        first, second = AsyncExitStack(), AsyncExitStack()
+        stack.push_async_callback(second.aclose)
+        stack.push_async_callback(first.aclose)
+        active = await first.enter_async_context(running_app(create_app(settings)))
+        await until(lambda: _ready(active))
+        standby = await second.enter_async_context(running_app(create_app(settings)))
+        await publish(kafka_bootstrap, first_events)
+        before = await until(lambda: score_of(database_url, provider))
+        await asyncio.sleep(1.0)  # time enough for a second projector to have tried a commit
+        state = await readiness(standby)
+        assert not state["ready"] and state["projection"].startswith("standby"), state
+        assert (await readiness(active))["ready"]
+
+        await first.aclose()  # the active one stops: the standby takes the shard over
+        await until(lambda: _ready(standby))
+        await publish(kafka_bootstrap, [later])
+
+        async def moved() -> Any:
+            row = await score_of(database_url, provider)
+            return row if row is not None and row["total"] != before["total"] else None
+
+        after = await until(moved)
+    # One instance alone, replaying the same events, at the instant the live row stands on:
+    alone = replay(enumerate([encode(e) for e in [*first_events, later]], 1), builtin_ruleset(), "2019-08",
+                   as_of=after["as_of"])
+    assert after["total"] == next(u for u in alone.result.units if u.unit == provider).total
+
+
+async def _ready(client: httpx.AsyncClient) -> bool:
+    return bool((await readiness(client))["ready"])
