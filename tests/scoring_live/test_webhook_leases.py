@@ -51,7 +51,7 @@ async def test_a_report_after_the_lease_was_taken_over_decides_nothing(conn: asy
     [second] = await repo.claim_due(conn, lease_seconds=30, limit=10)  # the lease ran out: taken over
     assert (first["attempts"], second["attempts"]) == (1, 2)
     assert await report(conn, delivery, 2, delivered=True) == "delivered"
-    assert await report(conn, delivery, 1, delivered=False) == "delivered"  # late, failed: changes nothing
+    assert await report(conn, delivery, 1, delivered=False) == "superseded"  # late, failed: changes nothing
     row = await conn.fetchrow("SELECT status, attempts, last_error FROM deliveries WHERE id = $1", delivery)
     assert (row["status"], row["attempts"], row["last_error"]) == ("delivered", 2, None)
     assert [r["attempt"] for r in await conn.fetch(

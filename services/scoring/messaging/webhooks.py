@@ -33,7 +33,8 @@ from scoring.storage import alerts as repo
 
 log = telemetry.get_logger(__name__)
 _attempts = meter().create_counter("hub.webhook.attempts", unit="{attempt}",
-                                   description="webhook POST attempts by outcome (delivered, pending: to retry, dead)")
+                                   description="webhook POST attempts by outcome (delivered, pending: to retry, dead, "
+                                               "superseded: reported after another sender took over)")
 
 
 
@@ -120,8 +121,11 @@ class WebhookSender:
             status = await repo.record_attempt(
                 conn, delivery_id=row["id"], attempt=row["attempts"], duration_ms=duration, status_code=code,
                 error=error, delivered=error is None, retry_in=retry_in, window_seconds=s.webhook_retry_hours * 3600)
-        _attempts.add(1, {"outcome": "delivered" if error is None else status})
-        if status == "dead":
+        _attempts.add(1, {"outcome": status if status == "superseded" or error else "delivered"})
+        if status == "superseded":
+            log.warning("webhook attempt reported after another sender took the delivery over",
+                        delivery=row["id"], attempt=row["attempts"], error=error)
+        elif status == "dead":
             log.warning("webhook delivery dead", delivery=row["id"], url=row["url"], attempts=row["attempts"],
                         error=error)
         elif error:

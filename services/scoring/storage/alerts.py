@@ -125,10 +125,9 @@ async def claim_due(conn: asyncpg.Connection, lease_seconds: float, limit: int) 
 async def record_attempt(conn: asyncpg.Connection, *, delivery_id: int, attempt: int, duration_ms: int,
                          status_code: int | None, error: str | None, delivered: bool, retry_in: float,
                          window_seconds: float) -> str:
-    """Log the attempt; the delivery is delivered, dead (retry window over) or pending again. Returns the status.
-
-    Only the delivery's current attempt decides: a sender whose lease ran out and whose delivery another sender
-    took over (a later attempt) reports late; its attempt is logged and the delivery is left as it is."""
+    """Log the attempt; the delivery is delivered, dead (retry window over) or pending again. Returns the status,
+    or "superseded": only the delivery's current attempt decides, and a sender whose lease ran out and whose
+    delivery another sender took over (a later attempt) reports late; its attempt is logged, nothing else."""
     await conn.execute("INSERT INTO delivery_attempts (delivery_id, attempt, at, duration_ms, status_code, error) "
                        "VALUES ($1, $2, clock_timestamp(), $3, $4, $5)", delivery_id, attempt, duration_ms,
                        status_code, error)
@@ -141,9 +140,7 @@ async def record_attempt(conn: asyncpg.Connection, *, delivery_id: int, attempt:
         "created_at + make_interval(secs => $4) THEN clock_timestamp() END "
         "WHERE id = $1 AND attempts = $6 AND status = 'pending' RETURNING status",
         delivery_id, delivered, retry_in, window_seconds, error, attempt)
-    if status is None:  # taken over, or already decided
-        status = await conn.fetchval("SELECT status FROM deliveries WHERE id = $1", delivery_id)
-    return str(status)
+    return "superseded" if status is None else str(status)
 
 
 async def record(conn: Any, alerts: Sequence[AlertRow], traces: dict[Any, dict[str, str]]) -> None:
