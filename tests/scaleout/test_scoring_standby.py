@@ -18,6 +18,7 @@ from scoring.domain.ruleset import builtin_ruleset
 from scoring.replay import replay
 from scoring.settings import ScoringSettings
 
+from tests.scoring_live.test_alerts import until
 from tests.scoring_live.test_live_projection import failed_call, publish, registered, score_of, unique_unit
 
 pytestmark = pytest.mark.integration
@@ -26,14 +27,6 @@ pytestmark = pytest.mark.integration
 async def readiness(client: httpx.AsyncClient) -> dict[str, Any]:
     r = await client.get("/ready")
     return {"ready": r.status_code == 200, **r.json()["checks"]}
-
-
-async def until(what: Any, timeout: float = 60.0) -> Any:
-    for _ in range(int(timeout / 0.1)):
-        if value := await what():
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError("not reached in time")
 
 
 async def test_a_second_instance_of_a_shard_is_a_standby_that_takes_over(database_url: str,
@@ -52,14 +45,14 @@ async def test_a_second_instance_of_a_shard_is_a_standby_that_takes_over(databas
         await until(lambda: _ready(active))
         standby = await second.enter_async_context(running_app(create_app(settings)))
         await publish(kafka_bootstrap, first_events)
-        before = await until(lambda: score_of(database_url, provider))
+        before = await until(lambda: score_of(database_url, provider), timeout=60)
         await asyncio.sleep(1.0)  # time enough for a second projector to have tried a commit
         state = await readiness(standby)
         assert not state["ready"] and state["projection"].startswith("standby"), state
         assert (await readiness(active))["ready"]
 
         await first.aclose()  # the active one stops: the standby takes the shard over
-        await until(lambda: _ready(standby))
+        await until(lambda: _ready(standby), timeout=60)
         await publish(kafka_bootstrap, [later])
 
         async def moved() -> Any:

@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tests.scoring_live.test_alerts import until
 from tests.scoring_live.test_live_projection import failed_call, publish, registered, unique_unit
 
 pytestmark = pytest.mark.integration
@@ -89,14 +90,6 @@ async def deliveries(url: str) -> list[Any]:
         await conn.close()
 
 
-async def until(what: Any, timeout: float = 90.0) -> Any:
-    for _ in range(int(timeout / 0.1)):
-        if value := await what():
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError("not reached in time")
-
-
 async def test_two_instances_send_each_attempt_once_and_a_dead_one_loses_nothing(
     pg_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -132,7 +125,7 @@ async def test_two_instances_send_each_attempt_once_and_a_dead_one_loses_nothing
                 rows = await deliveries(url)
                 return rows if len(rows) == len(providers) and all(r["status"] == "delivered" for r in rows) else []
 
-            rows = await until(all_delivered)
+            rows = await until(all_delivered, timeout=90)
             keys = {r["key"] for r in rows}
             assert receiver.answered == Counter({key: 1 for key in keys})  # each alert taken once
             assert sorted(receiver.calls) == sorted((key, n) for key in keys for n in (1, 2))  # each attempt once
