@@ -39,7 +39,7 @@ class LiveView:
             raise RuntimeError("this view reads the archive: it needs the pool")
         return self._pool
 
-    async def _facts_of(self, unit: str) -> UnitFacts:
+    async def facts_of(self, unit: str) -> UnitFacts:
         """The unit's own facts: from memory when this shard owns it, else folded from its archived events."""
         if not self.sharded or self._projector.plan.owner_of(unit) == self._projector.plan.index:
             return self._projector.projection.store.facts(unit)
@@ -66,7 +66,7 @@ class LiveView:
         return await self._projector.caught_up(timeout)
 
     async def undecided_requests(self, unit: str) -> list[tuple[str, int]]:
-        return undecided_requests((await self._facts_of(unit)).exchange)
+        return undecided_requests((await self.facts_of(unit)).exchange)
 
     def unit_kind(self, unit: str) -> str | None:
         reg = self._projector.projection.store.directory.get(unit)
@@ -117,4 +117,4 @@ class LiveView:
     async def catalog_tasks(self, unit: str) -> list[CatalogTask]:
         """The unit's catalog work at the watermark: required resources to publish or mount, stale ones."""
         wm = self._projector.projection.watermark
-        return [] if wm is None else catalog_tasks((await self._facts_of(unit)).catalog, wm)
+        return [] if wm is None else catalog_tasks((await self.facts_of(unit)).catalog, wm)

@@ -19,7 +19,7 @@ from scoring.replay import replay
 from scoring.settings import ScoringSettings
 
 from tests.scoring_live.test_alerts import until
-from tests.scoring_live.test_live_projection import failed_call, publish, registered, score_of, unique_unit
+from tests.scoring_live.test_live_projection import failed_call, publish, registered, unique_unit, wait_score
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +45,7 @@ async def test_a_second_instance_of_a_shard_is_a_standby_that_takes_over(databas
         await until(lambda: _ready(active))
         standby = await second.enter_async_context(running_app(create_app(settings)))
         await publish(kafka_bootstrap, first_events)
-        before = await until(lambda: score_of(database_url, provider), timeout=60)
+        await wait_score(database_url, provider, "98.00", timeout=60)  # the first failure
         await asyncio.sleep(1.0)  # time enough for a second projector to have tried a commit
         state = await readiness(standby)
         assert not state["ready"] and state["projection"].startswith("standby"), state
@@ -54,12 +54,7 @@ async def test_a_second_instance_of_a_shard_is_a_standby_that_takes_over(databas
         await first.aclose()  # the active one stops: the standby takes the shard over
         await until(lambda: _ready(standby), timeout=60)
         await publish(kafka_bootstrap, [later])
-
-        async def moved() -> Any:
-            row = await score_of(database_url, provider)
-            return row if row is not None and row["total"] != before["total"] else None
-
-        after = await until(moved)
+        after = await wait_score(database_url, provider, "96.00", timeout=60)  # and the one after the takeover
     # One instance alone, replaying the same events, at the instant the live row stands on:
     alone = replay(enumerate([encode(e) for e in [*first_events, later]], 1), builtin_ruleset(), "2019-08",
                    as_of=after["as_of"])

@@ -20,17 +20,18 @@ from scoring.domain.alert_text import (
 )
 from scoring.domain.clock import to_datetime
 from scoring.domain.ruleset import Ruleset
-from scoring.messaging.projector import LiveProjector
 from scoring.storage import alerts as repo
+from scoring.views import LiveView
 
 
 async def documents(conn: asyncpg.Connection, rows: list[Any], ruleset: Ruleset,
-                    projector: LiveProjector, appeal_days: int = 5) -> list[dict[str, Any]]:
+                    live: LiveView, appeal_days: int = 5) -> list[dict[str, Any]]:
+    """What the unit owes now comes from its facts (`live.facts_of`: memory on the shard owning the unit, its
+    archived events on another), so every instance words an alert alike."""
     payloads = [json_value(r["payload"]) for r in rows]
     cause_ids = sorted({i for p in payloads for i in p["cause_event_ids"]})
     causes = await repo.causes(conn, cause_ids)
-    projection = projector.projection
-    now = to_datetime(projection.watermark) if projection.watermark is not None else None
+    now = to_datetime(live.watermark) if live.watermark is not None else None
     items = ruleset.items
     docs = []
     for row, payload in zip(rows, payloads, strict=True):
@@ -49,7 +50,7 @@ async def documents(conn: asyncpg.Connection, rows: list[Any], ruleset: Ruleset,
                          **render_reminder(payload, item.label_zh if item else payload["item"]), "causes": []})
             continue
         mine = [causes.get(i, {"id": i}) for i in payload["cause_event_ids"]]
-        obligations = [*open_requests(projection.store.facts(payload["unit"]).exchange, now),
+        obligations = [*open_requests((await live.facts_of(payload["unit"])).exchange, now),
                        *appeal_windows(mine, appeal_days, now)] if now else []
         words = render(payload, item.label_zh if item else payload["item"], mine, obligations)
         docs.append({"id": str(row["event_id"]), "seq": row["seq"], "type": "scoring.deduction-alerted",

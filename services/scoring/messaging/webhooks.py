@@ -30,6 +30,7 @@ from scoring.messaging.alert_feed import documents
 from scoring.messaging.projector import LiveProjector
 from scoring.settings import ScoringSettings
 from scoring.storage import alerts as repo
+from scoring.views import LiveView
 
 log = telemetry.get_logger(__name__)
 _attempts = meter().create_counter("hub.webhook.attempts", unit="{attempt}",
@@ -79,11 +80,14 @@ class WebhookSender:
 
     async def send_due(self, host: ServiceHost, client: httpx.AsyncClient) -> int:
         s = self.settings
+        if not self.projector.ready.is_set():  # a standby, or memory being rebuilt: the words need the facts
+            return 0
         async with host.pool.acquire() as conn:
             due = await repo.claim_due(conn, lease_seconds=s.webhook_timeout_seconds * 3, limit=50)
             if not due:
                 return 0
-            docs = await documents(conn, due, self.ruleset, self.projector, self.settings.appeal_working_days)
+            docs = await documents(conn, due, self.ruleset, LiveView(self.projector, self.ruleset, host.pool),
+                                   self.settings.appeal_working_days)
         await asyncio.gather(*(self._attempt(host, client, row, doc) for row, doc in zip(due, docs, strict=True)))
         return len(due)
 

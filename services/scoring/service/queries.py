@@ -42,6 +42,7 @@ from scoring.storage.reads import (
     unit_result,
     units_with_item,
 )
+from scoring.views import LiveView
 
 __all__ = [
     "alerts_after",
@@ -68,7 +69,8 @@ async def alerts_latest(pool: asyncpg.Pool, unit: str, limit: int, ruleset: Rule
                         appeal_days: int = 5) -> list[dict[str, Any]]:
     """The unit's latest alerts, newest first, as departments read them (words, causes, what to do)."""
     async with pool.acquire() as conn:
-        return await documents(conn, await alerts.latest(conn, unit, limit), ruleset, projector, appeal_days)
+        return await documents(conn, await alerts.latest(conn, unit, limit), ruleset,
+                               LiveView(projector, ruleset, pool), appeal_days)
 
 
 async def last_alert_seq(pool: asyncpg.Pool, unit: str) -> int:
@@ -81,7 +83,7 @@ async def alerts_after(pool: asyncpg.Pool, unit: str, seq: int, ruleset: Ruleset
     """The unit's alerts after `seq`, oldest first (a stream resumes from the last one it sent)."""
     async with pool.acquire() as conn:
         rows = await alerts.after(conn, unit, seq, limit)
-        return await documents(conn, rows, ruleset, projector, appeal_days) if rows else []
+        return await documents(conn, rows, ruleset, LiveView(projector, ruleset, pool), appeal_days) if rows else []
 
 
 async def webhooks(pool: asyncpg.Pool, unit: str) -> list[dict[str, Any]]:
