@@ -19,6 +19,7 @@ from scoring.domain.alert_text import (
     render_traffic,
 )
 from scoring.domain.clock import to_datetime
+from scoring.domain.facts import UnitFacts
 from scoring.domain.ruleset import Ruleset
 from scoring.storage import alerts as repo
 from scoring.views import LiveView
@@ -32,6 +33,7 @@ async def documents(conn: asyncpg.Connection, rows: list[Any], ruleset: Ruleset,
     cause_ids = sorted({i for p in payloads for i in p["cause_event_ids"]})
     causes = await repo.causes(conn, cause_ids)
     now = to_datetime(live.watermark) if live.watermark is not None else None
+    facts: dict[str, UnitFacts] = {}
     items = ruleset.items
     docs = []
     for row, payload in zip(rows, payloads, strict=True):
@@ -50,7 +52,10 @@ async def documents(conn: asyncpg.Connection, rows: list[Any], ruleset: Ruleset,
                          **render_reminder(payload, item.label_zh if item else payload["item"]), "causes": []})
             continue
         mine = [causes.get(i, {"id": i}) for i in payload["cause_event_ids"]]
-        obligations = [*open_requests((await live.facts_of(payload["unit"])).exchange, now),
+        unit = payload["unit"]
+        if unit not in facts:  # a list is one unit's alerts: its facts read once (from the archive off its shard)
+            facts[unit] = await live.facts_of(unit)
+        obligations = [*open_requests(facts[unit].exchange, now),
                        *appeal_windows(mine, appeal_days, now)] if now else []
         words = render(payload, item.label_zh if item else payload["item"], mine, obligations)
         docs.append({"id": str(row["event_id"]), "seq": row["seq"], "type": "scoring.deduction-alerted",
