@@ -17,7 +17,7 @@ from scoring.domain.alert_text import undecided_requests
 from scoring.domain.clock import month_bounds, month_of, to_datetime
 from scoring.domain.dashboard import Unit
 from scoring.domain.engine import evaluate
-from scoring.domain.facts import FactStore, UnitFacts
+from scoring.domain.facts import Directory, FactStore, UnitFacts
 from scoring.domain.result import MonthResult
 from scoring.domain.ruleset import Ruleset
 from scoring.messaging.projector import LiveProjector
@@ -47,6 +47,19 @@ class LiveView:
         for raw in await archive.events_of(self._archive_pool(), unit):
             store.apply(decode(raw))
         return store.facts(unit)
+
+    async def scope_of(self, unit: str) -> tuple[Directory, FactStore]:
+        """The directory and a store with every fact evaluating `unit` reads: memory when this shard owns the
+        unit; else what its owner folded, from the archive: the unit's events, its counties' and those about
+        them. (Every shard's memory has the whole directory.)"""
+        memory = self._projector.projection.store
+        if not self.sharded or self._projector.plan.owner_of(unit) == self._projector.plan.index:
+            return memory.directory, memory
+        counties = [u for u, r in memory.directory.units.items() if r is not None and r.parent_unit == unit]
+        store = FactStore()
+        for raw in await archive.events_touching(self._archive_pool(), [unit, *counties]):
+            store.apply(decode(raw))
+        return memory.directory, store
 
     @property
     def watermark(self) -> int | None:

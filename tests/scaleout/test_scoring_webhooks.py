@@ -9,15 +9,12 @@ from __future__ import annotations
 import asyncio
 from collections import Counter, defaultdict
 from contextlib import AsyncExitStack
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from contracts import new_envelope
-from contracts.exchange import RequestForwarded
 from hubkit.kafka import ensure_topics
 from hubkit.runtime.broker import LocalBroker
 from hubkit.runtime.ports import free_port
@@ -31,7 +28,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tests.scoring_live.test_alerts import until
-from tests.scoring_live.test_live_projection import SH, failed_call, publish, registered, unique_unit
+from tests.scoring_live.test_live_projection import failed_call, publish, registered, unique_unit
 
 pytestmark = pytest.mark.integration
 PARTITIONS = 2
@@ -158,40 +155,3 @@ async def test_two_instances_send_each_attempt_once_and_a_dead_one_loses_nothing
 async def _held(receiver: Receiver) -> str | None:
     return receiver.held
 
-
-async def test_every_instance_words_an_alert_alike(pg_server: str, tmp_path: Path) -> None:
-    """An alert's words include what its unit owes now (requests to decide, from the unit's facts): the same
-    whichever instance reads or sends it, though only the owning shard holds the unit's facts in memory."""
-    url, consumer = await fresh_database(pg_server), unique_unit()
-    providers = [unique_unit() for _ in range(4)]  # on both shards, as it falls
-
-    def settings(shard: int) -> ScoringSettings:
-        return ScoringSettings(database_url=url, shards=SHARDS, shard=shard, kafka_bootstrap=broker.bootstrap,
-                               submissions="none", inventory="none", outbox_poll_seconds=0.05)
-
-    broker: LocalBroker = own_broker(tmp_path / "broker")
-    broker.start()
-    try:
-        await ensure_topics(broker.bootstrap, partitions=PARTITIONS)
-        async with AsyncExitStack() as stack:
-            clients = [await stack.enter_async_context(running_app(bootstrap.create_app(settings(n))))
-                       for n in range(SHARDS)]
-            await publish(broker.bootstrap, [
-                registered(consumer, "自治区用数厅"),
-                *(registered(u, f"自治区措辞{n}厅") for n, u in enumerate(providers)),
-                *(new_envelope(RequestForwarded(request_id=f"r-{n}", data_kind="government"), unit=u,
-                               occurred_at=datetime(2019, 8, 29, 9, tzinfo=SH)) for n, u in enumerate(providers)),
-                *(failed_call(u, consumer, 29) for u in providers)])
-            for n, unit in enumerate(providers):
-                own = token("department", unit)
-
-                async def listed(client: httpx.AsyncClient = clients[0], own: dict[str, str] = own,
-                                 unit: str = unit) -> list[Any]:
-                    return list((await client.get(f"/alerts/{unit}", headers=own)).json())
-
-                await until(listed, timeout=90)
-                docs = [await listed(client) for client in clients]
-                assert docs[0] == docs[1], unit
-                assert f"请在 2019-09-03 24:00 前审核答复共享申请 r-{n}。" in docs[0][0]["advice"], docs[0][0]["advice"]
-    finally:
-        broker.stop()

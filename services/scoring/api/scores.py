@@ -150,10 +150,10 @@ async def as_of(
     principal.ensure_unit(unit)
     t = to_instant(deps.aware(instant, "instant"))
     month = month_of(t)
-    projection = deps.projector(request).projection
     ruleset = deps.ruleset(request)
+    directory, store = await deps.live(request).scope_of(unit)  # another shard's unit: from the archive
     try:
-        result = evaluate_unit(ruleset, projection.store.directory, projection.store, unit, month, t)
+        result = evaluate_unit(ruleset, directory, store, unit, month, t)
     except NotScored as exc:
         raise Problem(404, "Not found", str(exc), kind="not-found") from None
     return {"month": month, "as_of": instant.isoformat(), "ruleset": ruleset.id,

@@ -79,6 +79,15 @@ async def events_of(pool: asyncpg.Pool, unit: str) -> list[bytes]:
     return [bytes(r["envelope"]) for r in rows]
 
 
+async def events_touching(pool: asyncpg.Pool, units: list[str]) -> list[bytes]:
+    """Every archived event of these units or about them (moving them though it is another unit's), once."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT DISTINCT ON (event_id) envelope FROM archive "
+                                "WHERE unit = ANY($1::text[]) OR about && $1::text[] ORDER BY event_id, position",
+                                units)
+    return [bytes(r["envelope"]) for r in rows]
+
+
 async def head_position(pool: asyncpg.Pool) -> int:
     async with pool.acquire() as conn:
         return int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM archive"))
