@@ -72,9 +72,9 @@ async def publish(bootstrap: str, events: list[dict[str, Any]]) -> None:
         await producer.stop()
 
 
-def start_scoring(database_url: str, bootstrap: str, log: Path) -> subprocess.Popen[bytes]:
+def start_scoring(database_url: str, bootstrap: str, log: Path, port: int | None = None) -> subprocess.Popen[bytes]:
     env = {**os.environ, "HUB_DATABASE_URL": database_url, "HUB_KAFKA_BOOTSTRAP": bootstrap,
-           "HUB_HTTP_PORT": str(free_port()), "HUB_PROJECTION_BATCH": "5",
+           "HUB_HTTP_PORT": str(port or free_port()), "HUB_PROJECTION_BATCH": "5",
            "HUB_LOG_LEVEL": "WARNING",
            "HUB_SUBMISSIONS": "none", "HUB_INVENTORY": "none"}  # replayed against its own log only
     return subprocess.Popen([sys.executable, "-m", "scoring"], env=env, stdout=log.open("ab"),
@@ -125,7 +125,11 @@ async def test_sigkill_at_random_points_then_scores_equal_replay(
         proc.terminate()
         proc.wait(20)
     assert any(0 < p < len(ids) for p in progress), f"never killed mid-consumption: {progress} of {len(ids)}"
+    await scores_equal_replay(database_url, events)
 
+
+async def scores_equal_replay(database_url: str, events: list[dict[str, Any]]) -> None:
+    """The live scores of the generated units are those `replay` gives, and the archive holds each event once."""
     expected = json.loads(replay([(n, json.dumps(e).encode()) for n, e in enumerate(events, 1)],
                                  builtin_ruleset(), "2019-08").result.replay_json())
     mine = {u["unit"]: u for u in expected["units"]}
@@ -146,3 +150,71 @@ async def test_sigkill_at_random_points_then_scores_equal_replay(
             want["x"], want["y"], want["total"], want["band"], want["list"]), unit
         assert {k: format(float(v), "g") for k, v in got["items"].items()} == {
             k: format(float(v), "g") for k, v in want["items"].items()}, unit
+
+
+async def test_the_active_instance_killed_at_random_points_its_standby_takes_over(
+    database_url: str, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """Two scoring processes at all times, one projecting and one waiting (messaging/lease.py): the projecting one
+    is killed (SIGKILL) at random points while it consumes, and a new standby started each time. Each takeover
+    goes on from the database; in the end the scores equal replay and the archive holds each event once."""
+    events = generated_month(SEED + 1, 3000)
+    ids = sorted({uuid.UUID(e["id"]) for e in events})
+    await publish(kafka_bootstrap, events)
+    log, rng = tmp_path / "scoring.log", random.Random(SEED + 1)
+    instances: dict[int, subprocess.Popen[bytes]] = {}
+
+    def start() -> None:
+        port = free_port()
+        instances[port] = start_scoring(database_url, kafka_bootstrap, log, port)
+
+    start()
+    start()
+    progress = [0]
+    try:
+        for _ in range(3):
+            active = await the_active(instances)
+            deadline = asyncio.get_running_loop().time() + 60
+            while await archived(database_url, ids) == progress[-1] and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(rng.uniform(0.0, 0.15))
+            instances.pop(active).send_signal(signal.SIGKILL)
+            progress.append(await archived(database_url, ids))
+            start()
+            if progress[-1] == len(ids):
+                break
+        deadline = asyncio.get_running_loop().time() + 180
+        while await archived(database_url, ids) < len(ids):
+            assert all(p.poll() is None for p in instances.values()), log.read_text()[-3000:]
+            assert asyncio.get_running_loop().time() < deadline, f"consumed {progress} then stalled"
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(2.0)  # the batch that archived the last event has committed its scores with it
+        await the_active(instances)  # still one projecting, one waiting
+    finally:
+        for proc in instances.values():
+            proc.terminate()
+            proc.wait(20)
+    assert any(0 < p < len(ids) for p in progress), f"never killed mid-consumption: {progress} of {len(ids)}"
+    assert "background task crashed" not in log.read_text()  # no commit of a second projector ever failed
+    await scores_equal_replay(database_url, events)
+
+
+async def the_active(instances: dict[int, subprocess.Popen[bytes]]) -> int:
+    """The port of the one instance that projects (ready), once the other says it waits (standby)."""
+    import httpx
+
+    deadline = asyncio.get_running_loop().time() + 90
+    async with httpx.AsyncClient(timeout=2) as client:
+        while asyncio.get_running_loop().time() < deadline:
+            states: dict[int, str] = {}
+            for port in instances:
+                try:
+                    states[port] = (await client.get(f"http://127.0.0.1:{port}/ready")).json()["checks"].get(
+                        "projection", "?")
+                except httpx.HTTPError:
+                    states[port] = "down"
+            active = [p for p, s in states.items() if s == "ok"]
+            if len(active) == 1 and all(s.startswith("standby") for p, s in states.items() if p != active[0]):
+                return active[0]
+            await asyncio.sleep(0.2)
+    raise AssertionError(f"not one projecting and the others waiting: {states}")
