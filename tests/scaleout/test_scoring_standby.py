@@ -9,6 +9,7 @@ import asyncio
 from contextlib import AsyncExitStack
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from contracts import encode
@@ -51,14 +52,27 @@ async def test_a_second_instance_of_a_shard_is_a_standby_that_takes_over(databas
         assert not state["ready"] and state["projection"].startswith("standby"), state
         assert (await readiness(active))["ready"]
 
+        # A standby follows the archive while it waits: taking over folds what is left, not everything.
+        head = await until(lambda: _followed_to_the_head(database_url, standby), timeout=30)
         await first.aclose()  # the active one stops: the standby takes the shard over
         await until(lambda: _ready(standby), timeout=60)
+        assert standby._transport.app.state.projector.rebuilt_from >= head  # type: ignore[attr-defined]
         await publish(kafka_bootstrap, [later])
         after = await wait_score(database_url, provider, "96.00", timeout=60)  # and the one after the takeover
     # One instance alone, replaying the same events, at the instant the live row stands on:
     alone = replay(enumerate([encode(e) for e in [*first_events, later]], 1), builtin_ruleset(), "2019-08",
                    as_of=after["as_of"])
     assert after["total"] == next(u for u in alone.result.units if u.unit == provider).total
+
+
+async def _followed_to_the_head(url: str, standby: httpx.AsyncClient) -> int | None:
+    conn = await asyncpg.connect(url)
+    try:
+        head = int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM scoring.archive"))
+    finally:
+        await conn.close()
+    warm = standby._transport.app.state.projector.warm  # type: ignore[attr-defined]
+    return head if head and warm is not None and warm.position == head else None
 
 
 async def _ready(client: httpx.AsyncClient) -> bool:

@@ -3,13 +3,14 @@
 `ShardLease.held` gives the connection the projection commits with once this instance holds the shard
 (storage/ownership.py), and waits meanwhile, polling: when the holder stops or its connection dies, a standby takes
 over within about a second (or, for a machine gone without closing, once the server's keepalive drops it) and
-rebuilds its memory from the archive and offsets the previous holder committed, as any restart does.
+goes on from the archive and offsets the previous holder committed, as any restart does; having followed the
+archive while it waited (messaging/warm.py), it folds only the last rows.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import asyncpg
@@ -26,15 +27,18 @@ class ShardLease:
         self.standby_for: str | None = None  # "shard i of n" while another instance projects it
 
     @asynccontextmanager
-    async def held(self, pool: asyncpg.Pool, shard: int, count: int) -> AsyncIterator[asyncpg.Connection]:
+    async def held(self, pool: asyncpg.Pool, shard: int, count: int,
+                   meanwhile: Callable[[], Awaitable[object]] | None = None) -> AsyncIterator[asyncpg.Connection]:
         """The shard's commit connection, once this instance holds the shard; released (and with it the shard)
-        when the block ends however it ends."""
+        when the block ends however it ends. `meanwhile` runs between two looks (a standby follows the archive)."""
         async with pool.acquire() as conn:  # the pool's reset on release unlocks every advisory lock
             await ownership.notice_a_vanished_peer(conn)
             while not await ownership.take(conn, shard):
                 if self.standby_for is None:
                     self.standby_for = f"shard {shard} of {count}"
                     log.info("standby: another instance projects this shard", shard=shard, shards=count)
+                if meanwhile is not None:
+                    await meanwhile()
                 await asyncio.sleep(STANDBY_POLL_SECONDS)
             if self.standby_for is not None:
                 log.info("taking the shard over", shard=shard, shards=count)

@@ -24,7 +24,6 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from contracts import ROUTED_TOPIC
-from contracts.fastdecode import decode
 from hubkit.kafka import send_deadletter
 from hubkit.logident import ClusterWatch, StoredPosition, fingerprint
 from hubkit.outbox import EncodedRow
@@ -45,6 +44,7 @@ from scoring.messaging.lease import ShardLease
 from scoring.messaging.positions import FACT_TOPICS, all_ends, assign_fact_partitions, events_behind
 from scoring.messaging.shard_activity import ActivityShare
 from scoring.messaging.shards import ShardPlan, plan
+from scoring.messaging.warm import FOLLOW_STEP, WarmMemory
 from scoring.storage import archive, state
 
 log = get_logger(__name__)
@@ -78,6 +78,8 @@ class LiveProjector:
         self.ready = asyncio.Event()
         self.memory = MemorySettler()
         self.lease = ShardLease()  # one instance projects a shard; another instance of it waits (messaging/lease.py)
+        self.warm: WarmMemory | None = None  # what a standby folds of the archive while it waits (warm.py)
+        self.rebuilt_from = 0  # the archive position memory had been folded to ahead of the last start
         self._owner: Any = None  # the connection holding the shard: every commit runs on it
 
     def readiness(self) -> str:
@@ -85,33 +87,34 @@ class LiveProjector:
         if self.ready.is_set():
             return "ok"
         if self.lease.standby_for:
-            return f"standby: another instance projects {self.lease.standby_for}"
+            followed = self.warm.position if self.warm else 0
+            return f"standby: another instance projects {self.lease.standby_for}; archive followed to {followed}"
         return "starting: rebuilding memory from the archive"
 
     async def run(self, host: ServiceHost) -> None:
         self.ready.clear()
         await host.producer_ready.wait()
-        async with self.lease.held(host.pool, self.shard_index, self.shard_count) as owner:
-            self._owner = owner
-            try:
-                await self._project(host)
-            finally:
-                self.ready.clear()
-                self._owner = None
-
-    async def _project(self, host: ServiceHost) -> None:
         self.consumer = consumer = projection_consumer(host.settings, self.max_batch)
         self.max_message_bytes = host.settings.kafka_max_message_bytes
         await consumer.start()
         try:
             self.plan = await plan(consumer, self.shard_count, self.shard_index, self.topics, self.routed_topic)
-            await self._rebuild(host)
-            await self._assign(consumer)
-            await self._share_activity(host, force=True)
-        except BaseException:
+            self.warm = warm = WarmMemory(self.ruleset, self.plan.shards.owns if self.plan.count > 1 else None,
+                                          self.plan.index)
+            async with self.lease.held(host.pool, self.shard_index, self.shard_count,
+                                       lambda: warm.follow(host.pool, FOLLOW_STEP)) as owner:
+                self._owner = owner
+                await self._rebuild(host, warm)
+                await self._assign(consumer)
+                await self._share_activity(host, force=True)
+                self.ready.set()
+                await self._project(host, consumer)
+        finally:
+            self.ready.clear()
+            self._owner = None
             await consumer.stop()
-            raise
-        self.ready.set()
+
+    async def _project(self, host: ServiceHost, consumer: AIOKafkaConsumer) -> None:
         # One batch is scored while the previous one commits: the database works on the other core
         # meanwhile. Commits stay one at a time and in order; if one fails the loop raises, and the
         # restart rebuilds memory (ahead by up to two batches then) from the database.
@@ -141,7 +144,6 @@ class LiveProjector:
                 committing.cancel()
                 with contextlib.suppress(BaseException):
                     await committing
-            await consumer.stop()
 
     async def lag(self) -> int | None:
         """Events on the broker not yet committed with the state (None before partitions are assigned)."""
@@ -202,19 +204,17 @@ class LiveProjector:
         log.warning("broker log is new: reading every partition again from the beginning")
         await self._assign(consumer)
 
-    async def _rebuild(self, host: ServiceHost) -> None:
+    async def _rebuild(self, host: ServiceHost, warm: WarmMemory | None = None) -> None:
         """Memory ← archive (this shard's rows): the same facts, the same published results, the same offsets.
-        Built aside, shown to readers whole: else they would see an exemption before its results are withdrawn."""
+        Built aside (`warm`: as far as a standby folded it while it waited), shown to readers whole: else they
+        would see an exemption before its results are withdrawn."""
         shard, owns = self.plan.index, (self.plan.shards.owns if self.plan.count > 1 else None)
-        projection, folded = Projection(self.ruleset, owns), 0
+        warm = warm or WarmMemory(self.ruleset, owns, shard)
         # Meanwhile readers see an empty memory (its position 0), and a memory left by a failed commit is let go.
         self.projection, self.position, self.derived = Projection(self.ruleset, owns), 0, {}
-        self.archived.clear()
-        with cyclic_gc_paused():  # folding allocates millions of acyclic objects
-            async for position, raw in archive.stream(host.pool, shard=shard):
-                env, folded = decode(raw), position
-                self.archived.add(env.id.int)
-                projection.fold([env])
+        self.rebuilt_from = warm.position
+        await warm.follow(host.pool)  # the rest of the archive
+        projection, folded, self.archived = warm.projection, warm.position, warm.archived
         conn = self._owner
         async with conn.transaction():
             if counts := await state.shard_counts(conn) - {self.plan.count}:
@@ -234,7 +234,8 @@ class LiveProjector:
         # Together: readers keep figures by position, which must never name the memory before.
         self.projection, self.position, self.derived = projection, folded, {}
         self.memory.settle(full=True)
-        log.info("projection rebuilt from archive", events=self.position, scores=len(keys))
+        log.info("projection rebuilt from archive", events=self.position, followed_before=self.rebuilt_from,
+                 scores=len(keys))
 
     async def _prepare(self, host: ServiceHost, messages: list[ConsumerRecord], span: trace.Span) -> batches.Batch:
         """Decode, dedupe, fold and re-score a batch in memory (dead letters go out now)."""

@@ -1,0 +1,42 @@
+"""The memory a projection starts from, folded from its shard's archive rows ahead of time by a standby.
+
+A standby (messaging/lease.py) follows the archive while it waits, folding what the projecting instance commits,
+so that taking over folds only the last rows instead of the whole archive (a province's year: minutes). Folding is
+order-free and idempotent and the archive's positions are committed in order (its lock), so folding rows 1..k
+then k+1..n is folding 1..n: the memory is the one a start from nothing builds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import asyncpg
+from contracts.fastdecode import decode
+
+from scoring.domain.projection import Projection
+from scoring.domain.ruleset import Ruleset
+from scoring.messaging.gcpause import cyclic_gc_paused
+from scoring.storage import archive
+
+FOLLOW_STEP = 50_000  # rows folded per look while waiting: the standby still looks for the lock in between
+
+
+class WarmMemory:
+    def __init__(self, ruleset: Ruleset, owns: Callable[[str], bool] | None, shard: int) -> None:
+        self.projection = Projection(ruleset, owns)
+        self.shard = shard
+        self.position = 0  # the last archive row folded
+        self.archived: set[int] = set()  # ids (as ints) of the events folded
+
+    async def follow(self, pool: asyncpg.Pool, limit: int | None = None) -> int:
+        """Fold the shard's archive rows after `position` (at most `limit` of them); how many were folded."""
+        folded = 0
+        with cyclic_gc_paused():  # folding allocates millions of acyclic objects
+            async for position, raw in archive.stream(pool, shard=self.shard, after=self.position):
+                env = decode(raw)
+                self.archived.add(env.id.int)
+                self.projection.fold([env])
+                self.position, folded = position, folded + 1
+                if limit is not None and folded >= limit:
+                    break
+        return folded
