@@ -13,12 +13,14 @@ from collections.abc import Callable
 import asyncpg
 from contracts.fastdecode import decode
 
+from scoring.domain.facts import EnvelopeLike
 from scoring.domain.projection import Projection
 from scoring.domain.ruleset import Ruleset
 from scoring.messaging.gcpause import cyclic_gc_paused
 from scoring.storage import archive
 
 FOLLOW_STEP = 50_000  # rows folded per look while waiting: the standby still looks for the lock in between
+_FOLD_STEP = 2_000  # events folded at once (one at a time, folding 200,000 took 1.0 s instead of 0.7)
 
 
 class WarmMemory:
@@ -30,13 +32,23 @@ class WarmMemory:
 
     async def follow(self, pool: asyncpg.Pool, limit: int | None = None) -> int:
         """Fold the shard's archive rows after `position` (at most `limit` of them); how many were folded."""
-        folded = 0
+        folded, pending = 0, []
         with cyclic_gc_paused():  # folding allocates millions of acyclic objects
             async for position, raw in archive.stream(pool, shard=self.shard, after=self.position):
                 env = decode(raw)
                 self.archived.add(env.id.int)
-                self.projection.fold([env])
-                self.position, folded = position, folded + 1
-                if limit is not None and folded >= limit:
-                    break
+                pending.append(env)
+                folded += 1
+                if len(pending) == _FOLD_STEP or (limit is not None and folded >= limit):
+                    self._fold(pending, position)
+                    if limit is not None and folded >= limit:
+                        break
+            if pending:
+                self._fold(pending, position)
         return folded
+
+    def _fold(self, pending: list[EnvelopeLike], position: int) -> None:
+        """Fold in steps, as the live projection folds its batches: the scorer is told once per step."""
+        self.projection.fold(pending)
+        pending.clear()
+        self.position = position
