@@ -22,6 +22,7 @@ from hubkit.testing import fresh_database, own_broker, running_app, serving, tok
 from scoring import bootstrap
 from scoring.messaging.webhooks import WebhookSender
 from scoring.settings import ScoringSettings
+from scoring.storage import alerts as alert_rows
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -54,6 +55,7 @@ class Receiver:
             self.held = key
             await self.release.wait()
             return Response(status_code=204)  # too late: the sender that asked is gone
+        await asyncio.sleep(0.05)  # a receiver's own work: the other sender claims meanwhile
         if sum(1 for k, _ in self.calls if k == key) == 1:
             return Response(status_code=503)
         self.answered[key] += 1
@@ -95,6 +97,10 @@ async def test_two_instances_send_each_attempt_once_and_a_dead_one_loses_nothing
 ) -> None:
     senders = Senders()
     monkeypatch.setattr(bootstrap, "WebhookSender", senders.sender)
+    # One due delivery per claim (50 in production): a sender busy with one leaves the next to the other, so both
+    # take part however their polls fall.
+    claim_due = alert_rows.claim_due
+    monkeypatch.setattr(alert_rows, "claim_due", lambda conn, lease_seconds, limit: claim_due(conn, lease_seconds, 1))
     url, hook_port, receiver = await fresh_database(pg_server), free_port(), Receiver()
     providers, consumer = [unique_unit() for _ in range(10)], unique_unit()
 
@@ -113,6 +119,7 @@ async def test_two_instances_send_each_attempt_once_and_a_dead_one_loses_nothing
             stack.push_async_callback(lambda: asyncio.gather(*(i.aclose() for i in instances)))
             clients = [await i.enter_async_context(running_app(bootstrap.create_app(settings(n))))
                        for n, i in enumerate(instances)]
+            await until(lambda: _all_ready(clients), timeout=60)  # both senders send from now on
             for unit in providers:
                 r = await clients[0].put(f"/webhooks/{unit}", headers=token("department", unit),
                                          json={"url": f"{hook_url}/hook", "secret": "s3cret-s3cret-s3cret"})
@@ -150,6 +157,10 @@ async def test_two_instances_send_each_attempt_once_and_a_dead_one_loses_nothing
             assert row["attempts"] == 2 and list(row["logged"]) == [2]  # the dead one's attempt never came back
     finally:
         broker.stop()
+
+
+async def _all_ready(clients: list[httpx.AsyncClient]) -> bool:
+    return all([(await client.get("/ready")).status_code == 200 for client in clients])
 
 
 async def _held(receiver: Receiver) -> str | None:
