@@ -32,19 +32,19 @@ class WarmMemory:
 
     async def follow(self, pool: asyncpg.Pool, limit: int | None = None) -> int:
         """Fold the shard's archive rows after `position` (at most `limit` of them); how many were folded."""
-        folded, pending = 0, []
+        folded, pending, last = 0, [], self.position
         with cyclic_gc_paused():  # folding allocates millions of acyclic objects
-            async for position, raw in archive.stream(pool, shard=self.shard, after=self.position):
+            async for last, raw in archive.stream(pool, shard=self.shard, after=self.position):
                 env = decode(raw)
                 self.archived.add(env.id.int)
                 pending.append(env)
                 folded += 1
-                if len(pending) == _FOLD_STEP or (limit is not None and folded >= limit):
-                    self._fold(pending, position)
-                    if limit is not None and folded >= limit:
-                        break
+                if len(pending) == _FOLD_STEP:
+                    self._fold(pending, last)
+                if limit is not None and folded >= limit:
+                    break
             if pending:
-                self._fold(pending, position)
+                self._fold(pending, last)
         return folded
 
     def _fold(self, pending: list[EnvelopeLike], position: int) -> None:

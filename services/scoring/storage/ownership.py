@@ -18,8 +18,8 @@ _KEEPALIVE = {"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_
 
 async def notice_a_vanished_peer(conn: asyncpg.Connection) -> None:
     """The server drops this session ~25 s after its peer stops answering (releasing the lock it holds)."""
-    for name, value in _KEEPALIVE.items():
-        await conn.execute("SELECT set_config($1, $2, false)", name, value)
+    await conn.execute("SELECT " + ", ".join(f"set_config('{name}', '{value}', false)"
+                                             for name, value in _KEEPALIVE.items()))
 
 
 async def take(conn: asyncpg.Connection, shard: int) -> bool:
