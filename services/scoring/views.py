@@ -39,27 +39,31 @@ class LiveView:
             raise RuntimeError("this view reads the archive: it needs the pool")
         return self._pool
 
-    async def facts_of(self, unit: str) -> UnitFacts:
-        """The unit's own facts: from memory when this shard owns it, else folded from its archived events."""
-        if not self.sharded or self._projector.plan.owner_of(unit) == self._projector.plan.index:
-            return self._projector.projection.store.facts(unit)
+    def _owns(self, unit: str) -> bool:
+        return not self.sharded or self._projector.plan.owner_of(unit) == self._projector.plan.index
+
+    async def _archived(self, units: list[str]) -> FactStore:
+        """A store of what the owner of these units folded: their events and those about them, from the archive."""
         store = FactStore()
-        for raw in await archive.events_of(self._archive_pool(), unit):
+        for raw in await archive.events_touching(self._archive_pool(), units):
             store.apply(decode(raw))
-        return store.facts(unit)
+        return store
+
+    async def facts_of(self, unit: str) -> UnitFacts:
+        """The unit's facts as its owner holds them: memory when this shard owns it, else from the archive."""
+        if self._owns(unit):
+            return self._projector.projection.store.facts(unit)
+        return (await self._archived([unit])).facts(unit)
 
     async def scope_of(self, unit: str) -> tuple[Directory, FactStore]:
         """The directory and a store with every fact evaluating `unit` reads: memory when this shard owns the
-        unit; else what its owner folded, from the archive: the unit's events, its counties' and those about
-        them. (Every shard's memory has the whole directory.)"""
+        unit; else from the archive, with its counties' facts too. (Every shard's memory has the whole
+        directory.)"""
         memory = self._projector.projection.store
-        if not self.sharded or self._projector.plan.owner_of(unit) == self._projector.plan.index:
+        if self._owns(unit):
             return memory.directory, memory
         counties = [u for u, r in memory.directory.units.items() if r is not None and r.parent_unit == unit]
-        store = FactStore()
-        for raw in await archive.events_touching(self._archive_pool(), [unit, *counties]):
-            store.apply(decode(raw))
-        return memory.directory, store
+        return memory.directory, await self._archived([unit, *counties])
 
     @property
     def watermark(self) -> int | None:

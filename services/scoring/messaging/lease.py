@@ -25,6 +25,15 @@ STANDBY_POLL_SECONDS = 1.0
 class ShardLease:
     def __init__(self) -> None:
         self.standby_for: str | None = None  # "shard i of n" while another instance projects it
+        self._held: asyncpg.Connection | None = None
+
+    @property
+    def connection(self) -> asyncpg.Connection:
+        """The connection holding the shard: every commit of the projection runs on it, so none is made by an
+        instance that does not hold the shard."""
+        if self._held is None:
+            raise RuntimeError("this instance does not hold its shard: it may not commit the projection")
+        return self._held
 
     @asynccontextmanager
     async def held(self, pool: asyncpg.Pool, shard: int, count: int,
@@ -43,4 +52,8 @@ class ShardLease:
             if self.standby_for is not None:
                 log.info("taking the shard over", shard=shard, shards=count)
             self.standby_for = None
-            yield conn
+            self._held = conn
+            try:
+                yield conn
+            finally:
+                self._held = None

@@ -80,7 +80,6 @@ class LiveProjector:
         self.lease = ShardLease()  # one instance projects a shard; another instance of it waits (messaging/lease.py)
         self.warm: WarmMemory | None = None  # what a standby folds of the archive while it waits (warm.py)
         self.rebuilt_from = 0  # the archive position memory had been folded to ahead of the last start
-        self._owner: Any = None  # the connection holding the shard: every commit runs on it
 
     def readiness(self) -> str:
         """What /ready says of the projection: its memory is what the API reads."""
@@ -102,8 +101,7 @@ class LiveProjector:
             self.warm = warm = WarmMemory(self.ruleset, self.plan.shards.owns if self.plan.count > 1 else None,
                                           self.plan.index)
             async with self.lease.held(host.pool, self.shard_index, self.shard_count,
-                                       lambda: warm.follow(host.pool, FOLLOW_STEP)) as owner:
-                self._owner = owner
+                                       lambda: warm.follow(host.pool, FOLLOW_STEP)):
                 await self._rebuild(host, warm)
                 await self._assign(consumer)
                 await self._share_activity(host, force=True)
@@ -111,7 +109,6 @@ class LiveProjector:
                 await self._project(host, consumer)
         finally:
             self.ready.clear()
-            self._owner = None
             await consumer.stop()
 
     async def _project(self, host: ServiceHost, consumer: AIOKafkaConsumer) -> None:
@@ -215,7 +212,7 @@ class LiveProjector:
         self.rebuilt_from = warm.position
         await warm.follow(host.pool)  # the rest of the archive
         projection, folded, self.archived = warm.projection, warm.position, warm.archived
-        conn = self._owner
+        conn = self.lease.connection
         async with conn.transaction():
             if counts := await state.shard_counts(conn) - {self.plan.count}:
                 raise RuntimeError(f"the projection state was written by {sorted(counts)} shard(s) and this one runs "
@@ -304,7 +301,7 @@ class LiveProjector:
         units = len({c.unit for c in batch.changes})
         try:
             with cyclic_gc_paused(), tracing.committing(batch.span, batch.began, len(batch.rows), units):
-                conn = self._owner
+                conn = self.lease.connection
                 async with conn.transaction():
                     position = await batches.store(conn, batch, self.projection.deduction_items, self.ruleset,
                                                    self.plan)

@@ -71,14 +71,6 @@ async def held_about(conn: asyncpg.Connection, shard: int, unit: str) -> list[tu
     return [(r["event_id"], bytes(r["envelope"])) for r in rows]
 
 
-async def events_of(pool: asyncpg.Pool, unit: str) -> list[bytes]:
-    """Every archived event of a unit (once, whichever shards archived it)."""
-    async with pool.acquire() as conn:
-        rows = await conn.fetch("SELECT DISTINCT ON (event_id) envelope FROM archive WHERE unit = $1 "
-                                "ORDER BY event_id, position", unit)
-    return [bytes(r["envelope"]) for r in rows]
-
-
 async def events_touching(pool: asyncpg.Pool, units: list[str]) -> list[bytes]:
     """Every archived event of these units or about them (moving them though it is another unit's), once."""
     async with pool.acquire() as conn:

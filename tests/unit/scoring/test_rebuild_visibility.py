@@ -76,7 +76,7 @@ async def test_readers_see_the_rebuilt_memory_only_whole(monkeypatch: pytest.Mon
                        ("frame", no_frame), ("load_offsets", no_offsets)):
         monkeypatch.setattr(projector_module.state, name, fake)
     live.derived["activity"] = ((2, None), "figures of the memory before")
-    live._owner = SimpleNamespace(transaction=contextlib.nullcontext)  # the shard's connection (lease.py)
+    live.lease._held = SimpleNamespace(transaction=contextlib.nullcontext)  # the held shard
     await live._rebuild(SimpleNamespace(pool=_Pool()))  # type: ignore[arg-type]
 
     assert withdrawn == [{(red, "2019-08")}]
