@@ -90,26 +90,35 @@ async def lock(conn: asyncpg.Connection) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext('scoring.archive'))")
 
 
+async def _windows(pool: asyncpg.Pool, where: str, args: tuple[Any, ...], *, after: int, upto: int | None,
+                   span: int) -> AsyncIterator[asyncpg.Record]:
+    """Rows (position, envelope) after `after` up to `upto` (else the head at the call) matching `where` (on
+    parameters $3...), in archive order, read one window of `span` positions at a time.
+
+    A window is a range of the primary key, so no plan ever sorts more than it, whatever the table's statistics
+    say; the chunks were a LIMIT after a filter, which a table written in a burst and not analysed yet had planned
+    as every matching row after `last` sorted on disk (tests/scoring_live/test_archive_reads.py). Positions are
+    dense and committed in order (the archive lock), so the head read first bounds every row there is then."""
+    low = after
+    if upto is None:
+        upto = await head_position(pool)
+    while low < upto:
+        async with pool.acquire() as conn:
+            rows = await conn.fetch(f"SELECT position, envelope FROM archive WHERE position > $1 AND position <= $2"
+                                    f"{where} ORDER BY position", low, min(low + span, upto), *args)
+        for row in rows:
+            yield row
+        low += span
+
+
 async def stream(
     pool: asyncpg.Pool, *, after: int = 0, upto: int | None = None, chunk: int = 5000, shard: int | None = None
 ) -> AsyncIterator[tuple[int, bytes]]:
-    """(position, envelope bytes) in archive order; of one shard's rows when `shard` is given."""
-    last = after
-    while True:
-        async with pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT position, envelope FROM archive WHERE position > $1 AND ($2::bigint IS NULL OR position <= $2)"
-                " AND ($4::smallint IS NULL OR shard = $4) ORDER BY position LIMIT $3",
-                last,
-                upto,
-                chunk,
-                shard,
-            )
-        if not rows:
-            return
-        for row in rows:
-            yield int(row["position"]), bytes(row["envelope"])
-        last = int(rows[-1]["position"])
+    """(position, envelope bytes) in archive order, up to `upto` or the head at the call; of one shard's rows
+    when `shard` is given."""
+    where, args = ("", ()) if shard is None else (" AND shard = $3", (shard,))
+    async for row in _windows(pool, where, args, after=after, upto=upto, span=chunk):
+        yield int(row["position"]), bytes(row["envelope"])
 
 
 async def verify_chain(pool: asyncpg.Pool) -> tuple[bool, int]:
@@ -129,35 +138,19 @@ async def verify_chain(pool: asyncpg.Pool) -> tuple[bool, int]:
 
 async def stream_before(pool: asyncpg.Pool, end: datetime, timeless: Collection[str] = (), *,
                         chunk: int = 5000) -> AsyncIterator[bytes]:
-    """Envelope bytes of every archived event that happened before `end`, and of every event whose type is in
-    `timeless` whenever it happened, in archive order.
+    """Envelope bytes of every archived event (up to the head at the call) that happened before `end`, and of every
+    event whose type is in `timeless` whenever it happened, in archive order.
 
     That is all an auditor needs to score any month ending at `end`: later events cannot change it, except those
     that hold in every month (a re-registration, a retraction: the caller names them).
     """
-    last, kinds = 0, list(timeless)
-    while True:
-        async with pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT position, envelope FROM archive WHERE position > $1 AND (occurred_at < $2 OR type = ANY($4))"
-                " ORDER BY position LIMIT $3", last, end, chunk, kinds)
-        if not rows:
-            return
-        for row in rows:
-            yield bytes(row["envelope"])
-        last = int(rows[-1]["position"])
+    async for row in _windows(pool, " AND (occurred_at < $3 OR type = ANY($4))", (end, list(timeless)), after=0,
+                              upto=None, span=chunk):
+        yield bytes(row["envelope"])
 
 
 async def stream_upto(pool: asyncpg.Pool, last: int, *, chunk: int = 5000) -> AsyncIterator[bytes]:
     """Envelope bytes of the archived events at positions 1..`last`, in archive order (what the projection
     had folded when it stood at `last`)."""
-    position = 0
-    while position < last:
-        async with pool.acquire() as conn:
-            rows = await conn.fetch("SELECT position, envelope FROM archive WHERE position > $1 AND position <= $2 "
-                                    "ORDER BY position LIMIT $3", position, last, chunk)
-        if not rows:
-            return
-        for row in rows:
-            yield bytes(row["envelope"])
-        position = int(rows[-1]["position"])
+    async for row in _windows(pool, "", (), after=0, upto=last, span=chunk):
+        yield bytes(row["envelope"])
