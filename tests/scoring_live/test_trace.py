@@ -47,7 +47,7 @@ async def test_a_finding_is_one_trace_from_the_http_call_to_the_webhook_post(dat
     hook_app, calls = receiver(fail_first=0)
     app = create_app(settings(database_url, kafka_bootstrap))
     async with serving(hook_app, port=HOOK_PORT) as hook_url, serving(app) as url, \
-            httpx.AsyncClient(base_url=url) as client:
+            httpx.AsyncClient(base_url=url, timeout=30) as client:  # a cold start on a busy CI machine
         await publish(kafka_bootstrap, [registered(unit, "自治区追踪厅"), failed_call(unique_unit(), unit, 9)])
         own = token("department", unit)
         assert (await client.put(f"/webhooks/{unit}", headers=own,
