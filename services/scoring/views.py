@@ -39,9 +39,6 @@ class LiveView:
             raise RuntimeError("this view reads the archive: it needs the pool")
         return self._pool
 
-    def _owns(self, unit: str) -> bool:
-        return not self.sharded or self._projector.plan.owner_of(unit) == self._projector.plan.index
-
     async def _archived(self, units: list[str]) -> FactStore:
         """A store of what the owner of these units folded: their events and those about them, from the archive."""
         store = FactStore()
@@ -51,7 +48,7 @@ class LiveView:
 
     async def facts_of(self, unit: str) -> UnitFacts:
         """The unit's facts as its owner holds them: memory when this shard owns it, else from the archive."""
-        if self._owns(unit):
+        if self._projector.plan.shards.owns(unit):
             return self._projector.projection.store.facts(unit)
         return (await self._archived([unit])).facts(unit)
 
@@ -60,7 +57,7 @@ class LiveView:
         unit; else from the archive, with its counties' facts too. (Every shard's memory has the whole
         directory.)"""
         memory = self._projector.projection.store
-        if self._owns(unit):
+        if self._projector.plan.shards.owns(unit):
             return memory.directory, memory
         counties = [u for u, r in memory.directory.units.items() if r is not None and r.parent_unit == unit]
         return memory.directory, await self._archived([unit, *counties])

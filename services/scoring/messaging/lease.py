@@ -37,9 +37,10 @@ class ShardLease:
 
     @asynccontextmanager
     async def held(self, pool: asyncpg.Pool, shard: int, count: int,
-                   meanwhile: Callable[[], Awaitable[object]] | None = None) -> AsyncIterator[asyncpg.Connection]:
-        """The shard's commit connection, once this instance holds the shard; released (and with it the shard)
-        when the block ends however it ends. `meanwhile` runs between two looks (a standby follows the archive)."""
+                   meanwhile: Callable[[], Awaitable[object]] | None = None) -> AsyncIterator[None]:
+        """Holds the shard for the block (its connection is `connection` meanwhile), once this instance can;
+        released (and with it the shard) when the block ends however it ends. `meanwhile` runs between two looks
+        (a standby follows the archive)."""
         async with pool.acquire() as conn:  # the pool's reset on release unlocks every advisory lock
             await ownership.notice_a_vanished_peer(conn)
             while not await ownership.take(conn, shard):
@@ -54,6 +55,6 @@ class ShardLease:
             self.standby_for = None
             self._held = conn
             try:
-                yield conn
+                yield
             finally:
                 self._held = None
