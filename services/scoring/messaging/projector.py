@@ -226,7 +226,8 @@ class LiveProjector:
             await state.remove_scores(conn, stale)
         if owns is not None:
             self.counties.remember(projection.store.directory, owns)
-        projection.refresh(keys - stale)
+        for _ in projection.refreshing(keys - stale):  # every unit-month of a year of a province: seconds of work,
+            await asyncio.sleep(0)  # in parts, so that requests are answered meanwhile (from the memory before)
         projection.stored.clear()  # what the rebuild evaluated was not stored: rows may differ
         # Together: readers keep figures by position, which must never name the memory before.
         self.projection, self.position, self.derived = projection, folded, {}
