@@ -8,7 +8,7 @@ since 1991-09; the fast fixed-offset path is only used after that, zoneinfo othe
 from __future__ import annotations
 
 from calendar import monthrange
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -21,12 +21,31 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _FIXED_FROM = 685_000_000 * US  # 1991-09-15: no Shanghai transitions after this
 
 
+# The epoch written in each fixed offset seen. Subtracting two datetimes that share one tzinfo object skips both
+# utcoffset() calls: 32 ns instead of 347, a fifth of folding an event in a replay. Exact, since a fixed offset is
+# the same at both ends; a zone with transitions (zoneinfo) keeps the general subtraction. msgspec shares one
+# timezone object per offset, so the offsets met are few; the table is capped all the same.
+EPOCHS: dict[tzinfo | None, datetime] = {UTC: EPOCH}  # None is never in it: epoch_in refuses a naive time
+ONE_US = timedelta(microseconds=1)  # a timedelta // ONE_US is its microseconds, in one C call
+_MAX_EPOCHS = 64
+
+
+def epoch_in(tz: tzinfo | None) -> datetime:
+    """The epoch to subtract from a datetime whose tzinfo is `tz` (the slow path of `EPOCHS.get(tz)`)."""
+    if tz is None:
+        raise ValueError("naive datetime: an offset is required")
+    if type(tz) is not timezone:
+        return EPOCH
+    epoch = EPOCH.astimezone(tz)
+    if len(EPOCHS) < _MAX_EPOCHS:
+        EPOCHS[tz] = epoch
+    return epoch
+
+
 def to_instant(dt: datetime) -> Instant:
     """Exact conversion of an aware datetime (never via float)."""
-    if dt.tzinfo is None:
-        raise ValueError("naive datetime: an offset is required")
-    td = dt - EPOCH
-    return (td.days * 86_400 + td.seconds) * US + td.microseconds
+    tz = dt.tzinfo
+    return (dt - (EPOCHS.get(tz) or epoch_in(tz))) // ONE_US
 
 
 def to_datetime(t: Instant) -> datetime:

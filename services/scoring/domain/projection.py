@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from scoring.domain.clock import EPOCH, Instant, day_start, month_of, shift_month, to_instant
+from scoring.domain.clock import EPOCHS, ONE_US, Instant, day_start, epoch_in, month_of, shift_month, to_instant
 from scoring.domain.dependencies import channels_of
 from scoring.domain.facts import EnvelopeLike, FactStore
 from scoring.domain.incremental import IncrementalScorer
@@ -94,8 +94,8 @@ class Projection:
         # evaluated in between, so the order of the marks within one fold does not matter.
         marks: dict[tuple[tuple[str, ...], str], set[str]] = {}
         for env in envelopes:
-            td = env.occurred_at - EPOCH  # to_instant, inlined: this runs for every event
-            t = (td.days * 86_400 + td.seconds) * 1_000_000 + td.microseconds
+            at = env.occurred_at  # to_instant, inlined: this runs for every event
+            t = (at - (EPOCHS.get(at.tzinfo) or epoch_in(at.tzinfo))) // ONE_US
             if watermark is None or t > watermark:
                 watermark = t
             if earliest is None or t < earliest:

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from scoring.domain.clock import EPOCH as _EPOCH
-from scoring.domain.clock import Instant
+from scoring.domain.clock import EPOCHS as _EPOCHS
+from scoring.domain.clock import ONE_US, Instant, epoch_in
 from scoring.domain.facts import catalog, elicense, exchange, findings
 from scoring.domain.facts.registry import Directory, Registration
 from scoring.domain.facts.stamps import EnvelopeLike, EventId, Stamp
@@ -136,8 +136,8 @@ class FactStore:
         if fold is None:
             return False
         if t is None:
-            td = env.occurred_at - _EPOCH  # to_instant, inlined: this is the replay's hot path
-            t = (td.days * 86_400 + td.seconds) * 1_000_000 + td.microseconds
+            at = env.occurred_at  # to_instant, inlined: this is the replay's hot path
+            t = (at - (_EPOCHS.get(at.tzinfo) or epoch_in(at.tzinfo))) // ONE_US
         relevant = self._relevant
         if relevant is not None and type_ not in KEPT_WHENEVER_MADE:
             if t > relevant[1] or (t < relevant[0] and type_ in _OCCURRENCE_ONLY):
