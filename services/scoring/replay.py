@@ -5,7 +5,6 @@ Pure function of the log and the ruleset: the same events give byte-identical ou
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ from scoring.domain.engine import evaluate
 from scoring.domain.facts import FactStore
 from scoring.domain.result import MonthResult
 from scoring.domain.ruleset import Ruleset
+from scoring.gcpause import cyclic_gc_paused
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +49,7 @@ def fold_lines(store: FactStore, lines: Iterable[tuple[int, bytes]], on_bad: Cal
     """Decode and fold every valid line; invalid ones are reported and skipped. Returns the count."""
     folded = 0
     fold = store.fold
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # folding allocates millions of acyclic objects; cyclic GC passes only cost time
-    try:
+    with cyclic_gc_paused():  # folding allocates millions of acyclic objects: a collector's pass frees nothing
         for number, line in lines:
             try:
                 env = decode(line)
@@ -61,9 +59,6 @@ def fold_lines(store: FactStore, lines: Iterable[tuple[int, bytes]], on_bad: Cal
                 continue
             fold(env)
             folded += 1
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     return folded
 
 
@@ -91,6 +86,9 @@ def replay(
         if on_bad is not None:
             on_bad(line)
 
-    events = fold_lines(store, lines, keep)
-    result = evaluate(ruleset, store.directory, store, month, t)
+    # No cyclic GC pass over the store while it grows or is scored: with the collector back on after the fold,
+    # scoring a 1M-event month took 0.62 s instead of 0.40 (passes over all of it that free nothing).
+    with cyclic_gc_paused():
+        events = fold_lines(store, lines, keep)
+        result = evaluate(ruleset, store.directory, store, month, t)
     return ReplayOutcome(result, events, tuple(bad))

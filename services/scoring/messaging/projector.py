@@ -36,10 +36,10 @@ from scoring.domain.facts import EnvelopeLike
 from scoring.domain.projection import Change, Projection
 from scoring.domain.ruleset import Ruleset
 from scoring.domain.sharding import History
+from scoring.gcpause import MemorySettler, cyclic_gc_paused
 from scoring.messaging import batches, forwarding, tracing
 from scoring.messaging.admission import admit
 from scoring.messaging.fetching import next_batch, projection_consumer
-from scoring.messaging.gcpause import MemorySettler, cyclic_gc_paused
 from scoring.messaging.lease import ShardLease
 from scoring.messaging.positions import FACT_TOPICS, all_ends, assign_fact_partitions, events_behind
 from scoring.messaging.shard_activity import ActivityShare

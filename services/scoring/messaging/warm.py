@@ -16,7 +16,7 @@ from contracts.fastdecode import decode
 from scoring.domain.facts import EnvelopeLike
 from scoring.domain.projection import Projection
 from scoring.domain.ruleset import Ruleset
-from scoring.messaging.gcpause import cyclic_gc_paused
+from scoring.gcpause import cyclic_gc_paused
 from scoring.storage import archive
 
 FOLLOW_STEP = 50_000  # rows folded per look while waiting: the standby still looks for the lock in between

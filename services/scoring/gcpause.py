@@ -1,4 +1,4 @@
-"""The projection's memory and the cyclic garbage collector.
+"""The projection's memory (and a replay's store) and the cyclic garbage collector.
 
 Scoring a batch allocates much and frees little (facts, results, archived ids): what a batch leaves
 behind is frozen when it is done, so that the cyclic GC stops re-scanning a heap that only grows.
