@@ -1,12 +1,13 @@
 """What the API may know of the live projection, in one place, instead of reaching into the projector:
 the event-time watermark, the ledger position, a unit's kind in the directory, a month evaluated now.
 
-A month's results for its close are replayed from the archive (committed facts only, every shard's). With
-several shards (HUB_SHARDS) memory holds the facts of this shard's units only: a unit another shard owns is
-read from its archived events."""
+A month's results for its close are the committed facts only: memory held still at its committed position, or
+with shards replayed from the archive (every shard's). With several shards (HUB_SHARDS) memory holds the facts
+of this shard's units only: a unit another shard owns is read from its archived events."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 import asyncpg
@@ -14,14 +15,16 @@ from contracts.fastdecode import decode
 
 from scoring.domain.activity import Activity, CatalogTask, activity, catalog_tasks
 from scoring.domain.alert_text import undecided_requests
-from scoring.domain.clock import month_bounds, month_of, to_datetime
+from scoring.domain.clock import month_bounds, month_of, to_datetime, to_instant
 from scoring.domain.dashboard import Unit
-from scoring.domain.engine import evaluate
+from scoring.domain.engine import evaluate, evaluating, month_result
 from scoring.domain.facts import Directory, FactStore, UnitFacts
 from scoring.domain.result import MonthResult
 from scoring.domain.ruleset import Ruleset
+from scoring.gcpause import cyclic_gc_paused
 from scoring.messaging.projector import LiveProjector
 from scoring.messaging.shard_activity import gathered
+from scoring.messaging.stillness import ProjectionBusy
 from scoring.replay import month_store
 from scoring.storage import archive
 
@@ -91,16 +94,35 @@ class LiveView:
         return [(u, r.kind, r.absent_indicators, r.stamp[0]) for u in directory.scored_units(month)
                 if (r := directory.units[u]) is not None]
 
-    async def evaluate(self, month: str, as_of: datetime | int) -> tuple[MonthResult, int]:
-        """Every scored unit's result of `month` at `as_of`, and the archive position it stands on.
+    async def evaluate(self, month: str, as_of: datetime | int, *, wait: float) -> tuple[MonthResult, int] | None:
+        """Every scored unit's result of `month` at `as_of`, and the archive position it stands on (None: the
+        projection did not come to a stop within `wait` seconds).
 
-        Replayed from the archive up to its head (read first), folded as it streams (a month's store drops what
-        cannot matter to it), never read from memory: memory may hold a batch folded whose commit is not done,
-        and a month's seal must be what the auditors get replaying the archive up to its position. With
-        shards the archive is also the one place that has every unit."""
+        A month's seal must be what the auditors get replaying the archive up to its position, and memory may
+        hold a batch folded whose commit is not done: with one shard the projection is held still where memory
+        is exactly the archive up to its position, and the month is scored from memory (O(units)). With shards
+        memory has only this shard's units: the month is replayed from the archive up to its head (read
+        first), folded as it streams (O(events); a month's store drops what cannot matter to it)."""
+        t = as_of if isinstance(as_of, int) else to_instant(as_of)
+        if self.sharded:
+            return await self._replayed(month, t)
+        try:
+            async with self._projector.stillness.held(wait):
+                memory, position = self._projector.projection.store, self._projector.position
+                units = []
+                with cyclic_gc_paused():
+                    for n, unit in enumerate(evaluating(self.ruleset, memory.directory, memory, month, t), 1):
+                        units.append(unit)
+                        if n % 20 == 0:  # a province's units take seconds: requests are answered meanwhile
+                            await asyncio.sleep(0)
+        except ProjectionBusy:
+            return None
+        return month_result(self.ruleset, month, t, tuple(units)), position
+
+    async def _replayed(self, month: str, t: int) -> tuple[MonthResult, int]:
         pool = self._archive_pool()
         head = await archive.head_position(pool)
-        store, t = month_store(month, as_of if isinstance(as_of, datetime) else to_datetime(as_of))
+        store, t = month_store(month, to_datetime(t))
         async for raw in archive.stream_upto(pool, head):
             store.fold(decode(raw))
         return evaluate(self.ruleset, store.directory, store, month, t), head

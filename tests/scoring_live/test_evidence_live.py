@@ -8,6 +8,7 @@ import asyncio
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from contracts import new_envelope
@@ -17,6 +18,7 @@ from scoring.audit import archived_lines
 from scoring.bootstrap import create_app
 from scoring.domain.ruleset import builtin_ruleset
 from scoring.evidence import verify
+from scoring.messaging import batches
 from scoring.replay import replay
 from scoring.settings import ScoringSettings
 
@@ -96,11 +98,13 @@ async def test_a_closed_months_evidence_verifies_as_identical(database_url: str,
         assert (await client.get("/months/2019-08/bulletin")).status_code == 401  # the rest still needs a token
 
 
-async def test_a_close_seals_what_is_committed_not_what_memory_folded_ahead(database_url: str, kafka_bootstrap: str,
-                                                                           tmp_path: Path) -> None:
+async def test_a_close_seals_what_is_committed_not_what_memory_folded_ahead(
+        database_url: str, kafka_bootstrap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The projection folds a batch into memory before its commit is done (the next batch is scored while the
-    last one commits), so a close may come while memory holds facts the archive does not have yet. The close
-    seals the committed state: the auditors replay the archive up to its position and find the same seal."""
+    last one commits), so a close may come while memory holds facts the archive does not have yet: here a batch
+    folded after the close saw the projection caught up, whose commit is held back. The close holds the
+    projection still at a committed position (the commit in flight done, nothing new folded) and seals what
+    memory holds there: the auditors replay the archive up to that position and find the same seal."""
     unit = unique_unit()
     await publish(kafka_bootstrap, [registered(unit, "自治区封存厅"), failed_call(unit, unique_unit(), 5),
                                     failed_call(unit, unique_unit(), 1).model_copy(
@@ -111,16 +115,43 @@ async def test_a_close_seals_what_is_committed_not_what_memory_folded_ahead(data
     app = create_app(settings)
     async with running_app(app) as client:
         await eventually(client, f"/scores/{unit}?month=2019-09", lambda b: True, operator)
-        # Folded as a batch is before its commit, and never committed: an exemption of the unit from August on
-        # (a registration holds in every month, whenever it was made).
+        projector = app.state.projector
+        # An exemption of the unit from August on (a registration holds in every month, whenever it was made),
+        # whose batch's commit waits until the close is under way.
         ahead = new_envelope(UnitRegistered(name="自治区封存厅", kind="department", division_code="450000",
                                             exempt_from=date(2019, 8, 1), exempt_basis="桂数函〔2019〕258号"),
                              unit=unit, occurred_at=datetime(2019, 9, 3, 9, tzinfo=SH))
-        app.state.projector.projection.fold([ahead])
-        closed = await close_month(client, "2019-08", operator)
+        release, store = asyncio.Event(), batches.store
+
+        async def held_back(conn: Any, batch: batches.Batch, *args: Any) -> int:
+            if any(row[0] == ahead.id for row in batch.rows):
+                await release.wait()
+            return await store(conn, batch, *args)
+
+        monkeypatch.setattr(batches, "store", held_back)
+        await publish(kafka_bootstrap, [ahead])
+        for _ in range(600):  # bounded: 60 s
+            if projector.projection.store.directory.scored(unit, "2019-08") is None:
+                break  # folded into memory, its commit waiting
+            await asyncio.sleep(0.1)
+        position = projector.position
+
+        async def caught_up(timeout: float) -> int:
+            return 0  # the batch came after the close's look at the broker
+
+        monkeypatch.setattr(projector, "caught_up", caught_up)
+        closing = asyncio.create_task(client.post("/months/2019-08/close", headers=operator))
+        for _ in range(600):  # bounded: 60 s
+            if projector.stillness.holding:
+                break
+            await asyncio.sleep(0.1)
+        assert projector.position == position and not closing.done()  # the close waits for the commit
+        release.set()
+        closed = await closing
         assert closed.status_code == 201, closed.text
+        assert closed.json()["last_position"] > position  # sealed after the batch committed, with it
         month = (await client.get("/months/2019-08", headers=operator)).json()
-        assert unit in {u["unit"] for u in month["units"]}  # scored: the exemption was never committed
+        assert unit not in {u["unit"] for u in month["units"]}  # exempt: committed before the seal
         package = tmp_path / "evidence.zip"
         package.write_bytes((await client.get("/months/2019-08/evidence", headers=operator)).content)
         verdict = verify(package)

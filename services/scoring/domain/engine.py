@@ -3,7 +3,7 @@ absent indicators, the Y gate on the published X, ALL = X + Y, band and list."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -158,10 +158,21 @@ def evaluate(
     ruleset: Ruleset, directory: Directory, facts: FactStore, month: str, as_of: datetime | Instant
 ) -> MonthResult:
     """Every registered department and city checked in the month (not exempt), sorted by unit code."""
+    return month_result(ruleset, month, as_of, tuple(evaluating(ruleset, directory, facts, month, as_of)))
+
+
+def evaluating(
+    ruleset: Ruleset, directory: Directory, facts: FactStore, month: str, as_of: datetime | Instant
+) -> Iterator[UnitResult]:
+    """`evaluate`'s units one at a time, in its order (a caller may let other work run in between)."""
     t, memo = _instant(as_of), Memo()
-    units = tuple(evaluate_unit(ruleset, directory, facts, unit, month, t, memo)
-                  for unit in directory.scored_units(month))
-    return MonthResult(ruleset.id, ruleset.version, month, Window.of(month, t).t, units)
+    for unit in directory.scored_units(month):
+        yield evaluate_unit(ruleset, directory, facts, unit, month, t, memo)
+
+
+def month_result(ruleset: Ruleset, month: str, as_of: datetime | Instant, units: tuple[UnitResult, ...]) -> MonthResult:
+    """The month's result of units `evaluating` gave, all of them."""
+    return MonthResult(ruleset.id, ruleset.version, month, Window.of(month, _instant(as_of)).t, units)
 
 
 def _instant(as_of: datetime | Instant) -> Instant:

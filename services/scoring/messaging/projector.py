@@ -44,6 +44,7 @@ from scoring.messaging.lease import ShardLease
 from scoring.messaging.positions import FACT_TOPICS, all_ends, assign_fact_partitions, events_behind
 from scoring.messaging.shard_activity import ActivityShare
 from scoring.messaging.shards import ShardPlan, plan
+from scoring.messaging.stillness import Stillness
 from scoring.messaging.warm import FOLLOW_STEP, WarmMemory
 from scoring.storage import archive, state
 
@@ -76,7 +77,7 @@ class LiveProjector:
         self.max_message_bytes, self.name = 1024 * 1024, CONSUMER
         self.resets = 0  # partitions read again from their beginning because their log was new
         self.ready = asyncio.Event()
-        self.memory = MemorySettler()
+        self.memory, self.stillness = MemorySettler(), Stillness()  # stillness: a month's close (stillness.py)
         self.lease = ShardLease()  # one instance projects a shard; another instance of it waits (messaging/lease.py)
         self.warm: WarmMemory | None = None  # what a standby folds of the archive while it waits (warm.py)
         self.rebuilt_from = 0  # the archive position memory had been folded to ahead of the last start
@@ -118,6 +119,7 @@ class LiveProjector:
         committing: asyncio.Task[None] | None = None
         try:
             while True:
+                await self.stillness.checkpoint(committing)  # memory = the archive up to position, while held
                 assert self.watch is not None
                 if await self.watch.changed():  # the broker came back with a new log
                     await self._reread_all(consumer)

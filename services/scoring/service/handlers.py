@@ -111,7 +111,11 @@ async def close_month(cmd: c.CloseMonth, uow: ScoringUnitOfWork, live: Live) -> 
         what = "is not reading the broker yet" if behind is None else f"is {behind} events behind the broker"
         raise Problem(409, "Conflict", f"the projection {what}; a month closes once every event on the broker "
                       "is folded: try again shortly", kind="projection-behind")
-    result, position = await live.evaluate(cmd.month, end)
+    evaluated = await live.evaluate(cmd.month, end, wait=CATCH_UP_SECONDS)
+    if evaluated is None:
+        raise Problem(409, "Conflict", "the projection did not come to a stop at a committed position (it is "
+                      "restarting or rebuilding): try again shortly", kind="projection-busy")
+    result, position = evaluated
     async with uow:
         if await uow.rows.is_closed(cmd.month):
             raise conflict(f"{cmd.month} is already closed")

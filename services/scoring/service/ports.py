@@ -219,6 +219,7 @@ class Live(Protocol):
         in `month`: not exempt then)."""
         ...
 
-    async def evaluate(self, month: str, as_of: datetime | int) -> tuple[MonthResult, int]:
-        """Every scored unit's result of `month` at `as_of`, and the archive position it stands on."""
+    async def evaluate(self, month: str, as_of: datetime | int, *, wait: float) -> tuple[MonthResult, int] | None:
+        """Every scored unit's result of `month` at `as_of` from committed facts only, and the archive position
+        it stands on (None: the projection could not be held still within `wait` seconds)."""
         ...

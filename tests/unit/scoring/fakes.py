@@ -162,6 +162,7 @@ class FakeLive:
         self.store, self.ruleset, self.watermark, self.position = store, ruleset, watermark, position
 
     behind: int | None = 0  # what caught_up reports (events on the broker not folded)
+    busy = False  # the projection is not held still in time: evaluate gives None
 
     async def caught_up(self, timeout: float) -> int | None:
         return self.behind
@@ -180,5 +181,7 @@ class FakeLive:
         return [(u, units[u].kind, units[u].absent_indicators, units[u].stamp[0])
                 for u in self.store.directory.scored_units(month)]
 
-    async def evaluate(self, month: str, as_of: datetime | int) -> tuple[MonthResult, int]:
+    async def evaluate(self, month: str, as_of: datetime | int, *, wait: float) -> tuple[MonthResult, int] | None:
+        if self.busy:
+            return None
         return evaluate(self.ruleset, self.store.directory, self.store, month, as_of), self.position

@@ -64,7 +64,11 @@ async def test_a_month_closes_once_and_only_after_it_ended_in_event_time() -> No
         with pytest.raises(Problem) as reading:
             await handlers.close_month(close, uow, ended)
         assert reading.value.kind == "projection-behind" and words in reading.value.detail and not uow.rows.closed
-    ended.behind = 0
+    ended.behind, ended.busy = 0, True  # caught up, but not held still at a committed position in time
+    with pytest.raises(Problem) as busy:
+        await handlers.close_month(close, uow, ended)
+    assert busy.value.kind == "projection-busy" and busy.value.status == 409 and not uow.rows.closed
+    ended.busy = False
     done = await handlers.close_month(close, uow, ended)
     assert done["units"] == 2 and done["last_position"] == 42
     [event] = uow.committed_events

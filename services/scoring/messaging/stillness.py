@@ -1,0 +1,63 @@
+"""Holding the projection still where its memory is exactly the archive up to its position.
+
+The projector folds a batch into memory before that batch's commit is done (the next batch is scored while the
+last one commits), so memory is usually ahead of the archive. A reader that must see the committed state and
+nothing more (a month's close: its seal is what the auditors get replaying the archive up to its position) asks
+the projector to stop at the top of its loop: it lets the commit in flight finish, folds nothing new, and waits
+there until every holder is done. Memory then equals the fold of the archive up to `position`, so the month can
+be scored from memory (O(units)) instead of replaying the whole archive (O(events)).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+
+class ProjectionBusy(Exception):
+    """The projection did not come to a stop in time (it is rebuilding, or a commit failed and it restarts)."""
+
+
+class Stillness:
+    def __init__(self) -> None:
+        self._holders = 0
+        self._go = asyncio.Event()
+        self._go.set()
+        self._stopped = asyncio.Event()
+
+    @property
+    def holding(self) -> bool:
+        """Someone holds the projection still, or waits for it to stop."""
+        return self._holders > 0
+
+    async def checkpoint(self, committing: asyncio.Future[None] | None) -> None:
+        """The projector's loop, before it fetches or folds anything: stop here while someone holds it still,
+        once the commit in flight (`committing`) is done. A failed commit raises here, and nobody is told the
+        projection stopped: its memory is ahead of the archive."""
+        if self._go.is_set():
+            return
+        if committing is not None:
+            await committing
+        self._stopped.set()
+        try:
+            await self._go.wait()
+        finally:
+            self._stopped.clear()
+
+    @contextlib.asynccontextmanager
+    async def held(self, timeout: float) -> AsyncIterator[None]:
+        """Inside: the projector is stopped at its checkpoint with nothing folded beyond its committed position.
+        ProjectionBusy when it does not stop within `timeout` seconds."""
+        self._holders += 1
+        self._go.clear()
+        try:
+            try:
+                await asyncio.wait_for(self._stopped.wait(), timeout)
+            except TimeoutError:
+                raise ProjectionBusy from None
+            yield
+        finally:
+            self._holders -= 1
+            if self._holders == 0:
+                self._go.set()
