@@ -68,7 +68,6 @@ class LiveProjector:
         # (a benchmark points the projector at topics of its own)
         self.topics, self.routed_topic = list(FACT_TOPICS), ROUTED_TOPIC
         self.projection = Projection(ruleset)
-        self.archived: set[int] = set()  # ids (as ints) of every archived event
         self.position = 0
         self.derived: dict[str, tuple[Any, Any]] = {}  # readers' figures with the position they were read at
         self.offsets: dict[tuple[str, int], StoredPosition] = {}
@@ -213,7 +212,7 @@ class LiveProjector:
         self.projection, self.position, self.derived = Projection(self.ruleset, owns), 0, {}
         self.rebuilt_from = warm.position
         await warm.follow(host.pool)  # the rest of the archive
-        projection, folded, self.archived = warm.projection, warm.position, warm.archived
+        projection, folded = warm.projection, warm.position
         conn = self.lease.connection
         async with conn.transaction():
             if counts := await state.shard_counts(conn) - {self.plan.count}:
@@ -268,6 +267,7 @@ class LiveProjector:
         """The batch's events not archived before, with the offsets after it; dead letters go out now."""
         fresh: list[tuple[ConsumerRecord, Any]] = []
         last: dict[tuple[str, int], ConsumerRecord] = {}
+        archived, taken = self.projection.store.seen, set()  # the ids memory folded (= archived), this batch's
         # Every so often the previous batch's commit may take its next step (it runs on the
         # database's core meanwhile).
         for n, msg in enumerate(messages, start=1):
@@ -280,9 +280,9 @@ class LiveProjector:
                 await send_deadletter(host.producer, msg, reason, CONSUMER)
                 continue
             eid = env.id.int
-            if eid in self.archived:
+            if eid in archived or eid in taken:
                 continue
-            self.archived.add(eid)
+            taken.add(eid)
             fresh.append((msg, env))
         # The cluster the batch was fetched from is not known for sure when the broker changed in
         # between; the one known before is recorded, and a wrong one only makes a restart read again.

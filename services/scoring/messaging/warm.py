@@ -27,17 +27,14 @@ class WarmMemory:
     def __init__(self, ruleset: Ruleset, owns: Callable[[str], bool] | None, shard: int) -> None:
         self.projection = Projection(ruleset, owns)
         self.shard = shard
-        self.position = 0  # the last archive row folded
-        self.archived: set[int] = set()  # ids (as ints) of the events folded
+        self.position = 0  # the last archive row folded (their ids: self.projection.store.seen)
 
     async def follow(self, pool: asyncpg.Pool, limit: int | None = None) -> int:
         """Fold the shard's archive rows after `position` (at most `limit` of them); how many were folded."""
         folded, pending, last = 0, [], self.position
         with cyclic_gc_paused():  # folding allocates millions of acyclic objects
             async for last, raw in archive.stream(pool, shard=self.shard, after=self.position):
-                env = decode(raw)
-                self.archived.add(env.id.int)
-                pending.append(env)
+                pending.append(decode(raw))
                 folded += 1
                 if len(pending) == _FOLD_STEP:
                     self._fold(pending, last)

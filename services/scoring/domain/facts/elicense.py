@@ -24,9 +24,11 @@ class Claim:
     declared_stock: int | None
 
 
-# Per license: [first push, first push with a file, first stock-mode push, first sealed push] (None: not yet).
-# A plain list, not an object: a log holds hundreds of thousands of them.
-LicenseFirsts = list[Stamp | None]
+# Per license: (first push, first push with a file, first stock-mode push, first sealed push) (None: not yet).
+# A plain tuple, not an object: a log holds hundreds of thousands of them. Not a list either: a tuple of ints the
+# cyclic GC has seen once is no longer tracked, so the projection's periodic full collection skips them (a list
+# stays tracked: 390,000 of the 526,000 objects the collector tracked in a 1M-event memory).
+LicenseFirsts = tuple[Stamp | None, Stamp | None, Stamp | None, Stamp | None]
 PUSH, FILE, STOCK, SEALED = 0, 1, 2, 3
 
 
@@ -62,16 +64,19 @@ def push(facts: ElicenseFacts, d: Pushed, s: Stamp) -> None:
     fmt, mode = d.file_format, d.push_mode
     lic = facts.licenses.get(d.license_id)
     if lic is None:
-        facts.licenses[d.license_id] = [s, s if fmt is not None else None, s if mode == "stock" else None,
-                                        s if d.sealed else None]
-    else:
-        for slot, applies in ((PUSH, True), (FILE, fmt is not None), (STOCK, mode == "stock"), (SEALED, d.sealed)):
-            first = lic[slot]
-            if applies and (first is None or s < first):
-                lic[slot] = s
+        facts.licenses[d.license_id] = (s, s if fmt is not None else None, s if mode == "stock" else None,
+                                        s if d.sealed else None)
+    else:  # pushed again (rare): each first is replaced by this push when it is earlier and applies
+        first_push, first_file, first_stock, first_sealed = lic
+        facts.licenses[d.license_id] = (_first(first_push, s, True), _first(first_file, s, fmt is not None),
+                                        _first(first_stock, s, mode == "stock"), _first(first_sealed, s, d.sealed))
     if fmt == "ofd" and mode == "auto_incremental" and earlier(facts.first_ofd_auto, s):
         facts.first_ofd_auto = s
     facts.pushes += 1
+
+
+def _first(cur: Stamp | None, s: Stamp, applies: bool) -> Stamp | None:
+    return s if applies and earlier(cur, s) else cur
 
 
 def waive(facts: ElicenseFacts, d: Used, s: Stamp) -> None:

@@ -55,7 +55,9 @@ class FactStore:
     def __init__(self, relevant: tuple[Instant, Instant] | None = None) -> None:
         self.directory = Directory()
         self.units: dict[str, UnitFacts] = {}
-        self._seen: set[EventId] = set()
+        # Every event id applied, as an int: the live projector skips what is in it (one set of ids per process;
+        # a second one in the projector took 32 MiB per million events and a walk of it at each full collection).
+        self.seen: set[EventId] = set()
         self._relevant = relevant
         self._folds: dict[str, Fold] = {
             "registry.unit-registered": self._registered,
@@ -110,9 +112,12 @@ class FactStore:
         units whose score may have changed: empty for a duplicate or a type scoring does not use.
         Counties touch their parent city."""
         eid = env.id.int
-        if eid in self._seen or env.type not in self._folds:
+        seen = self.seen
+        if eid in seen:
             return set()
-        self._seen.add(eid)
+        seen.add(eid)  # whatever its type: the projector archives an event once, folded or not
+        if env.type not in self._folds:
+            return set()
         folded = self.fold(env, t)
         if not folded:
             return set()  # outside the store's relevant window
