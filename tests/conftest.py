@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from hubkit.kafka import ensure_topics
-from hubkit.testing import fresh_database, kafka_broker, postgres_server
+from hubkit.testing import fresh_database, kafka_broker, postgres_server, server_workdir
 from hypothesis import settings
 
 # On a developer's machine the property tests draw new examples each run (and keep what fails in .hypothesis/);
@@ -19,8 +19,9 @@ if os.environ.get("CI"):
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with postgres_server(Path(tmp_path_factory.mktemp("pg"))) as url:
+def pg_server() -> Iterator[str]:
+    # Outside pytest's tree: another pytest session on the machine would make it unreadable to the server.
+    with server_workdir("pg") as workdir, postgres_server(workdir) as url:
         yield url
 
 

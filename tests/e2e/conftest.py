@@ -15,16 +15,23 @@ import httpx
 import pytest
 from hubkit.runtime.children import dying_with_parent
 from hubkit.runtime.ports import free_port_block
+from hubkit.testing import server_workdir
 
 OFFSETS = {"catalog": 1, "exchange": 2, "elicense": 3, "scoring": 4}
 
 
 @pytest.fixture(scope="module")
-def hub_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+def hub_base() -> Iterator[int]:
     """The port base of a running hub (service `s` answers on base + OFFSETS[s])."""
+    # Outside pytest's tree: another pytest session on the machine would make it unreadable to the hub's PostgreSQL.
+    with server_workdir("e2e-hub") as workdir:
+        yield from _running_hub(workdir)
+
+
+def _running_hub(workdir: Path) -> Iterator[int]:
     base = free_port_block(10)  # below the ephemeral range: no client takes a port before the hub
     env = {k: v for k, v in os.environ.items() if k not in ("HUB_DATABASE_URL", "HUB_KAFKA_BOOTSTRAP")}
-    env.update(HUB_HOME=str(Path(tmp_path_factory.mktemp("e2e-hub")) / "hub"), HUB_PORT_BASE=str(base),
+    env.update(HUB_HOME=str(workdir / "hub"), HUB_PORT_BASE=str(base),
                HUB_PG_PORT=str(base + 6), HUB_KAFKA_PORT=str(base + 7))
     env.pop("HUB_KAFKA_IDEMPOTENT", None)
     hub = [sys.executable, "-m", "hubkit.cli"]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -26,6 +28,18 @@ from .runtime.broker import LocalBroker, broker_kind, idempotent_supported, loca
 from .runtime.ports import free_port
 from .runtime.postgres import EmbeddedPostgres
 from .settings import DEV_SECRET
+
+
+@contextmanager
+def server_workdir(name: str) -> Iterator[Path]:
+    """A directory for a server that lives through a test session, outside pytest's temporary tree, removed at
+    the end. Every pytest session makes that tree's root private again (chmod 0700 of /tmp/pytest-of-<user>),
+    which takes the data directory away from a PostgreSQL running as another user (as it must under root)."""
+    path = Path(tempfile.mkdtemp(prefix=f"gov-hub-{name}-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @contextmanager
