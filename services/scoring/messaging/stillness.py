@@ -41,7 +41,9 @@ class Stillness:
             await committing
         self._stopped.set()
         try:
-            await self._go.wait()
+            # Woken by the last holder leaving, it may find another come in meanwhile (who saw it stopped): still.
+            while not self._go.is_set():
+                await self._go.wait()
         finally:
             self._stopped.clear()
 
@@ -53,7 +55,8 @@ class Stillness:
         self._go.clear()
         try:
             try:
-                await asyncio.wait_for(self._stopped.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._stopped.wait()
             except TimeoutError:
                 raise ProjectionBusy from None
             yield

@@ -96,3 +96,22 @@ async def test_two_holders_share_one_stop() -> None:
     await batches.put(None)
     await projector
     assert log == ["fold 0"] and not still.holding
+
+
+async def test_a_holder_coming_in_as_another_leaves_finds_it_still() -> None:
+    """The last holder's leaving wakes the loop; a holder coming in before the loop runs sees it stopped and goes
+    in at once: the loop, when it runs, must stay where it is."""
+    still, log = Stillness(), []
+    batches: asyncio.Queue[asyncio.Future[None] | None] = asyncio.Queue()
+    projector = asyncio.create_task(_loop(still, log, batches))
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    done.set_result(None)
+    async with still.held(timeout=5):
+        await batches.put(done)  # fetched once the loop goes on
+    async with still.held(timeout=5):  # no step of the loop in between
+        await asyncio.sleep(0.05)
+        assert log == []
+    await asyncio.sleep(0.05)
+    assert log == ["fold 0"]
+    await batches.put(None)
+    await projector
