@@ -123,9 +123,10 @@ class LiveView:
         pool = self._archive_pool()
         head = await archive.head_position(pool)
         store, t = month_store(month, to_datetime(t))
-        async for raw in archive.stream_upto(pool, head):
-            store.fold(decode(raw))
-        return evaluate(self.ruleset, store.directory, store, month, t), head
+        with cyclic_gc_paused():  # as a replay: no collector pass over the month's store while it grows or is scored
+            async for raw in archive.stream_upto(pool, head):
+                store.fold(decode(raw))
+            return evaluate(self.ruleset, store.directory, store, month, t), head
 
     def units(self) -> dict[str, Unit]:
         """Every registered unit's name, kind and (a county's) city."""
