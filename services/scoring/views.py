@@ -1,8 +1,8 @@
 """What the API may know of the live projection, in one place, instead of reaching into the projector:
 the event-time watermark, the ledger position, a unit's kind in the directory, a month evaluated now.
 
-A month's results for its close are the committed facts only: memory held still at its committed position, or
-with shards replayed from the archive (every shard's). With several shards (HUB_SHARDS) memory holds the facts
+A month's results for its close are the committed facts only: memory held still at its committed position (with
+shards, every shard's at once). With several shards (HUB_SHARDS) memory holds the facts
 of this shard's units only: a unit another shard owns is read from its archived events."""
 
 from __future__ import annotations
@@ -15,17 +15,17 @@ from contracts.fastdecode import decode
 
 from scoring.domain.activity import Activity, CatalogTask, activity, catalog_tasks
 from scoring.domain.alert_text import undecided_requests
-from scoring.domain.clock import month_bounds, month_of, to_datetime, to_instant
+from scoring.domain.clock import month_bounds, month_of, to_instant
 from scoring.domain.dashboard import Unit
-from scoring.domain.engine import evaluate, evaluating, month_result
+from scoring.domain.engine import evaluating, month_result
 from scoring.domain.facts import Directory, FactStore, UnitFacts
 from scoring.domain.result import MonthResult
 from scoring.domain.ruleset import Ruleset
 from scoring.gcpause import cyclic_gc_paused
+from scoring.messaging import close_rounds
 from scoring.messaging.projector import LiveProjector
 from scoring.messaging.shard_activity import gathered
 from scoring.messaging.stillness import ProjectionBusy
-from scoring.replay import month_store
 from scoring.storage import archive
 
 
@@ -99,13 +99,12 @@ class LiveView:
         projection did not come to a stop within `wait` seconds).
 
         A month's seal must be what the auditors get replaying the archive up to its position, and memory may
-        hold a batch folded whose commit is not done: with one shard the projection is held still where memory
-        is exactly the archive up to its position, and the month is scored from memory (O(units)). With shards
-        memory has only this shard's units: the month is replayed from the archive up to its head (read
-        first), folded as it streams (O(events); a month's store drops what cannot matter to it)."""
+        hold a batch folded whose commit is not done: the projection is held still where memory is exactly the
+        archive up to its position, and the month is scored from memory (O(units)). With shards every shard is
+        held still at once and scores its own units (messaging/close_rounds.py)."""
         t = as_of if isinstance(as_of, int) else to_instant(as_of)
         if self.sharded:
-            return await self._replayed(month, t)
+            return await close_rounds.gather(self._archive_pool(), self._projector, self.ruleset, month, t, wait)
         try:
             async with self._projector.stillness.held(wait):
                 memory, position = self._projector.projection.store, self._projector.position
@@ -118,15 +117,6 @@ class LiveView:
         except ProjectionBusy:
             return None
         return month_result(self.ruleset, month, t, tuple(units)), position
-
-    async def _replayed(self, month: str, t: int) -> tuple[MonthResult, int]:
-        pool = self._archive_pool()
-        head = await archive.head_position(pool)
-        store, t = month_store(month, to_datetime(t))
-        with cyclic_gc_paused():  # as a replay: no collector pass over the month's store while it grows or is scored
-            async for raw in archive.stream_upto(pool, head):
-                store.fold(decode(raw))
-            return evaluate(self.ruleset, store.directory, store, month, t), head
 
     def units(self) -> dict[str, Unit]:
         """Every registered unit's name, kind and (a county's) city."""

@@ -162,12 +162,15 @@ def evaluate(
 
 
 def evaluating(
-    ruleset: Ruleset, directory: Directory, facts: FactStore, month: str, as_of: datetime | Instant
+    ruleset: Ruleset, directory: Directory, facts: FactStore, month: str, as_of: datetime | Instant,
+    only: Callable[[str], bool] | None = None,
 ) -> Iterator[UnitResult]:
-    """`evaluate`'s units one at a time, in its order (a caller may let other work run in between)."""
+    """`evaluate`'s units one at a time, in its order (a caller may let other work run in between); `only`:
+    those of them it accepts (a shard's own)."""
     t, memo = _instant(as_of), Memo()
     for unit in directory.scored_units(month):
-        yield evaluate_unit(ruleset, directory, facts, unit, month, t, memo)
+        if only is None or only(unit):
+            yield evaluate_unit(ruleset, directory, facts, unit, month, t, memo)
 
 
 def month_result(ruleset: Ruleset, month: str, as_of: datetime | Instant, units: tuple[UnitResult, ...]) -> MonthResult:

@@ -68,6 +68,17 @@ class UnitResult:
             "causes": {k: list(v) for k, v in self.causes.items()},
         }
 
+    @classmethod
+    def from_canonical(cls, doc: dict[str, Any], month: str, as_of: Instant, ruleset_id: str,
+                       ruleset_version: int) -> UnitResult:
+        """The result `canonical()` gave (decimals at two places, which is all it ever states): a shard hands
+        its units' results to the instance closing the month this way."""
+        cents = {k: Decimal(v) for k, v in doc["items"].items()}
+        return cls(doc["unit"], month, as_of, ruleset_id, ruleset_version, Decimal(doc["x"]), Decimal(doc["y"]),
+                   Decimal(doc["total"]), doc["band"], doc["list"], cents,
+                   {k: Decimal(v) for k, v in doc["indicators"].items()},
+                   {k: tuple(v) for k, v in doc["causes"].items()}, tuple(doc["absent_indicators"]))
+
     def canonical_json(self) -> bytes:
         """One unit-month on its own, with the month, as-of instant and ruleset it was scored by."""
         doc = self.canonical() | {

@@ -37,7 +37,7 @@ from scoring.domain.projection import Change, Projection
 from scoring.domain.ruleset import Ruleset
 from scoring.domain.sharding import History
 from scoring.gcpause import MemorySettler, cyclic_gc_paused
-from scoring.messaging import batches, forwarding, tracing
+from scoring.messaging import batches, close_rounds, forwarding, tracing
 from scoring.messaging.admission import admit
 from scoring.messaging.fetching import next_batch, projection_consumer
 from scoring.messaging.lease import ShardLease
@@ -106,7 +106,8 @@ class LiveProjector:
                 await self._assign(consumer)
                 await self._share_activity(host, force=True)
                 self.ready.set()
-                await self._project(host, consumer)
+                async with close_rounds.taking_part(self, host.pool):  # a sharded month close (close_rounds.py)
+                    await self._project(host, consumer)
         finally:
             self.ready.clear()
             await consumer.stop()
