@@ -1,4 +1,4 @@
-"""`hub-scoring`: the auditors' command line (replay an exported event log)."""
+"""`hub-scoring`: the auditors' command line (replay an exported event log), and the operators' reshard."""
 
 from __future__ import annotations
 
@@ -199,6 +199,28 @@ def evidence(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"{out}: {manifest['events']} events, {manifest['units']} units, seal {manifest['seal']}", err=True)
+
+
+@app.command()
+def reshard(count: Annotated[int, typer.Argument(min=1, help="the number of shards from now on")]) -> None:
+    """Change how many shards project the scores, every scoring instance stopped first; then start COUNT of them
+    (HUB_SHARDS=COUNT, HUB_SHARD=0..COUNT-1). Each shard's memory starts with the whole archive up to now."""
+    import asyncio
+
+    from scoring.reshard import ReshardRefused
+    from scoring.reshard import reshard as change_count
+    from scoring.settings import ScoringSettings
+
+    try:
+        done = asyncio.run(change_count(ScoringSettings(), count))
+    except ReshardRefused as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if done.from_count == done.count:
+        typer.echo(f"already {done.count} shard(s): nothing to do")
+        return
+    typer.echo(f"{done.from_count} → {done.count} shard(s): every shard's memory starts with the archive up to "
+               f"position {done.position}; {done.partitions} partition offsets stored")
 
 
 @app.command()

@@ -79,7 +79,7 @@ class LiveView:
         """Events on the broker at the call still not folded after waiting up to `timeout` s (None: the
         projection is not reading yet); with shards, by every shard, and nothing left to forward."""
         if self.sharded:
-            return await self._projector.all_caught_up(self._archive_pool(), timeout)
+            return await close_rounds.all_caught_up(self._projector, self._archive_pool(), timeout)
         return await self._projector.caught_up(timeout)
 
     async def undecided_requests(self, unit: str) -> list[tuple[str, int]]:

@@ -9,7 +9,7 @@ and its results equal engine.evaluate_unit's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -196,6 +196,14 @@ class Projection:
                     changes.append(Change(unit, month, before, result, restamp))
                     stored.add(key)
             yield changes
+
+    def disagreeing(self, stored: Mapping[Key, UnitResult]) -> list[Change]:
+        """The changes that make stored results agree with memory's, where it scores them otherwise: after a
+        rebuild from more than the rows were written from (a change of the shard count: memory has a fact whose
+        routed copy was still on its way to the unit's former owner), which no later fold would correct."""
+        published = self.published
+        return [Change(unit, month, before, after) for (unit, month), before in sorted(stored.items())
+                if (after := published.get((unit, month))) is not None and after.canonical() != before.canonical()]
 
     def _targets(self, touched: set[Key], sweep_months: Iterable[str], current: str) -> set[Key]:
         """The unit-months to evaluate again (of the units this projection scores)."""

@@ -63,3 +63,16 @@ async def store(conn: Any, batch: Batch, deduction_items: frozenset[str], rulese
     await state.save_state(conn, watermark=wm, earliest=batch.earliest, position=position, ruleset=ruleset.id,
                            version=ruleset.version, shard=shard, shards=plan.count)
     return position
+
+
+async def store_agreement(conn: Any, changes: list[Change], deduction_items: frozenset[str], ruleset: Ruleset,
+                          watermark: int, position: int) -> None:
+    """Stored results memory scores otherwise after a rebuild (Projection.disagreeing), as any change is stored:
+    the rows, the ledger, the score-change events and the alerts of deductions that appear."""
+    as_of = to_datetime(watermark)
+    await state.save_changes(conn, changes, ruleset=ruleset.id, version=ruleset.version, as_of=as_of,
+                             position=position)
+    published = outputs.build(changes, deduction_items, ruleset, as_of, position)
+    traces = tracing.alert_traces(published.alerts, [])
+    await outbox.add_encoded(conn, "scoring", published.outbox, traces)
+    await alerts.record(conn, published.alerts, traces)

@@ -32,7 +32,7 @@ from scoring.gcpause import cyclic_gc_paused
 from scoring.messaging.positions import all_ends
 from scoring.messaging.shards import ShardPlan
 from scoring.messaging.stillness import ProjectionBusy
-from scoring.storage import close_rounds
+from scoring.storage import close_rounds, state
 from scoring.storage.close_rounds import Round, Settled
 
 if TYPE_CHECKING:
@@ -42,6 +42,22 @@ log = get_logger(__name__)
 LOOK_SECONDS = 1.0  # a notification missed (a connection lost) delays a round at most this long
 POLL_SECONDS = 0.02
 RETRY_SECONDS = 0.1
+
+
+async def all_caught_up(projector: LiveProjector, pool: asyncpg.Pool, timeout: float) -> int | None:
+    """Wait (at most `timeout` s) until every shard has committed every partition it reads up to the broker's end
+    now and nothing is left to forward; the events still behind then (None: this shard is not reading yet)."""
+    consumer, plan = projector.consumer, projector.plan
+    if consumer is None or not projector.ready.is_set():
+        return None
+    ends = await all_ends(consumer, [*projector.topics, plan.routed_topic])
+    deadline = time.monotonic() + timeout
+    while True:
+        async with pool.acquire() as conn:
+            behind = await state.behind_everywhere(conn, ends, plan)
+        if not behind or time.monotonic() >= deadline:
+            return behind
+        await asyncio.sleep(0.1)
 
 
 def in_flight(settled: Settled, routed_ends: Mapping[int, int], plan: ShardPlan) -> str | None:

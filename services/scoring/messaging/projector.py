@@ -1,15 +1,13 @@
 """The live projection loop: Kafka → archive + state + offsets in one transaction → outbox.
 
-On start it rebuilds the in-memory facts from its own archive and seeks every
-assigned partition to its own stored offset, so a crash at any instant neither
-loses nor double-counts an event: whatever was not committed is read again, and
-envelope ids already archived are skipped. An offset is kept with the cluster id
-and a fingerprint of the record before it (`positions.py`, `hubkit.logident`): a
-partition whose log is not the one the offset was read from is read again from its
-beginning, at start and whenever the broker turns out to be another cluster while
-running. If a commit fails the loop raises and is restarted from the database,
-never from the half-applied memory. One instance projects a shard, committing on the
-connection that holds it; another instance of the shard waits as a standby (`lease.py`).
+On start it rebuilds the in-memory facts from its archive rows (`warm.py`) and seeks every assigned partition
+to its stored offset, so a crash at any instant neither loses nor double-counts an event: whatever was not
+committed is read again, and envelope ids already archived are skipped. An offset is kept with the cluster id
+and a fingerprint of the record before it (`positions.py`, `hubkit.logident`): a partition whose log is not the
+one the offset was read from is read again from its beginning, at start and whenever the broker turns out to be
+another cluster while running. If a commit fails the loop raises and is restarted from the database, never from
+the half-applied memory. One instance projects a shard, committing on the connection that holds it; another
+instance of the shard waits as a standby (`lease.py`).
 
 A batch is scored (`_prepare`) while the previous one commits (`_commit`), so that
 PostgreSQL's work overlaps Python's; commits stay one at a time and in order.
@@ -41,7 +39,7 @@ from scoring.messaging import batches, close_rounds, forwarding, tracing
 from scoring.messaging.admission import admit
 from scoring.messaging.fetching import next_batch, projection_consumer
 from scoring.messaging.lease import ShardLease
-from scoring.messaging.positions import FACT_TOPICS, all_ends, assign_fact_partitions, events_behind
+from scoring.messaging.positions import FACT_TOPICS, assign_fact_partitions, events_behind
 from scoring.messaging.shard_activity import ActivityShare
 from scoring.messaging.shards import ShardPlan, plan
 from scoring.messaging.stillness import Stillness
@@ -160,21 +158,6 @@ class LiveProjector:
             await asyncio.sleep(0.05)
         return behind
 
-    async def all_caught_up(self, pool: Any, timeout: float) -> int | None:
-        """Sharded: wait (at most `timeout` s) until every shard has committed every partition it reads up to
-        the broker's end now and nothing is left to forward; the events still behind then."""
-        consumer = self.consumer
-        if consumer is None or not self.ready.is_set():
-            return None
-        ends = await all_ends(consumer, [*self.topics, self.plan.routed_topic])
-        deadline = time.monotonic() + timeout
-        while True:
-            async with pool.acquire() as conn:
-                behind = await state.behind_everywhere(conn, ends, self.plan)
-            if not behind or time.monotonic() >= deadline:
-                return behind
-            await asyncio.sleep(0.1)
-
     async def _others_moved_on(self, host: ServiceHost) -> bool:
         """An idle shard still scores at the time the others have reached: whether their committed frame
         moved beyond memory's (asked every FRAME_POLL_SECONDS; never with one shard)."""
@@ -220,7 +203,8 @@ class LiveProjector:
                 raise RuntimeError(f"the projection state was written by {sorted(counts)} shard(s) and this one runs "
                                    f"with HUB_SHARDS={self.plan.count}: the count is fixed for a deployment")
             self.offsets = await state.load_offsets(conn, shard)
-            keys = {k for k in await state.published_keys(conn) if owns is None or owns(k[0])}
+            rows = {k: r for k, r in (await state.published_rows(conn)).items() if owns is None or owns(k[0])}
+            keys = set(rows)
             self.peer_frame = await state.frame(conn)
             # Memory starts with nothing published, so a stored row of a unit-month that is not scored
             # (exempt) would never be seen as withdrawn: the stored rows are made to agree here.
@@ -231,6 +215,10 @@ class LiveProjector:
         for _ in projection.refreshing(keys - stale):  # every unit-month of a year of a province: seconds of work,
             await asyncio.sleep(0)  # in parts, so that requests are answered meanwhile (from the memory before)
         projection.stored.clear()  # what the rebuild evaluated was not stored: rows may differ
+        if (disagreeing := projection.disagreeing(rows)) and projection.watermark is not None:
+            async with conn.transaction():  # (a row no later fold would correct: Projection.disagreeing)
+                await batches.store_agreement(conn, disagreeing, projection.deduction_items, self.ruleset,
+                                              projection.watermark, folded)
         # Together: readers keep figures by position, which must never name the memory before.
         self.projection, self.position, self.derived = projection, folded, {}
         self.memory.settle(full=True)

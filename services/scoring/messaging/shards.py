@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from aiokafka import AIOKafkaConsumer
 from aiokafka.partitioner import murmur2
 from contracts import ROUTED_TOPIC, topic_for
+from hubkit.logident import StoredPosition
 
 from scoring.domain.sharding import Shards
 
@@ -65,3 +66,19 @@ async def plan(consumer: AIOKafkaConsumer, count: int, index: int, topics: list[
     if partitions < count:
         raise RuntimeError(f"{count} shards need at least {count} partitions per topic; the broker has {partitions}")
     return ShardPlan(count, index, partitions, routed_topic, registry)
+
+
+def regrouped(offsets: dict[tuple[int, str, int], StoredPosition], count: int, routed_topic: str = ROUTED_TOPIC,
+              registry_topic: str = REGISTRY_TOPIC) -> dict[tuple[int, str, int], StoredPosition]:
+    """The offsets `count` shards start from after a reshard (shard, topic, partition -> position): each partition
+    from the earliest position any shard stored for it (one reader, or the registry read by every shard; what a
+    shard reads again that memory has is skipped by id), given to each shard that reads it under the new count.
+    With one shard the routed topic is not read: memory has every fact then, copies of the routed ones too."""
+    earliest: dict[tuple[str, int], StoredPosition] = {}
+    for (_, topic, partition), position in offsets.items():
+        known = earliest.get((topic, partition))
+        if known is None or position.next_offset < known.next_offset:
+            earliest[(topic, partition)] = position
+    plan = ShardPlan(count, 0, 1, routed_topic, registry_topic)
+    return {(shard, topic, partition): position for (topic, partition), position in sorted(earliest.items())
+            for shard in range(count) if plan.reads_as(shard, topic, partition)}

@@ -12,6 +12,7 @@ from hubkit.logident import StoredPosition
 
 from scoring.domain.clock import Instant, to_datetime, to_instant
 from scoring.domain.projection import Change
+from scoring.domain.result import UnitResult
 
 
 async def load_offsets(conn: asyncpg.Connection, shard: int = 0) -> dict[tuple[str, int], StoredPosition]:
@@ -165,5 +166,42 @@ def _canonical(change: Change) -> bytes:
     return orjson.dumps(change.after.canonical())
 
 
-async def published_keys(conn: asyncpg.Connection) -> list[tuple[str, str]]:
-    return [(r["unit"], r["month"]) for r in await conn.fetch("SELECT unit, month FROM scores")]
+async def published_rows(conn: asyncpg.Connection) -> dict[tuple[str, str], UnitResult]:
+    """Every stored unit-month result, as it was stored (its canonical form, its as-of instant)."""
+    rows = await conn.fetch("SELECT unit, month, ruleset, ruleset_version, as_of, result FROM scores")
+    return {(r["unit"], r["month"]): UnitResult.from_canonical(
+        r["result"] if isinstance(r["result"], dict) else orjson.loads(r["result"]), r["month"],
+        to_instant(r["as_of"]), r["ruleset"], r["ruleset_version"]) for r in rows}
+
+
+async def all_offsets(conn: asyncpg.Connection) -> dict[tuple[int, str, int], StoredPosition]:
+    """Every shard's stored offsets: (shard, topic, partition) -> position."""
+    rows = await conn.fetch("SELECT shard, topic, kafka_partition, next_offset, cluster_id, last_digest FROM offsets")
+    return {(int(r["shard"]), r["topic"], int(r["kafka_partition"])): StoredPosition(
+        int(r["next_offset"]), r["cluster_id"], bytes(r["last_digest"]) if r["last_digest"] else None) for r in rows}
+
+
+async def reshard(conn: asyncpg.Connection, offsets: dict[tuple[int, str, int], StoredPosition], *,
+                  from_count: int, count: int, head: int) -> None:
+    """The stored state of `count` shards instead of `from_count` (caller holds every shard and the archive lock,
+    in a transaction): their offsets, their states in the time frame all had reached, no activity parts (each
+    shard writes its own at start), and the archive position memory is folded whole up to."""
+    ruleset = await conn.fetchrow("SELECT ruleset, ruleset_version FROM projection_state LIMIT 1")
+    watermark, earliest = await frame(conn)
+    await conn.execute("DELETE FROM offsets")
+    await conn.executemany(
+        "INSERT INTO offsets (shard, topic, kafka_partition, next_offset, cluster_id, last_digest) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
+        [(s, t, p, o.next_offset, o.cluster_id, o.last_digest) for (s, t, p), o in offsets.items()])
+    await conn.execute("DELETE FROM projection_state")
+    for shard in range(count):
+        await save_state(conn, watermark=watermark, position=head, ruleset=ruleset["ruleset"],
+                         version=ruleset["ruleset_version"], shard=shard, shards=count, earliest=earliest)
+    await conn.execute("DELETE FROM shard_activity")
+    await conn.execute("INSERT INTO reshards (position, from_shards, to_shards) VALUES ($1, $2, $3)",
+                       head, from_count, count)
+
+
+async def resharded_at(conn: asyncpg.Connection) -> int:
+    """The archive position up to which every shard folds every row (0: the count never changed)."""
+    return int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM reshards"))

@@ -42,10 +42,13 @@ class _Pool:
 
 
 def _fake_storage(monkeypatch: pytest.MonkeyPatch, live: LiveProjector, events: list[bytes],
-                  published: list[tuple[str, str]], look: Callable[[], None]) -> list[set[tuple[str, str]]]:
+                  published: list[tuple[str, str]], look: Callable[[], None],
+                  agreement: set[tuple[str, str]] | None = None) -> list[set[tuple[str, str]]]:
     """The archive and the stored state a rebuild reads, in memory; `look` runs after each archive row and after
-    the stored rows are made to agree. Returns the keys withdrawn."""
+    the stored rows are made to agree. Returns the keys withdrawn; `agreement` receives those rewritten to agree
+    with memory."""
     withdrawn: list[set[tuple[str, str]]] = []
+    agreed = agreement if agreement is not None else set()
 
     async def stream(pool: Any, shard: int = 0, after: int = 0) -> AsyncIterator[tuple[int, bytes]]:
         for position, raw in enumerate(events, start=1):
@@ -61,8 +64,11 @@ def _fake_storage(monkeypatch: pytest.MonkeyPatch, live: LiveProjector, events: 
     async def no_counts(conn: Any) -> set[int]:
         return set()
 
-    async def published_keys(conn: Any) -> list[tuple[str, str]]:
-        return published
+    async def published_rows(conn: Any) -> dict[tuple[str, str], Any]:
+        return {key: SimpleNamespace(canonical=dict) for key in published}  # stored by some other memory
+
+    async def store_agreement(conn: Any, changes: list[Any], *args: Any) -> None:
+        agreed.update((c.unit, c.month) for c in changes)
 
     async def no_frame(conn: Any) -> tuple[None, None]:
         return None, None
@@ -70,10 +76,15 @@ def _fake_storage(monkeypatch: pytest.MonkeyPatch, live: LiveProjector, events: 
     async def no_offsets(conn: Any, shard: int = 0) -> dict[Any, Any]:
         return {}
 
+    async def never_resharded(conn: Any) -> int:
+        return 0
+
     monkeypatch.setattr(projector_module.archive, "stream", stream)
     for name, fake in (("remove_scores", remove_scores), ("shard_counts", no_counts),
-                       ("published_keys", published_keys), ("frame", no_frame), ("load_offsets", no_offsets)):
+                       ("published_rows", published_rows), ("frame", no_frame), ("load_offsets", no_offsets),
+                       ("resharded_at", never_resharded)):
         monkeypatch.setattr(projector_module.state, name, fake)
+    monkeypatch.setattr(projector_module.batches, "store_agreement", store_agreement)
     live.lease._held = SimpleNamespace(transaction=contextlib.nullcontext)  # the held shard
     return withdrawn
 
@@ -86,11 +97,13 @@ async def test_readers_see_the_rebuilt_memory_only_whole(monkeypatch: pytest.Mon
     def look() -> None:  # what a reader (the board, the dashboards) would see at this instant
         seen.append((live.projection.store.directory.exempt_units("2019-08"), live.position))
 
-    withdrawn = _fake_storage(monkeypatch, live, _events(red), [(red, "2019-07"), (red, "2019-08")], look)
+    agreed: set[tuple[str, str]] = set()
+    withdrawn = _fake_storage(monkeypatch, live, _events(red), [(red, "2019-07"), (red, "2019-08")], look, agreed)
     live.derived["activity"] = ((2, None), "figures of the memory before")
     await live._rebuild(SimpleNamespace(pool=_Pool()))  # type: ignore[arg-type]
 
     assert withdrawn == [{(red, "2019-08")}]
+    assert agreed == {(red, "2019-07")}  # the row left scores otherwise than memory: rewritten
     assert seen == [([], 0)] * 3  # folded halfway or whole, nothing shows before the stored rows agree
     assert live.projection.store.directory.exempt_units("2019-08") == [red]
     assert live.position == 2 and live.derived == {}
