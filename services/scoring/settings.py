@@ -35,7 +35,8 @@ class ScoringSettings(HubSettings):
     bulletin_public: bool = Field(False, description="Publish the monthly bulletins of closed months without a "
                                   "token at /public/bulletins/{month} (公开通报)")
     shards: int = Field(1, ge=1, le=64, description="Projection instances the units are divided among (each runs "
-                        "with the same HUB_SHARDS and its own HUB_SHARD); fixed for the life of a deployment")
+                        "with the same HUB_SHARDS and its own HUB_SHARD); changed with `hub-scoring reshard N`, "
+                        "every instance stopped")
     shard: int = Field(0, ge=0, description="Which of the HUB_SHARDS projection instances this one is (0-based)")
 
     @model_validator(mode="after")

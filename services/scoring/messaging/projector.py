@@ -201,7 +201,7 @@ class LiveProjector:
         async with conn.transaction():
             if counts := await state.shard_counts(conn) - {self.plan.count}:
                 raise RuntimeError(f"the projection state was written by {sorted(counts)} shard(s) and this one runs "
-                                   f"with HUB_SHARDS={self.plan.count}: the count is fixed for a deployment")
+                                   f"with HUB_SHARDS={self.plan.count}: stop them all and run `hub-scoring reshard N`")
             self.offsets = await state.load_offsets(conn, shard)
             rows = {k: r for k, r in (await state.published_rows(conn)).items() if owns is None or owns(k[0])}
             keys = set(rows)
