@@ -109,9 +109,8 @@ class Participant:
         while True:
             try:
                 await self._listen(pool)
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
-                # A lost connection must not leave every later close waiting on this shard until it times out.
-                log.warning("month close rounds: cannot look for rounds; trying again", error=repr(exc))
+            except Exception as exc:  # whatever it was, later closes must not all wait on this shard
+                log.warning("month close rounds: cannot take part; trying again", error=repr(exc))
                 await asyncio.sleep(LOOK_SECONDS)
 
     async def _listen(self, pool: asyncpg.Pool) -> None:
@@ -188,8 +187,9 @@ async def _one_round(pool: asyncpg.Pool, projector: LiveProjector, ruleset: Rule
     plan = projector.plan
     if await _parts(pool, round_id, plan.count, deadline, scored=False) is None:
         return "busy"
+    if projector.consumer is None:  # this instance stopped reading meanwhile (a restart)
+        return "busy"
     settled = await close_rounds.settled(pool, plan.routed_topic)
-    assert projector.consumer is not None
     ends = await all_ends(projector.consumer, [plan.routed_topic])
     why = in_flight(settled, {tp.partition: end for tp, end in ends.items()}, plan)
     if why is not None:

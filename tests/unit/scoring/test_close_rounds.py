@@ -4,9 +4,12 @@ units of the month (together the shards' parts are the month)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
+from typing import Any, cast
 
+import pytest
 from contracts.fastdecode import decode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,7 +18,8 @@ from scoring.domain.engine import evaluate, evaluating, month_result
 from scoring.domain.facts import FactStore
 from scoring.domain.result import UnitResult
 from scoring.domain.ruleset import builtin_ruleset
-from scoring.messaging.close_rounds import in_flight
+from scoring.messaging import close_rounds as close_rounds_module
+from scoring.messaging.close_rounds import Participant, in_flight
 from scoring.messaging.shards import ShardPlan
 from scoring.storage.close_rounds import Settled
 
@@ -83,3 +87,25 @@ def test_the_shards_parts_handed_over_in_canonical_form_are_the_month(seed: int,
     assert gathered.canonical_json() == whole.canonical_json()
     assert [u.canonical_json() for u in gathered.units] == [u.canonical_json() for u in whole.units]
     assert [u.total for u in gathered.units] == [u.total for u in whole.units]
+
+
+async def test_a_shard_whose_part_failed_takes_part_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure while looking for rounds (a connection lost, anything) must not leave every later close waiting
+    on this shard until it gives up: the participant looks again."""
+    monkeypatch.setattr(close_rounds_module, "LOOK_SECONDS", 0.01)
+    participant, looks, again = Participant(cast(Any, None)), [], asyncio.Event()
+
+    async def listen(pool: Any) -> None:
+        looks.append(pool)
+        if len(looks) < 3:
+            raise RuntimeError("connection lost") if len(looks) == 1 else OSError("refused")
+        again.set()
+        await asyncio.sleep(60)
+
+    monkeypatch.setattr(participant, "_listen", listen)
+    task = asyncio.create_task(participant.serve(cast(Any, "pool")))
+    try:
+        await asyncio.wait_for(again.wait(), 5)
+    finally:
+        task.cancel()
+    assert looks == ["pool"] * 3
