@@ -35,9 +35,12 @@ async def _others(server: str, bootstrap: str, quick: bool, only: str | None) ->
     from exchange.bench_tables import run as table_exchange
     from hubkit.testing import fresh_database
 
+    from benchmarks.profiles import GATEWAY, IMPORT, sampling
+
     out: dict[str, Any] = {}
     if only in (None, "gateway", "exchange"):
-        out["exchange.gateway"] = await gateway(500 if quick else 5000, server, bootstrap)
+        out["exchange.gateway"] = await gateway(500 if quick else 5000, server, bootstrap,
+                                                lambda pid: sampling(pid, GATEWAY))
     if only == "gateway":
         return out
     if only in (None, "exchange"):
@@ -51,7 +54,8 @@ async def _others(server: str, bootstrap: str, quick: bool, only: str | None) ->
         out["elicense.import"] = {"status": "not available in this build"}
     else:
         out["elicense.import"] = await license_import(20_000 if quick else 200_000,
-                                                      await fresh_database(server, "benchlic"), bootstrap)
+                                                      await fresh_database(server, "benchlic"), bootstrap,
+                                                      lambda pid: sampling(pid, IMPORT))
     from benchmarks import seals_bench
 
     out["elicense.seal_verification"] = seals_bench.run(20 if quick else 200)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import time
 import uuid
@@ -16,6 +17,7 @@ from hubkit.settings import HubSettings
 from hubkit.testing import fresh_database, running_app
 
 from benchmarks.eventlog import EventLog
+from benchmarks.profiles import INGEST, sampling
 
 WARMUP = 5
 
@@ -87,15 +89,16 @@ async def live_ingest(server_url: str, bootstrap: str, n: int) -> dict[str, Any]
         # committing all of it. (Timing from the first commit instead left out whatever the first
         # batch held: on Apache Kafka, which serves the whole backlog in one fetch, nearly all of it.)
         started = time.perf_counter()
-        while projector.position < len(lines):
-            if time.perf_counter() - started > 900:  # a benchmark stops by itself, even when nothing arrives
-                raise RuntimeError(f"the projection folded {projector.position} of {len(lines)} events in 900 s")
-            await asyncio.sleep(0.01)
-        elapsed = time.perf_counter() - started
+        async with sampling(os.getpid(), INGEST) as profile:  # (the projection runs in this process)
+            while projector.position < len(lines):
+                if time.perf_counter() - started > 900:  # a benchmark stops by itself, even when nothing arrives
+                    raise RuntimeError(f"the projection folded {projector.position} of {len(lines)} events in 900 s")
+                await asyncio.sleep(0.01)
+            elapsed = time.perf_counter() - started
         rate = len(lines) / elapsed if elapsed > 0 else 0.0
     return {"events": len(lines), "raw_consume_per_s": round(raw), "ingest_per_s": round(rate),
             "ratio": round(rate / raw, 3) if raw else None,
-            "targets": "ingest >= 50% of raw and >= 50,000 events/s"}
+            "targets": "ingest >= 50% of raw and >= 50,000 events/s", **profile.summary()}
 
 
 async def alert_latency(server_url: str, bootstrap: str, samples: int, background_per_s: int = 1000) -> dict[str, Any]:

@@ -16,11 +16,13 @@ the import (the import is streamed: memory holds one chunk).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ from elicense.domain.licenses import check, parse_line
 from elicense.stock_gen import lines
 
 LINES_PER_REQUEST = 20_000
+Sampler = Callable[[int], contextlib.AbstractAsyncContextManager[Any]]
 
 
 async def _reference_copy(database_url: str, path: Path, hasher: HolderHasher, issuer: str) -> float:
@@ -67,7 +70,7 @@ async def _reference_copy(database_url: str, path: Path, hasher: HolderHasher, i
         await conn.close()
 
 
-async def _measure(n: int, database_url: str, bootstrap: str) -> dict[str, Any]:
+async def _measure(n: int, database_url: str, bootstrap: str, sampler: Sampler | None = None) -> dict[str, Any]:
     from elicense.bootstrap import create_app
     from elicense.settings import ElicenseSettings
 
@@ -100,11 +103,13 @@ async def _measure(n: int, database_url: str, bootstrap: str) -> dict[str, Any]:
             headers = token("operator") | {"Content-Type": "application/x-ndjson"}
             accepted = 0
             started = time.perf_counter()
-            for first, _, body in chunks(path, LINES_PER_REQUEST):
-                r = await client.post("/licenses/import", params={"issuer": issuer, "first_line": first},
-                                      content=body, headers=headers)
-                assert r.status_code == 200, r.text
-                accepted += r.json()["accepted"]
+            # (the service runs in this process: a profile of it is of the import, client and server)
+            async with sampler(os.getpid()) if sampler is not None else contextlib.nullcontext() as profile:
+                for first, _, body in chunks(path, LINES_PER_REQUEST):
+                    r = await client.post("/licenses/import", params={"issuer": issuer, "first_line": first},
+                                          content=body, headers=headers)
+                    assert r.status_code == 200, r.text
+                    accepted += r.json()["accepted"]
             import_s = time.perf_counter() - started
             stop.set()
             await watcher
@@ -124,6 +129,7 @@ async def _measure(n: int, database_url: str, bootstrap: str) -> dict[str, Any]:
         # scoring benchmarks left behind, so the growth is the import's own figure.
         "rss_before_mib": round(rss_before / 2**20), "rss_peak_mib": round(peak / 2**20),
         "rss_growth_mib": round((peak - rss_before) / 2**20),
+        **(profile.summary() if profile is not None else {}),
     }
 
 
@@ -144,9 +150,11 @@ async def _pause_relay(app: Any) -> asyncio.Event:
     return resume
 
 
-async def run(n: int, database_url: str | None = None, bootstrap: str | None = None) -> dict[str, Any]:
+async def run(n: int, database_url: str | None = None, bootstrap: str | None = None,
+              sampler: Sampler | None = None) -> dict[str, Any]:
+    """`sampler`: what profiles a process (by id) while a block runs (make bench: benchmarks.profiles)."""
     if database_url is not None and bootstrap is not None:
-        return await _measure(n, database_url, bootstrap)
+        return await _measure(n, database_url, bootstrap, sampler)
     with tempfile.TemporaryDirectory(prefix="bench-elicense-") as tmp, \
             postgres_server(Path(tmp)) as server, kafka_broker(Path(tmp)) as kafka:
         await ensure_topics(kafka, partitions=3)

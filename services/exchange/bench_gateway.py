@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,7 @@ from hubkit.testing import fresh_database, kafka_broker, postgres_server, servin
 CONCURRENCY = int(os.environ.get("HUB_BENCH_CONCURRENCY", "16"))
 RATES = (100, 500, 1000)  # fixed loads (calls/s) at which the gateway's added latency is measured
 RATE_SECONDS = 4.0  # each fixed load lasts this long
+Sampler = Callable[[int], contextlib.AbstractAsyncContextManager[Any]]
 
 
 async def _drive(url: str, path: str, calls: int, *, rate: float | None = None, concurrency: int = CONCURRENCY,
@@ -65,8 +66,9 @@ async def _drive(url: str, path: str, calls: int, *, rate: float | None = None, 
 
 
 @contextlib.asynccontextmanager
-async def _process(argv: list[str], env: dict[str, str], port: int) -> AsyncIterator[str]:
-    """A process serving 127.0.0.1:port until the block ends (then terminated; killed if it lingers)."""
+async def _process(argv: list[str], env: dict[str, str], port: int) -> AsyncIterator[tuple[str, int]]:
+    """A process serving 127.0.0.1:port until the block ends (then terminated; killed if it lingers): its URL
+    and process id."""
     proc = await asyncio.create_subprocess_exec(*argv, env=os.environ | env, stdout=asyncio.subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
@@ -74,7 +76,7 @@ async def _process(argv: list[str], env: dict[str, str], port: int) -> AsyncIter
             if proc.returncode is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{argv[2]} did not start on port {port}")
             await asyncio.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", proc.pid
     finally:
         if proc.returncode is None:
             proc.terminate()
@@ -123,14 +125,19 @@ async def _setup(settings: Any, provider: str, consumer: str, code: str, upstrea
 
 
 async def _gateway(env: dict[str, str], workers: int, n_calls: int, path: str, headers: dict[str, str],
-                   direct: dict[int, dict[str, Any]]) -> dict[str, Any]:
-    """One gateway of `workers` processes: the most it serves, then its added latency at each fixed load."""
+                   direct: dict[int, dict[str, Any]], sampler: Sampler | None = None) -> dict[str, Any]:
+    """One gateway of `workers` processes: the most it serves (with `sampler`, the serving process's profile
+    meanwhile: one worker serves in the process itself), then its added latency at each fixed load."""
     port = free_port()
     argv = [sys.executable, "-m", "exchange"]
-    async with _process(argv, env | {"HUB_WORKERS": str(workers), "HUB_HTTP_PORT": str(port)}, port) as gateway:
+    env = env | {"HUB_WORKERS": str(workers), "HUB_HTTP_PORT": str(port)}
+    async with _process(argv, env, port) as (gateway, pid):
         await _drive(gateway, path, 200 * workers, headers=headers)  # warm: connections, caches, pools
-        most = await _drive(gateway, path, n_calls, headers=headers)
+        async with sampler(pid) if sampler is not None else contextlib.nullcontext() as profile:
+            most = await _drive(gateway, path, n_calls, headers=headers)
         out: dict[str, Any] = {"calls_per_s": most["calls_per_s"], "ok": most["ok"]}
+        if profile is not None:
+            out["profile"] = profile.summary()
         for rate in RATES:
             at = await _drive(gateway, path, int(rate * RATE_SECONDS), rate=rate, concurrency=64, headers=headers)
             out[f"at_{rate}"] = {"achieved": at["calls_per_s"], "ok": at["ok"] == at["calls"],
@@ -139,7 +146,7 @@ async def _gateway(env: dict[str, str], workers: int, n_calls: int, path: str, h
     return out
 
 
-async def _measure(n_calls: int, database_url: str, bootstrap: str) -> dict[str, Any]:
+async def _measure(n_calls: int, database_url: str, bootstrap: str, sampler: Sampler | None = None) -> dict[str, Any]:
     from exchange.settings import ExchangeSettings
 
     provider, consumer = make_uscc("450000", "BE4C4P12"), make_uscc("450000", uuid.uuid4().hex[:8].upper())
@@ -161,7 +168,7 @@ async def _measure(n_calls: int, database_url: str, bootstrap: str) -> dict[str,
         most = await _drive(upstream, "/query", n_calls)
         direct = {rate: await _drive(upstream, "/query", int(rate * RATE_SECONDS), rate=rate, concurrency=64)
                   for rate in RATES}
-        one = await _gateway(env, 1, n_calls, path, headers, direct)
+        one = await _gateway(env, 1, n_calls, path, headers, direct, sampler)
         two = await _gateway(env, 2, n_calls, path, headers, direct)
     conn = await asyncpg.connect(database_url)
     try:
@@ -178,13 +185,16 @@ async def _measure(n_calls: int, database_url: str, bootstrap: str) -> dict[str,
         **{f"2_workers_at_{rate}": two[f"at_{rate}"] for rate in RATES},
         **{f"1_worker_at_{rate}": one[f"at_{rate}"] for rate in RATES},
         "all_recorded": recorded == sent, "calls_recorded": recorded,
+        **({"1_worker_closed_loop": one["profile"]} if "profile" in one else {}),
     }
 
 
-async def run(n_calls: int, server: str | None = None, bootstrap: str | None = None) -> dict[str, Any]:
-    """Measure on the given PostgreSQL server and broker, or start both for this run."""
+async def run(n_calls: int, server: str | None = None, bootstrap: str | None = None,
+              sampler: Sampler | None = None) -> dict[str, Any]:
+    """Measure on the given PostgreSQL server and broker, or start both for this run; `sampler`: what profiles
+    a process (by id) while a block runs (make bench: benchmarks.profiles)."""
     if server is not None and bootstrap is not None:
-        return await _measure(n_calls, await fresh_database(server, "benchgw"), bootstrap)
+        return await _measure(n_calls, await fresh_database(server, "benchgw"), bootstrap, sampler)
     with tempfile.TemporaryDirectory(prefix="bench-gateway-") as tmp, \
             postgres_server(Path(tmp)) as server, kafka_broker(Path(tmp)) as bootstrap:
         await ensure_topics(bootstrap, partitions=3)
