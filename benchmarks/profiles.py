@@ -112,7 +112,7 @@ async def sampling(pid: int, parts: Parts, rate: int = 100) -> AsyncIterator[Pro
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
         out = Path(tmp) / "raw.txt"
         proc = await asyncio.create_subprocess_exec(
-            exe, "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw", "--output", str(out),
+            exe, "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw", "--full-filenames", "--output", str(out),
             "--nonblocking", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
         began = time.monotonic()
         try:
@@ -139,7 +139,7 @@ def run_sampled(argv: list[str], parts: Parts, cwd: Path, rate: int = 200) -> tu
         return subprocess.run(argv, capture_output=True, text=True, check=True, cwd=cwd).stdout, profile
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
         out = Path(tmp) / "raw.txt"
-        done = subprocess.run([exe, "record", "--rate", str(rate), "--format", "raw", "--output", str(out),
+        done = subprocess.run([exe, "record", "--rate", str(rate), "--format", "raw", "--full-filenames", "--output", str(out),
                                "--nonblocking", "--", *argv], capture_output=True, text=True, check=False,
                               cwd=cwd, env=os.environ)
         _read(profile, out, (done.stdout + done.stderr).encode(), parts)
