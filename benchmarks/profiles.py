@@ -26,6 +26,9 @@ from pathlib import Path
 from typing import Any
 
 Parts = Sequence[tuple[str, tuple[str, ...]]]  # (part, path patterns), tried in order
+# Stacks as text, whole file paths (the short ones drop a package's name: opentelemetry's read "trace/…"), never
+# stopping the process to sample it.
+_RAW = ("--format", "raw", "--full-filenames", "--nonblocking")
 
 EVENT_LOOP = ("asyncio/", "selectors.py", "uvloop/")
 REPLAY: Parts = (("decode", ("contracts/fastdecode",)),
@@ -112,8 +115,8 @@ async def sampling(pid: int, parts: Parts, rate: int = 100) -> AsyncIterator[Pro
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
         out = Path(tmp) / "raw.txt"
         proc = await asyncio.create_subprocess_exec(
-            exe, "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw", "--full-filenames", "--output", str(out),
-            "--nonblocking", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+            exe, "record", "--pid", str(pid), "--rate", str(rate), *_RAW, "--output", str(out),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
         began = time.monotonic()
         try:
             yield profile
@@ -139,9 +142,8 @@ def run_sampled(argv: list[str], parts: Parts, cwd: Path, rate: int = 200) -> tu
         return subprocess.run(argv, capture_output=True, text=True, check=True, cwd=cwd).stdout, profile
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
         out = Path(tmp) / "raw.txt"
-        done = subprocess.run([exe, "record", "--rate", str(rate), "--format", "raw", "--full-filenames", "--output", str(out),
-                               "--nonblocking", "--", *argv], capture_output=True, text=True, check=False,
-                              cwd=cwd, env=os.environ)
+        done = subprocess.run([exe, "record", "--rate", str(rate), *_RAW, "--output", str(out), "--", *argv],
+                              capture_output=True, text=True, check=False, cwd=cwd, env=os.environ)
         _read(profile, out, (done.stdout + done.stderr).encode(), parts)
         if not out.exists():  # py-spy could not run it: run it plainly, the figures need its output
             return subprocess.run(argv, capture_output=True, text=True, check=True, cwd=cwd).stdout, profile
