@@ -7,6 +7,8 @@ still projects is refused and changes nothing."""
 from __future__ import annotations
 
 import asyncio
+import json
+import uuid
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from typer.testing import CliRunner
 
 from tests.scaleout.test_scoring_shard_close import generated
 from tests.scaleout.test_scoring_shards import CLOSED, PARTITIONS, ROWS, publish, scored, settled
+from tests.scoring.builders import OTHER_DEPT, Log
 
 pytestmark = pytest.mark.integration
 
@@ -115,3 +118,27 @@ async def test_the_command_refuses_a_deployment_that_never_projected(pg_server: 
     assert result.exit_code == 2 and "nothing has been projected yet" in result.output, result.output
     assert (await asyncio.to_thread(runner.invoke, app, ["reshard", "0"])).exit_code == 2
     assert await fetch(url, "SELECT count(*) FROM scoring.reshards") == [(0,)]
+
+
+async def test_shards_restarted_tell_nothing_new(pg_server: str, tmp_path: Path) -> None:
+    """A shard's own events may end before the time frame all shards reached, which its stored rows were scored
+    at: started again it scores in that frame, and finds nothing to correct or announce."""
+    told = ("SELECT (SELECT count(*) FROM scoring.outbox WHERE topic NOT LIKE '%routed%'), "
+            "(SELECT count(*) FROM scoring.score_ledger)")
+    broker: LocalBroker = own_broker(tmp_path / "broker")
+    broker.start()
+    try:
+        await ensure_topics(broker.bootstrap, partitions=PARTITIONS)
+        url = await fresh_database(pg_server)
+        late = Log().finding(OTHER_DEPT, "A1.2", "holds", "2020-03-20 10:00")  # shard 0's: the frame's end
+        late["id"] = str(uuid.uuid4())
+        await publish(broker.bootstrap, [*generated(41), json.dumps(late).encode()])
+        await run(url, broker.bootstrap, 2)
+        before = await fetch(url, told)
+        rows = await fetch(url, ROWS)
+        frames = await fetch(url, "SELECT shard, watermark FROM scoring.projection_state ORDER BY shard")
+        await run(url, broker.bootstrap, 2)
+    finally:
+        broker.stop()
+    assert len({wm for _, wm in frames}) == 1  # every shard scored in the one frame
+    assert await fetch(url, told) == before and await fetch(url, ROWS) == rows

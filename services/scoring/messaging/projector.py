@@ -212,10 +212,16 @@ class LiveProjector:
             await state.remove_scores(conn, stale)
         if owns is not None:
             self.counties.remember(projection.store.directory, owns)
-        for _ in projection.refreshing(keys - stale):  # every unit-month of a year of a province: seconds of work,
-            await asyncio.sleep(0)  # in parts, so that requests are answered meanwhile (from the memory before)
+        # The stored rows were scored in the time frame all shards had reached, maybe beyond this shard's own events:
+        # so is memory (the months the frame moved over get every unit's score, as when a batch adopts it).
+        own = (projection.watermark, projection.earliest)
+        projection.adopt(*self.peer_frame)
+        new: list[Change] = []
+        for part in projection.refreshing(keys - stale, projection.months_to_sweep(*own)):  # a province's year:
+            new += [c for c in part if (c.unit, c.month) not in rows]  # seconds of work, in parts: requests are
+            await asyncio.sleep(0)  # answered meanwhile (from the memory before)
         projection.stored.clear()  # what the rebuild evaluated was not stored: rows may differ
-        if (disagreeing := projection.disagreeing(rows)) and projection.watermark is not None:
+        if (disagreeing := projection.disagreeing(rows) + new) and projection.watermark is not None:
             async with conn.transaction():  # (a row no later fold would correct: Projection.disagreeing)
                 await batches.store_agreement(conn, disagreeing, projection.deduction_items, self.ruleset,
                                               projection.watermark, folded)
