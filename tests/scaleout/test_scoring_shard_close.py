@@ -9,7 +9,9 @@ import asyncio
 import json
 import random
 import uuid
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -65,26 +67,42 @@ def settings(url: str, bootstrap: str, shard: int) -> ScoringSettings:
                            outbox_poll_seconds=0.05, submissions="none", inventory="none")
 
 
-async def test_a_month_closed_by_shards_under_traffic_is_the_archive_up_to_its_seal(
-        pg_server: str, tmp_path: Path) -> None:
+@dataclass
+class Running:
+    url: str
+    bootstrap: str
+    clients: list[Any]
+    stack: AsyncExitStack  # the shards': closing it stops them
+
+
+@asynccontextmanager
+async def two_settled_shards(pg_server: str, tmp_path: Path, seed: int) -> AsyncIterator[Running]:
+    """A broker, a fresh database and two shards that have folded a generated log, for the block."""
     broker: LocalBroker = own_broker(tmp_path / "broker")
     broker.start()
     try:
         await ensure_topics(broker.bootstrap, partitions=PARTITIONS)
-        await publish(broker.bootstrap, generated(7))
+        await publish(broker.bootstrap, generated(seed))
         url = await fresh_database(pg_server)
         async with AsyncExitStack() as stack:
             clients = [await stack.enter_async_context(running_app(create_app(settings(url, broker.bootstrap, i))))
                        for i in range(2)]
             await settled(url, broker.bootstrap, 2)
-            traffic = asyncio.create_task(trickle(broker.bootstrap, [line for seed in (8, 9, 10)
-                                                                     for line in generated(seed)]))
-            await asyncio.sleep(0.3)
-            closing = await clients[0].post(f"/months/{CLOSED}/close", headers=token("operator"))
-            still_arriving = not traffic.done()
-            await traffic
+            yield Running(url, broker.bootstrap, clients, stack)
     finally:
         broker.stop()
+
+
+async def test_a_month_closed_by_shards_under_traffic_is_the_archive_up_to_its_seal(
+        pg_server: str, tmp_path: Path) -> None:
+    async with two_settled_shards(pg_server, tmp_path, 7) as running:
+        traffic = asyncio.create_task(trickle(running.bootstrap, [line for seed in (8, 9, 10)
+                                                                  for line in generated(seed)]))
+        await asyncio.sleep(0.3)
+        closing = await running.clients[0].post(f"/months/{CLOSED}/close", headers=token("operator"))
+        still_arriving = not traffic.done()
+        await traffic
+    url = running.url
     assert closing.status_code == 201, closing.text
     assert still_arriving, "the traffic ended before the close: this test proves nothing then"
     seal = closing.json()
@@ -94,26 +112,15 @@ async def test_a_month_closed_by_shards_under_traffic_is_the_archive_up_to_its_s
 
 
 async def test_a_close_with_a_shard_missing_is_busy_and_seals_nothing(pg_server: str, tmp_path: Path) -> None:
-    broker: LocalBroker = own_broker(tmp_path / "broker")
-    broker.start()
-    try:
-        await ensure_topics(broker.bootstrap, partitions=PARTITIONS)
-        await publish(broker.bootstrap, generated(11))
-        url = await fresh_database(pg_server)
-        async with AsyncExitStack() as stack:
-            clients = [await stack.enter_async_context(running_app(create_app(settings(url, broker.bootstrap, i))))
-                       for i in range(2)]
-            await settled(url, broker.bootstrap, 2)
-            await stack.aclose()  # both stop; the first comes back alone
-            async with running_app(create_app(settings(url, broker.bootstrap, 0))) as client:
-                for _ in range(600):
-                    if (await client.get("/ready")).status_code == 200:
-                        break
-                    await asyncio.sleep(0.1)
-                closing = await client.post(f"/months/{CLOSED}/close", headers=token("operator"))
-        del clients
-    finally:
-        broker.stop()
+    async with two_settled_shards(pg_server, tmp_path, 11) as running:
+        await running.stack.aclose()  # both stop; the first comes back alone
+        async with running_app(create_app(settings(running.url, running.bootstrap, 0))) as client:
+            for _ in range(600):
+                if (await client.get("/ready")).status_code == 200:
+                    break
+                await asyncio.sleep(0.1)
+            closing = await client.post(f"/months/{CLOSED}/close", headers=token("operator"))
+    url = running.url
     assert closing.status_code == 409, closing.text
     assert closing.json()["type"].endswith("/projection-busy"), closing.text
     conn = await asyncpg.connect(url)
@@ -145,6 +152,7 @@ async def test_a_round_with_a_fact_still_between_shards_is_not_sealed(
     relay_open, publish_once = asyncio.Event(), OutboxRelay.publish_once
     relay_open.set()
     rounds: list[str] = []
+    where: list[Running] = []  # the shards, once running
 
     async def gated(self: OutboxRelay) -> int:
         await relay_open.wait()
@@ -155,8 +163,8 @@ async def test_a_round_with_a_fact_still_between_shards_is_not_sealed(
     async def opening(pool: Any, month: str, as_of: int, seconds: float) -> uuid.UUID:
         if not rounds:  # the close has seen every shard caught up: the fact arrives now, its copy held back
             relay_open.clear()
-            await publish(broker.bootstrap, [json.dumps(late).encode()])
-            while not await archived(url, late["id"]):
+            await publish(where[0].bootstrap, [json.dumps(late).encode()])
+            while not await archived(where[0].url, late["id"]):
                 await asyncio.sleep(0.05)
         rounds.append("opened")
         return await open_round(pool, month, as_of, seconds)
@@ -169,19 +177,10 @@ async def test_a_round_with_a_fact_still_between_shards_is_not_sealed(
     monkeypatch.setattr(OutboxRelay, "publish_once", gated)
     monkeypatch.setattr(storage, "open_round", opening)
     monkeypatch.setattr(storage, "set_state", deciding)
-    broker: LocalBroker = own_broker(tmp_path / "broker")
-    broker.start()
-    try:
-        await ensure_topics(broker.bootstrap, partitions=PARTITIONS)
-        await publish(broker.bootstrap, generated(7))
-        url = await fresh_database(pg_server)
-        async with AsyncExitStack() as stack:
-            clients = [await stack.enter_async_context(running_app(create_app(settings(url, broker.bootstrap, i))))
-                       for i in range(2)]
-            await settled(url, broker.bootstrap, 2)
-            closing = await clients[0].post(f"/months/{CLOSED}/close", headers=token("operator"))
-    finally:
-        broker.stop()
+    async with two_settled_shards(pg_server, tmp_path, 7) as running:
+        where.append(running)
+        closing = await running.clients[0].post(f"/months/{CLOSED}/close", headers=token("operator"))
+    url = running.url
     assert closing.status_code == 201, closing.text
     assert rounds[:2] == ["opened", "abandoned"] and rounds[-1] == "scoring", rounds
     seal = closing.json()
