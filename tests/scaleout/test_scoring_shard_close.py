@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -191,3 +192,30 @@ async def test_a_round_with_a_fact_still_between_shards_is_not_sealed(
     assert (replayed.sha256(), len(replayed.units)) == (seal["sha256"], seal["units"])
     without = [line for line in archive if late["id"].encode() not in line]
     assert replay(enumerate(without, 1), ruleset, CLOSED).result.sha256() != seal["sha256"]  # the fact counts
+
+
+async def test_two_closes_at_once_each_seal_their_month(pg_server: str, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each shard takes part in one round at a time. Two closes at once, their rounds seen in opposite orders by the
+    two shards (as they can: each looks when it is woken), would each hold one shard still waiting for the other
+    until both gave up; one close at a time, both seal their month."""
+    waiting_for = storage.waiting_for
+    first_seen: dict[tuple[int, uuid.UUID], float] = {}
+
+    async def opposite(pool: Any, shard: int) -> list[storage.Round]:
+        found = await waiting_for(pool, shard)
+        if len(found) == 1:  # a second close may be under way: look again shortly (for a second at most)
+            seen = first_seen.setdefault((shard, found[0].id), time.monotonic())
+            if time.monotonic() - seen < 1.0:
+                return []  # (the participant looks again when woken, or a second later)
+        return found[::-1] if shard == 1 else found
+
+    monkeypatch.setattr(storage, "waiting_for", opposite)
+    async with two_settled_shards(pg_server, tmp_path, 7) as running:
+        july, august = await asyncio.gather(
+            *(client.post(f"/months/{month}/close", headers=token("operator"))
+              for client, month in zip(running.clients, ("2019-07", CLOSED), strict=True)))
+    assert (july.status_code, august.status_code) == (201, 201), (july.text, august.text)
+    for month, seal in (("2019-07", july.json()), (CLOSED, august.json())):
+        archive = await archived_upto(running.url, seal["last_position"])
+        assert replay(enumerate(archive, 1), builtin_ruleset(), month).result.sha256() == seal["sha256"], month

@@ -170,15 +170,16 @@ async def gather(pool: asyncpg.Pool, projector: LiveProjector, ruleset: Ruleset,
     """The month scored by every shard from memory held still at once, and the archive position that is (None:
     some shard did not take part in time, or something stayed in flight between shards)."""
     deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        round_id = await close_rounds.open_round(pool, month, t, deadline - time.monotonic())
-        try:
-            outcome = await _one_round(pool, projector, ruleset, round_id, month, t, deadline)
-        finally:
-            await close_rounds.drop(pool, round_id)
-        if outcome != "retry":
-            return outcome if isinstance(outcome, tuple) else None
-        await asyncio.sleep(RETRY_SECONDS)  # the shards read on meanwhile
+    async with close_rounds.alone(pool, wait) as alone:
+        while alone and time.monotonic() < deadline:
+            round_id = await close_rounds.open_round(pool, month, t, deadline - time.monotonic())
+            try:
+                outcome = await _one_round(pool, projector, ruleset, round_id, month, t, deadline)
+            finally:
+                await close_rounds.drop(pool, round_id)
+            if outcome != "retry":
+                return outcome if isinstance(outcome, tuple) else None
+            await asyncio.sleep(RETRY_SECONDS)  # the shards read on meanwhile
     return None
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import asyncpg
 
 CHANNEL = "scoring_close_round"  # NOTIFY: a round opened or its state moved
+_ONE_CLOSE = 0x5C0F  # the advisory lock a closer holds for its rounds: one close at a time
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +30,23 @@ class Settled:
     head: int  # the archive's last position
     offsets: dict[tuple[int, str, int], int]  # (shard, topic, partition) -> next offset committed
     unsent: int  # records still in the outbox for another shard
+
+
+@asynccontextmanager
+async def alone(pool: asyncpg.Pool, seconds: float) -> AsyncIterator[bool]:
+    """Inside (True), no other instance runs rounds: two closes at once could each hold some shards still and wait
+    for the others (each shard takes part in one round at a time). False when another close lasted `seconds`."""
+    async with pool.acquire() as conn:
+        deadline = time.monotonic() + seconds
+        while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _ONE_CLOSE):
+            if time.monotonic() >= deadline:
+                yield False
+                return
+            await asyncio.sleep(0.05)
+        try:
+            yield True
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", _ONE_CLOSE)
 
 
 async def open_round(pool: asyncpg.Pool, month: str, as_of: int, seconds: float) -> uuid.UUID:
