@@ -67,23 +67,16 @@ async def _close(app: Any, month: str) -> str:
 async def _replayed_close(url: str, month: str, upto: int) -> tuple[float, str]:
     """The close as it was before the shards were held still: the month replayed from the archive up to the
     seal's position (seconds, seal)."""
-    from contracts.fastdecode import decode
-    from scoring.domain.clock import month_bounds, to_datetime
-    from scoring.domain.engine import evaluate
     from scoring.domain.ruleset import builtin_ruleset
-    from scoring.gcpause import cyclic_gc_paused
-    from scoring.replay import month_store
+    from scoring.replay import replay
     from scoring.storage import archive
 
     ruleset = builtin_ruleset()
     pool = await asyncpg.create_pool(url, min_size=1, max_size=2, server_settings={"search_path": "scoring"})
     try:
         started = time.perf_counter()
-        store, t = month_store(month, to_datetime(month_bounds(month)[1]))
-        with cyclic_gc_paused():
-            async for raw in archive.stream_upto(pool, upto):
-                store.fold(decode(raw))
-            sha = evaluate(ruleset, store.directory, store, month, t).sha256()
+        lines = [raw async for raw in archive.stream_upto(pool, upto)]
+        sha = replay(enumerate(lines, 1), ruleset, month).result.sha256()
         return time.perf_counter() - started, sha
     finally:
         await pool.close()

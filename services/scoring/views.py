@@ -7,7 +7,6 @@ of this shard's units only: a unit another shard owns is read from its archived 
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 
 import asyncpg
@@ -17,15 +16,14 @@ from scoring.domain.activity import Activity, CatalogTask, activity, catalog_tas
 from scoring.domain.alert_text import undecided_requests
 from scoring.domain.clock import month_bounds, month_of, to_instant
 from scoring.domain.dashboard import Unit
-from scoring.domain.engine import evaluating, month_result
+from scoring.domain.engine import month_result
 from scoring.domain.facts import Directory, FactStore, UnitFacts
 from scoring.domain.result import MonthResult
 from scoring.domain.ruleset import Ruleset
-from scoring.gcpause import cyclic_gc_paused
 from scoring.messaging import close_rounds
 from scoring.messaging.projector import LiveProjector
 from scoring.messaging.shard_activity import gathered
-from scoring.messaging.stillness import ProjectionBusy
+from scoring.messaging.stillness import ProjectionBusy, scored_in_parts
 from scoring.storage import archive
 
 
@@ -107,13 +105,8 @@ class LiveView:
             return await close_rounds.gather(self._archive_pool(), self._projector, self.ruleset, month, t, wait)
         try:
             async with self._projector.stillness.held(wait):
-                memory, position = self._projector.projection.store, self._projector.position
-                units = []
-                with cyclic_gc_paused():
-                    for n, unit in enumerate(evaluating(self.ruleset, memory.directory, memory, month, t), 1):
-                        units.append(unit)
-                        if n % 20 == 0:  # a province's units take seconds: requests are answered meanwhile
-                            await asyncio.sleep(0)
+                position = self._projector.position
+                units = await scored_in_parts(self.ruleset, self._projector.projection.store, month, t)
         except ProjectionBusy:
             return None
         return month_result(self.ruleset, month, t, tuple(units)), position

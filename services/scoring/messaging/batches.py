@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,14 +49,8 @@ async def store(conn: Any, batch: Batch, deduction_items: frozenset[str], rulese
     shard, changes, wm = plan.index, batch.changes, batch.watermark
     await archive.lock(conn)
     position = await archive.append(conn, batch.rows, shard)
-    as_of = to_datetime(wm) if wm is not None else None
-    if as_of is not None and changes:
-        await state.save_changes(conn, changes, ruleset=ruleset.id, version=ruleset.version, as_of=as_of,
-                                 position=position)
-        published = outputs.build(changes, deduction_items, ruleset, as_of, position)
-        traces = tracing.alert_traces(published.alerts, batch.fresh)
-        await outbox.add_encoded(conn, "scoring", published.outbox, traces)
-        await alerts.record(conn, published.alerts, traces)
+    if wm is not None and changes:
+        await store_changes(conn, changes, deduction_items, ruleset, wm, position, batch.fresh)
     await outbox.add_encoded_once(conn, "scoring", batch.routed)
     await forwarding.send_histories(conn, batch.histories, plan)
     await state.remove_scores(conn, batch.removed)
@@ -65,14 +60,15 @@ async def store(conn: Any, batch: Batch, deduction_items: frozenset[str], rulese
     return position
 
 
-async def store_agreement(conn: Any, changes: list[Change], deduction_items: frozenset[str], ruleset: Ruleset,
-                          watermark: int, position: int) -> None:
-    """Stored results memory scores otherwise after a rebuild (Projection.disagreeing), as any change is stored:
-    the rows, the ledger, the score-change events and the alerts of deductions that appear."""
+async def store_changes(conn: Any, changes: list[Change], deduction_items: frozenset[str], ruleset: Ruleset,
+                        watermark: int, position: int, fresh: Sequence[tuple[ConsumerRecord, Any]] = ()) -> None:
+    """Changed results as any change is stored: the rows, the ledger, the score-change events and the alerts of
+    deductions that appear (`fresh`: the batch's events, whose traces the alerts continue). A batch's commit stores
+    its changes so; a rebuild, the stored results memory scores otherwise (Projection.disagreeing)."""
     as_of = to_datetime(watermark)
     await state.save_changes(conn, changes, ruleset=ruleset.id, version=ruleset.version, as_of=as_of,
                              position=position)
     published = outputs.build(changes, deduction_items, ruleset, as_of, position)
-    traces = tracing.alert_traces(published.alerts, [])
+    traces = tracing.alert_traces(published.alerts, fresh)
     await outbox.add_encoded(conn, "scoring", published.outbox, traces)
     await alerts.record(conn, published.alerts, traces)

@@ -17,21 +17,20 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING
 
 import asyncpg
 import orjson
 from hubkit.telemetry import get_logger
 
-from scoring.domain.engine import evaluating, month_result
+from scoring.domain.engine import month_result
 from scoring.domain.result import MonthResult, UnitResult
 from scoring.domain.ruleset import Ruleset
 from scoring.domain.window import Window
-from scoring.gcpause import cyclic_gc_paused
 from scoring.messaging.positions import all_ends
 from scoring.messaging.shards import ShardPlan
-from scoring.messaging.stillness import ProjectionBusy
+from scoring.messaging.stillness import ProjectionBusy, scored_in_parts
 from scoring.storage import close_rounds, state
 from scoring.storage.close_rounds import Round, Settled
 
@@ -75,15 +74,6 @@ def in_flight(settled: Settled, routed_ends: Mapping[int, int], plan: ShardPlan)
     if any(r != read[0] for r in read):
         return "the shards have not all read the same registrations"
     return None
-
-
-async def until(check: Callable[[], Awaitable[bool]], deadline: float) -> bool:
-    """Poll `check` until it holds (True) or the monotonic `deadline` passes (False)."""
-    while not await check():
-        if time.monotonic() >= deadline:
-            return False
-        await asyncio.sleep(POLL_SECONDS)
-    return True
 
 
 @contextlib.asynccontextmanager
@@ -136,33 +126,26 @@ class Participant:
     async def take_part(self, pool: asyncpg.Pool, rnd: Round) -> None:
         """Hold still and join; once the closer decides, score this shard's units if it says so (until the
         round's deadline at most)."""
-        shard, deadline = self.projector.plan.index, time.monotonic() + rnd.seconds
+        p, shard = self.projector, self.projector.plan.index
         try:
-            async with self.projector.stillness.held(rnd.seconds):
+            async with p.stillness.held(rnd.seconds):
                 await close_rounds.join(pool, rnd.id, shard)
-
-                async def decided() -> bool:
-                    return await close_rounds.state_of(pool, rnd.id) != "holding"
-
-                if not await until(decided, deadline) or await close_rounds.state_of(pool, rnd.id) != "scoring":
+                if await _decision(pool, rnd.id, time.monotonic() + rnd.seconds) != "scoring":
                     return
-                results = await self.score(rnd)
+                units = await scored_in_parts(p.ruleset, p.projection.store, rnd.month, rnd.as_of, p.plan.shards.owns)
         except ProjectionBusy:
             await close_rounds.join(pool, rnd.id, shard, busy=True)
             return
-        await close_rounds.hand_in(pool, rnd.id, shard, results)
+        await close_rounds.hand_in(pool, rnd.id, shard, orjson.dumps([u.canonical() for u in units]))
 
-    async def score(self, rnd: Round) -> bytes:
-        """This shard's units of the month from memory, held still (their canonical results, JSON)."""
-        p = self.projector
-        memory, units = p.projection.store, []
-        with cyclic_gc_paused():
-            for n, unit in enumerate(evaluating(p.ruleset, memory.directory, memory, rnd.month, rnd.as_of,
-                                                p.plan.shards.owns), 1):
-                units.append(unit.canonical())
-                if n % 20 == 0:  # requests are answered meanwhile
-                    await asyncio.sleep(0)
-        return orjson.dumps(units)
+
+async def _decision(pool: asyncpg.Pool, round_id: uuid.UUID, deadline: float) -> str | None:
+    """The closer's word on a round once it moves on from holding (None: not before the deadline, or dropped)."""
+    while (state := await close_rounds.state_of(pool, round_id)) == "holding":
+        if time.monotonic() >= deadline:
+            return None
+        await asyncio.sleep(POLL_SECONDS)
+    return state
 
 
 async def gather(pool: asyncpg.Pool, projector: LiveProjector, ruleset: Ruleset, month: str, t: int,

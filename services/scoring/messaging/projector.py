@@ -223,8 +223,8 @@ class LiveProjector:
         projection.stored.clear()  # what the rebuild evaluated was not stored: rows may differ
         if (disagreeing := projection.disagreeing(rows) + new) and projection.watermark is not None:
             async with conn.transaction():  # (a row no later fold would correct: Projection.disagreeing)
-                await batches.store_agreement(conn, disagreeing, projection.deduction_items, self.ruleset,
-                                              projection.watermark, folded)
+                await batches.store_changes(conn, disagreeing, projection.deduction_items, self.ruleset,
+                                            projection.watermark, folded)
         # Together: readers keep figures by position, which must never name the memory before.
         self.projection, self.position, self.derived = projection, folded, {}
         self.memory.settle(full=True)

@@ -12,7 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+
+from scoring.domain.clock import Instant
+from scoring.domain.engine import evaluating
+from scoring.domain.facts import FactStore
+from scoring.domain.result import UnitResult
+from scoring.domain.ruleset import Ruleset
+from scoring.gcpause import cyclic_gc_paused
 
 
 class ProjectionBusy(Exception):
@@ -64,3 +71,17 @@ class Stillness:
             self._holders -= 1
             if self._holders == 0:
                 self._go.set()
+
+
+async def scored_in_parts(ruleset: Ruleset, memory: FactStore, month: str, t: Instant,
+                          only: Callable[[str], bool] | None = None) -> list[UnitResult]:
+    """The month's units (`only`: those it accepts) scored from memory held still, in parts: a province's units
+    take seconds, and requests are answered in between. No cyclic GC pass meanwhile (it would walk all of memory
+    and free nothing)."""
+    units = []
+    with cyclic_gc_paused():
+        for n, unit in enumerate(evaluating(ruleset, memory.directory, memory, month, t, only), 1):
+            units.append(unit)
+            if n % 20 == 0:
+                await asyncio.sleep(0)
+    return units

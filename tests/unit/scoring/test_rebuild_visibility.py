@@ -67,7 +67,7 @@ def _fake_storage(monkeypatch: pytest.MonkeyPatch, live: LiveProjector, events: 
     async def published_rows(conn: Any) -> dict[tuple[str, str], Any]:
         return {key: SimpleNamespace(canonical=dict) for key in published}  # stored by some other memory
 
-    async def store_agreement(conn: Any, changes: list[Any], *args: Any) -> None:
+    async def store_changes(conn: Any, changes: list[Any], *args: Any) -> None:
         agreed.update((c.unit, c.month) for c in changes)
 
     async def no_frame(conn: Any) -> tuple[None, None]:
@@ -84,7 +84,7 @@ def _fake_storage(monkeypatch: pytest.MonkeyPatch, live: LiveProjector, events: 
                        ("published_rows", published_rows), ("frame", no_frame), ("load_offsets", no_offsets),
                        ("resharded_at", never_resharded)):
         monkeypatch.setattr(projector_module.state, name, fake)
-    monkeypatch.setattr(projector_module.batches, "store_agreement", store_agreement)
+    monkeypatch.setattr(projector_module.batches, "store_changes", store_changes)
     live.lease._held = SimpleNamespace(transaction=contextlib.nullcontext)  # the held shard
     return withdrawn
 
