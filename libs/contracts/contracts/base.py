@@ -20,3 +20,6 @@ class Payload(BaseModel):
     TYPE: ClassVar[str]
     VERSION: ClassVar[int]
     SOURCE: ClassVar[Source]
+    # A person waits for it (an alert, a reminder): the outbox relay sends events of these types ahead of the
+    # rest, so a burst of bulk events (a deadline's score changes across a province) does not hold one up.
+    URGENT: ClassVar[bool] = False

@@ -55,6 +55,11 @@ def all_topics() -> list[str]:
     return sorted(topic_for(t) for t in REGISTRY)
 
 
+def urgent_topics() -> list[str]:
+    """The topics of the types a person waits for (Payload.URGENT), which outbox relays send first."""
+    return sorted(topic_for(t) for t, cls in REGISTRY.items() if cls.URGENT)
+
+
 def register_upcaster(type: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
     """Decorator: `fn(data) -> data` turns a `from_version` payload into `from_version + 1`."""
 

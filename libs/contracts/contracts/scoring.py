@@ -156,6 +156,7 @@ class DeadlineReminded(_Scoring):
     its alert channels (once per requirement and period). Moves no score; the deadline does."""
 
     TYPE: ClassVar[str] = "scoring.deadline-reminded"
+    URGENT: ClassVar[bool] = True
 
     reminder_id: str = Field(min_length=1, description="id of the reminder: unit, kind and period")
     kind: SubmissionKind = Field(description="what is due, as the submission requirements name it")
@@ -231,6 +232,7 @@ class DeductionAlerted(_Scoring):
     """A new deduction hit the unit; tells it what, why, and whether it changed lists."""
 
     TYPE: ClassVar[str] = "scoring.deduction-alerted"
+    URGENT: ClassVar[bool] = True
 
     unit: Uscc = Field(description="the unit that lost points (same as the envelope unit)")
     month: Month = Field(description="the month the deduction counts in")

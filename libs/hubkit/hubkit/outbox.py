@@ -2,7 +2,10 @@
 
 The relay takes unsent rows in order under `FOR UPDATE SKIP LOCKED` (several
 instances can run), sends them with acks=all, and marks them sent in the same
-transaction. If the broker is down the transaction rolls back and the rows wait:
+transaction. Rows go in two lanes, each in write order: events a person waits for
+(`Payload.URGENT`: alerts, reminders) before the rest, so that an alert written behind a
+deadline's thousands of score changes is sent at once; every topic is in one lane, so its
+events are sent in the order they were written. If the broker is down the transaction rolls back and the rows wait:
 nothing is lost, and a row sent twice after a crash is harmless because every
 consumer dedupes on the envelope id. A NOTIFY on commit wakes the relay at once.
 
@@ -29,7 +32,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from contracts import Envelope, encode
 from contracts.base import Payload
-from contracts.event_types import topic_for
+from contracts.event_types import topic_for, urgent_topics
 from opentelemetry import trace
 
 from .db import check_schema_name
@@ -138,6 +141,8 @@ class OutboxRelay:
         self.watch = ClusterWatch(producer.client)
         self._follow = False  # a cluster change seen and not yet re-seeded
         self._purged = 0.0
+        self.urgent = urgent_topics()
+        self._more = False  # the last pass filled a lane's batch: there may be more at once
 
     async def run(self) -> None:
         listener = await self.pool.acquire()
@@ -149,9 +154,12 @@ class OutboxRelay:
         backoff = 0.2
         try:
             while True:
+                # Cleared before the pass: a row committed while it runs wakes the next at once (cleared after
+                # it, that NOTIFY was lost and the row waited out the poll interval).
+                self._wake.clear()
                 try:
                     await self._follow_cluster()
-                    sent = await self.publish_once()
+                    await self.publish_once()
                     self.healthy, backoff = True, 0.2
                 except (TimeoutError, KafkaError, OSError) as exc:
                     self.healthy = False
@@ -160,8 +168,7 @@ class OutboxRelay:
                     backoff = min(backoff * 2, 10.0)
                     continue
                 await self._purge_now_and_then()
-                if sent < self.batch:
-                    self._wake.clear()
+                if not self._more:
                     with contextlib.suppress(asyncio.TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
         finally:
@@ -270,12 +277,23 @@ class OutboxRelay:
                 **({"hub.outbox.waited_s": float(waited)} if waited is not None else {})}
 
     async def publish_once(self) -> int:
+        """A batch of each lane, the urgent one first; how many rows were sent."""
+        sent, self._more = 0, False
+        for urgent in (True, False):
+            if urgent and not self.urgent:
+                continue
+            n = await self._publish_lane(urgent)
+            sent, self._more = sent + n, self._more or n == self.batch
+        return sent
+
+    async def _publish_lane(self, urgent: bool) -> int:
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
                 f"SELECT seq, event_id, topic, key, payload, headers, "
                 f"extract(epoch FROM clock_timestamp() - created_at) AS waited FROM {self.schema}.outbox "
-                "WHERE sent_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
-                self.batch,
+                f"WHERE sent_at IS NULL AND {'topic = ANY($2::text[])' if urgent else 'topic <> ALL($2::text[])'} "
+                "ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+                self.batch, self.urgent,
             )
             if not rows:
                 return 0

@@ -1,0 +1,137 @@
+"""The relay's two lanes: events a person waits for (alerts, reminders) are sent ahead of a backlog of other
+events, and every topic's events still reach the broker in the order they were written."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import orjson
+import pytest
+from contracts.event_types import topic_for, urgent_topics
+from hubkit import outbox
+from hubkit.db import create_pool, migrate_service
+from hubkit.kafka import make_producer
+from hubkit.outbox import OutboxRelay
+from hubkit.settings import HubSettings
+from hubkit.testing import read_topic
+
+pytestmark = pytest.mark.integration
+BULK = topic_for("scoring.score-changed")
+ALERT = topic_for("scoring.deduction-alerted")
+KEY = b"114500000000000001"  # one key: one partition, so a topic's order on the broker is total
+
+
+def test_alerts_and_reminders_are_the_urgent_topics() -> None:
+    assert urgent_topics() == sorted([ALERT, topic_for("scoring.deadline-reminded")])
+
+
+async def write(pool: asyncpg.Pool, topics: list[str]) -> None:
+    """Rows in this order, each carrying its topic and its place in the write order."""
+    async with pool.acquire() as conn:
+        start = int(await conn.fetchval("SELECT count(*) FROM outbox"))
+        await conn.copy_records_to_table(
+            "outbox", columns=["event_id", "topic", "key", "payload"],
+            records=[(uuid.uuid4(), t, KEY, orjson.dumps({"n": start + i, "topic": t})) for i, t in enumerate(topics)])
+
+
+async def unsent(pool: asyncpg.Pool, topic: str) -> int:
+    return int(await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND topic = $1", topic))
+
+
+async def test_an_alert_written_behind_a_backlog_is_sent_in_the_first_pass_and_each_topic_keeps_its_order(
+        database_url: str, kafka_bootstrap: str, tmp_path: Path) -> None:
+    await migrate_service(database_url, "alpha", tmp_path)
+    pool = await create_pool(database_url, "alpha")
+    producer = make_producer(HubSettings(kafka_bootstrap=kafka_bootstrap))
+    await producer.start()
+    try:
+        await write(pool, [BULK] * 1200 + [ALERT] + [BULK] * 10 + [ALERT])
+        relay = OutboxRelay(pool, "alpha", producer, batch=500)
+        assert await relay.publish_once() == 502  # both alerts and the first batch of the backlog
+        assert await unsent(pool, ALERT) == 0 and await unsent(pool, BULK) == 710
+        await write(pool, [ALERT, BULK, ALERT])
+        while await relay.publish_once():
+            pass
+        assert await unsent(pool, ALERT) == 0 and await unsent(pool, BULK) == 0
+        for topic, count in ((BULK, 1211), (ALERT, 4)):
+            sent = [orjson.loads(v) for v in await read_topic(kafka_bootstrap, topic, expect=count)]
+            assert len(sent) == count and {s["topic"] for s in sent} == {topic}
+            assert [s["n"] for s in sent] == sorted(s["n"] for s in sent)  # the order they were written in
+    finally:
+        await producer.stop()
+        await pool.close()
+
+
+async def test_the_urgent_lane_finds_its_rows_by_topic_not_by_reading_the_backlog(
+        database_url: str, tmp_path: Path) -> None:
+    await migrate_service(database_url, "alpha", tmp_path)
+    pool = await create_pool(database_url, "alpha")
+    try:
+        await write(pool, [BULK] * 20_000 + [ALERT])
+        async with pool.acquire() as conn:
+            await conn.execute("ANALYZE outbox")
+            plan = await conn.fetchval(
+                "EXPLAIN (FORMAT JSON) SELECT seq FROM outbox WHERE sent_at IS NULL AND topic = ANY($1::text[]) "
+                "ORDER BY seq LIMIT 500", urgent_topics())
+        assert "outbox_unsent_by_topic" in str(plan)
+    finally:
+        await pool.close()
+
+
+async def test_a_row_committed_while_a_pass_runs_is_sent_without_waiting_for_the_poll(
+        database_url: str, kafka_bootstrap: str, tmp_path: Path) -> None:
+    """The NOTIFY of a row committed during a pass wakes the next pass (it was cleared after the pass, and the
+    row waited out the poll interval: an hour here)."""
+    await migrate_service(database_url, "alpha", tmp_path)
+    pool = await create_pool(database_url, "alpha")
+    producer = make_producer(HubSettings(kafka_bootstrap=kafka_bootstrap))
+    await producer.start()
+    relay = OutboxRelay(pool, "alpha", producer, poll_seconds=3600)
+    in_pass, release = asyncio.Event(), asyncio.Event()
+    send = relay._send
+
+    async def held(rows: Any) -> None:
+        in_pass.set()
+        await release.wait()
+        await send(rows)
+
+    relay._send = held  # type: ignore[method-assign]
+    task = asyncio.create_task(relay.run())
+    try:
+        await add_one(pool)
+        await asyncio.wait_for(in_pass.wait(), 20)
+        await add_one(pool)  # committed while the first pass is held
+        await wait_until(lambda: relay._wake.is_set())
+        release.set()
+        await wait_until(lambda: unsent_rows(pool), want=0)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await producer.stop()
+        await pool.close()
+
+
+async def add_one(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await outbox.add_encoded(conn, "alpha", [(uuid.uuid4(), BULK, KEY, b"{}")])
+
+
+async def unsent_rows(pool: asyncpg.Pool) -> int:
+    return int(await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL"))
+
+
+async def wait_until(probe: Callable[[], Any], want: Any = True, timeout: float = 20.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        got = probe()
+        got = await got if asyncio.iscoroutine(got) else got
+        if got == want:
+            return
+        assert loop.time() < deadline, f"still {got!r}, not {want!r}"
+        await asyncio.sleep(0.05)
