@@ -67,6 +67,22 @@ async def test_an_alert_written_behind_a_backlog_is_sent_in_the_first_pass_and_e
         await pool.close()
 
 
+async def test_while_a_pass_fills_the_urgent_lane_the_rest_waits(
+        database_url: str, kafka_bootstrap: str, tmp_path: Path) -> None:
+    await migrate_service(database_url, "alpha", tmp_path)
+    pool = await create_pool(database_url, "alpha")
+    producer = make_producer(HubSettings(kafka_bootstrap=kafka_bootstrap))
+    await producer.start()
+    try:
+        await write(pool, [BULK] * 10 + [ALERT] * 600)
+        relay = OutboxRelay(pool, "alpha", producer, batch=500)
+        assert await relay.publish_once() == 500 and await unsent(pool, BULK) == 10  # alerts only
+        assert await relay.publish_once() == 110 and await unsent(pool, BULK) == 0
+    finally:
+        await producer.stop()
+        await pool.close()
+
+
 async def test_the_urgent_lane_finds_its_rows_by_topic_not_by_reading_the_backlog(
         database_url: str, tmp_path: Path) -> None:
     await migrate_service(database_url, "alpha", tmp_path)

@@ -277,14 +277,17 @@ class OutboxRelay:
                 **({"hub.outbox.waited_s": float(waited)} if waited is not None else {})}
 
     async def publish_once(self) -> int:
-        """A batch of each lane, the urgent one first; how many rows were sent."""
-        sent, self._more = 0, False
-        for urgent in (True, False):
-            if urgent and not self.urgent:
-                continue
-            n = await self._publish_lane(urgent)
-            sent, self._more = sent + n, self._more or n == self.batch
-        return sent
+        """A batch of the urgent lane; when that left none behind, a batch of the rest. How many rows were sent.
+
+        Strict priority: while urgent rows keep coming faster than a batch a pass (a burst of alerts), the rest
+        waits; the urgent rows are no more than what the service writes, so the rest's turn comes."""
+        urgent = await self._publish_lane(True) if self.urgent else 0
+        if urgent == self.batch:
+            self._more = True
+            return urgent
+        rest = await self._publish_lane(False)
+        self._more = rest == self.batch
+        return urgent + rest
 
     async def _publish_lane(self, urgent: bool) -> int:
         async with self.pool.acquire() as conn, conn.transaction():
