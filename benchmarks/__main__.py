@@ -19,13 +19,14 @@ from rich.table import Table
 
 
 async def _scoring(server: str, bootstrap: str, quick: bool) -> dict[str, Any]:
-    from benchmarks import scoring_bench, scoring_shards_bench
+    from benchmarks import alert_burst, scoring_bench, scoring_shards_bench
 
     out: dict[str, Any] = {}
     out["scoring.live_ingest"] = await scoring_bench.live_ingest(server, bootstrap, 20_000 if quick else 200_000)
     out["scoring.sharded_ingest"] = await scoring_shards_bench.sharded_ingest(server, bootstrap,
                                                                              20_000 if quick else 200_000)
     out["scoring.alert_latency"] = await scoring_bench.alert_latency(server, bootstrap, 20 if quick else 200)
+    out["scoring.alert_in_burst"] = await alert_burst.alert_in_burst(server, bootstrap, 200 if quick else 1000)
     out["scoring.replay"] = scoring_bench.replay_bench(50_000 if quick else 1_000_000)
     return out
 

@@ -278,9 +278,7 @@ class OutboxRelay:
 
     async def publish_once(self) -> int:
         """A batch of the urgent lane; when that left none behind, a batch of the rest. How many rows were sent.
-
-        Strict priority: while urgent rows keep coming faster than a batch a pass (a burst of alerts), the rest
-        waits; the urgent rows are no more than what the service writes, so the rest's turn comes."""
+        Strict priority: in a burst of alerts the rest waits; urgent rows are no more than what is written."""
         urgent = await self._publish_lane(True) if self.urgent else 0
         if urgent == self.batch:
             self._more = True
