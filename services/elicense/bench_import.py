@@ -140,13 +140,13 @@ async def _pause_relay(app: Any) -> asyncio.Event:
     relay = host.relay
     assert relay is not None
     resume = asyncio.Event()
-    original = relay.publish_once
+    original = relay._publish_lane
 
-    async def gated() -> int:
+    async def gated(urgent: bool) -> int:
         await resume.wait()
-        return await original()
+        return await original(urgent)
 
-    relay.publish_once = gated
+    relay._publish_lane = gated
     return resume
 
 

@@ -21,7 +21,7 @@ from contracts.values import build_resource_code, make_uscc
 from hubkit import outbox
 from hubkit.db import create_pool, migrate_service
 from hubkit.kafka import IdempotentConsumer, ensure_topics, make_producer
-from hubkit.outbox import OutboxRelay
+from hubkit.relay import OutboxRelay
 from hubkit.runtime.ports import free_port
 from hubkit.service import ServiceHost, ServiceSpec
 from hubkit.settings import HubSettings

@@ -16,7 +16,7 @@ from contracts.event_types import topic_for, urgent_topics
 from hubkit import outbox
 from hubkit.db import create_pool, migrate_service
 from hubkit.kafka import make_producer
-from hubkit.outbox import OutboxRelay
+from hubkit.relay import OutboxRelay
 from hubkit.settings import HubSettings
 from hubkit.testing import read_topic
 
@@ -122,7 +122,7 @@ async def test_a_row_committed_while_a_pass_runs_is_sent_without_waiting_for_the
         await add_one(pool)
         await asyncio.wait_for(in_pass.wait(), 20)
         await add_one(pool)  # committed while the first pass is held
-        await wait_until(lambda: relay._wake.is_set())
+        await wait_until(lambda: relay._woken[False].is_set())
         release.set()
         await wait_until(lambda: unsent_rows(pool), want=0)
     finally:

@@ -15,7 +15,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 from hubkit.kafka import ensure_topics
-from hubkit.outbox import OutboxRelay
+from hubkit.relay import OutboxRelay
 from hubkit.runtime.broker import LocalBroker
 from hubkit.testing import fresh_database, own_broker, running_app, token
 from scoring.bootstrap import create_app
@@ -63,14 +63,14 @@ async def run(url: str, bootstrap: str, shards: int, *, until: str | None = None
 
 async def test_one_two_three_and_one_shard_again_score_what_one_projection_scores(
         pg_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    relay_open, publish_once = asyncio.Event(), OutboxRelay.publish_once
+    relay_open, publish_lane = asyncio.Event(), OutboxRelay._publish_lane
     relay_open.set()
 
-    async def gated(self: OutboxRelay) -> int:
+    async def gated(self: OutboxRelay, urgent: bool) -> int:
         await relay_open.wait()
-        return await publish_once(self)
+        return await publish_lane(self, urgent)
 
-    monkeypatch.setattr(OutboxRelay, "publish_once", gated)
+    monkeypatch.setattr(OutboxRelay, "_publish_lane", gated)
     broker: LocalBroker = own_broker(tmp_path / "broker")
     broker.start()
     try:

@@ -19,7 +19,7 @@ from typing import Any
 import asyncpg
 import pytest
 from hubkit.kafka import ensure_topics
-from hubkit.outbox import OutboxRelay
+from hubkit.relay import OutboxRelay
 from hubkit.runtime.broker import LocalBroker
 from hubkit.testing import fresh_database, own_broker, running_app, token
 from scoring.bootstrap import create_app
@@ -150,14 +150,14 @@ async def test_a_round_with_a_fact_still_between_shards_is_not_sealed(
     assert plan.owner_of(source) != plan.owner_of(target)
     late = Log().finding(source, "C3.2", "occurrence", "2019-08-20 10:00", count=2, attributed_unit=target)
     late["id"] = str(uuid.uuid4())
-    relay_open, publish_once = asyncio.Event(), OutboxRelay.publish_once
+    relay_open, publish_lane = asyncio.Event(), OutboxRelay._publish_lane
     relay_open.set()
     rounds: list[str] = []
     where: list[Running] = []  # the shards, once running
 
-    async def gated(self: OutboxRelay) -> int:
+    async def gated(self: OutboxRelay, urgent: bool) -> int:
         await relay_open.wait()
-        return await publish_once(self)
+        return await publish_lane(self, urgent)
 
     open_round, set_state = storage.open_round, storage.set_state
 
@@ -175,7 +175,7 @@ async def test_a_round_with_a_fact_still_between_shards_is_not_sealed(
         relay_open.set()
         await set_state(pool, round_id, state)
 
-    monkeypatch.setattr(OutboxRelay, "publish_once", gated)
+    monkeypatch.setattr(OutboxRelay, "_publish_lane", gated)
     monkeypatch.setattr(storage, "open_round", opening)
     monkeypatch.setattr(storage, "set_state", deciding)
     async with two_settled_shards(pg_server, tmp_path, 7) as running:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from hubkit.outbox import PER_ROW_SPANS, OutboxRelay
+from hubkit.relay import PER_ROW_SPANS, OutboxRelay
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .db import check_schema_name, create_pool
 from .kafka import make_producer
 from .logident import cluster_id
-from .outbox import OutboxRelay
+from .relay import OutboxRelay
 from .settings import HubSettings
 
 

@@ -32,7 +32,7 @@ from .kafka import Handler, IdempotentConsumer, make_producer
 from .lean import LeanRoute, LeanRoutes
 from .oidc import JwksKeys, TokenVerifier
 from .ops import router as ops_router
-from .outbox import OutboxRelay
+from .relay import OutboxRelay
 from .revocation_api import router as revocation_router
 from .revocations import RevocationList
 from .revocations import follow as follow_revocations
