@@ -151,3 +151,42 @@ async def wait_until(probe: Callable[[], Any], want: Any = True, timeout: float 
             return
         assert loop.time() < deadline, f"still {got!r}, not {want!r}"
         await asyncio.sleep(0.05)
+
+
+async def test_an_alert_is_sent_while_a_batch_of_the_rest_is_in_flight(
+        database_url: str, kafka_bootstrap: str, tmp_path: Path) -> None:
+    await migrate_service(database_url, "alpha", tmp_path)
+    pool = await create_pool(database_url, "alpha")
+    producer = make_producer(HubSettings(kafka_bootstrap=kafka_bootstrap))
+    await producer.start()
+    relay = OutboxRelay(pool, "alpha", producer, poll_seconds=0.1)
+    bulk_held, release = asyncio.Event(), asyncio.Event()
+    send = relay._send
+
+    async def held(rows: Any) -> None:
+        if rows[0]["topic"] == BULK:  # the rest's pass stalls (a slow broker, a big batch)
+            bulk_held.set()
+            await release.wait()
+        await send(rows)
+
+    relay._send = held  # type: ignore[method-assign]
+    task = asyncio.create_task(relay.run())
+    try:
+        await write(pool, [BULK] * 5)
+        await asyncio.wait_for(bulk_held.wait(), 20)
+        await add_alert(pool)
+        await wait_until(lambda: unsent(pool, ALERT), want=0)
+        assert await unsent(pool, BULK) == 5  # still in flight
+        release.set()
+        await wait_until(lambda: unsent(pool, BULK), want=0)
+    finally:
+        release.set()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await producer.stop()
+        await pool.close()
+
+
+async def add_alert(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await outbox.add_encoded(conn, "alpha", [(uuid.uuid4(), ALERT, KEY, b"{}")])
