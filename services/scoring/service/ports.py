@@ -93,6 +93,10 @@ class ScoringRows(Protocol):
                              inspector: str, occurred_at: datetime, attributed_unit: str | None = None,
                              note: str = "", count: int | None = None) -> bool: ...
 
+    async def insert_findings(self, rows: list[FindingRow]) -> list[str]:
+        """Many at once (a sweep's); the ids that were recorded already (those rows are left out)."""
+        ...
+
     async def finding_for_retraction(self, finding_id: str) -> FindingRow | None:
         """The finding, locked until the unit of work ends (None: no such finding)."""
         ...

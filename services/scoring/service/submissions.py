@@ -29,7 +29,7 @@ from scoring.domain.submissions import (
 )
 from scoring.service import commands as c
 from scoring.service.handlers import AUTOMATIC, AUTOMATIC_PREFIX
-from scoring.service.ports import Live, ScoringUnitOfWork, SubmissionRow
+from scoring.service.ports import FindingRow, Live, ScoringUnitOfWork, SubmissionRow
 
 
 def _invalid(detail: str) -> Problem:
@@ -158,7 +158,6 @@ async def sweep_submissions(now: Instant, uow: ScoringUnitOfWork, requirements: 
     the caller between passes) a pass that could find nothing new returns at once. Returns how many."""
     if not requirements.requirements:
         return 0
-    recorded = 0
     units = live.scored_units(month_of(now))  # not checked: no misses
     async with uow:
         # Read before the rows: a submission that comes in between makes the next pass read them again.
@@ -170,16 +169,11 @@ async def sweep_submissions(now: Instant, uow: ScoringUnitOfWork, requirements: 
         for r in await uow.rows.submissions_to_judge():
             by_unit.setdefault((r.unit, r.kind), []).append(as_submitted(r))
         done = await uow.rows.automatic_findings(AUTOMATIC)
-        for unit, kind, absent, registered in units:
-            await asyncio.sleep(0)  # a province of units: the alert path runs between them
-            if now < registered + ONBOARDING_US:
-                continue  # the bureau's first day with a unit: it enters what the unit sent before
-            for req in requirements.binding(ruleset, kind, absent):
-                for finding_id, effect, at, note in _misses(req, by_unit.get((unit, req.kind), []), now, ruleset,
-                                                            unit):
-                    if finding_id not in done:
-                        await _record_automatic(uow, finding_id, unit, req.item, effect, at, note)
-                        recorded += 1
+        new = await _new_findings(uow, now, units, requirements, ruleset, by_unit, done)
+        # One statement for all (a deadline passing for 1,000 units records 10,000: 1.95 s one by one)
+        if clashes := await uow.rows.insert_findings(new):
+            raise RuntimeError(f"findings {clashes[:3]} appeared during the sweep")  # rolls the sweep back
+        recorded = len(new)
         await uow.commit()
     if memo is not None:
         memo.stamp, memo.units = stamp, units
@@ -188,16 +182,30 @@ async def sweep_submissions(now: Instant, uow: ScoringUnitOfWork, requirements: 
     return recorded
 
 
-async def _record_automatic(uow: ScoringUnitOfWork, finding_id: str, unit: str, item: str, effect: str,
-                            at: Instant, note: str) -> None:
-    when = to_datetime(at)
-    event = uow.emit(FindingRecorded(finding_id=finding_id, item=item, effect=effect,
-                                     count=1 if effect == "occurrence" else None, note=note, inspector=AUTOMATIC),
-                     unit=unit, at=when)
-    if not await uow.rows.insert_finding(finding_id=finding_id, event_id=event.id, unit=unit, item=item,
-                                         effect=effect, inspector=AUTOMATIC, occurred_at=when, note=note,
-                                         count=1 if effect == "occurrence" else None):
-        raise RuntimeError(f"finding {finding_id} appeared during the sweep")  # rolls the sweep back
+async def _new_findings(uow: ScoringUnitOfWork, now: Instant, units: list[tuple[str, str, frozenset[str], int]],
+                        requirements: Requirements, ruleset: Ruleset,
+                        by_unit: dict[tuple[str, str], list[Submitted]], done: set[str]) -> list[FindingRow]:
+    """Every finding the misses as of `now` call for that is not recorded yet, its event emitted."""
+    new: list[FindingRow] = []
+    for unit, kind, absent, registered in units:
+        await asyncio.sleep(0)  # a province of units: the alert path runs between them
+        if now < registered + ONBOARDING_US:
+            continue  # the bureau's first day with a unit: it enters what the unit sent before
+        for req in requirements.binding(ruleset, kind, absent):
+            for finding_id, effect, at, note in _misses(req, by_unit.get((unit, req.kind), []), now, ruleset, unit):
+                if finding_id not in done:
+                    new.append(_automatic(uow, finding_id, unit, req.item, effect, at, note))
+    return new
+
+
+def _automatic(uow: ScoringUnitOfWork, finding_id: str, unit: str, item: str, effect: str, at: Instant,
+               note: str) -> FindingRow:
+    """The finding's event (collected by the unit of work) and its row."""
+    when, count = to_datetime(at), 1 if effect == "occurrence" else None
+    event = uow.emit(FindingRecorded(finding_id=finding_id, item=item, effect=effect, count=count, note=note,
+                                     inspector=AUTOMATIC), unit=unit, at=when)
+    return FindingRow(finding_id=finding_id, event_id=event.id, unit=unit, item=item, effect=effect,
+                      inspector=AUTOMATIC, occurred_at=when, note=note, count=count)
 
 
 def as_submitted(r: SubmissionRow) -> Submitted:

@@ -23,6 +23,20 @@ async def for_retraction(conn: asyncpg.Connection, finding_id: str) -> FindingRo
     return _row(r) if r is not None else None
 
 
+async def insert_many(conn: asyncpg.Connection, rows: list[FindingRow]) -> list[str]:
+    """The findings in one statement; returns the ids that were recorded already (those rows are left out)."""
+    if not rows:
+        return []
+    added = await conn.fetch(
+        "INSERT INTO findings (finding_id, event_id, unit, item, effect, inspector, occurred_at, attributed_unit, "
+        "note, count) SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], "
+        "$7::timestamptz[], $8::text[], $9::text[], $10::int[]) ON CONFLICT DO NOTHING RETURNING finding_id",
+        *([getattr(r, c) for r in rows] for c in ("finding_id", "event_id", "unit", "item", "effect", "inspector",
+                                                  "occurred_at", "attributed_unit", "note", "count")))
+    recorded = {r["finding_id"] for r in added}
+    return [r.finding_id for r in rows if r.finding_id not in recorded]
+
+
 async def retract(conn: asyncpg.Connection, finding_id: str, *, at: datetime, by: str, reason: str) -> None:
     await conn.execute("UPDATE findings SET retracted_at = $2, retracted_by = $3, retract_reason = $4 "
                        "WHERE finding_id = $1", finding_id, at, by, reason)

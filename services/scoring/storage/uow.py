@@ -27,6 +27,9 @@ class PgScoringRows:
             "ON CONFLICT DO NOTHING RETURNING true",
             finding_id, event_id, unit, item, effect, inspector, occurred_at, attributed_unit, note, count))
 
+    async def insert_findings(self, rows: list[FindingRow]) -> list[str]:
+        return await findings.insert_many(self.conn, rows)
+
     async def finding_for_retraction(self, finding_id: str) -> FindingRow | None:
         return await findings.for_retraction(self.conn, finding_id)
 

@@ -38,6 +38,15 @@ class FakeScoringRows:
                                      "attributed_unit": attributed_unit, "note": note, "count": count}
         return True
 
+    async def insert_findings(self, rows: list[FindingRow]) -> list[str]:
+        clashes = []
+        for r in rows:
+            if not await self.insert_finding(finding_id=r.finding_id, event_id=r.event_id, unit=r.unit, item=r.item,
+                                             effect=r.effect, inspector=r.inspector, occurred_at=r.occurred_at,
+                                             attributed_unit=r.attributed_unit, note=r.note, count=r.count):
+                clashes.append(r.finding_id)
+        return clashes
+
     async def finding_for_retraction(self, finding_id: str) -> FindingRow | None:
         f = self.findings.get(finding_id)
         return FindingRow(finding_id=finding_id, **f) if f is not None else None
