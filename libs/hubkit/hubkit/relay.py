@@ -48,7 +48,6 @@ PURGE_SECONDS = 600.0
 PER_ROW_SPANS = 32  # up to this many rows of one trace get a span each; more (a bulk import) share one
 
 
-
 class OutboxRelay:
     def __init__(
         self, pool: asyncpg.Pool, schema: str, producer: AIOKafkaProducer, *,

@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -102,8 +102,10 @@ def token(role: Role | str, unit: str | None = None, secret: str = DEV_SECRET) -
     return {"Authorization": f"Bearer {mint_token(secret, role=role, unit=unit)}"}
 
 
-async def read_topic(bootstrap: str, topic: str, *, expect: int, timeout: float = 20.0) -> list[bytes]:
-    """Read a topic from the beginning until `expect` messages arrived or the timeout passed."""
+async def read_topic(bootstrap: str, topic: str, *, expect: int, timeout: float = 20.0,
+                     keep: Callable[[bytes], bool] | None = None) -> list[bytes]:
+    """Read a topic from the beginning until `expect` messages arrived or the timeout passed; with `keep`,
+    only the messages it accepts count (a topic on the session's broker holds other tests' events too)."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
                                 enable_auto_commit=False)
     await consumer.start()
@@ -114,7 +116,7 @@ async def read_topic(bootstrap: str, topic: str, *, expect: int, timeout: float 
         while len(found) < expect and loop.time() < deadline:
             batch = await consumer.getmany(timeout_ms=200)
             for records in batch.values():
-                found += [r.value or b"" for r in records]
+                found += [v for v in (r.value or b"" for r in records) if keep is None or keep(v)]
     finally:
         await consumer.stop()
     return found
