@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from datetime import UTC, datetime
@@ -9,7 +10,7 @@ from datetime import UTC, datetime
 from contracts.elicense import LicensePushed
 from contracts.fastdecode import decode
 from contracts.values import make_uscc
-from hubkit.ids import uuid7s
+from hubkit.ids import uuid7, uuid7s
 from hubkit.outbox import EncodedEvents
 from hypothesis import given
 from hypothesis import strategies as st
@@ -42,3 +43,34 @@ def test_an_id_drawn_in_bulk_reads_back_as_the_envelope_id() -> None:
         [b'{"license_id":"L-1","license_type":"t","push_mode":"stock","file_format":null,"sealed":false}'])
     event_id, _, _, payload = rows[0]
     assert decode(payload).id == event_id
+
+
+def test_ids_made_one_at_a_time_are_version_7_stamped_now_and_distinct_across_buffer_refills() -> None:
+    before = time.time_ns() // 1_000_000
+    ids = [uuid7() for _ in range(2000)]  # several refills of the 256-id buffer
+    after = time.time_ns() // 1_000_000
+    assert len(set(ids)) == 2000
+    for i in ids:
+        assert (i.version, i.variant) == (7, uuid.RFC_4122)
+        assert before <= i.int >> 80 <= after  # the clock now, never run ahead as uuid6.uuid7() does in a burst
+    varying = 0
+    for i in ids:
+        varying |= i.int ^ ids[0].int
+    assert varying & ((0xFFF << 64) | ((1 << 62) - 1)) == ((0xFFF << 64) | ((1 << 62) - 1))
+
+
+def test_a_forked_child_never_draws_the_bits_its_parent_draws_next() -> None:
+    uuid7()  # the parent's buffer holds 255 more ids' worth of bits when it forks
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next ids, as random bits, to the parent
+        os.close(read)
+        os.write(write, b"".join((i.int & ((1 << 80) - 1)).to_bytes(10, "big") for i in (uuid7() for _ in range(50))))
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        said = pipe.read()
+    os.waitpid(pid, 0)
+    child = {int.from_bytes(said[i:i + 10], "big") for i in range(0, len(said), 10)}
+    parent = {i.int & ((1 << 80) - 1) for i in (uuid7() for _ in range(50))}
+    assert len(child) == 50 and not child & parent

@@ -11,13 +11,12 @@ from datetime import datetime
 
 import asyncpg
 import orjson
-import uuid6
 from contracts import Envelope, encode
 from contracts.base import Payload
 from contracts.event_types import topic_for
 
 from .db import check_schema_name
-from .ids import uuid7s
+from .ids import uuid7, uuid7s
 from .telemetry import current_trace_headers
 
 
@@ -56,7 +55,7 @@ class EncodedEvents:
 
     def row(self, data: bytes) -> EncodedRow:
         """A new event (fresh UUIDv7, as `new_envelope` gives) with this data, as JSON."""
-        return self._row(uuid6.uuid7(), data)
+        return self._row(uuid7(), data)
 
     def rows(self, datas: Sequence[bytes]) -> list[EncodedRow]:
         """New events with these data, their ids drawn together (`hubkit.ids`)."""
