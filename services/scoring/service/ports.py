@@ -56,6 +56,18 @@ class ClaimRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ReminderRow:
+    """A reminder sent: its alert (owed to the unit's active webhooks) and its id, kept so it is sent once."""
+    reminder_id: str
+    event_id: Any
+    unit: str
+    month: str
+    item: str
+    remind_at: datetime
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class FindingRow:
     finding_id: str
     event_id: Any
@@ -170,9 +182,8 @@ class ScoringRows(Protocol):
         """The ids of the reminders sent so far."""
         ...
 
-    async def insert_reminder(self, *, reminder_id: str, event_id: Any, unit: str, month: str, item: str,
-                              remind_at: datetime, payload: dict[str, Any]) -> None:
-        """The reminder and its alert, owed to every active webhook of the unit."""
+    async def insert_reminders(self, rows: list[ReminderRow]) -> None:
+        """The reminders and their alerts, each owed to every active webhook of its unit (a sweep's, at once)."""
         ...
 
     async def lock_sweep(self, name: str) -> None:

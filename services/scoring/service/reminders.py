@@ -11,7 +11,7 @@ from scoring.domain.clock import Instant, month_of, to_datetime
 from scoring.domain.reminders import Reminder, next_change, reminders_due
 from scoring.domain.ruleset import Ruleset
 from scoring.domain.submissions import Requirement, Requirements, Submitted
-from scoring.service.ports import Live, ScoringUnitOfWork
+from scoring.service.ports import Live, ReminderRow, ScoringUnitOfWork
 from scoring.service.submissions import SweepMemo, as_submitted
 
 
@@ -22,7 +22,6 @@ async def send_reminders(now: Instant, uow: ScoringUnitOfWork, requirements: Req
     that could owe nothing new returns at once. Returns how many were sent."""
     if days < 1 or not requirements.requirements:
         return 0
-    sent = 0
     units = live.scored_units(month_of(now))  # none to units not checked
     async with uow:
         stamp = await uow.rows.submissions_stamp()  # before the rows: one coming in between is read next time
@@ -33,22 +32,25 @@ async def send_reminders(now: Instant, uow: ScoringUnitOfWork, requirements: Req
         for r in await uow.rows.submissions_to_judge():
             by_unit.setdefault((r.unit, r.kind), []).append(as_submitted(r))
         done = await uow.rows.reminders_sent()
+        new: list[ReminderRow] = []
         for unit, kind, absent, registered in units:
             await asyncio.sleep(0)  # a province of units: the alert path runs between them
             for req in requirements.binding(ruleset, kind, absent):
                 for reminder in reminders_due(unit, req, by_unit.get((unit, req.kind), []), now, registered, days):
                     if reminder.reminder_id not in done:
-                        await _send(uow, unit, req, reminder, ruleset)
-                        sent += 1
+                        new.append(_reminded(uow, unit, req, reminder, ruleset))
+        await uow.rows.insert_reminders(new)
         await uow.commit()
     if memo is not None:
         memo.stamp, memo.units = stamp, units
         memo.next_change = next_change(requirements.requirements, [s for subs in by_unit.values() for s in subs],
                                        [registered for _, _, _, registered in units], now, days)
-    return sent
+    return len(new)
 
 
-async def _send(uow: ScoringUnitOfWork, unit: str, req: Requirement, reminder: Reminder, ruleset: Ruleset) -> None:
+def _reminded(uow: ScoringUnitOfWork, unit: str, req: Requirement, reminder: Reminder, ruleset: Ruleset
+              ) -> ReminderRow:
+    """The reminder's event (collected by the unit of work) and its row."""
     payload = DeadlineReminded(reminder_id=reminder.reminder_id, kind=req.kind, period=reminder.period, item=req.item,
                                title_zh=req.title_zh, deadline=to_datetime(reminder.deadline),
                                working_days_left=reminder.working_days_left)
@@ -56,6 +58,5 @@ async def _send(uow: ScoringUnitOfWork, unit: str, req: Requirement, reminder: R
     alert = {"alert": "reminder", "unit": unit, "month": month_of(reminder.deadline - 1),
              "points": str(ruleset.items[req.item].points), "cause_event_ids": [],
              **payload.model_dump(mode="json")}
-    await uow.rows.insert_reminder(reminder_id=reminder.reminder_id, event_id=event.id, unit=unit,
-                                   month=alert["month"], item=req.item, remind_at=to_datetime(reminder.at),
-                                   payload=alert)
+    return ReminderRow(reminder_id=reminder.reminder_id, event_id=event.id, unit=unit, month=alert["month"],
+                       item=req.item, remind_at=to_datetime(reminder.at), payload=alert)

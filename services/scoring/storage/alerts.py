@@ -11,6 +11,8 @@ import asyncpg
 import orjson
 from hubkit.db import json_value
 
+from scoring.service.ports import ReminderRow
+
 # event id, unit, month, item, points added, the alert document as JSON
 AlertRow = tuple[uuid.UUID, str, str, str, Decimal, bytes]
 
@@ -57,15 +59,23 @@ async def causes(conn: asyncpg.Connection, ids: list[str]) -> dict[str, dict[str
     return out
 
 
-async def insert_reminder(conn: asyncpg.Connection, *, reminder_id: str, event_id: Any, unit: str, month: str,
-                          item: str, remind_at: Any, payload: dict[str, Any]) -> None:
-    await conn.execute("INSERT INTO alerts (event_id, unit, month, item, points_added, payload) "
-                       "VALUES ($1, $2, $3, $4, 0, $5::text::jsonb)", event_id, unit, month, item,
-                       orjson.dumps(payload).decode())
-    await conn.execute("INSERT INTO reminders (reminder_id, event_id, unit, remind_at) VALUES ($1, $2, $3, $4)",
-                       reminder_id, event_id, unit, remind_at)
-    await conn.execute("INSERT INTO deliveries (alert_id, webhook_id) SELECT $1, w.id FROM webhooks w "
-                       "WHERE w.unit = $2 AND w.active", event_id, unit)
+async def insert_reminders(conn: asyncpg.Connection, rows: Sequence[ReminderRow]) -> None:
+    """Three statements for any number of reminders: a deadline sweep of a province sends thousands, and a
+    statement per row kept the event loop (which the alert path shares) busy a quarter of the burst."""
+    if not rows:
+        return
+    ids, units = [r.event_id for r in rows], [r.unit for r in rows]
+    await conn.execute(
+        "INSERT INTO alerts (event_id, unit, month, item, points_added, payload) SELECT e, u, m, i, 0, p::jsonb "
+        "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t (e, u, m, i, p)",
+        ids, units, [r.month for r in rows], [r.item for r in rows], [orjson.dumps(r.payload).decode() for r in rows])
+    await conn.execute(
+        "INSERT INTO reminders (reminder_id, event_id, unit, remind_at) "
+        "SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::timestamptz[])",
+        [r.reminder_id for r in rows], ids, units, [r.remind_at for r in rows])
+    await conn.execute(
+        "INSERT INTO deliveries (alert_id, webhook_id) SELECT t.e, w.id "
+        "FROM unnest($1::uuid[], $2::text[]) AS t (e, u) JOIN webhooks w ON w.unit = t.u AND w.active", ids, units)
 
 
 async def insert_notice(conn: asyncpg.Connection, *, event_id: Any, unit: str, month: str, item: str,

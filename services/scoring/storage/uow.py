@@ -9,7 +9,7 @@ import asyncpg
 from hubkit.uow import AsyncpgUnitOfWork
 
 from scoring.domain.result import MonthResult
-from scoring.service.ports import AppealRow, ClaimRow, FindingRow, ScoringRows, SubmissionRow
+from scoring.service.ports import AppealRow, ClaimRow, FindingRow, ReminderRow, ScoringRows, SubmissionRow
 from scoring.storage import alerts, appeals, findings, inventory, months, submissions
 
 
@@ -89,10 +89,8 @@ class PgScoringRows:
     async def reminders_sent(self) -> set[str]:
         return {r["reminder_id"] for r in await self.conn.fetch("SELECT reminder_id FROM reminders")}
 
-    async def insert_reminder(self, *, reminder_id: str, event_id: Any, unit: str, month: str, item: str,
-                              remind_at: datetime, payload: dict[str, Any]) -> None:
-        await alerts.insert_reminder(self.conn, reminder_id=reminder_id, event_id=event_id, unit=unit, month=month,
-                                     item=item, remind_at=remind_at, payload=payload)
+    async def insert_reminders(self, rows: list[ReminderRow]) -> None:
+        await alerts.insert_reminders(self.conn, rows)
 
     async def lock_sweep(self, name: str) -> None:
         await self.conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"scoring.{name}-sweep")

@@ -13,7 +13,7 @@ from scoring.domain.engine import evaluate
 from scoring.domain.facts import FactStore
 from scoring.domain.result import MonthResult
 from scoring.domain.ruleset import Ruleset
-from scoring.service.ports import AppealRow, ClaimRow, FindingRow, SubmissionRow
+from scoring.service.ports import AppealRow, ClaimRow, FindingRow, ReminderRow, SubmissionRow
 
 
 class FakeScoringRows:
@@ -122,10 +122,12 @@ class FakeScoringRows:
     async def reminders_sent(self) -> set[str]:
         return set(self.reminders)
 
-    async def insert_reminder(self, *, reminder_id: str, event_id: Any, unit: str, month: str, item: str,
-                              remind_at: datetime, payload: dict[str, Any]) -> None:
-        self.reminders[reminder_id] = {"event_id": event_id, "unit": unit, "month": month, "item": item,
-                                       "remind_at": remind_at, "payload": payload}
+    async def insert_reminders(self, rows: list[ReminderRow]) -> None:
+        for r in rows:
+            if r.reminder_id in self.reminders:
+                raise AssertionError(f"reminder {r.reminder_id} sent twice")  # the table's primary key
+            self.reminders[r.reminder_id] = {"event_id": r.event_id, "unit": r.unit, "month": r.month,
+                                             "item": r.item, "remind_at": r.remind_at, "payload": r.payload}
 
     async def lock_sweep(self, name: str) -> None:
         pass  # one event loop, one sweep at a time
