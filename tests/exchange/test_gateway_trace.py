@@ -10,7 +10,7 @@ import secrets
 import httpx
 import orjson
 import pytest
-from hubkit.testing import serving, token
+from hubkit.testing import memory_spans, serving, token
 from opentelemetry.trace import SpanKind
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -24,7 +24,6 @@ from tests.exchange.test_exchange_flows import (  # noqa: F401 - the fixture is 
     unit,
     until_known,
 )
-from tests.scoring_live.test_trace import memory_exporter
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +38,7 @@ def failing_provider() -> Starlette:
 
 async def test_each_gateway_call_is_one_span_and_its_failure_event_continues_its_own_trace(
         exchange: httpx.AsyncClient, kafka_bootstrap: str) -> None:  # noqa: F811
-    spans = memory_exporter()
+    spans = memory_spans()
     provider, consumer = unit(), unit()
     [api] = await publish_catalog(kafka_bootstrap, provider, [{"name": "追踪网关接口", "share_type": "unconditional"}])
     await until_known(exchange, [api])

@@ -7,11 +7,10 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import asyncpg
 import pytest
-from hubkit.db import create_pool, migrate_service
-from hubkit.testing import fresh_database
 from scoring.service.ports import FindingRow
-from scoring.storage import MIGRATIONS, findings
+from scoring.storage import findings
 from scoring.storage.uow import PgScoringRows
 
 pytestmark = pytest.mark.integration
@@ -25,26 +24,21 @@ def finding(n: int, note: str = "") -> FindingRow:
                       count=1 if n % 2 else None)
 
 
-async def test_many_findings_in_one_statement_report_those_recorded_already(pg_server: str) -> None:
-    url = await fresh_database(pg_server)
-    await migrate_service(url, "scoring", MIGRATIONS)
-    pool = await create_pool(url, "scoring")
-    try:
-        async with pool.acquire() as conn:
-            first = finding(2)
-            assert await PgScoringRows(conn).insert_finding(
-                finding_id=first.finding_id, event_id=first.event_id, unit=first.unit, item=first.item,
-                effect=first.effect, inspector=first.inspector, occurred_at=first.occurred_at, note=first.note)
-            rows = [finding(1), finding(2, note="again"), finding(3)]
-            assert await findings.insert_many(conn, rows) == [first.finding_id]
-            assert await findings.insert_many(conn, []) == []
-            stored = {r["finding_id"]: r for r in await conn.fetch("SELECT * FROM findings")}
-        assert len(stored) == 3 and stored[first.finding_id]["note"] == "missed 2"  # left as it was
-        for row in (rows[0], rows[2]):
-            got = stored[row.finding_id]
-            assert (got["event_id"], got["unit"], got["item"], got["effect"], got["inspector"], got["occurred_at"],
-                    got["note"], got["count"], got["attributed_unit"]) == (
-                row.event_id, row.unit, row.item, row.effect, row.inspector, row.occurred_at, row.note, row.count,
-                None)
-    finally:
-        await pool.close()
+async def test_many_findings_in_one_statement_report_those_recorded_already(scoring_pool: asyncpg.Pool) -> None:
+    pool = scoring_pool
+    async with pool.acquire() as conn:
+        first = finding(2)
+        assert await PgScoringRows(conn).insert_finding(
+            finding_id=first.finding_id, event_id=first.event_id, unit=first.unit, item=first.item,
+            effect=first.effect, inspector=first.inspector, occurred_at=first.occurred_at, note=first.note)
+        rows = [finding(1), finding(2, note="again"), finding(3)]
+        assert await findings.insert_many(conn, rows) == [first.finding_id]
+        assert await findings.insert_many(conn, []) == []
+        stored = {r["finding_id"]: r for r in await conn.fetch("SELECT * FROM findings")}
+    assert len(stored) == 3 and stored[first.finding_id]["note"] == "missed 2"  # left as it was
+    for row in (rows[0], rows[2]):
+        got = stored[row.finding_id]
+        assert (got["event_id"], got["unit"], got["item"], got["effect"], got["inspector"], got["occurred_at"],
+                got["note"], got["count"], got["attributed_unit"]) == (
+            row.event_id, row.unit, row.item, row.effect, row.inspector, row.occurred_at, row.note, row.count,
+            None)

@@ -11,27 +11,15 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from hubkit.testing import serving, token
+from hubkit.testing import memory_spans, serving, token
 from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace import ReadableSpan
 from scoring.bootstrap import create_app
 
 from tests.scoring_live.test_alerts import HOOK_PORT, SECRET, receiver, settings, until
 from tests.scoring_live.test_live_projection import failed_call, publish, registered, unique_unit
 
 pytestmark = pytest.mark.integration
-
-
-def memory_exporter() -> InMemorySpanExporter:
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, TracerProvider):
-        provider = TracerProvider()
-        trace.set_tracer_provider(provider)
-    exporter = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))  # type: ignore[union-attr]
-    return exporter
 
 
 def one(spans: list[ReadableSpan], what: str, **match: Any) -> ReadableSpan:
@@ -42,7 +30,7 @@ def one(spans: list[ReadableSpan], what: str, **match: Any) -> ReadableSpan:
 
 async def test_a_finding_is_one_trace_from_the_http_call_to_the_webhook_post(database_url: str,
                                                                               kafka_bootstrap: str) -> None:
-    exporter = memory_exporter()
+    exporter = memory_spans()
     unit = unique_unit()
     hook_app, calls = receiver(fail_first=0)
     app = create_app(settings(database_url, kafka_bootstrap))

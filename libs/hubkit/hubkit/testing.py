@@ -154,3 +154,20 @@ async def serving(app: Any, host: str = "127.0.0.1", port: int | None = None) ->
         except TimeoutError:
             server.force_exit = True
             task.cancel()
+
+
+def memory_spans() -> Any:
+    """An in-memory exporter of every span this process ends from now on (the SDK's provider is installed
+    when none is): an `InMemorySpanExporter`, to read with `get_finished_spans()`."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return exporter

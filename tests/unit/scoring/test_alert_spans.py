@@ -11,21 +11,9 @@ from typing import Any
 
 import orjson
 from hubkit.telemetry import headers_of, tracer
+from hubkit.testing import memory_spans
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from scoring.messaging import tracing
-
-
-def exporter() -> InMemorySpanExporter:
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, TracerProvider):
-        provider = TracerProvider()
-        trace.set_tracer_provider(provider)
-    found = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(found))  # type: ignore[union-attr]
-    return found
 
 
 class Record:  # what the projection keeps of a fetched message
@@ -53,7 +41,7 @@ def batch(n: int) -> tuple[list[Any], list[Any], list[trace.Span]]:
 
 
 def test_each_alert_of_a_live_batch_is_a_span_under_its_cause() -> None:
-    spans = exporter()
+    spans = memory_spans()
     alerts, fresh, publishes = batch(3)
     spans.clear()
     traces = tracing.alert_traces(alerts, fresh)
@@ -66,7 +54,7 @@ def test_each_alert_of_a_live_batch_is_a_span_under_its_cause() -> None:
 
 
 def test_the_alerts_of_a_burst_share_one_span_linked_to_their_causes() -> None:
-    spans = exporter()
+    spans = memory_spans()
     n = tracing.PER_ALERT_SPANS + 1
     alerts, fresh, publishes = batch(n)
     spans.clear()
