@@ -30,9 +30,14 @@ def uuid7s(n: int, *, unix_ms: int | None = None) -> list[uuid.UUID]:
     raw, from_bytes, make = os.urandom(10 * n), int.from_bytes, uuid.UUID
     out = []
     for i in range(0, 10 * n, 10):
-        r = from_bytes(raw[i:i + 10], "big")  # 80 random bits: 12 for rand_a, 62 for rand_b, 6 unused
-        out.append(make(int=head | ((r >> 62) & 0xFFF) << 64 | (r & _RAND_B)))
+        out.append(make(int=_layout(head, from_bytes(raw[i:i + 10], "big"))))
     return out
+
+
+def _layout(head: int, r: int) -> int:
+    """The id's bits: `head` (millisecond, version, variant) and 80 random bits `r`: 12 for rand_a, 62 for
+    rand_b, 6 unused."""
+    return head | ((r >> 62) & 0xFFF) << 64 | (r & _RAND_B)
 
 
 _BUFFERED = 256
@@ -54,6 +59,5 @@ def uuid7() -> uuid.UUID:
     if at == 10 * _BUFFERED:
         local.raw, at = os.urandom(10 * _BUFFERED), 0
     local.at = at + 10
-    r = int.from_bytes(local.raw[at:at + 10], "big")
     head = ((time.time_ns() // 1_000_000 & 0xFFFF_FFFF_FFFF) << 80) | _HEAD
-    return uuid.UUID(int=head | ((r >> 62) & 0xFFF) << 64 | (r & _RAND_B))
+    return uuid.UUID(int=_layout(head, int.from_bytes(local.raw[at:at + 10], "big")))

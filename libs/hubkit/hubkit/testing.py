@@ -16,7 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import httpx
@@ -28,6 +28,9 @@ from .runtime.broker import LocalBroker, broker_kind, idempotent_supported, loca
 from .runtime.ports import free_port
 from .runtime.postgres import EmbeddedPostgres
 from .settings import DEV_SECRET
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 
 @contextmanager
@@ -156,18 +159,18 @@ async def serving(app: Any, host: str = "127.0.0.1", port: int | None = None) ->
             task.cancel()
 
 
-def memory_spans() -> Any:
+def memory_spans() -> InMemorySpanExporter:
     """An in-memory exporter of every span this process ends from now on (the SDK's provider is installed
     when none is): an `InMemorySpanExporter`, to read with `get_finished_spans()`."""
     from opentelemetry import trace
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter as Exporter
 
     provider = trace.get_tracer_provider()
     if not isinstance(provider, TracerProvider):
         provider = TracerProvider()
         trace.set_tracer_provider(provider)
-    exporter = InMemorySpanExporter()
+    exporter = Exporter()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     return exporter

@@ -76,19 +76,21 @@ def alert_traces(alerts: Sequence[AlertRow],
     by_id = {key: msg for msg, env in fresh if (key := env.id.int) in wanted}
     found = [next((by_id[c] for c in ids if c in by_id), None) for ids in causes]
     now_ms = time.time() * 1000
-    for (*_, item, _, _), cause in zip(alerts, found, strict=True):
-        if cause is not None and cause.timestamp:
-            _alert_latency.record(max(0.0, (now_ms - cause.timestamp) / 1000), {"hub.item": item})
+    latencies = [max(0.0, (now_ms - cause.timestamp) / 1000) if cause is not None and cause.timestamp else None
+                 for cause in found]
+    for (*_, item, _, _), latency in zip(alerts, latencies, strict=True):
+        if latency is not None:
+            _alert_latency.record(latency, {"hub.item": item})
     if len(alerts) > PER_ALERT_SPANS:
         return _one_span(alerts, found)
     out = {}
-    for (event_id, unit, month, item, points, _), cause in zip(alerts, found, strict=True):
+    for (event_id, unit, month, item, points, _), cause, latency in zip(alerts, found, latencies, strict=True):
         parent = context_from_kafka(cause.headers) if cause is not None else None
         span = _tracer.start_span(f"alert {item}", context=parent, attributes={
             "hub.alert.id": str(event_id), "hub.unit": unit, "hub.month": month, "hub.item": item,
             "hub.points_added": str(points)})
-        if cause is not None and cause.timestamp:
-            span.set_attribute("hub.alert.latency_s", max(0.0, (now_ms - cause.timestamp) / 1000))
+        if latency is not None:
+            span.set_attribute("hub.alert.latency_s", latency)
         out[event_id] = headers_of(span)
         span.end()
     return out
@@ -99,7 +101,9 @@ def _one_span(alerts: Sequence[AlertRow], causes: Sequence[ConsumerRecord | None
     links: list[trace.Link] = []
     linked: set[int] = set()
     for cause in causes:
-        if cause is None or len(links) == MAX_LINKS:
+        if len(links) == MAX_LINKS:
+            break
+        if cause is None:
             continue
         ctx = trace.get_current_span(context_from_kafka(cause.headers)).get_span_context()
         if ctx.is_valid and ctx.span_id not in linked:
