@@ -47,7 +47,7 @@ GATEWAY: Parts = (("tracing", ("opentelemetry/",)), ("provider call (aiohttp)", 
                   ("HTTP server and middleware", ("uvicorn/", "starlette/", "fastapi/", "hubkit/")),
                   ("event loop and sockets", EVENT_LOOP))
 IMPORT: Parts = (("database (COPY, insert, checks)", ("asyncpg/", "elicense/storage/", "hubkit/outbox")),
-                 ("event encoding", ("contracts/", "hubkit/ids")), ("line checks", ("elicense/",)),
+                 ("event encoding", ("contracts/",)), ("line checks", ("elicense/",)),
                  ("HTTP (request body)", ("httpx/", "starlette/", "fastapi/", "uvicorn/", "hubkit/")),
                  ("event loop", EVENT_LOOP))
 

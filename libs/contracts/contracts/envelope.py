@@ -8,7 +8,6 @@ from functools import cache
 from typing import Annotated, Any
 
 import orjson
-import uuid6
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -24,6 +23,7 @@ from pydantic import (
 
 from contracts.base import Payload, Source
 from contracts.event_types import REGISTRY, topic_for
+from contracts.ids import uuid7
 from contracts.values import Uscc
 
 _DATA_SCHEMA = WithJsonSchema(
@@ -96,7 +96,7 @@ def new_envelope(
     """Wrap a payload; type, version and source come from its class, the id is a fresh UUIDv7."""
     cls = type(payload)
     return Envelope(
-        id=id if id is not None else uuid.UUID(int=uuid6.uuid7().int),
+        id=id if id is not None else uuid7(),
         type=cls.TYPE,
         version=cls.VERSION,
         source=cls.SOURCE,

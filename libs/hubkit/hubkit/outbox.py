@@ -14,9 +14,9 @@ import orjson
 from contracts import Envelope, encode
 from contracts.base import Payload
 from contracts.event_types import topic_for
+from contracts.ids import uuid7, uuid7s
 
 from .db import check_schema_name
-from .ids import uuid7, uuid7s
 from .telemetry import current_trace_headers
 
 
@@ -58,7 +58,7 @@ class EncodedEvents:
         return self._row(uuid7(), data)
 
     def rows(self, datas: Sequence[bytes]) -> list[EncodedRow]:
-        """New events with these data, their ids drawn together (`hubkit.ids`)."""
+        """New events with these data, their ids drawn together (`contracts.ids`)."""
         return [self._row(event_id, data) for event_id, data in zip(uuid7s(len(datas)), datas, strict=True)]
 
     def _row(self, event_id: uuid.UUID, data: bytes) -> EncodedRow:

@@ -7,10 +7,11 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+from contracts import new_envelope
 from contracts.elicense import LicensePushed
 from contracts.fastdecode import decode
+from contracts.ids import uuid7, uuid7s
 from contracts.values import make_uscc
-from hubkit.ids import uuid7, uuid7s
 from hubkit.outbox import EncodedEvents
 from hypothesis import given
 from hypothesis import strategies as st
@@ -74,3 +75,13 @@ def test_a_forked_child_never_draws_the_bits_its_parent_draws_next() -> None:
     child = {int.from_bytes(said[i:i + 10], "big") for i in range(0, len(said), 10)}
     parent = {i.int & ((1 << 80) - 1) for i in (uuid7() for _ in range(50))}
     assert len(child) == 50 and not child & parent
+
+
+def test_envelopes_made_in_a_burst_carry_the_clock_not_a_clock_run_ahead() -> None:
+    payload = LicensePushed(license_id="L-1", license_type="t", push_mode="stock", file_format=None, sealed=False)
+    before = time.time_ns() // 1_000_000
+    ids = [new_envelope(payload, unit=make_uscc("450000", "MB000000"), occurred_at=datetime(2019, 8, 1, tzinfo=UTC)).id
+           for _ in range(3000)]
+    after = time.time_ns() // 1_000_000
+    assert len(set(ids)) == 3000
+    assert all(i.version == 7 and before <= i.int >> 80 <= after for i in ids)

@@ -1,15 +1,16 @@
-"""Event ids in bulk: UUIDv7 (RFC 9562) for many events made at one instant.
+"""Event ids: UUIDv7 (RFC 9562), drawn in bulk for many events made at one instant, or one at a time.
 
-`uuid6.uuid7()` reads the system's randomness once per id (`secrets.randbits`): in a stock import of
-tens of thousands of licenses that read was a third of encoding their events. Here one read serves a
-whole batch. The ids share the batch's millisecond and differ in their 74 random bits, as ids made in
-the same millisecond by `uuid7()` may; no state is kept between calls, so forked workers and threads
-draw their own randomness.
+`uuid6.uuid7()`, used before, read the system's randomness once per id (`secrets.randbits`): in a stock
+import of tens of thousands of licenses that read was a third of encoding their events. `uuid7s(n)`
+serves a whole batch with one read. The ids share the batch's millisecond and differ in their 74 random
+bits, as ids made in the same millisecond one at a time may; no state is kept between calls, so forked
+workers and threads draw their own randomness.
 
-`uuid7()` is the one-at-a-time form (an event per score change, per alert): it takes its random bits from
-a buffer read 256 ids at a time, kept per thread and dropped in a forked child, so no two processes or
-threads ever share bits. (`uuid6.uuid7()` also moves its clock one millisecond ahead per id made within
-a millisecond: a burst of 14,000 alerts stamped them up to 14 s in the future.)
+`uuid7()` is the one-at-a-time form (`new_envelope`, an event per score change, per alert): it takes its
+random bits from a buffer read 256 ids at a time, kept per thread and dropped in a forked child, so no
+two processes or threads ever share bits. It stamps the clock as it is: `uuid6.uuid7()` moved its clock
+one millisecond ahead per id made within a millisecond (a burst of 14,000 alerts was stamped up to 14 s
+in the future).
 """
 
 from __future__ import annotations
