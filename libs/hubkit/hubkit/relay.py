@@ -33,7 +33,6 @@ from opentelemetry import trace
 from .db import check_schema_name
 from .logident import ClusterWatch
 from .outbox import channel
-from .partition_batches import Message, Partitions, send_batched
 from .telemetry import SECONDS, get_logger, headers_of, kafka_headers, meter, publish_span
 
 log = get_logger(__name__)
@@ -61,7 +60,6 @@ class OutboxRelay:
         self._follow = False  # a cluster change seen and not yet re-seeded
         self._purged = 0.0
         self.urgent = urgent_topics()
-        self._partitions = Partitions(producer)
         self._urgent_drained = asyncio.Event()  # the urgent lane's last pass left none behind: the rest's turn
         self._urgent_drained.set()
         self._following = asyncio.Lock()  # one lane re-seeds a new cluster; the other waits for it
@@ -169,20 +167,17 @@ class OutboxRelay:
         long they waited in the outbox; each message carries its span's context."""
         spans = self._publish_spans(rows)
         carried: dict[int, list[tuple[str, bytes]]] = {}
-        messages: list[Message] = []
+        futures = []
         for r, span in zip(rows, spans, strict=True):
             headers = carried.get(id(span))
             if headers is None:
                 headers = carried[id(span)] = kafka_headers(headers_of(span))
-            messages.append((r["topic"], bytes(r["key"]), bytes(r["payload"]), headers))
+            futures.append(await self.producer.send(r["topic"], value=bytes(r["payload"]), key=bytes(r["key"]),
+                                                    headers=headers))
             if r.get("waited") is not None:  # None: a re-seed
                 _waited.record(float(r["waited"]), {"hub.outbox.schema": self.schema})
-        queued = await send_batched(self.producer, self._partitions, messages)
-        results = await asyncio.gather(*(future for *_, future in queued), return_exceptions=True)
-        sent: Counter[str] = Counter()
-        for (topic, count, _), result in zip(queued, results, strict=True):
-            if not isinstance(result, BaseException):
-                sent[topic] += count
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        sent = Counter(r["topic"] for r, x in zip(rows, results, strict=True) if not isinstance(x, BaseException))
         for topic, n in sent.items():
             _sent.add(n, {"messaging.system": "kafka", "messaging.destination.name": topic})
         failed = next((x for x in results if isinstance(x, BaseException)), None)
