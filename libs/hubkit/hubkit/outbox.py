@@ -39,8 +39,8 @@ async def add(conn: asyncpg.Connection, schema: str, envelopes: Envelope | Itera
                                          records=records)
     else:
         await conn.executemany(
-            f"INSERT INTO {check_schema_name(schema)}.outbox (event_id, topic, key, payload, headers) "
-            "VALUES ($1, $2, $3, $4, $5)", records)
+            f"INSERT INTO {check_schema_name(schema)}.outbox ({', '.join(_COLUMNS)}) VALUES ($1, $2, $3, $4, $5)",
+            records)
     await conn.execute("SELECT pg_notify($1, '')", channel(schema))
 
 
